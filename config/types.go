@@ -1,0 +1,176 @@
+package config
+
+import (
+	"github.com/prometheus/common/model"
+)
+
+// Config is the whole clari_exporter configuration file (--config.file).
+// Every section has defaults (see defaults.go); unknown keys are rejected.
+type Config struct {
+	Clari          Clari          `yaml:"clari"`
+	FiscalCalendar FiscalCalendar `yaml:"fiscal_calendar"`
+	Forecasts      []Forecast     `yaml:"forecasts"`
+	Schedule       Schedule       `yaml:"schedule"`
+	Swing          Swing          `yaml:"swing"`
+	Storage        Storage        `yaml:"storage"`
+	Metrics        Metrics        `yaml:"metrics"`
+	Warehouse      *Warehouse     `yaml:"warehouse,omitempty"`
+
+	// Source is the file the config was loaded from ("" when built in code).
+	Source string `yaml:"-"`
+	// InlineKeyLine is the line of an inline clari.api_key in Source (0 if none);
+	// the audit names it and start-up warns about it.
+	InlineKeyLine int `yaml:"-"`
+}
+
+// Clari is how to reach the Clari API and how hard to try.
+type Clari struct {
+	BaseURL string `yaml:"base_url"` // default clari.DefaultBaseURL
+	// Exactly one of APIKeyFile, APIKeyEnv, APIKey. APIKey (inline) is
+	// accepted with a loud warning; the readiness audit fails it.
+	APIKeyFile string `yaml:"api_key_file,omitempty"`
+	APIKeyEnv  string `yaml:"api_key_env,omitempty"`
+	APIKey     Secret `yaml:"api_key,omitempty"`
+	// RotatedAt is when the key was last rotated (RFC 3339 or YYYY-MM-DD).
+	// When empty, the key file's mtime is used.
+	RotatedAt      string         `yaml:"rotated_at,omitempty"`
+	RotationPolicy model.Duration `yaml:"rotation_policy"` // default 90d
+	Environment    string         `yaml:"environment"`     // e.g. prod, staging, dev
+
+	RequestTimeout model.Duration `yaml:"request_timeout"` // per HTTP attempt, default 30s
+	ProbeInterval  model.Duration `yaml:"probe_interval"`  // live /admin/limits probe, default 60s
+	PollInterval   model.Duration `yaml:"poll_interval"`   // default 15s
+	PollTimeout    model.Duration `yaml:"poll_timeout"`    // default 10m
+	MaxRequeues    int            `yaml:"max_requeues"`    // default 1
+
+	Retry   Retry   `yaml:"retry"`
+	Breaker Breaker `yaml:"breaker"`
+	Pacing  Pacing  `yaml:"pacing"`
+
+	// Key is the resolved API key (from file, env or inline). Never logged.
+	Key Secret `yaml:"-"`
+	// KeyRotatedAt is the resolved rotation time (RotatedAt or file mtime), unix seconds; 0 unknown.
+	KeyRotatedAt float64 `yaml:"-"`
+}
+
+// Retry configures retries of idempotent requests (429, 5xx, network, timeout).
+type Retry struct {
+	Enabled         bool           `yaml:"enabled"`          // default true
+	InitialInterval model.Duration `yaml:"initial_interval"` // default 1s
+	MaxInterval     model.Duration `yaml:"max_interval"`     // default 30s
+	MaxElapsedTime  model.Duration `yaml:"max_elapsed_time"` // default 2m
+}
+
+// Breaker configures the circuit breaker around the Clari transport.
+type Breaker struct {
+	Enabled             bool           `yaml:"enabled"`              // default true
+	ConsecutiveFailures uint32         `yaml:"consecutive_failures"` // default 5
+	OpenTimeout         model.Duration `yaml:"open_timeout"`         // default 60s
+}
+
+// Pacing is client-side request pacing (token bucket).
+type Pacing struct {
+	RequestsPerSecond float64 `yaml:"requests_per_second"` // default 5
+	Burst             int     `yaml:"burst"`               // default 5
+}
+
+// FiscalCalendar maps period labels like 2026_Q4 to dates.
+type FiscalCalendar struct {
+	// StartMonth is the month (1-12) the fiscal year starts in. Default 1.
+	StartMonth int `yaml:"start_month"`
+	// YearLabel says which calendar year names a fiscal year that does not
+	// start in January: "end" (FY2027 starts Feb 2026; Clari's and most
+	// companies' convention, the default) or "start".
+	YearLabel string `yaml:"year_label"`
+}
+
+// Forecast is one forecast tab to export.
+type Forecast struct {
+	ID                 string   `yaml:"id"` // the tab slug, e.g. net_arr
+	TypesToExport      []string `yaml:"types_to_export"`
+	ScopeID            string   `yaml:"scope_id,omitempty"`
+	Currency           string   `yaml:"currency,omitempty"`
+	IncludeHistorical  bool     `yaml:"include_historical"`
+	HistoricalQuarters int      `yaml:"historical_quarters"` // default 4
+	ExportFormat       string   `yaml:"export_format"`       // JSON (default) or CSV
+	// MaxAge is how old the last successful export of a period may be before
+	// it counts as missing coverage. Default: 2 × its schedule interval.
+	CurrentMaxAge    model.Duration `yaml:"current_max_age,omitempty"`
+	HistoricalMaxAge model.Duration `yaml:"historical_max_age,omitempty"`
+}
+
+// Schedule is when exports run and what they may spend.
+type Schedule struct {
+	CurrentInterval    model.Duration `yaml:"current_interval"`    // default 6h
+	HistoricalInterval model.Duration `yaml:"historical_interval"` // default 7d
+	// QuotaReserve is the number of monthly exports left for the production
+	// pipeline: skip an export when availableMonthlyQuota would drop below it.
+	QuotaReserve int `yaml:"quota_reserve"` // default 100
+	// MonthlyBudget caps what this schedule may spend per rolling 30 days; a
+	// schedule that costs more is refused at load. Default 200.
+	MonthlyBudget int `yaml:"monthly_budget"`
+	// Enabled false turns the sidecar into a watcher (no exports). Default true.
+	Enabled bool `yaml:"enabled"`
+}
+
+// Swing configures anomaly detection between consecutive snapshots.
+type Swing struct {
+	Threshold    float64 `yaml:"threshold"`      // default 0.20
+	MinBaseline  float64 `yaml:"min_baseline"`   // default 1000
+	MinAbsChange float64 `yaml:"min_abs_change"` // default 0
+	MinHistory   int     `yaml:"min_history"`    // snapshots needed before judging, default 2
+}
+
+// Storage is where durable state lives.
+type Storage struct {
+	Path string `yaml:"path"` // SQLite file, default ./data/clari_exporter.db
+}
+
+// Metrics controls what /metrics exposes.
+type Metrics struct {
+	// ExposeForecastValues publishes clari_forecast_value (revenue data).
+	// Default true; protect /metrics with TLS or basic auth when on.
+	ExposeForecastValues bool `yaml:"expose_forecast_values"`
+	// EmptyExportIsFailure makes an export with no entries a failure with
+	// reason "empty" (checklist item 15). Default true.
+	EmptyExportIsFailure bool `yaml:"empty_export_is_failure"`
+}
+
+// Warehouse is the user's warehouse table holding exported forecast rows.
+type Warehouse struct {
+	Driver  string `yaml:"driver"`             // postgres or sqlite
+	DSNFile string `yaml:"dsn_file,omitempty"` // exactly one of DSNFile, DSNEnv, DSN
+	DSNEnv  string `yaml:"dsn_env,omitempty"`
+	DSN     Secret `yaml:"dsn,omitempty"`
+	Table   string `yaml:"table"` // default clari_forecast_entries
+	// Columns maps the natural key and value to the table's column names.
+	Columns          WarehouseColumns `yaml:"columns"`
+	CheckInterval    model.Duration   `yaml:"check_interval"`    // default 24h
+	StatementTimeout model.Duration   `yaml:"statement_timeout"` // default 30s
+	Sink             bool             `yaml:"sink"`              // upsert each successful export
+	SinkBatchSize    int              `yaml:"sink_batch_size"`   // default 5000
+	Retention        Retention        `yaml:"retention"`
+
+	// ResolvedDSN is the DSN read from file/env/inline. Never logged.
+	ResolvedDSN Secret `yaml:"-"`
+}
+
+// WarehouseColumns names the table's columns. Defaults are the names of the
+// table the sink creates.
+type WarehouseColumns struct {
+	Forecast  string `yaml:"forecast"`   // default forecast_id
+	Period    string `yaml:"period"`     // default time_period_id
+	TimeFrame string `yaml:"time_frame"` // default time_frame_id
+	User      string `yaml:"user"`       // default user_id
+	Field     string `yaml:"field"`      // default field_id
+	DataType  string `yaml:"data_type"`  // default data_type
+	Value     string `yaml:"value"`      // default value
+	UpdatedOn string `yaml:"updated_on"` // default updated_on
+	LoadedAt  string `yaml:"loaded_at"`  // default loaded_at
+}
+
+// Retention is the rolling window of fiscal quarters the table should hold.
+type Retention struct {
+	Quarters int  `yaml:"quarters"` // default 8
+	Enforce  bool `yaml:"enforce"`  // delete beyond the window; default false (report only)
+}
