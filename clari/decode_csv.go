@@ -1,0 +1,348 @@
+package clari
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// DecodeCSV streams a Clari CSV export result to v: one Entry per row,
+// passed as the same reused *Entry. Memory use does not grow with the
+// document (encoding/csv with ReuseRecord; ids are interned).
+//
+// Columns are located by header name (case and surrounding spaces ignored,
+// order free, extra columns ignored). Required: Timeframe, Field, Start Day,
+// Data Type, Data Value, and CRM User ID or Email. A row maps to an Entry
+// like this:
+//   - UserID: CRM User ID, or Email when that cell is empty;
+//   - FieldID: Field (the field's display name, as CSV has no field id);
+//   - TimePeriodID: Timeframe (e.g. 2026_Q4);
+//   - TimeFrameID: "TF:" + Start Day as yyyy-mm-dd (MM/DD/YYYY or
+//     yyyy-mm-dd accepted);
+//   - DataType: Data Type's display name (Forecast, Quota, Forecast Updated,
+//     Adjustment, CRM Total, CRM Closed; the API names work too). Rows of a
+//     data type this package does not know are skipped, as unknown JSON keys
+//     are;
+//   - Value: Data Value like "$3,000,190.00", "-$1,234.50", "($5.00)",
+//     "1234.5", "Yes"/"No"; an empty cell is HasValue false.
+//
+// UpdatedOn and Currency stay empty: the CSV export does not carry them.
+//
+// A malformed document gives a *DecodeError with the line, data-row index
+// and byte offset; an error returned by a Visitor func is returned as is.
+func DecodeCSV(r io.Reader, v Visitor) error {
+	d := csvDecoder{r: csv.NewReader(r), v: v, ids: make(map[string]string, 256)}
+	d.r.ReuseRecord = true
+	d.r.FieldsPerRecord = -1 // row width is checked against the columns used
+	err := d.decode()
+	if ve, ok := err.(visitorError); ok {
+		return ve.err
+	}
+	return err
+}
+
+// csvColumns are the header names DecodeCSV uses.
+const (
+	colUser       = "User"
+	colEmail      = "Email"
+	colCRMUserID  = "CRM User ID"
+	colTimeframe  = "Timeframe"
+	colField      = "Field"
+	colStartDay   = "Start Day"
+	colDataType   = "Data Type"
+	colDataValue  = "Data Value"
+	missingColumn = -1
+)
+
+type csvDecoder struct {
+	r   *csv.Reader
+	v   Visitor
+	ids map[string]string
+
+	// Column indexes; missingColumn when absent.
+	email, crmUserID, timeframe, field, startDay, dataType, dataValue int
+	width                                                             int // columns a row needs
+
+	entry   int   // data-row index
+	line    int   // line of the current row
+	offset  int64 // byte offset of the current row
+	e       Entry
+	scratch []byte
+}
+
+func (d *csvDecoder) errorf(format string, args ...any) error {
+	return &DecodeError{Format: string(FormatCSV), Offset: d.offset, Entry: d.entry, Line: d.line, Err: fmt.Errorf(format, args...)}
+}
+
+// readErr turns an error of csv.Reader into a DecodeError.
+func (d *csvDecoder) readErr(err error) error {
+	de := &DecodeError{Format: string(FormatCSV), Offset: d.r.InputOffset(), Entry: d.entry, Line: d.line, Err: err}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		de.Line = pe.Line
+		de.Err = fmt.Errorf("column %d: %w", pe.Column, pe.Err)
+		if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+			de.Err = fmt.Errorf("column %d: %w (or the document is truncated)", pe.Column, pe.Err)
+		}
+	}
+	if err == io.ErrUnexpectedEOF {
+		de.Err = errUnexpectedEnd
+	}
+	return de
+}
+
+func (d *csvDecoder) decode() error {
+	d.entry = -1
+	d.line = 1
+	header, err := d.r.Read()
+	if err == io.EOF {
+		return d.errorf("empty document: the header line is missing")
+	}
+	if err != nil {
+		return d.readErr(err)
+	}
+	if err := d.columns(header); err != nil {
+		return err
+	}
+	for d.entry = 0; ; d.entry++ {
+		d.offset = d.r.InputOffset()
+		rec, err := d.r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return d.readErr(err)
+		}
+		d.line, _ = d.r.FieldPos(0)
+		if err := d.row(rec); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *csvDecoder) columns(header []string) error {
+	find := func(name string) int {
+		for i, h := range header {
+			if i == 0 {
+				h = strings.TrimPrefix(h, "\ufeff") // a BOM, as spreadsheet tools write
+			}
+			if strings.EqualFold(strings.TrimSpace(h), name) {
+				return i
+			}
+		}
+		return missingColumn
+	}
+	d.email, d.crmUserID = find(colEmail), find(colCRMUserID)
+	if d.email == missingColumn && d.crmUserID == missingColumn {
+		return d.errorf("header: missing column %q (or %q); header is %q", colCRMUserID, colEmail, header)
+	}
+	for _, c := range []struct {
+		name string
+		idx  *int
+	}{
+		{colTimeframe, &d.timeframe},
+		{colField, &d.field},
+		{colStartDay, &d.startDay},
+		{colDataType, &d.dataType},
+		{colDataValue, &d.dataValue},
+	} {
+		if *c.idx = find(c.name); *c.idx == missingColumn {
+			return d.errorf("header: missing column %q; header is %q", c.name, header)
+		}
+	}
+	d.width = 1 + max(d.email, d.crmUserID, d.timeframe, d.field, d.startDay, d.dataType, d.dataValue)
+	return nil
+}
+
+func (d *csvDecoder) intern(s string) string {
+	if len(s) > maxInternedLen {
+		return strings.Clone(s) // do not keep the whole record alive
+	}
+	if v, ok := d.ids[s]; ok {
+		return v
+	}
+	if len(d.ids) >= maxInternedIDs {
+		clear(d.ids)
+	}
+	s = strings.Clone(s)
+	d.ids[s] = s
+	return s
+}
+
+func (d *csvDecoder) internBytes(b []byte) string {
+	if v, ok := d.ids[string(b)]; ok {
+		return v
+	}
+	return d.intern(string(b))
+}
+
+func (d *csvDecoder) row(rec []string) error {
+	if len(rec) < d.width {
+		return d.errorf("row has %d columns, the header needs at least %d", len(rec), d.width)
+	}
+	dt, ok := csvDataType(rec[d.dataType])
+	if !ok {
+		return nil // a data type this package does not know: skipped
+	}
+	user := ""
+	if d.crmUserID != missingColumn {
+		user = strings.TrimSpace(rec[d.crmUserID])
+	}
+	if user == "" && d.email != missingColumn {
+		user = strings.TrimSpace(rec[d.email])
+	}
+	week, err := d.weekID(rec[d.startDay])
+	if err != nil {
+		return err
+	}
+	value, has, err := d.parseValue(rec[d.dataValue])
+	if err != nil {
+		return err
+	}
+	if d.v.Entry == nil {
+		return nil
+	}
+	d.e = Entry{
+		UserID:       d.intern(user),
+		FieldID:      d.intern(strings.TrimSpace(rec[d.field])),
+		TimePeriodID: d.intern(strings.TrimSpace(rec[d.timeframe])),
+		TimeFrameID:  week,
+		DataType:     dt,
+		Value:        value,
+		HasValue:     has,
+	}
+	if err := d.v.Entry(&d.e); err != nil {
+		return visitorError{err}
+	}
+	return nil
+}
+
+// csvDataType maps a Data Type cell to a Data* constant.
+func csvDataType(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	for _, c := range [...]struct{ display, name string }{
+		{"Forecast", DataForecast},
+		{"Quota", DataQuota},
+		{"Forecast Updated", DataForecastUpdated},
+		{"Adjustment", DataAdjustment},
+		{"CRM Total", DataCRMTotal},
+		{"CRM Closed", DataCRMClosed},
+	} {
+		if strings.EqualFold(s, c.display) || s == c.name {
+			return c.name, true
+		}
+	}
+	return "", false
+}
+
+// weekID turns a Start Day cell (MM/DD/YYYY, M/D/YYYY or yyyy-mm-dd) into
+// the JSON timeFrameId form "TF:yyyy-mm-dd".
+func (d *csvDecoder) weekID(cell string) (string, error) {
+	s := strings.TrimSpace(cell)
+	var y, m, day int
+	ok := false
+	if parts := strings.Split(s, "/"); len(parts) == 3 {
+		m, ok = atoiRange(parts[0], 1, 2, 1, 12)
+		if ok {
+			day, ok = atoiRange(parts[1], 1, 2, 1, 31)
+		}
+		if ok {
+			y, ok = atoiRange(parts[2], 4, 4, 1, 9999)
+		}
+	} else if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, ok = atoiRange(s[:4], 4, 4, 1, 9999)
+		if ok {
+			m, ok = atoiRange(s[5:7], 2, 2, 1, 12)
+		}
+		if ok {
+			day, ok = atoiRange(s[8:], 2, 2, 1, 31)
+		}
+	}
+	if !ok {
+		return "", d.errorf("column %q: invalid date %q (want MM/DD/YYYY)", colStartDay, cell)
+	}
+	b := append(d.scratch[:0], "TF:"...)
+	b = appendDigits(b, y, 4)
+	b = append(b, '-')
+	b = appendDigits(b, m, 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	d.scratch = b
+	return d.internBytes(b), nil
+}
+
+// atoiRange parses a decimal of minLen..maxLen digits within [lo, hi].
+func atoiRange(s string, minLen, maxLen, lo, hi int) (int, bool) {
+	if len(s) < minLen || len(s) > maxLen {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n >= lo && n <= hi
+}
+
+func appendDigits(b []byte, n, width int) []byte {
+	var tmp [4]byte
+	for i := width - 1; i >= 0; i-- {
+		tmp[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, tmp[:width]...)
+}
+
+// parseValue parses a Data Value cell: a possibly currency-formatted number
+// ("$3,000,190.00", "-$1,234.50", "$-1,234.50", "($5.00)", "€12.5"), a
+// Yes/No (1/0), or empty (no value).
+func (d *csvDecoder) parseValue(cell string) (float64, bool, error) {
+	s := strings.TrimSpace(cell)
+	if s == "" {
+		return 0, false, nil
+	}
+	switch strings.ToLower(s) {
+	case "yes", "true":
+		return 1, true, nil
+	case "no", "false":
+		return 0, true, nil
+	}
+	neg := false
+	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
+		neg, s = true, s[1:len(s)-1] // accounting negative
+	}
+	if len(s) > 0 && s[0] == '-' {
+		neg, s = !neg, s[1:]
+	}
+	// A currency symbol or code of a few bytes: "$", "€", "US$", "CHF ".
+	sym := 0
+	for sym < len(s) && sym < 8 && !(s[sym] >= '0' && s[sym] <= '9') && s[sym] != '.' && s[sym] != '-' {
+		sym++
+	}
+	s = strings.TrimSpace(s[sym:])
+	if len(s) > 0 && s[0] == '-' && sym > 0 {
+		neg, s = !neg, s[1:]
+	}
+	b := d.scratch[:0]
+	for i := 0; i < len(s); i++ {
+		if s[i] != ',' {
+			b = append(b, s[i])
+		}
+	}
+	d.scratch = b
+	if len(b) == 0 || b[0] == '-' || b[0] == '+' {
+		return 0, false, d.errorf("column %q: invalid value %q", colDataValue, cell)
+	}
+	f, err := parseFloatBytes(b)
+	if err != nil {
+		return 0, false, d.errorf("column %q: invalid value %q", colDataValue, cell)
+	}
+	if neg {
+		f = -f
+	}
+	return f, true, nil
+}

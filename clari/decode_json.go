@@ -1,0 +1,610 @@
+package clari
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+)
+
+// DecodeJSON streams a Clari JSON export result to v without holding it in
+// memory: memory use is a fixed 64 KiB buffer plus a bounded table of
+// interned ids, whatever the document's size.
+//
+// The top-level lists (entries, users, fields, timePeriods, timeFrames) may
+// come in any order; unknown keys at any level are skipped whatever their
+// values. Each entry becomes one Entry per data-type key it carries, in the
+// order of AllDataTypes (forecast, quota, forecast_updated, adjustment,
+// crm_total, crm_closed), all passed as the same reused *Entry.
+//
+// A malformed or truncated document gives a *DecodeError with the byte
+// offset and entry index; an error returned by a Visitor func is returned as
+// is. DecodeJSON never panics, whatever the input.
+func DecodeJSON(r io.Reader, v Visitor) error {
+	d := jsonDecoder{s: newJSONScanner(r), v: v, ids: make(map[string]string, 256)}
+	err := d.document()
+	if ve, ok := err.(visitorError); ok {
+		return ve.err
+	}
+	return err
+}
+
+type jsonDecoder struct {
+	s *jsonScanner
+	v Visitor
+
+	// ids interns the short strings that repeat in every entry (user,
+	// field, period and week ids, currency codes), so an Entry costs no
+	// allocation. Bounded by maxInternedIDs: it is cleared when full.
+	ids map[string]string
+
+	entries int   // entries seen so far: the index of the next one
+	e       Entry // passed to v.Entry, reused
+	// Per entry: which data-type keys were present, and their values, by
+	// index in AllDataTypes.
+	present  [6]bool
+	hasValue [6]bool
+	values   [6]float64
+}
+
+const (
+	maxInternedIDs = 16384
+	maxInternedLen = 128
+)
+
+// Indexes into AllDataTypes.
+const (
+	idxForecast = iota
+	idxQuota
+	idxForecastUpdated
+	idxAdjustment
+	idxCRMTotal
+	idxCRMClosed
+)
+
+func (d *jsonDecoder) intern(b []byte) string {
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	if s, ok := d.ids[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	if len(d.ids) >= maxInternedIDs {
+		clear(d.ids)
+	}
+	s := string(b)
+	d.ids[s] = s
+	return s
+}
+
+// key reads an object key and the ':' after it, returning the key's id from
+// classify (the key's bytes are only valid until the next read, so they are
+// classified before anything else is read).
+func (d *jsonDecoder) key(classify func([]byte) int) (int, error) {
+	b, err := d.s.readString()
+	if err != nil {
+		return 0, err
+	}
+	k := classify(b)
+	if err := d.s.expectDelim(':', "':' after object key"); err != nil {
+		return 0, err
+	}
+	return k, nil
+}
+
+// Top-level keys.
+const (
+	topUnknown = iota
+	topEntries
+	topUsers
+	topFields
+	topTimePeriods
+	topTimeFrames
+)
+
+func classifyTop(b []byte) int {
+	switch string(b) {
+	case "entries":
+		return topEntries
+	case "users":
+		return topUsers
+	case "fields":
+		return topFields
+	case "timePeriods":
+		return topTimePeriods
+	case "timeFrames":
+		return topTimeFrames
+	}
+	return topUnknown
+}
+
+func (d *jsonDecoder) document() error {
+	if err := d.s.expectDelim('{', "a JSON object at the top level"); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		more, err := d.s.nextMember(first)
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		k, err := d.key(classifyTop)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case topEntries:
+			err = d.list("entries", d.entry)
+		case topUsers:
+			err = d.list("users", d.user)
+		case topFields:
+			err = d.list("fields", d.field)
+		case topTimePeriods:
+			err = d.list("timePeriods", d.timePeriod)
+		case topTimeFrames:
+			err = d.list("timeFrames", d.timeFrame)
+		default:
+			err = d.s.skipValue(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	eof, err := d.s.atEOF()
+	if err != nil {
+		return err
+	}
+	if !eof {
+		return d.s.errorf("unexpected data after the top-level object")
+	}
+	return nil
+}
+
+// list decodes an array of objects, calling item after each '{' is
+// consumed. null counts as an empty list.
+func (d *jsonDecoder) list(name string, item func() error) error {
+	c, err := d.s.peek()
+	if err != nil {
+		return err
+	}
+	if c == 'n' {
+		_, err := d.s.readLiteral()
+		return err
+	}
+	if c != '[' {
+		return d.s.errorf("%s: expected an array, found %s", name, describe(c))
+	}
+	d.s.pos++
+	for first := true; ; first = false {
+		more, err := d.s.nextElement(first)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		if err := d.s.expectDelim('{', name+" item: an object"); err != nil {
+			return err
+		}
+		if err := item(); err != nil {
+			return err
+		}
+	}
+}
+
+// Entry keys.
+const (
+	entryUnknown = iota
+	entryUserID
+	entryFieldID
+	entryTimePeriodID
+	entryTimeFrameID
+	entryUpdatedOn
+	entryCurrency
+	entryForecast
+	entryQuota
+	entryIsUpdated
+	entryAdjustment
+	entryCRMTotal
+	entryCRMClosed
+)
+
+// entryValueIndex maps a value key to its index in AllDataTypes.
+var entryValueIndex = [...]int{
+	entryForecast:   idxForecast,
+	entryQuota:      idxQuota,
+	entryIsUpdated:  idxForecastUpdated,
+	entryAdjustment: idxAdjustment,
+	entryCRMTotal:   idxCRMTotal,
+	entryCRMClosed:  idxCRMClosed,
+}
+
+var entryKeyNames = [...]string{
+	entryUserID:       "userId",
+	entryFieldID:      "fieldId",
+	entryTimePeriodID: "timePeriodId",
+	entryTimeFrameID:  "timeFrameId",
+	entryUpdatedOn:    "updatedOn",
+	entryCurrency:     "currency",
+	entryForecast:     "forecastValue",
+	entryQuota:        "quotaValue",
+	entryIsUpdated:    "isUpdated",
+	entryAdjustment:   "adjustmentValue",
+	entryCRMTotal:     "crmTotalValue",
+	entryCRMClosed:    "crmClosedValue",
+}
+
+func classifyEntry(b []byte) int {
+	switch string(b) {
+	case "userId":
+		return entryUserID
+	case "fieldId":
+		return entryFieldID
+	case "timePeriodId":
+		return entryTimePeriodID
+	case "timeFrameId":
+		return entryTimeFrameID
+	case "updatedOn":
+		return entryUpdatedOn
+	case "currency":
+		return entryCurrency
+	case "forecastValue":
+		return entryForecast
+	case "quotaValue":
+		return entryQuota
+	case "isUpdated":
+		return entryIsUpdated
+	case "adjustmentValue":
+		return entryAdjustment
+	case "crmTotalValue":
+		return entryCRMTotal
+	case "crmClosedValue":
+		return entryCRMClosed
+	}
+	return entryUnknown
+}
+
+// entry decodes one entries item (after its '{') and emits its Entries.
+func (d *jsonDecoder) entry() error {
+	d.s.entry = d.entries
+	var base Entry
+	d.present = [6]bool{}
+	for first := true; ; first = false {
+		more, err := d.s.nextMember(first)
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		k, err := d.key(classifyEntry)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case entryUserID:
+			base.UserID, err = d.id(entryKeyNames[k], true)
+		case entryFieldID:
+			base.FieldID, err = d.id(entryKeyNames[k], true)
+		case entryTimePeriodID:
+			base.TimePeriodID, err = d.id(entryKeyNames[k], true)
+		case entryTimeFrameID:
+			base.TimeFrameID, err = d.id(entryKeyNames[k], true)
+		case entryUpdatedOn:
+			base.UpdatedOn, err = d.epochMillis(entryKeyNames[k])
+		case entryCurrency:
+			base.Currency, err = d.currency()
+		case entryForecast, entryQuota, entryIsUpdated, entryAdjustment, entryCRMTotal, entryCRMClosed:
+			i := entryValueIndex[k]
+			d.present[i] = true
+			d.values[i], d.hasValue[i], err = d.value(entryKeyNames[k])
+		default:
+			err = d.s.skipValue(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if d.v.Entry != nil {
+		for i, ok := range d.present {
+			if !ok {
+				continue
+			}
+			// Rebuilt for every call: the visitor may have changed it.
+			d.e = base
+			d.e.DataType = AllDataTypes[i]
+			d.e.Value = d.values[i]
+			d.e.HasValue = d.hasValue[i]
+			if err := d.v.Entry(&d.e); err != nil {
+				return visitorError{err}
+			}
+		}
+	}
+	d.entries++
+	d.s.entry = -1
+	return nil
+}
+
+// id reads a string (or a number, kept as its text; or null, as "").
+func (d *jsonDecoder) id(name string, intern bool) (string, error) {
+	c, err := d.s.peek()
+	if err != nil {
+		return "", err
+	}
+	var b []byte
+	switch {
+	case c == '"':
+		b, err = d.s.readString()
+	case c == '-' || (c >= '0' && c <= '9'):
+		b, err = d.s.readNumber()
+	case c == 'n':
+		_, err = d.s.readLiteral()
+		return "", err
+	default:
+		return "", d.s.errorf("%s: expected a string, found %s", name, describe(c))
+	}
+	if err != nil {
+		return "", err
+	}
+	if intern {
+		return d.intern(b), nil
+	}
+	return string(b), nil
+}
+
+// value reads a data value: a number, null (no value), a numeric string
+// ("123.5"; "" is no value) or a boolean (1/0).
+func (d *jsonDecoder) value(name string) (float64, bool, error) {
+	c, err := d.s.peek()
+	if err != nil {
+		return 0, false, err
+	}
+	switch {
+	case c == '-' || (c >= '0' && c <= '9'):
+		off := d.s.offset()
+		b, err := d.s.readNumber()
+		if err != nil {
+			return 0, false, err
+		}
+		f, err := parseFloatBytes(b)
+		if err != nil {
+			return 0, false, d.s.errAt(off, fmt.Errorf("%s: %w", name, err))
+		}
+		return f, true, nil
+	case c == 'n':
+		_, err := d.s.readLiteral()
+		return 0, false, err
+	case c == 't' || c == 'f':
+		lit, err := d.s.readLiteral()
+		if lit == 't' {
+			return 1, true, err
+		}
+		return 0, true, err
+	case c == '"':
+		off := d.s.offset()
+		b, err := d.s.readString()
+		if err != nil {
+			return 0, false, err
+		}
+		b = trimSpace(b)
+		if len(b) == 0 {
+			return 0, false, nil
+		}
+		switch string(b) {
+		case "true":
+			return 1, true, nil
+		case "false":
+			return 0, true, nil
+		}
+		f, err := parseFloatBytes(b)
+		if err != nil {
+			return 0, false, d.s.errAt(off, fmt.Errorf("%s: %w", name, err))
+		}
+		return f, true, nil
+	}
+	return 0, false, d.s.errorf("%s: expected a number or null, found %s", name, describe(c))
+}
+
+// epochMillis reads updatedOn: a number (or numeric string) of epoch
+// milliseconds; null is 0.
+func (d *jsonDecoder) epochMillis(name string) (int64, error) {
+	f, ok, err := d.value(name)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if f != math.Trunc(f) || f < -9.2e18 || f > 9.2e18 {
+		return 0, d.s.errorf("%s: %v is not a whole number of milliseconds", name, f)
+	}
+	return int64(f), nil
+}
+
+// currency reads {"code":"USD","symbol":"$"} or a bare code "USD".
+func (d *jsonDecoder) currency() (string, error) {
+	c, err := d.s.peek()
+	if err != nil {
+		return "", err
+	}
+	if c != '{' {
+		return d.id("currency", true)
+	}
+	d.s.pos++
+	code := ""
+	for first := true; ; first = false {
+		more, err := d.s.nextMember(first)
+		if err != nil {
+			return "", err
+		}
+		if !more {
+			return code, nil
+		}
+		k, err := d.key(func(b []byte) int {
+			if string(b) == "code" {
+				return 1
+			}
+			return 0
+		})
+		if err != nil {
+			return "", err
+		}
+		if k == 1 {
+			code, err = d.id("currency.code", true)
+		} else {
+			err = d.s.skipValue(2)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// object decodes the members of an object (after its '{'), handing each
+// known key's text to set; unknown keys are skipped.
+func (d *jsonDecoder) object(keys []string, set func(k int, v string)) error {
+	for first := true; ; first = false {
+		more, err := d.s.nextMember(first)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		k, err := d.key(func(b []byte) int {
+			for i, name := range keys {
+				if string(b) == name {
+					return i
+				}
+			}
+			return -1
+		})
+		if err != nil {
+			return err
+		}
+		if k < 0 {
+			if err := d.s.skipValue(1); err != nil {
+				return err
+			}
+			continue
+		}
+		c, err := d.s.peek()
+		if err != nil {
+			return err
+		}
+		var v string
+		if c == 't' || c == 'f' {
+			lit, err := d.s.readLiteral()
+			if err != nil {
+				return err
+			}
+			v = strconv.FormatBool(lit == 't')
+		} else if v, err = d.id(keys[k], k == 0); err != nil {
+			return err
+		}
+		set(k, v)
+	}
+}
+
+var userKeys = []string{"userId", "name", "email", "crmId", "hierarchyId", "hierarchyName"}
+
+func (d *jsonDecoder) user() error {
+	var u User
+	err := d.object(userKeys, func(k int, v string) {
+		switch k {
+		case 0:
+			u.UserID = v
+		case 1:
+			u.Name = v
+		case 2:
+			u.Email = v
+		case 3:
+			u.CRMID = v
+		case 4:
+			u.HierarchyID = v
+		case 5:
+			u.HierarchyName = v
+		}
+	})
+	if err != nil || d.v.User == nil {
+		return err
+	}
+	if err := d.v.User(u); err != nil {
+		return visitorError{err}
+	}
+	return nil
+}
+
+var fieldKeys = []string{"fieldId", "fieldName", "fieldType"}
+
+func (d *jsonDecoder) field() error {
+	var f Field
+	err := d.object(fieldKeys, func(k int, v string) {
+		switch k {
+		case 0:
+			f.FieldID = v
+		case 1:
+			f.FieldName = v
+		case 2:
+			f.FieldType = v
+		}
+	})
+	if err != nil || d.v.Field == nil {
+		return err
+	}
+	if err := d.v.Field(f); err != nil {
+		return visitorError{err}
+	}
+	return nil
+}
+
+var timePeriodKeys = []string{"timePeriodId", "type", "label", "year", "startDate", "endDate"}
+
+func (d *jsonDecoder) timePeriod() error {
+	var p TimePeriod
+	err := d.object(timePeriodKeys, func(k int, v string) {
+		switch k {
+		case 0:
+			p.TimePeriodID = v
+		case 1:
+			p.Type = v
+		case 2:
+			p.Label = v
+		case 3:
+			p.Year = v
+		case 4:
+			p.StartDate = v
+		case 5:
+			p.EndDate = v
+		}
+	})
+	if err != nil || d.v.TimePeriod == nil {
+		return err
+	}
+	if err := d.v.TimePeriod(p); err != nil {
+		return visitorError{err}
+	}
+	return nil
+}
+
+var timeFrameKeys = []string{"timeFrameId", "startDate", "endDate"}
+
+func (d *jsonDecoder) timeFrame() error {
+	var t TimeFrame
+	err := d.object(timeFrameKeys, func(k int, v string) {
+		switch k {
+		case 0:
+			t.TimeFrameID = v
+		case 1:
+			t.StartDate = v
+		case 2:
+			t.EndDate = v
+		}
+	})
+	if err != nil || d.v.TimeFrame == nil {
+		return err
+	}
+	if err := d.v.TimeFrame(t); err != nil {
+		return visitorError{err}
+	}
+	return nil
+}
