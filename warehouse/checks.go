@@ -1,0 +1,193 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Expected is what the latest Clari export of a (forecast, period) says the
+// warehouse should hold: Rows is the number of distinct natural keys
+// (forecast, period, time frame, user, field, data type) in the export —
+// one per clari.Entry after deduplication, null-valued entries included,
+// because the sink writes one row per entry.
+type Expected struct {
+	Forecast string
+	Period   string
+	Rows     int
+}
+
+// Reconciliation compares one (forecast, period).
+type Reconciliation struct {
+	Forecast      string
+	Period        string
+	Expected      int
+	Actual        int     // rows in the table for (forecast, period)
+	MismatchRatio float64 // abs(Actual − Expected) / max(Expected, 1)
+}
+
+// MismatchRatio is abs(actual − expected) / max(expected, 1).
+func MismatchRatio(expected, actual int) float64 {
+	return math.Abs(float64(actual-expected)) / float64(max(expected, 1))
+}
+
+// Reconcile counts the table's rows for every expected (forecast, period)
+// — every row counts, so duplicates show up as extra rows — and compares.
+// The result is in the order of expected.
+func (w *Warehouse) Reconcile(ctx context.Context, expected []Expected) ([]Reconciliation, error) {
+	out := make([]Reconciliation, 0, len(expected))
+	q := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s AND %s = %s",
+		w.r.qtable, w.r.q.forecast, w.ph(1), w.r.q.period, w.ph(2))
+	err := w.readTx(ctx, "reconciliation", func(ctx context.Context, tx *sql.Tx) error {
+		for _, e := range expected {
+			var n int64
+			if err := tx.QueryRowContext(ctx, q, e.Forecast, e.Period).Scan(&n); err != nil {
+				return err
+			}
+			out = append(out, Reconciliation{
+				Forecast: e.Forecast, Period: e.Period,
+				Expected: e.Rows, Actual: int(n),
+				MismatchRatio: MismatchRatio(e.Rows, int(n)),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DuplicateKeys counts natural keys held by more than one row (keys) and
+// the rows beyond one per such key (surplus).
+func (w *Warehouse) DuplicateKeys(ctx context.Context) (keys int, surplusRows int, err error) {
+	q := fmt.Sprintf("SELECT count(*), coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1) d",
+		w.r.qtable, w.r.q.keyList())
+	err = w.readTx(ctx, "duplicate-key check", func(ctx context.Context, tx *sql.Tx) error {
+		var k, s int64
+		if err := tx.QueryRowContext(ctx, q).Scan(&k, &s); err != nil {
+			return err
+		}
+		keys, surplusRows = int(k), int(s)
+		return nil
+	})
+	return keys, surplusRows, err
+}
+
+// distinctPeriods lists the table's distinct period labels.
+func (w *Warehouse) distinctPeriods(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s", w.r.q.period, w.r.qtable))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p sql.NullString
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		if p.Valid {
+			out = append(out, p.String)
+		}
+	}
+	return out, rows.Err()
+}
+
+// PeriodsBeyondRetention lists (sorted) the distinct periods in the table
+// older than the window of `quarters` quarters ending with currentPeriod
+// (e.g. current 2026_Q4, 8 quarters: 2025_Q1 … 2026_Q4 are kept, 2024_Q4
+// and older are beyond). Labels that are not YYYY_QN are ignored.
+func (w *Warehouse) PeriodsBeyondRetention(ctx context.Context, currentPeriod string, quarters int) ([]string, error) {
+	cur, err := parseRetention(currentPeriod, quarters)
+	if err != nil {
+		return nil, err
+	}
+	var old []string
+	err = w.readTx(ctx, "retention check", func(ctx context.Context, tx *sql.Tx) error {
+		periods, err := w.distinctPeriods(ctx, tx)
+		for _, p := range periods {
+			if beyondRetention(p, cur, quarters) {
+				old = append(old, p)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(old)
+	return old, nil
+}
+
+// LastLoad is the newest loaded_at in the table; the zero time when the
+// table is empty. It reads timestamptz/timestamp (PostgreSQL), and for
+// SQLite INTEGER unix milliseconds (what the sink writes) or seconds
+// (values below 1e11), REAL seconds, and TEXT in RFC 3339 or
+// "YYYY-MM-DD HH:MM:SS[.fff]" (UTC).
+func (w *Warehouse) LastLoad(ctx context.Context) (time.Time, error) {
+	var last time.Time
+	q := fmt.Sprintf("SELECT max(%s) FROM %s", w.r.q.loadedAt, w.r.qtable)
+	err := w.readTx(ctx, "freshness check", func(ctx context.Context, tx *sql.Tx) error {
+		var v any
+		if err := tx.QueryRowContext(ctx, q).Scan(&v); err != nil {
+			return err
+		}
+		t, err := parseLoadedAt(v)
+		if err != nil {
+			return fmt.Errorf("column %q: %w", w.r.cols.LoadedAt, err)
+		}
+		last = t
+		return nil
+	})
+	return last, err
+}
+
+var textTimeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02",
+}
+
+func parseLoadedAt(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case nil:
+		return time.Time{}, nil
+	case time.Time:
+		return x, nil
+	case int64:
+		return unixAuto(x), nil
+	case float64:
+		return time.UnixMilli(int64(x * 1000)).UTC(), nil
+	case []byte:
+		return parseLoadedAt(string(x))
+	case string:
+		s := strings.TrimSpace(x)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return unixAuto(n), nil
+		}
+		for _, l := range textTimeLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("cannot read %q as a time: store timestamptz (PostgreSQL), or unix milliseconds or RFC 3339 text (SQLite)", s)
+	}
+	return time.Time{}, fmt.Errorf("cannot read a %T as a time", v)
+}
+
+// unixAuto reads n as unix milliseconds, or seconds when it is below 1e11
+// (1e11 ms is March 1973; 1e11 s is year 5138).
+func unixAuto(n int64) time.Time {
+	if n < 1e11 {
+		return time.Unix(n, 0).UTC()
+	}
+	return time.UnixMilli(n).UTC()
+}

@@ -1,0 +1,231 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+// Bind-parameter limits per statement: PostgreSQL's protocol allows 65535,
+// SQLite (≥ 3.32) 32766.
+const (
+	maxParamsPostgres = 65535
+	maxParamsSQLite   = 32766
+	paramsPerRow      = 9
+)
+
+// Sink upserts export entries into the warehouse table: one row per
+// natural key (forecast, period, time frame, user, field, data type), the
+// entry with the newest updated_on wins (ties: the later load wins). Each
+// batch of warehouse.sink_batch_size entries is one transaction, so a crash
+// leaves only whole batches behind, and re-running a load is idempotent.
+type Sink struct {
+	w         *Warehouse
+	batchSize int
+
+	stmtMu sync.Mutex
+	stmts  map[int]string // upsert SQL by row count
+
+	// beforeCommit, when set (tests), runs inside each batch's transaction
+	// after its rows are written and before commit; an error aborts the
+	// batch as a crash would. batch counts from 1 per load.
+	beforeCommit func(batch int) error
+}
+
+// NewSink returns the sink writing w's table.
+func NewSink(w *Warehouse) *Sink {
+	return &Sink{w: w, batchSize: w.r.batchSize, stmts: map[int]string{}}
+}
+
+// BatchSize is warehouse.sink_batch_size with its default applied.
+func (s *Sink) BatchSize() int { return s.batchSize }
+
+// Write upserts entries of one export of forecast, stamped loadedAt.
+// It returns the rows written (entries after merging duplicates of a
+// batch). On error, the batches before the failing one are committed and
+// the failing one left nothing.
+func (s *Sink) Write(ctx context.Context, forecast string, entries iter.Seq[clari.Entry], loadedAt time.Time) (int, error) {
+	l := s.NewLoad(forecast, loadedAt)
+	for e := range entries {
+		if err := l.Add(ctx, &e); err != nil {
+			return l.rows, err
+		}
+	}
+	return l.Finish(ctx)
+}
+
+// WriteSlice is Write for a slice.
+func (s *Sink) WriteSlice(ctx context.Context, forecast string, entries []clari.Entry, loadedAt time.Time) (int, error) {
+	return s.Write(ctx, forecast, slices.Values(entries), loadedAt)
+}
+
+// Load is one streaming write: Add entries as a decoder produces them
+// (clari.Visitor's Entry func), then Finish. Not safe for concurrent use.
+type Load struct {
+	s        *Sink
+	forecast string
+	loadedAt time.Time
+	batch    []clari.Entry
+	index    map[entryKey]int // natural key → position in batch
+	batches  int
+	rows     int
+	start    time.Time
+	err      error
+}
+
+type entryKey struct{ period, timeFrame, user, field, dataType string }
+
+// NewLoad starts a streaming write of one export of forecast.
+func (s *Sink) NewLoad(forecast string, loadedAt time.Time) *Load {
+	return &Load{
+		s: s, forecast: forecast, loadedAt: loadedAt,
+		batch: make([]clari.Entry, 0, s.batchSize),
+		index: make(map[entryKey]int, s.batchSize),
+		start: time.Now(),
+	}
+}
+
+// Add copies e into the current batch and writes the batch when full. A
+// natural key seen twice in a batch keeps the entry with the newest
+// UpdatedOn (ties: the later one), as the upsert would.
+func (l *Load) Add(ctx context.Context, e *clari.Entry) error {
+	if l.err != nil {
+		return l.err
+	}
+	k := entryKey{e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType}
+	if i, dup := l.index[k]; dup {
+		if e.UpdatedOn >= l.batch[i].UpdatedOn {
+			l.batch[i] = *e
+		}
+		return nil
+	}
+	l.index[k] = len(l.batch)
+	l.batch = append(l.batch, *e)
+	if len(l.batch) >= l.s.batchSize {
+		return l.flush(ctx)
+	}
+	return nil
+}
+
+// Finish writes the last batch and returns the rows written.
+func (l *Load) Finish(ctx context.Context) (int, error) {
+	if l.err == nil && len(l.batch) > 0 {
+		l.flush(ctx) //nolint:errcheck // kept in l.err
+	}
+	w := l.s.w
+	if l.err != nil {
+		level.Error(w.logger).Log("msg", "warehouse sink load failed", "forecast", l.forecast, "rows_committed", l.rows, "batches_committed", l.batches, "err", l.err) //nolint:errcheck
+		return l.rows, l.err
+	}
+	level.Info(w.logger).Log("msg", "warehouse sink load done", "forecast", l.forecast, "rows", l.rows, "batches", l.batches, "duration", time.Since(l.start)) //nolint:errcheck
+	return l.rows, nil
+}
+
+func (l *Load) flush(ctx context.Context) error {
+	s := l.s
+	if err := s.w.EnsureTable(ctx); err != nil {
+		l.err = err
+		return err
+	}
+	n := l.batches + 1
+	err := s.w.tx(ctx, fmt.Sprintf("sink batch %d of forecast %q", n, l.forecast), false, s.w.r.statementTimeout,
+		func(ctx context.Context, tx *sql.Tx) error {
+			if err := s.writeBatch(ctx, tx, l.forecast, l.batch, l.loadedAt); err != nil {
+				return err
+			}
+			if s.beforeCommit != nil {
+				return s.beforeCommit(n)
+			}
+			return nil
+		})
+	if err != nil {
+		l.err = err
+		return err
+	}
+	l.batches = n
+	l.rows += len(l.batch)
+	l.batch = l.batch[:0]
+	clear(l.index)
+	return nil
+}
+
+// writeBatch sends batch as multi-row upserts, as many rows per statement
+// as the driver's parameter limit allows.
+func (s *Sink) writeBatch(ctx context.Context, tx *sql.Tx, forecast string, batch []clari.Entry, loadedAt time.Time) error {
+	maxRows := maxParamsPostgres / paramsPerRow
+	var loaded any = loadedAt.UTC()
+	if s.w.r.driver == DriverSQLite {
+		maxRows = maxParamsSQLite / paramsPerRow
+		loaded = loadedAt.UnixMilli()
+	}
+	args := make([]any, 0, min(len(batch), maxRows)*paramsPerRow)
+	for len(batch) > 0 {
+		chunk := batch[:min(len(batch), maxRows)]
+		batch = batch[len(chunk):]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			var v any
+			if e.HasValue {
+				v = e.Value
+			}
+			args = append(args, forecast, e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType, v, e.UpdatedOn, loaded)
+		}
+		if _, err := tx.ExecContext(ctx, s.upsertSQL(len(chunk)), args...); err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			return fmt.Errorf("%w (the upsert needs a primary key or unique constraint on exactly %s)", err, strings.ReplaceAll(s.w.r.q.keyList(), `"`, ""))
+		}
+	}
+	return nil
+}
+
+// upsertSQL is the multi-row upsert for n rows:
+//
+//	INSERT INTO t AS w (cols) VALUES (...), ...
+//	ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+//	  updated_on = excluded.updated_on, loaded_at = excluded.loaded_at
+//	WHERE excluded.updated_on >= w.updated_on
+func (s *Sink) upsertSQL(n int) string {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if q, ok := s.stmts[n]; ok {
+		return q
+	}
+	q := s.w.r.q
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s AS w (%s) VALUES ", s.w.r.qtable, strings.Join(q.all(), ", "))
+	p := 1
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range paramsPerRow {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(s.w.ph(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s WHERE excluded.%s >= w.%s",
+		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.updatedOn, q.updatedOn)
+	sql := b.String()
+	if len(s.stmts) < 8 {
+		s.stmts[n] = sql
+	}
+	return sql
+}

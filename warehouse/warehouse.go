@@ -1,0 +1,221 @@
+// Package warehouse checks the user's warehouse table that holds exported
+// Clari forecast entries — row counts per forecast and period
+// (reconciliation), duplicate natural keys, periods beyond the retention
+// window, freshness of the newest load — and optionally writes that table
+// itself: a batched, idempotent upsert sink and retention enforcement.
+//
+// It speaks PostgreSQL (pgx through database/sql) and SQLite
+// (modernc.org/sqlite). Every name that ends up in SQL is a configured
+// identifier validated against ^[A-Za-z_][A-Za-z0-9_]*$ and quoted; every
+// value is a bound parameter. No error or log line carries the DSN or its
+// password.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/config"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// connectTimeout bounds the ping of Connect when the context has no
+// earlier deadline.
+const connectTimeout = 10 * time.Second
+
+// Warehouse is a handle on the configured warehouse table. It is safe for
+// concurrent use.
+type Warehouse struct {
+	db     *sql.DB
+	r      resolved
+	t      target
+	logger log.Logger
+
+	mu          sync.Mutex
+	ensured     bool // EnsureTable succeeded once
+	schemaKnown bool // ValidateSchema succeeded once
+}
+
+// resolveDSN picks the resolved secret, falling back to the inline DSN.
+func resolveDSN(cfg config.Warehouse) string {
+	if cfg.ResolvedDSN != "" {
+		return string(cfg.ResolvedDSN)
+	}
+	return string(cfg.DSN)
+}
+
+// New validates the configuration and prepares a connection pool without
+// connecting. Its errors are configuration errors (driver, DSN syntax, table
+// and column names). Use Connect (or Open) to reach the database.
+func New(cfg config.Warehouse, logger log.Logger) (*Warehouse, error) {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	dsn := resolveDSN(cfg)
+	r, err := resolve(cfg, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(dsn) == "" {
+		return nil, errors.New("warehouse: no DSN: set warehouse.dsn_file, warehouse.dsn_env or warehouse.dsn")
+	}
+	t, err := describe(r.driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	var db *sql.DB
+	switch r.driver {
+	case DriverPostgres:
+		db, err = sql.Open("pgx", dsn)
+	case DriverSQLite:
+		db, err = sql.Open("sqlite", sqliteDSN(dsn))
+		if err == nil {
+			// One writer at a time; several connections would only
+			// contend for SQLite's lock.
+			db.SetMaxOpenConns(1)
+		}
+	}
+	if err != nil {
+		return nil, t.wrap(fmt.Sprintf("cannot open (%s)", t.desc), err)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &Warehouse{db: db, r: r, t: t, logger: log.With(logger, "component", "warehouse", "table", r.table)}, nil
+}
+
+// sqliteDSN adds a busy timeout unless the DSN sets one, so a check running
+// while another process writes waits instead of failing with SQLITE_BUSY.
+func sqliteDSN(dsn string) string {
+	if strings.Contains(dsn, "busy_timeout") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "_pragma=busy_timeout(5000)"
+}
+
+// Open is New followed by Connect: it connects, pings with a timeout and,
+// when warehouse.sink is on, creates the table if absent; then it checks the
+// configured table and columns exist. The error names what to fix and never
+// contains the DSN or password.
+func Open(ctx context.Context, cfg config.Warehouse, logger log.Logger) (*Warehouse, error) {
+	w, err := New(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Connect(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Connect pings the database and validates the schema (creating the table
+// first when the sink is enabled).
+func (w *Warehouse) Connect(ctx context.Context) error {
+	if err := w.Ping(ctx); err != nil {
+		return err
+	}
+	if w.r.sink {
+		if err := w.EnsureTable(ctx); err != nil {
+			return err
+		}
+	}
+	return w.ValidateSchema(ctx)
+}
+
+// Ping checks the database answers, within the statement timeout (or 10 s,
+// whichever is shorter).
+func (w *Warehouse) Ping(ctx context.Context) error {
+	d := min(w.r.statementTimeout, connectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := w.db.PingContext(ctx); err != nil {
+		if w.r.driver == DriverSQLite {
+			return w.t.wrap(fmt.Sprintf("cannot open (%s); check the directory exists and is writable", w.t.desc), err)
+		}
+		return w.t.wrap(fmt.Sprintf("cannot connect (%s)", w.t.desc), err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (w *Warehouse) Close() error { return w.db.Close() }
+
+// Table is the configured table name (for the `table` label).
+func (w *Warehouse) Table() string { return w.r.table }
+
+// Driver is "postgres" or "sqlite".
+func (w *Warehouse) Driver() string { return w.r.driver }
+
+// Description names driver, host, database and user (or file) without
+// secrets, for logs and the readiness audit.
+func (w *Warehouse) Description() string { return w.t.desc }
+
+// CheckInterval is warehouse.check_interval with its default applied.
+func (w *Warehouse) CheckInterval() time.Duration { return w.r.checkInterval }
+
+// RetentionPolicy is warehouse.retention with its default applied.
+func (w *Warehouse) RetentionPolicy() config.Retention { return w.r.retention }
+
+// SinkEnabled reports warehouse.sink.
+func (w *Warehouse) SinkEnabled() bool { return w.r.sink }
+
+// readTx runs fn in a read-only transaction bounded by the statement
+// timeout: PostgreSQL gets SET LOCAL statement_timeout (through set_config,
+// so the value is a parameter) plus a slightly longer context deadline as a
+// backstop; SQLite, which has no statement timeout, gets the context
+// deadline, which interrupts the running statement.
+func (w *Warehouse) readTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return w.tx(ctx, what, true, w.r.statementTimeout, fn)
+}
+
+func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout time.Duration, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	backstop := timeout
+	if w.r.driver == DriverPostgres {
+		backstop += 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, backstop)
+	defer cancel()
+	tx, err := w.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return w.t.wrap(what, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if w.r.driver == DriverPostgres {
+		ms := fmt.Sprintf("%dms", timeout.Milliseconds())
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('statement_timeout', $1, true)", ms); err != nil {
+			return w.t.wrap(what, err)
+		}
+	}
+	if err := fn(ctx, tx); err != nil {
+		return w.t.wrap(what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return w.t.wrap(what, err)
+	}
+	return nil
+}
+
+// ph returns the i-th (1-based) bind placeholder of the dialect.
+func (w *Warehouse) ph(i int) string {
+	if w.r.driver == DriverPostgres {
+		return fmt.Sprintf("$%d", i)
+	}
+	return "?"
+}
+
+func (w *Warehouse) logDebug(keyvals ...any) {
+	level.Debug(w.logger).Log(keyvals...) //nolint:errcheck
+}
