@@ -1,0 +1,21 @@
+// Package collector holds the Prometheus collectors of clari_exporter.
+//
+// Nothing here talks to Clari on a scrape except the live probe (probe.go),
+// which is rate-limited to one GET /admin/limits per probe interval and
+// bounded by the scrape deadline. Every other collector builds const metrics
+// in Collect() from a cheap in-memory state that the runner (or cmd) provides
+// through the small interfaces defined in this package, so collector depends
+// on no other project package except clari's shared types.
+//
+// One file per collector:
+//
+//	api.go        clari_api_* request/retry/breaker instrumentation (implements clari.Instrumentation)
+//	probe.go      clari_up, probe latency and quota from /admin/limits (cached, rate-limited)
+//	handler.go    the /metrics handler that gives the probe its per-scrape deadline
+//	exporter.go   clari_exporter_* build/config/leader and key rotation
+//	export.go     clari_export_* and clari_forecast_* from the runner's state
+//	warehouse.go  clari_reconciliation_* and clari_warehouse_*
+//	readiness.go  clari_readiness_check
+//	register.go   Set: builds and registers all of them in one place
+//	metric.go     helpers shared by the collectors
+package collector

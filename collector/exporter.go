@@ -1,0 +1,90 @@
+package collector
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/version"
+)
+
+// ReloadStatus reports the outcome of config loads; cmd implements it.
+type ReloadStatus interface {
+	// LastReloadSuccessful is false when the latest load or reload failed
+	// (the previous config stays in force).
+	LastReloadSuccessful() bool
+	// LastReloadSuccessTime is when a config was last loaded successfully;
+	// zero if never.
+	LastReloadSuccessTime() time.Time
+}
+
+// ExporterOptions are the sources of the exporter's own metrics. Nil fields
+// leave their metrics out.
+type ExporterOptions struct {
+	Reload ReloadStatus
+	// KeyRotationTime returns when the API key was last rotated, in unix
+	// seconds (config clari.rotated_at or the key file's mtime); 0 when
+	// unknown, which leaves clari_api_key_rotation_timestamp_seconds out.
+	KeyRotationTime func() float64
+}
+
+// ExporterCollector exposes build info, config reload status, leadership and
+// the API key's rotation time.
+type ExporterCollector struct {
+	opts   ExporterOptions
+	leader atomic.Bool
+
+	buildInfo, reloadOK, reloadTime, leaderDesc, keyRotation *prometheus.Desc
+}
+
+// NewExporterCollector returns the collector; leadership starts false.
+func NewExporterCollector(opts ExporterOptions) *ExporterCollector {
+	return &ExporterCollector{
+		opts: opts,
+		buildInfo: prometheus.NewDesc("clari_exporter_build_info",
+			"A metric with a constant '1' value labeled by version, revision and goversion from which clari_exporter was built.",
+			[]string{"version", "revision", "goversion"}, nil),
+		reloadOK: prometheus.NewDesc("clari_exporter_config_last_reload_successful",
+			"1 if the last configuration load or reload succeeded, 0 if it failed (the previous configuration stays in force).",
+			nil, nil),
+		reloadTime: prometheus.NewDesc("clari_exporter_config_last_reload_success_timestamp_seconds",
+			"When the configuration was last loaded successfully, in unix seconds.",
+			nil, nil),
+		leaderDesc: prometheus.NewDesc("clari_exporter_leader",
+			"1 where this replica runs the export schedule, 0 where it only watches.",
+			nil, nil),
+		keyRotation: prometheus.NewDesc("clari_api_key_rotation_timestamp_seconds",
+			"When the Clari API key was last rotated, in unix seconds (config clari.rotated_at, else the key file's modification time).",
+			nil, nil),
+	}
+}
+
+// SetLeader records whether this replica runs exports.
+func (c *ExporterCollector) SetLeader(leader bool) { c.leader.Store(leader) }
+
+// Describe implements prometheus.Collector.
+func (c *ExporterCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.buildInfo
+	ch <- c.reloadOK
+	ch <- c.reloadTime
+	ch <- c.leaderDesc
+	ch <- c.keyRotation
+}
+
+// Collect implements prometheus.Collector.
+func (c *ExporterCollector) Collect(ch chan<- prometheus.Metric) {
+	sendConst(ch, c.buildInfo, prometheus.GaugeValue, 1,
+		version.Version, version.Revision, version.GoVersion)
+	sendConst(ch, c.leaderDesc, prometheus.GaugeValue, boolFloat(c.leader.Load()))
+	if c.opts.Reload != nil {
+		sendConst(ch, c.reloadOK, prometheus.GaugeValue, boolFloat(c.opts.Reload.LastReloadSuccessful()))
+		if t := c.opts.Reload.LastReloadSuccessTime(); !t.IsZero() {
+			sendConst(ch, c.reloadTime, prometheus.GaugeValue, unixSeconds(t))
+		}
+	}
+	if c.opts.KeyRotationTime != nil {
+		if ts := c.opts.KeyRotationTime(); ts > 0 {
+			sendConst(ch, c.keyRotation, prometheus.GaugeValue, ts)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ScrapeTimeoutHeader is the header in which Prometheus sends the scrape
+// timeout, in seconds.
+const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
+
+// Defaults of HandlerOptions.
+const (
+	// DefaultTimeoutOffset leaves time to gather and write the response
+	// after the probe (blackbox_exporter uses the same default).
+	DefaultTimeoutOffset = 500 * time.Millisecond
+	// DefaultMaxProbeWait bounds the probe when the scraper sends no
+	// timeout header (curl, a browser) or a larger one.
+	DefaultMaxProbeWait = 10 * time.Second
+)
+
+// HandlerOptions configures NewHandler.
+type HandlerOptions struct {
+	// Gatherer serves the metrics; usually the registry the Set was
+	// registered with. Required.
+	Gatherer prometheus.Gatherer
+	// Probe is refreshed before each gather; nil for none.
+	Probe *Probe
+	// TimeoutOffset is taken off the scraper's timeout to get the probe's
+	// deadline, but the probe always keeps at least half the scrape timeout.
+	// Default 0.5 s.
+	TimeoutOffset time.Duration
+	// MaxProbeWait caps the probe's deadline. Default 10 s.
+	MaxProbeWait time.Duration
+	// Logger receives gather errors; nil discards them.
+	Logger log.Logger
+}
+
+// NewHandler returns the /metrics handler. On each request it works out the
+// scrape's deadline from the X-Prometheus-Scrape-Timeout-Seconds header,
+// refreshes the live probe within that deadline (instant when the cached
+// result is fresh), then gathers and writes the metrics. A metric that fails
+// to gather is logged and left out rather than failing the whole scrape.
+func NewHandler(opts HandlerOptions) (http.Handler, error) {
+	if opts.Gatherer == nil {
+		return nil, fmt.Errorf("collector: NewHandler needs a Gatherer (the registry the collectors are registered with)")
+	}
+	if opts.TimeoutOffset <= 0 {
+		opts.TimeoutOffset = DefaultTimeoutOffset
+	}
+	if opts.MaxProbeWait <= 0 {
+		opts.MaxProbeWait = DefaultMaxProbeWait
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewNopLogger()
+	}
+	metrics := promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
+		ErrorLog:      promErrorLog{opts.Logger},
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if opts.Probe != nil {
+			wait := ProbeDeadline(r.Header.Get(ScrapeTimeoutHeader), opts.TimeoutOffset, opts.MaxProbeWait)
+			ctx, cancel := context.WithTimeout(r.Context(), wait)
+			opts.Probe.Refresh(ctx)
+			cancel()
+		}
+		metrics.ServeHTTP(w, r)
+	}), nil
+}
+
+// ProbeDeadline is how long a scrape may spend on the live probe, given the
+// value of the scrape-timeout header: the timeout minus offset, at least half
+// the timeout, at most max. A missing or unparsable header gives max.
+func ProbeDeadline(header string, offset, max time.Duration) time.Duration {
+	secs, err := strconv.ParseFloat(header, 64)
+	if err != nil || !(secs > 0) || secs > 2*max.Seconds()+offset.Seconds() {
+		return max // also avoids overflowing Duration with a huge value
+	}
+	timeout := time.Duration(secs * float64(time.Second))
+	wait := timeout - offset
+	if wait < timeout/2 {
+		wait = timeout / 2
+	}
+	if wait > max {
+		wait = max
+	}
+	return wait
+}
+
+// promErrorLog adapts a go-kit logger to promhttp's error log.
+type promErrorLog struct{ logger log.Logger }
+
+func (l promErrorLog) Println(v ...any) {
+	level.Error(l.logger).Log("msg", "gathering metrics failed", "err", fmt.Sprint(v...))
+}

@@ -1,0 +1,195 @@
+package collector
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+// LimitsProber is the one live call a scrape may cause: GET /admin/limits.
+// It costs no export quota and proves the token works. The clari client
+// satisfies it.
+type LimitsProber interface {
+	Limits(ctx context.Context) (clari.Limits, error)
+}
+
+// Defaults of ProbeOptions.
+const (
+	DefaultProbeInterval = 60 * time.Second
+	DefaultProbeTimeout  = 10 * time.Second
+)
+
+// ProbeOptions configures a Probe. Zero values take the defaults.
+type ProbeOptions struct {
+	// Interval is the least time between two probe starts, whatever the
+	// scrape rate (config clari.probe_interval). Default 60 s.
+	Interval time.Duration
+	// Timeout bounds one probe even when the caller's context has no
+	// deadline. The scrape handler usually gives a shorter one. Default 10 s.
+	Timeout time.Duration
+	// Now is the clock deciding whether the cached result is fresh, timing
+	// the probe and stamping clari_exporter_probe_last_timestamp_seconds.
+	// Default time.Now.
+	Now    func() time.Time
+	Logger log.Logger
+}
+
+// Probe runs the live /admin/limits probe at most once per interval and
+// exposes its cached result. Refresh is called by the scrape handler with the
+// scrape's deadline; concurrent scrapes share one in-flight probe.
+type Probe struct {
+	prober   LimitsProber
+	interval time.Duration
+	timeout  time.Duration
+	now      func() time.Time
+	logger   log.Logger
+
+	mu       sync.Mutex
+	started  time.Time     // start of the latest probe; zero before the first
+	inflight chan struct{} // non-nil while a probe runs, closed when it ends
+	last     probeResult
+
+	up, duration, timestamp, quotaAvailable, quotaLimit *prometheus.Desc
+}
+
+// probeResult is the outcome of one finished probe.
+type probeResult struct {
+	done     bool // false until a probe has finished
+	ok       bool
+	ended    time.Time
+	duration time.Duration
+	limits   clari.Limits
+}
+
+// NewProbe returns a probe of prober. A nil prober is allowed: the probe then
+// never runs and clari_up stays 0.
+func NewProbe(prober LimitsProber, opts ProbeOptions) *Probe {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultProbeInterval
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultProbeTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewNopLogger()
+	}
+	const cached = " (cached: refreshed by a scrape at most once per clari.probe_interval)."
+	return &Probe{
+		prober:   prober,
+		interval: opts.Interval,
+		timeout:  opts.Timeout,
+		now:      opts.Now,
+		logger:   opts.Logger,
+		up: prometheus.NewDesc("clari_up",
+			"1 if the last live probe of the Clari API (GET /admin/limits) succeeded, 0 if it failed, timed out or has not run yet"+cached,
+			nil, nil),
+		duration: prometheus.NewDesc("clari_api_probe_duration_seconds",
+			"Latency of the last live probe of the Clari API"+cached,
+			nil, nil),
+		timestamp: prometheus.NewDesc("clari_exporter_probe_last_timestamp_seconds",
+			"When the last live probe of the Clari API finished, in unix seconds; shows how old the cached probe values are.",
+			nil, nil),
+		quotaAvailable: prometheus.NewDesc("clari_export_quota_available",
+			"Exports Clari still allows, by kind (monthly: rolling 30-day quota, concurrent: running jobs), from /admin/limits; absent when the last probe failed"+cached,
+			[]string{"kind"}, nil),
+		quotaLimit: prometheus.NewDesc("clari_export_quota_limit",
+			"Clari's export limits, by kind (monthly, concurrent), from /admin/limits; absent when the last probe failed"+cached,
+			[]string{"kind"}, nil),
+	}
+}
+
+// Refresh makes sure a probe has started within the last interval. It
+// returns at once when the cached result is fresh. When a probe is already
+// running it waits for it, but no longer than ctx allows. Otherwise it probes
+// with ctx (also bounded by the probe timeout), so a hanging API costs a
+// scrape no more than its own deadline. A probe cut short by ctx counts as
+// failed (clari_up 0) and is not retried before the interval has passed.
+func (p *Probe) Refresh(ctx context.Context) {
+	if p == nil || p.prober == nil {
+		return
+	}
+	p.mu.Lock()
+	if wait := p.inflight; wait != nil {
+		p.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+		}
+		return
+	}
+	now := p.now()
+	if !p.started.IsZero() && now.Sub(p.started) < p.interval {
+		p.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	p.inflight = done
+	p.started = now
+	p.mu.Unlock()
+
+	res := p.run(ctx)
+
+	p.mu.Lock()
+	p.last = res
+	p.inflight = nil
+	p.mu.Unlock()
+	close(done)
+}
+
+// run performs one probe.
+func (p *Probe) run(ctx context.Context) probeResult {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	start := p.now()
+	limits, err := p.prober.Limits(ctx)
+	end := p.now()
+	res := probeResult{done: true, ok: err == nil, duration: end.Sub(start), ended: end, limits: limits}
+	if err != nil {
+		level.Warn(p.logger).Log("msg", "Clari live probe (GET /admin/limits) failed; clari_up is 0", "err", err)
+	}
+	return res
+}
+
+// Describe implements prometheus.Collector.
+func (p *Probe) Describe(ch chan<- *prometheus.Desc) {
+	ch <- p.up
+	ch <- p.duration
+	ch <- p.timestamp
+	ch <- p.quotaAvailable
+	ch <- p.quotaLimit
+}
+
+// Collect implements prometheus.Collector. It only reads the cached result;
+// the scrape handler calls Refresh before gathering.
+func (p *Probe) Collect(ch chan<- prometheus.Metric) {
+	p.mu.Lock()
+	r := p.last
+	p.mu.Unlock()
+
+	up := 0.0
+	if r.ok {
+		up = 1
+	}
+	sendConst(ch, p.up, prometheus.GaugeValue, up)
+	if !r.done {
+		return
+	}
+	sendConst(ch, p.duration, prometheus.GaugeValue, r.duration.Seconds())
+	sendConst(ch, p.timestamp, prometheus.GaugeValue, unixSeconds(r.ended))
+	if !r.ok {
+		return
+	}
+	sendConst(ch, p.quotaAvailable, prometheus.GaugeValue, float64(r.limits.AvailableMonthlyQuota), "monthly")
+	sendConst(ch, p.quotaAvailable, prometheus.GaugeValue, float64(r.limits.AvailableConcurrentLimit), "concurrent")
+	sendConst(ch, p.quotaLimit, prometheus.GaugeValue, float64(r.limits.MonthlyQuota), "monthly")
+	sendConst(ch, p.quotaLimit, prometheus.GaugeValue, float64(r.limits.ConcurrentLimit), "concurrent")
+}
