@@ -162,7 +162,6 @@ func (b *Builder) Finish() Snapshot {
 			}
 			sums[fieldType{k.field, k.dataType}] += v.value
 		}
-		s.Totals = make([]Total, 0, len(sums))
 		for ft, sum := range sums {
 			s.Totals = append(s.Totals, Total{Field: b.names[ft.field], DataType: b.names[ft.dataType], Value: sum})
 		}

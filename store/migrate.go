@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migration is one schema version. Statements run in one transaction
+// together with the row that records the version, so a migration is either
+// fully applied or not at all (SQLite and PostgreSQL both have
+// transactional DDL).
+type migration struct {
+	version    int
+	name       string
+	statements []string
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT NOT NULL,
+	applied_ns BIGINT NOT NULL
+)`
+
+// migrate applies the migrations the database does not have yet, in order,
+// and returns how many it applied. It refuses a database whose schema is
+// newer than this binary knows (a downgrade), rather than guessing.
+func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
+	if _, err := db.ExecContext(ctx, createMigrationsTable); err != nil {
+		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(ms) {
+		return 0, fmt.Errorf("database schema version %d is newer than this clari_exporter supports (%d); run a newer release or point storage.path at a new file", current, len(ms))
+	}
+	applied := 0
+	for i, m := range ms {
+		if m.version != i+1 {
+			return applied, fmt.Errorf("internal error: migration %q has version %d, want %d", m.name, m.version, i+1)
+		}
+		did, err := applyMigration(ctx, db, m)
+		if err != nil {
+			return applied, fmt.Errorf("schema migration %d (%s): %w", m.version, m.name, err)
+		}
+		if did {
+			applied++
+		}
+	}
+	return applied, nil
+}
+
+// applyMigration applies m unless it is recorded already. The check runs
+// inside the write transaction, so two processes opening the same new file
+// at once cannot both apply it.
+func applyMigration(ctx context.Context, db *sql.DB, m migration) (bool, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for _, stmt := range m.statements {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)`,
+		m.version, m.name, time.Now().UnixNano()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// sqliteMigrations is the SQLite schema history. Never edit an applied
+// migration; append a new one.
+//
+// Times are int64 Unix nanoseconds (BIGINT): exact round trips, no time zone
+// or text-format ambiguity, and the same in PostgreSQL.
+var sqliteMigrations = []migration{
+	{version: 1, name: "initial schema", statements: []string{
+		// One row per finished run. job_id is NULL for runs that failed
+		// before Clari returned a job id; UNIQUE makes FinishRun idempotent
+		// per job (NULLs never conflict).
+		`CREATE TABLE runs (
+			id          INTEGER PRIMARY KEY,
+			job_id      TEXT UNIQUE,
+			forecast    TEXT NOT NULL,
+			period      TEXT NOT NULL,
+			outcome     TEXT NOT NULL,
+			success     INTEGER NOT NULL,
+			started_ns  BIGINT NOT NULL,
+			finished_ns BIGINT NOT NULL,
+			duration_ns BIGINT NOT NULL,
+			requeues    INTEGER NOT NULL,
+			row_count   INTEGER NOT NULL
+		)`,
+		`CREATE INDEX runs_by_target ON runs (forecast, period, finished_ns)`,
+
+		// Snapshot aggregates of successful runs; never raw entries.
+		`CREATE TABLE snapshots (
+			job_id         TEXT PRIMARY KEY REFERENCES runs (job_id) ON DELETE CASCADE,
+			forecast       TEXT NOT NULL,
+			period         TEXT NOT NULL,
+			created_ns     BIGINT NOT NULL,
+			row_count      INTEGER NOT NULL,
+			duplicate_rows INTEGER NOT NULL,
+			latest_week    TEXT NOT NULL
+		)`,
+		`CREATE INDEX snapshots_by_target ON snapshots (forecast, period, created_ns)`,
+		`CREATE TABLE snapshot_totals (
+			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
+			field     TEXT NOT NULL,
+			data_type TEXT NOT NULL,
+			value     DOUBLE PRECISION NOT NULL,
+			PRIMARY KEY (job_id, field, data_type)
+		)`,
+		`CREATE TABLE snapshot_periods (
+			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
+			period    TEXT NOT NULL,
+			row_count INTEGER NOT NULL,
+			PRIMARY KEY (job_id, period)
+		)`,
+
+		// At most one job in flight per target.
+		`CREATE TABLE inflight (
+			forecast   TEXT NOT NULL,
+			period     TEXT NOT NULL,
+			job_id     TEXT NOT NULL,
+			created_ns BIGINT NOT NULL,
+			request    BLOB,
+			PRIMARY KEY (forecast, period)
+		)`,
+
+		// Cumulative counters, updated in the same transaction as the event
+		// they count, so run history can be pruned without resetting them.
+		// kind: runs, failures, requeues, skips; reason "" where none.
+		`CREATE TABLE counters (
+			forecast   TEXT NOT NULL,
+			period     TEXT NOT NULL,
+			kind       TEXT NOT NULL,
+			reason     TEXT NOT NULL,
+			value      BIGINT NOT NULL,
+			updated_ns BIGINT NOT NULL,
+			PRIMARY KEY (forecast, period, kind, reason)
+		)`,
+
+		// The last-run gauges and a pointer to the latest snapshot, one row
+		// per target, so a scrape reads O(targets) rows.
+		`CREATE TABLE target_state (
+			forecast         TEXT NOT NULL,
+			period           TEXT NOT NULL,
+			last_run_ns      BIGINT NOT NULL,
+			last_run_success INTEGER NOT NULL,
+			last_outcome     TEXT NOT NULL,
+			last_duration_ns BIGINT NOT NULL,
+			last_success_ns  BIGINT NOT NULL,
+			latest_job_id    TEXT REFERENCES snapshots (job_id) ON DELETE SET NULL,
+			PRIMARY KEY (forecast, period)
+		)`,
+	}},
+}

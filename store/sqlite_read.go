@@ -1,0 +1,305 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/snapshot"
+)
+
+// read runs fn in one read-only transaction: a consistent view of the
+// database (WAL snapshot isolation) that never blocks or waits for a writer.
+func (s *SQLite) read(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to commit
+	return fn(tx)
+}
+
+// InFlight implements Store.
+func (s *SQLite) InFlight(ctx context.Context) ([]InFlight, error) {
+	var out []InFlight
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT forecast, period, job_id, created_ns, request
+			FROM inflight ORDER BY forecast, period`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var f InFlight
+			var created int64
+			if err := rows.Scan(&f.Forecast, &f.Period, &f.JobID, &created, &f.Request); err != nil {
+				return err
+			}
+			f.CreatedAt = fromNS(created)
+			out = append(out, f)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list in-flight jobs: %w", err)
+	}
+	return out, nil
+}
+
+// Runs implements Store.
+func (s *SQLite) Runs(ctx context.Context, forecast, period string, n int) ([]Run, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var out []Run
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count
+			FROM runs WHERE forecast = ? AND period = ?
+			ORDER BY finished_ns DESC, id DESC LIMIT ?`, forecast, period, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := Run{Forecast: forecast, Period: period}
+			var job sql.NullString
+			var started, finished, dur int64
+			if err := rows.Scan(&job, &r.Outcome, &started, &finished, &dur, &r.Requeues, &r.Rows); err != nil {
+				return err
+			}
+			r.JobID = job.String
+			r.StartedAt, r.FinishedAt, r.Duration = fromNS(started), fromNS(finished), time.Duration(dur)
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs of %s/%s: %w", forecast, period, err)
+	}
+	return out, nil
+}
+
+// latestJobs selects the job id of every target's latest snapshot.
+const latestJobs = `SELECT latest_job_id FROM target_state WHERE latest_job_id IS NOT NULL`
+
+// LatestSnapshots implements Store.
+func (s *SQLite) LatestSnapshots(ctx context.Context) ([]snapshot.Snapshot, error) {
+	var out []snapshot.Snapshot
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadSnapshots(ctx, tx, latestJobs)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read latest snapshots: %w", err)
+	}
+	sortSnapshotsByTarget(out)
+	return out, nil
+}
+
+// SnapshotHistory implements Store.
+func (s *SQLite) SnapshotHistory(ctx context.Context, forecast, period string, n int) ([]snapshot.Snapshot, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var out []snapshot.Snapshot
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadSnapshots(ctx, tx, `SELECT job_id FROM snapshots WHERE forecast = ? AND period = ?
+			ORDER BY created_ns DESC, job_id DESC LIMIT ?`, forecast, period, n)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read snapshot history of %s/%s: %w", forecast, period, err)
+	}
+	slices.SortFunc(out, func(a, b snapshot.Snapshot) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.JobID, b.JobID)
+	})
+	return out, nil
+}
+
+// loadSnapshots reads the snapshots whose job ids the subquery jobs (with
+// args) selects, with their totals and per-period rows: three indexed
+// queries whatever the number of snapshots.
+func loadSnapshots(ctx context.Context, tx *sql.Tx, jobs string, args ...any) ([]snapshot.Snapshot, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT job_id, forecast, period, created_ns, row_count, duplicate_rows, latest_week
+		FROM snapshots WHERE job_id IN (`+jobs+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []snapshot.Snapshot
+	byJob := make(map[string]int)
+	for rows.Next() {
+		var sn snapshot.Snapshot
+		var created int64
+		if err := rows.Scan(&sn.JobID, &sn.Forecast, &sn.Period, &created, &sn.Rows, &sn.DuplicateRows, &sn.LatestWeek); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sn.CreatedAt = fromNS(created)
+		sn.RowsByPeriod = make(map[string]int)
+		byJob[sn.JobID] = len(out)
+		out = append(out, sn)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT job_id, field, data_type, value FROM snapshot_totals
+		WHERE job_id IN (`+jobs+`) ORDER BY job_id, field, data_type`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var job string
+		var t snapshot.Total
+		if err := rows.Scan(&job, &t.Field, &t.DataType, &t.Value); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if i, ok := byJob[job]; ok {
+			out[i].Totals = append(out[i].Totals, t)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT job_id, period, row_count FROM snapshot_periods
+		WHERE job_id IN (`+jobs+`) ORDER BY job_id, period`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var job, period string
+		var n int
+		if err := rows.Scan(&job, &period, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := byJob[job]; ok {
+			out[i].Periods = append(out[i].Periods, period)
+			out[i].RowsByPeriod[period] = n
+		}
+	}
+	return out, rows.Err()
+}
+
+func sortSnapshotsByTarget(ss []snapshot.Snapshot) {
+	slices.SortFunc(ss, func(a, b snapshot.Snapshot) int {
+		if c := strings.Compare(a.Forecast, b.Forecast); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Period, b.Period)
+	})
+}
+
+type targetKey struct{ forecast, period string }
+
+// TargetStates implements Store. It reads the per-target state rows, the
+// counters and the latest snapshots in one consistent read transaction:
+// O(targets + counters + latest totals) rows, all by primary key.
+func (s *SQLite) TargetStates(ctx context.Context) ([]TargetState, error) {
+	states := make(map[targetKey]*TargetState)
+	get := func(f, p string) *TargetState {
+		k := targetKey{f, p}
+		st, ok := states[k]
+		if !ok {
+			st = &TargetState{Forecast: f, Period: p, Failures: map[string]uint64{}, Skips: map[string]uint64{}}
+			states[k] = st
+		}
+		return st
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT forecast, period, last_run_ns, last_run_success, last_outcome,
+			last_duration_ns, last_success_ns FROM target_state`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var f, p, outcome string
+			var lastRun, lastSuccess, dur int64
+			var success int
+			if err := rows.Scan(&f, &p, &lastRun, &success, &outcome, &dur, &lastSuccess); err != nil {
+				rows.Close()
+				return err
+			}
+			st := get(f, p)
+			st.LastRun, st.LastSuccess = fromNS(lastRun), fromNS(lastSuccess)
+			st.LastRunSuccess, st.LastOutcome, st.LastDuration = success == 1, outcome, time.Duration(dur)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+
+		rows, err = tx.QueryContext(ctx, `SELECT forecast, period, kind, reason, value FROM counters`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var f, p, kind, reason string
+			var v int64
+			if err := rows.Scan(&f, &p, &kind, &reason, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			st := get(f, p)
+			switch kind {
+			case kindRuns:
+				st.Runs += uint64(v)
+			case kindFailures:
+				st.Failures[reason] += uint64(v)
+			case kindRequeues:
+				st.Requeues += uint64(v)
+			case kindSkips:
+				st.Skips[reason] += uint64(v)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+
+		snaps, err := loadSnapshots(ctx, tx, latestJobs)
+		if err != nil {
+			return err
+		}
+		for i := range snaps {
+			get(snaps[i].Forecast, snaps[i].Period).Latest = &snaps[i]
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: read target states: %w", err)
+	}
+	out := make([]TargetState, 0, len(states))
+	for _, st := range states {
+		out = append(out, *st)
+	}
+	slices.SortFunc(out, func(a, b TargetState) int {
+		if c := strings.Compare(a.Forecast, b.Forecast); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Period, b.Period)
+	})
+	return out, nil
+}

@@ -1,0 +1,130 @@
+// Package store is the exporter's durable state: snapshot aggregates, run
+// history, in-flight export jobs (so a restart resumes polling instead of
+// spending quota on a new export) and the counters behind the export metrics,
+// so they survive restarts.
+//
+// Store is the interface; *SQLite (embedded, the default) implements it. The
+// schema and SQL are kept portable so a PostgreSQL implementation can follow.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/snapshot"
+)
+
+// OutcomeDone is the Run.Outcome of a successful run. Every other outcome
+// is a failure and its value is the `reason` label of
+// clari_export_failures_total (failed, aborted, cancelled, timeout, empty,
+// period_mismatch, api_error, decode_error).
+const OutcomeDone = "done"
+
+// ErrAlreadyRecorded is returned by FinishRun when a run with the same job
+// id was recorded before. Nothing was changed: the run is counted once. The
+// caller can treat it as success.
+var ErrAlreadyRecorded = errors.New("store: run already recorded for this job id")
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Run is one finished export run of a (forecast, period) target.
+type Run struct {
+	Forecast string
+	Period   string
+	// JobID is the Clari export job id; "" when the run failed before Clari
+	// returned one (then the run is not deduplicated by job id).
+	JobID string
+	// Outcome is OutcomeDone or the failure reason.
+	Outcome    string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// Duration is create → results decoded; 0 means FinishedAt − StartedAt.
+	Duration time.Duration
+	// Requeues is how often this run's job was re-queued after the polling
+	// timeout (informational; the counter is fed by RecordRequeue).
+	Requeues int
+	// Rows is the number of distinct entries the export returned (0 if none
+	// were decoded).
+	Rows int
+}
+
+// Success reports whether the run ended with OutcomeDone.
+func (r Run) Success() bool { return r.Outcome == OutcomeDone }
+
+// InFlight is an export job that was created but not yet finished. It is
+// persisted before polling starts so a restart resumes the same job.
+type InFlight struct {
+	Forecast  string
+	Period    string
+	JobID     string
+	CreatedAt time.Time
+	// Request is the create-export request as sent (JSON), so a re-queue
+	// after a restart can repeat it exactly.
+	Request []byte
+}
+
+// TargetState is everything the collector needs about one (forecast, period)
+// target. Counters are cumulative since the store was created.
+type TargetState struct {
+	Forecast string
+	Period   string
+
+	// LastRun is the FinishedAt of the newest run; zero when none.
+	LastRun time.Time
+	// LastSuccess is the FinishedAt of the newest successful run; zero when none.
+	LastSuccess    time.Time
+	LastRunSuccess bool
+	// LastOutcome is the Outcome of the newest run ("" when none).
+	LastOutcome  string
+	LastDuration time.Duration
+
+	Runs     uint64            // clari_export_runs_total
+	Failures map[string]uint64 // clari_export_failures_total by reason
+	Requeues uint64            // clari_export_requeues_total
+	Skips    map[string]uint64 // clari_export_skipped_total by reason
+
+	// Latest is the newest snapshot of the target, nil when none.
+	Latest *snapshot.Snapshot
+}
+
+// Store is the durable state behind the runner and the collector. All
+// methods are safe for concurrent use.
+type Store interface {
+	// PutInFlight records (or replaces) the in-flight job of a target.
+	PutInFlight(ctx context.Context, f InFlight) error
+	// ClearInFlight forgets the in-flight job of a target (no error if none).
+	ClearInFlight(ctx context.Context, forecast, period string) error
+	// InFlight lists the in-flight jobs, ordered by forecast and period.
+	InFlight(ctx context.Context) ([]InFlight, error)
+
+	// FinishRun atomically records a finished run: the run row, its counters,
+	// the snapshot (snap must be nil unless the run succeeded) and the
+	// removal of the run's in-flight row (same forecast, period and job id).
+	// Returns ErrAlreadyRecorded, changing nothing, when the job id was
+	// recorded before.
+	FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot) error
+	// RecordRequeue counts one re-queue of a target's job.
+	RecordRequeue(ctx context.Context, forecast, period string, at time.Time) error
+	// RecordSkip counts one skipped export of a target (reason: quota_reserve,
+	// concurrency, circuit_open).
+	RecordSkip(ctx context.Context, forecast, period, reason string, at time.Time) error
+
+	// LatestSnapshots returns the newest snapshot of every target, ordered by
+	// forecast and period.
+	LatestSnapshots(ctx context.Context) ([]snapshot.Snapshot, error)
+	// SnapshotHistory returns the newest n snapshots of a target, oldest
+	// first (the order snapshot.CompareSwings takes).
+	SnapshotHistory(ctx context.Context, forecast, period string, n int) ([]snapshot.Snapshot, error)
+	// Runs returns the newest n runs of a target, newest first.
+	Runs(ctx context.Context, forecast, period string, n int) ([]Run, error)
+	// TargetStates returns the state of every target that has a run, a
+	// requeue or a skip, ordered by forecast and period.
+	TargetStates(ctx context.Context) ([]TargetState, error)
+
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store. Further calls fail with ErrClosed.
+	Close() error
+}
