@@ -1,0 +1,232 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the file at path and parses it (see Parse). A relative
+// api_key_file or dsn_file is taken relative to the directory of path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes a configuration strictly (unknown keys are errors), applies
+// defaults, validates it and resolves its secrets. source names the file in
+// error messages ("config: clari.yml:12: ...") and is the base directory
+// of relative secret file paths. Every problem found is reported, joined
+// with errors.Join; each is a *FieldError.
+func Parse(data []byte, source string) (*Config, error) {
+	root, err := parseDocument(data, source)
+	if err != nil {
+		return nil, err
+	}
+	pos, errs := walkPositions(root)
+	if len(errs) > 0 {
+		errs.locate(source, pos)
+		return nil, errs.err()
+	}
+
+	cfg := Default()
+	if root != nil {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		cfg = &Config{}
+		if err := dec.Decode(cfg); err != nil {
+			return nil, decodeError(err, source)
+		}
+	}
+	cfg.Source = source
+	if cfg.Clari.APIKey != "" {
+		cfg.InlineKeyLine = pos.lineOf("clari.api_key")
+	}
+
+	errs = cfg.validate()
+	errs = append(errs, cfg.resolve()...)
+	if len(errs) > 0 {
+		errs.locate(source, pos)
+		return nil, errs.err()
+	}
+	return cfg, nil
+}
+
+// parseDocument parses data into a node tree for positions; nil means an
+// empty file (all defaults). Only one YAML document is allowed.
+func parseDocument(data []byte, source string) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, decodeError(err, source)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if err != nil {
+			return nil, decodeError(err, source)
+		}
+		return nil, &FieldError{Source: source, Line: line,
+			Msg: "more than one YAML document (a second '---'): put the whole configuration in one document"}
+	}
+	if root.Kind == yaml.DocumentNode && (len(root.Content) == 0 || root.Content[0].ShortTag() == "!!null") {
+		return nil, nil
+	}
+	return &root, nil
+}
+
+var (
+	yamlSyntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlTypeLine   = regexp.MustCompile(`^line (\d+): (.*)$`)
+	// The defaults hooks decode through alias types named plainX; users
+	// should read the real type name.
+	plainTypeName = regexp.MustCompile(`\bconfig\.plain([A-Z]\w*)`)
+)
+
+// decodeError turns a yaml.v3 error into FieldErrors carrying file:line.
+func decodeError(err error, source string) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var errs fieldErrors
+		for _, msg := range te.Errors {
+			errs = append(errs, yamlMessage(msg, yamlTypeLine, source))
+		}
+		return errs.err()
+	}
+	return yamlMessage(err.Error(), yamlSyntaxLine, source)
+}
+
+func yamlMessage(msg string, re *regexp.Regexp, source string) *FieldError {
+	fe := &FieldError{Source: source, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	if m := re.FindStringSubmatch(msg); m != nil {
+		fe.Line, _ = strconv.Atoi(m[1])
+		fe.Msg = m[2]
+	}
+	fe.Msg = plainTypeName.ReplaceAllString(fe.Msg, "config.$1")
+	return fe
+}
+
+// positions maps field paths ("forecasts[0].id") to the line of their key.
+type positions map[string]int
+
+// lineOf returns the line of path or, when the field is absent from the
+// file (a default), of its nearest enclosing field; 0 when none is known.
+func (p positions) lineOf(path string) int {
+	for path != "" {
+		if line, ok := p[path]; ok {
+			return line
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return 0
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+var durationType = reflect.TypeOf(model.Duration(0))
+
+// walkPositions records the line of every field in the file and checks
+// duration values up front: model.Duration's decoder returns a plain error
+// that aborts decoding without a line, so a bad duration is reported here,
+// with its path and line, instead.
+func walkPositions(root *yaml.Node) (positions, fieldErrors) {
+	pos := positions{}
+	var errs fieldErrors
+	if root == nil {
+		return pos, nil
+	}
+	var walk func(n *yaml.Node, t reflect.Type, path string)
+	walk = func(n *yaml.Node, t reflect.Type, path string) {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		if n.Kind == yaml.DocumentNode {
+			for _, c := range n.Content {
+				walk(c, t, path)
+			}
+			return
+		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch {
+		case t == durationType:
+			if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" {
+				if msg := checkDuration(n.Value); msg != "" {
+					errs = append(errs, &FieldError{Line: n.Line, Path: path, Msg: msg})
+				}
+			}
+		case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+			fields := yamlFields(t)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key, val := n.Content[i], n.Content[i+1]
+				p := key.Value
+				if path != "" {
+					p = path + "." + key.Value
+				}
+				if _, seen := pos[p]; !seen {
+					pos[p] = key.Line
+				}
+				if f, ok := fields[key.Value]; ok {
+					walk(val, f.Type, p)
+				}
+			}
+		case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+			for i, el := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				pos[p] = el.Line
+				walk(el, t.Elem(), p)
+			}
+		}
+	}
+	walk(root, reflect.TypeOf(Config{}), "")
+	return pos, errs
+}
+
+// checkDuration returns what is wrong with a duration string, or "".
+func checkDuration(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return fmt.Sprintf("must be > 0, got %s", s)
+	}
+	if _, err := model.ParseDuration(s); err != nil {
+		return fmt.Sprintf("must be a duration like 15s, 5m, 6h, 7d or 90d, got %q (%v)", s, err)
+	}
+	return ""
+}
+
+// yamlFields maps the yaml key of each field of struct type t to the field.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	m := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		m[name] = f
+	}
+	return m
+}

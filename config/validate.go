@@ -1,0 +1,317 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+// Fiscal year naming conventions (fiscal_calendar.year_label).
+const (
+	YearLabelEnd   = "end"   // FY named after the calendar year it ends in (Clari's default)
+	YearLabelStart = "start" // FY named after the calendar year it starts in
+)
+
+// Warehouse drivers.
+const (
+	DriverPostgres = "postgres"
+	DriverSQLite   = "sqlite"
+)
+
+// Bounds checked by Validate.
+const (
+	MaxHistoricalQuarters = 12
+	minHistory            = 2
+)
+
+var (
+	// forecastIDPattern: a Clari forecast tab slug (net_arr). It becomes a URL
+	// path segment and a label value, so no slashes, spaces or dots.
+	forecastIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+	// tablePattern: a SQL identifier, optionally schema-qualified. The table
+	// and column names are spliced into SQL, so nothing that needs quoting.
+	tablePattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+	columnPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	currencyCode  = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// Validate checks the configuration's structure and values and returns
+// every problem found, joined, each naming its field path (a *FieldError).
+// It does not read secret files or environment variables (Parse does that
+// through its resolution step); a config built in code with Clari.Key
+// already set needs no key source.
+func (c *Config) Validate() error {
+	errs := c.validate()
+	for _, e := range errs {
+		e.Source = c.Source
+	}
+	return errs.err()
+}
+
+func (c *Config) validate() fieldErrors {
+	var errs fieldErrors
+	c.validateClari(&errs)
+	c.FiscalCalendar.validate(&errs)
+	c.validateForecasts(&errs)
+	c.validateSchedule(&errs)
+	c.validateSwing(&errs)
+	if strings.TrimSpace(c.Storage.Path) == "" {
+		errs.add("storage.path", "must not be empty")
+	}
+	if c.Warehouse != nil {
+		c.Warehouse.validate(&errs)
+	}
+	return errs
+}
+
+func positive(errs *fieldErrors, path string, d model.Duration) bool {
+	if d <= 0 {
+		errs.add(path, "must be > 0, got %s", d)
+		return false
+	}
+	return true
+}
+
+func (c *Config) validateClari(errs *fieldErrors) {
+	cl := &c.Clari
+	if u, err := url.Parse(cl.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs.add("clari.base_url", "must be an http(s) URL like %s, got %q", clari.DefaultBaseURL, cl.BaseURL)
+	} else if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		errs.add("clari.base_url", "must not carry credentials, a query or a fragment, got %q", u.Redacted())
+	}
+
+	var sources []string
+	if cl.APIKeyFile != "" {
+		sources = append(sources, "api_key_file")
+	}
+	if cl.APIKeyEnv != "" {
+		sources = append(sources, "api_key_env")
+	}
+	if cl.APIKey != "" {
+		sources = append(sources, "api_key")
+	}
+	switch {
+	case len(sources) == 0 && cl.Key == "":
+		errs.add("clari", "set exactly one of api_key_file (recommended), api_key_env or api_key; none is set")
+	case len(sources) > 1:
+		errs.add("clari."+sources[1], "set exactly one of api_key_file, api_key_env or api_key; got %s", strings.Join(sources, " and "))
+	}
+	if cl.RotatedAt != "" {
+		if _, err := parseRotatedAt(cl.RotatedAt); err != nil {
+			errs.add("clari.rotated_at", "must be a date (2026-01-31) or RFC 3339 time (2026-01-31T09:00:00Z), got %q", cl.RotatedAt)
+		}
+	}
+	positive(errs, "clari.rotation_policy", cl.RotationPolicy)
+	positive(errs, "clari.request_timeout", cl.RequestTimeout)
+	positive(errs, "clari.probe_interval", cl.ProbeInterval)
+	okPoll := positive(errs, "clari.poll_interval", cl.PollInterval)
+	okTimeout := positive(errs, "clari.poll_timeout", cl.PollTimeout)
+	if okPoll && okTimeout && cl.PollInterval > cl.PollTimeout {
+		errs.add("clari.poll_interval", "must not exceed clari.poll_timeout (%s), got %s", cl.PollTimeout, cl.PollInterval)
+	}
+	if cl.MaxRequeues < 0 {
+		errs.add("clari.max_requeues", "must be >= 0, got %d", cl.MaxRequeues)
+	}
+
+	if r := cl.Retry; r.Enabled {
+		okInit := positive(errs, "clari.retry.initial_interval", r.InitialInterval)
+		okMax := positive(errs, "clari.retry.max_interval", r.MaxInterval)
+		if okInit && okMax && r.InitialInterval > r.MaxInterval {
+			errs.add("clari.retry.initial_interval", "must not exceed clari.retry.max_interval (%s), got %s", r.MaxInterval, r.InitialInterval)
+		}
+		positive(errs, "clari.retry.max_elapsed_time", r.MaxElapsedTime)
+	}
+	if b := cl.Breaker; b.Enabled {
+		if b.ConsecutiveFailures < 1 {
+			errs.add("clari.breaker.consecutive_failures", "must be >= 1, got %d", b.ConsecutiveFailures)
+		}
+		positive(errs, "clari.breaker.open_timeout", b.OpenTimeout)
+	}
+	if cl.Pacing.RequestsPerSecond <= 0 {
+		errs.add("clari.pacing.requests_per_second", "must be > 0, got %g", cl.Pacing.RequestsPerSecond)
+	}
+	if cl.Pacing.Burst < 1 {
+		errs.add("clari.pacing.burst", "must be >= 1, got %d", cl.Pacing.Burst)
+	}
+}
+
+func (fc FiscalCalendar) validate(errs *fieldErrors) {
+	if fc.StartMonth < 1 || fc.StartMonth > 12 {
+		errs.add("fiscal_calendar.start_month", "must be a month number 1..12, got %d", fc.StartMonth)
+	}
+	if fc.YearLabel != YearLabelEnd && fc.YearLabel != YearLabelStart {
+		errs.add("fiscal_calendar.year_label", "must be %q or %q, got %q", YearLabelEnd, YearLabelStart, fc.YearLabel)
+	}
+}
+
+func (c *Config) validateForecasts(errs *fieldErrors) {
+	if len(c.Forecasts) == 0 {
+		errs.add("forecasts", "at least one forecast is required (the tab slug from the Clari URL, e.g. id: net_arr)")
+		return
+	}
+	seen := map[string]int{}
+	for i, f := range c.Forecasts {
+		p := fmt.Sprintf("forecasts[%d]", i)
+		switch {
+		case f.ID == "":
+			errs.add(p+".id", "must not be empty (the forecast tab slug, e.g. net_arr)")
+		case !forecastIDPattern.MatchString(f.ID):
+			errs.add(p+".id", "must be a forecast tab slug (letters, digits, '_' and '-'), got %q", f.ID)
+		default:
+			if j, dup := seen[f.ID]; dup {
+				errs.add(p+".id", "%q is already used by forecasts[%d]", f.ID, j)
+			} else {
+				seen[f.ID] = i
+			}
+		}
+		if len(f.TypesToExport) == 0 {
+			errs.add(p+".types_to_export", "must list at least one of %s", strings.Join(clari.AllDataTypes, ", "))
+		}
+		seenType := map[string]bool{}
+		for k, t := range f.TypesToExport {
+			tp := fmt.Sprintf("%s.types_to_export[%d]", p, k)
+			switch {
+			case !slices.Contains(clari.AllDataTypes, t):
+				errs.add(tp, "must be one of %s, got %q", strings.Join(clari.AllDataTypes, ", "), t)
+			case seenType[t]:
+				errs.add(tp, "%q is listed twice", t)
+			}
+			seenType[t] = true
+		}
+		if f.HistoricalQuarters < 0 || f.HistoricalQuarters > MaxHistoricalQuarters {
+			errs.add(p+".historical_quarters", "must be 0..%d, got %d", MaxHistoricalQuarters, f.HistoricalQuarters)
+		}
+		if f.ExportFormat != string(clari.FormatJSON) && f.ExportFormat != string(clari.FormatCSV) {
+			errs.add(p+".export_format", "must be %s or %s, got %q", clari.FormatJSON, clari.FormatCSV, f.ExportFormat)
+		}
+		if f.Currency != "" && !currencyCode.MatchString(f.Currency) {
+			errs.add(p+".currency", "must be an ISO 4217 code like USD, got %q", f.Currency)
+		}
+		if ci := c.Schedule.CurrentInterval; f.CurrentMaxAge != 0 && ci > 0 && f.CurrentMaxAge < ci {
+			errs.add(p+".current_max_age", "must be at least schedule.current_interval (%s), got %s: the period would count as missing between runs", ci, f.CurrentMaxAge)
+		}
+		if hi := c.Schedule.HistoricalInterval; f.HistoricalMaxAge != 0 && hi > 0 && f.HistoricalMaxAge < hi {
+			errs.add(p+".historical_max_age", "must be at least schedule.historical_interval (%s), got %s: the periods would count as missing between runs", hi, f.HistoricalMaxAge)
+		}
+	}
+}
+
+func (c *Config) validateSchedule(errs *fieldErrors) {
+	s := c.Schedule
+	okCur := positive(errs, "schedule.current_interval", s.CurrentInterval)
+	okHist := positive(errs, "schedule.historical_interval", s.HistoricalInterval)
+	if s.QuotaReserve < 0 {
+		errs.add("schedule.quota_reserve", "must be >= 0, got %d", s.QuotaReserve)
+	}
+	if s.MonthlyBudget < 1 {
+		errs.add("schedule.monthly_budget", "must be >= 1, got %d", s.MonthlyBudget)
+		return
+	}
+	if !okCur || !okHist || !s.Enabled {
+		return
+	}
+	if cost, breakdown := c.MonthlyExportCost(); cost > s.MonthlyBudget {
+		errs.add("schedule", "costs %s exports per 30 days, over monthly_budget %s: %s (raise schedule.monthly_budget, lengthen the intervals or export fewer historical quarters)",
+			thousands(cost), thousands(s.MonthlyBudget), breakdown)
+	}
+}
+
+func (c *Config) validateSwing(errs *fieldErrors) {
+	s := c.Swing
+	if s.Threshold <= 0 {
+		errs.add("swing.threshold", "must be > 0 (0.20 = a 20%% swing), got %g", s.Threshold)
+	}
+	if s.MinBaseline < 0 {
+		errs.add("swing.min_baseline", "must be >= 0, got %g", s.MinBaseline)
+	}
+	if s.MinAbsChange < 0 {
+		errs.add("swing.min_abs_change", "must be >= 0, got %g", s.MinAbsChange)
+	}
+	if s.MinHistory < minHistory {
+		errs.add("swing.min_history", "must be >= %d (a swing needs two snapshots), got %d", minHistory, s.MinHistory)
+	}
+}
+
+func (w *Warehouse) validate(errs *fieldErrors) {
+	if w.Driver != DriverPostgres && w.Driver != DriverSQLite {
+		errs.add("warehouse.driver", "must be %q or %q, got %q", DriverPostgres, DriverSQLite, w.Driver)
+	}
+	var sources []string
+	if w.DSNFile != "" {
+		sources = append(sources, "dsn_file")
+	}
+	if w.DSNEnv != "" {
+		sources = append(sources, "dsn_env")
+	}
+	if w.DSN != "" {
+		sources = append(sources, "dsn")
+	}
+	switch {
+	case len(sources) == 0 && w.ResolvedDSN == "":
+		errs.add("warehouse", "set exactly one of dsn_file (recommended), dsn_env or dsn; none is set")
+	case len(sources) > 1:
+		errs.add("warehouse."+sources[1], "set exactly one of dsn_file, dsn_env or dsn; got %s", strings.Join(sources, " and "))
+	}
+	if !tablePattern.MatchString(w.Table) {
+		errs.add("warehouse.table", "must be a SQL identifier, optionally schema-qualified (schema.table), got %q", w.Table)
+	}
+	cols := []struct{ key, name string }{
+		{"forecast", w.Columns.Forecast}, {"period", w.Columns.Period}, {"time_frame", w.Columns.TimeFrame},
+		{"user", w.Columns.User}, {"field", w.Columns.Field}, {"data_type", w.Columns.DataType},
+		{"value", w.Columns.Value}, {"updated_on", w.Columns.UpdatedOn}, {"loaded_at", w.Columns.LoadedAt},
+	}
+	used := map[string]string{}
+	for _, col := range cols {
+		p := "warehouse.columns." + col.key
+		if !columnPattern.MatchString(col.name) {
+			errs.add(p, "must be a SQL column name (letters, digits, '_'), got %q", col.name)
+			continue
+		}
+		if other, dup := used[strings.ToLower(col.name)]; dup {
+			errs.add(p, "%q is already the column of warehouse.columns.%s", col.name, other)
+			continue
+		}
+		used[strings.ToLower(col.name)] = col.key
+	}
+	positive(errs, "warehouse.check_interval", w.CheckInterval)
+	positive(errs, "warehouse.statement_timeout", w.StatementTimeout)
+	if w.SinkBatchSize < 1 {
+		errs.add("warehouse.sink_batch_size", "must be > 0, got %d", w.SinkBatchSize)
+	}
+	if w.Retention.Quarters < 1 {
+		errs.add("warehouse.retention.quarters", "must be >= 1, got %d", w.Retention.Quarters)
+	}
+}
+
+// parseRotatedAt accepts RFC 3339 or a bare date (midnight UTC).
+func parseRotatedAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// thousands formats n with comma separators: 1440 → "1,440".
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
