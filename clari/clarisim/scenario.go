@@ -1,0 +1,244 @@
+package clarisim
+
+import (
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+// Envelope variants of job and job-list responses.
+const (
+	// JobWrapped answers GET/PATCH /export/jobs/{id} with {"job":{...}}
+	// (every real caller sees this; the default).
+	JobWrapped = "wrapped"
+	// JobFlat answers with the job object itself (the reference says so).
+	JobFlat = "flat"
+	// ListArray answers GET /export/jobs with a bare array (the default).
+	ListArray = "array"
+	// ListObject answers GET /export/jobs with {"jobs":[...]}.
+	ListObject = "object"
+)
+
+// NeverFinish as a final status makes a job stay STARTED forever.
+const NeverFinish = clari.StatusStarted
+
+// Scenario is the switchable behaviour of the simulator. The zero value is
+// the documented default behaviour of Clari. Install it with Sim.SetScenario;
+// YAML keys are those of the clari-sim --scenario.file.
+type Scenario struct {
+	// JobEnvelope is JobWrapped (default) or JobFlat.
+	JobEnvelope string `yaml:"job_envelope"`
+	// ListEnvelope is ListArray (default) or ListObject.
+	ListEnvelope string `yaml:"list_envelope"`
+	// CreateStatus is the status of a successful create: 200 (default) or
+	// any other 2xx such as 202.
+	CreateStatus int `yaml:"create_status"`
+
+	// JobDuration is how long a job takes from create to its final status,
+	// measured on the simulator clock (default 0: DONE at once).
+	JobDuration time.Duration `yaml:"job_duration"`
+	// ScheduledFor is how long a job stays SCHEDULED before STARTED
+	// (default JobDuration/4, never more than JobDuration).
+	ScheduledFor time.Duration `yaml:"scheduled_for"`
+	// FinalStatus is how jobs end: DONE (default), FAILED, ABORTED,
+	// CANCELLED, or NeverFinish (STARTED forever).
+	FinalStatus clari.JobStatus `yaml:"final_status"`
+
+	// MonthlyQuota is the number of jobs per QuotaWindow (default 1000).
+	MonthlyQuota int `yaml:"monthly_quota"`
+	// ConcurrentLimit is the number of unfinished jobs allowed (default 3).
+	ConcurrentLimit int `yaml:"concurrent_limit"`
+	// QuotaWindow is the rolling quota window (default 30 days).
+	QuotaWindow time.Duration `yaml:"quota_window"`
+	// ResultsTTL is how long results stay downloadable after a job ends
+	// (default 30 days).
+	ResultsTTL time.Duration `yaml:"results_ttl"`
+
+	// RejectCRMTypes answers 400 type_not_supported to creates asking for
+	// crm_total or crm_closed.
+	RejectCRMTypes bool `yaml:"reject_crm_types"`
+	// NoOptIn lists forecast ids whose creates get 401 no_optin.
+	NoOptIn []string `yaml:"no_opt_in"`
+	// DuplicateEvery > 0 repeats every n-th JSON entry as a stale copy (see
+	// ExportParams.DuplicateEvery).
+	DuplicateEvery int `yaml:"duplicate_every"`
+	// KeyOrder fixes the order of the top-level JSON lists; nil derives it
+	// from the seed.
+	KeyOrder []string `yaml:"key_order"`
+
+	// AuditEvents is the number of audit events besides one per created job
+	// (default 25; negative means none).
+	AuditEvents int `yaml:"audit_events"`
+	// AuditPageSize is the page size when the request has no limit
+	// (default 10).
+	AuditPageSize int `yaml:"audit_page_size"`
+
+	// Forecasts holds per-forecast behaviour, keyed by forecast id.
+	Forecasts map[string]ForecastScenario `yaml:"forecasts"`
+	// Faults replaces the fault queue when the scenario is installed.
+	Faults []Fault `yaml:"faults"`
+}
+
+// ForecastScenario is behaviour specific to one forecast id.
+type ForecastScenario struct {
+	// FinalStatus overrides Scenario.FinalStatus for this forecast.
+	FinalStatus clari.JobStatus `yaml:"final_status"`
+	// JobDuration overrides Scenario.JobDuration when > 0.
+	JobDuration time.Duration `yaml:"job_duration"`
+	// EmptyPeriods lists periods ("2025_Q1", after fallback) whose exports
+	// have no entries; "*" means every period.
+	EmptyPeriods []string `yaml:"empty_periods"`
+	// Ratio multiplies the money values (except quota) of exports of this
+	// forecast; 0 means 1.
+	Ratio float64 `yaml:"ratio"`
+}
+
+// FaultKind names an injected failure.
+type FaultKind string
+
+// Fault kinds.
+const (
+	// FaultTooManyRequests answers 429, with Retry-After when set.
+	FaultTooManyRequests FaultKind = "429"
+	// FaultServerError answers Status (default 500).
+	FaultServerError FaultKind = "5xx"
+	// FaultHang never answers: the handler blocks until the request's
+	// context is cancelled (or Sim.Close).
+	FaultHang FaultKind = "hang"
+	// FaultTruncate sends the first Bytes bytes of the body and then aborts
+	// the connection (the client sees an unexpected EOF).
+	FaultTruncate FaultKind = "truncate"
+	// FaultMalformed sends the first Bytes bytes of the body, then garbage,
+	// and ends the response cleanly (the client sees invalid JSON/CSV).
+	FaultMalformed FaultKind = "malformed"
+	// FaultCreateThenError creates the job (it exists and costs quota) and
+	// then answers 500 internal_server_error to the create.
+	FaultCreateThenError FaultKind = "create_then_500"
+)
+
+// Fault is an injected failure for the next Count matching requests.
+type Fault struct {
+	Kind FaultKind `yaml:"kind"`
+	// Endpoint restricts the fault to one endpoint (clari.Endpoint* names:
+	// create_export, get_job, list_jobs, cancel_job, results, limits,
+	// audit_events); empty matches every endpoint.
+	Endpoint string `yaml:"endpoint"`
+	// Count is the number of matching requests hit (0 means 1); negative
+	// means every matching request until ClearFaults.
+	Count int `yaml:"count"`
+	// RetryAfter is the Retry-After header value of a 429, sent verbatim
+	// ("3" or an HTTP date); empty sends none.
+	RetryAfter string `yaml:"retry_after"`
+	// Status is the code of FaultServerError (default 500).
+	Status int `yaml:"status"`
+	// Bytes is how much of the body FaultTruncate/FaultMalformed let through
+	// (default 512).
+	Bytes int `yaml:"bytes"`
+}
+
+// withDefaults returns the scenario with zero values replaced.
+func (sc Scenario) withDefaults() Scenario {
+	if sc.JobEnvelope == "" {
+		sc.JobEnvelope = JobWrapped
+	}
+	if sc.ListEnvelope == "" {
+		sc.ListEnvelope = ListArray
+	}
+	if sc.CreateStatus == 0 {
+		sc.CreateStatus = 200
+	}
+	if sc.FinalStatus == "" {
+		sc.FinalStatus = clari.StatusDone
+	}
+	if sc.MonthlyQuota == 0 {
+		sc.MonthlyQuota = 1000
+	}
+	if sc.ConcurrentLimit == 0 {
+		sc.ConcurrentLimit = 3
+	}
+	if sc.QuotaWindow <= 0 {
+		sc.QuotaWindow = 30 * 24 * time.Hour
+	}
+	if sc.ResultsTTL <= 0 {
+		sc.ResultsTTL = 30 * 24 * time.Hour
+	}
+	if sc.AuditEvents == 0 {
+		sc.AuditEvents = 25
+	}
+	if sc.AuditEvents < 0 {
+		sc.AuditEvents = 0
+	}
+	if sc.AuditPageSize <= 0 {
+		sc.AuditPageSize = 10
+	}
+	return sc
+}
+
+// Validate reports a scenario the simulator cannot serve.
+func (sc Scenario) Validate() error {
+	switch sc.JobEnvelope {
+	case "", JobWrapped, JobFlat:
+	default:
+		return errorf("job_envelope %q: use %q or %q", sc.JobEnvelope, JobWrapped, JobFlat)
+	}
+	switch sc.ListEnvelope {
+	case "", ListArray, ListObject:
+	default:
+		return errorf("list_envelope %q: use %q or %q", sc.ListEnvelope, ListArray, ListObject)
+	}
+	if sc.CreateStatus != 0 && (sc.CreateStatus < 200 || sc.CreateStatus > 299) {
+		return errorf("create_status %d: must be 2xx", sc.CreateStatus)
+	}
+	if err := validStatus(sc.FinalStatus); err != nil {
+		return errorf("final_status: %v", err)
+	}
+	for id, f := range sc.Forecasts {
+		if err := validStatus(f.FinalStatus); err != nil {
+			return errorf("forecasts.%s.final_status: %v", id, err)
+		}
+		if f.Ratio < 0 {
+			return errorf("forecasts.%s.ratio %v: must not be negative", id, f.Ratio)
+		}
+	}
+	for i, f := range sc.Faults {
+		if err := f.validate(); err != nil {
+			return errorf("faults[%d]: %v", i, err)
+		}
+	}
+	for _, k := range sc.KeyOrder {
+		ok := false
+		for _, t := range topLevelKeys {
+			ok = ok || k == t
+		}
+		if !ok {
+			return errorf("key_order: unknown key %q (use %v)", k, topLevelKeys)
+		}
+	}
+	return nil
+}
+
+func validStatus(s clari.JobStatus) error {
+	switch s {
+	case "", clari.StatusDone, clari.StatusFailed, clari.StatusAborted, clari.StatusCancelled, NeverFinish:
+		return nil
+	}
+	return errorf("status %q: use DONE, FAILED, ABORTED, CANCELLED or STARTED (never finishes)", s)
+}
+
+func (f Fault) validate() error {
+	switch f.Kind {
+	case FaultTooManyRequests, FaultServerError, FaultHang, FaultTruncate, FaultMalformed, FaultCreateThenError:
+	default:
+		return errorf("kind %q: use 429, 5xx, hang, truncate, malformed or create_then_500", f.Kind)
+	}
+	if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
+		return errorf("status %d: must be 5xx", f.Status)
+	}
+	switch f.Endpoint {
+	case "", clari.EndpointCreateExport, clari.EndpointGetJob, clari.EndpointListJobs, clari.EndpointCancelJob,
+		clari.EndpointResults, clari.EndpointLimits, clari.EndpointAuditEvents:
+	default:
+		return errorf("endpoint %q: unknown endpoint name", f.Endpoint)
+	}
+	return nil
+}

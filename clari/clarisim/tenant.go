@@ -1,0 +1,151 @@
+package clarisim
+
+import (
+	"strconv"
+	"time"
+)
+
+// TenantSpec describes the simulated Clari org: its users, forecast fields,
+// fiscal calendar and currency. Zero values take the defaults noted per field.
+type TenantSpec struct {
+	// Users is the number of users in the forecast hierarchy (default 300).
+	Users int `yaml:"users"`
+	// Fields is the number of forecast fields (default 4). The first four
+	// are forecast_commit, best_case, pipeline and closed; more are field_5,
+	// field_6, ...
+	Fields int `yaml:"fields"`
+	// Weeks is the number of 7-day weeks per quarter (default 13).
+	Weeks int `yaml:"weeks"`
+	// Quarters is how many quarters can be exported: the current one and
+	// the Quarters-1 before it (default 4). Any other period silently falls
+	// back to the current quarter, as Clari does.
+	Quarters int `yaml:"quarters"`
+	// FiscalStartMonth is the first month of the fiscal year (default
+	// January). A fiscal year is named by the calendar year it ends in.
+	FiscalStartMonth time.Month `yaml:"fiscal_start_month"`
+	// Currency is the tenant's ISO currency code (default USD).
+	Currency string `yaml:"currency"`
+	// Forecasts lists the forecast tab ids that exist (default net_arr and
+	// bookings). Any other id gets 400 no_such_forecast_config.
+	Forecasts []string `yaml:"forecasts"`
+}
+
+// DefaultForecasts are the forecast ids of a tenant that names none.
+var DefaultForecasts = []string{"net_arr", "bookings"}
+
+// WithDefaults returns the spec with every zero value replaced by its default.
+func (t TenantSpec) WithDefaults() TenantSpec {
+	if t.Users <= 0 {
+		t.Users = 300
+	}
+	if t.Fields <= 0 {
+		t.Fields = 4
+	}
+	if t.Weeks <= 0 {
+		t.Weeks = 13
+	}
+	if t.Quarters <= 0 {
+		t.Quarters = 4
+	}
+	if t.FiscalStartMonth < time.January || t.FiscalStartMonth > time.December {
+		t.FiscalStartMonth = time.January
+	}
+	if t.Currency == "" {
+		t.Currency = "USD"
+	}
+	if len(t.Forecasts) == 0 {
+		t.Forecasts = append([]string(nil), DefaultForecasts...)
+	}
+	return t
+}
+
+// HasForecast reports whether id is one of the tenant's forecast tabs.
+func (t TenantSpec) HasForecast(id string) bool {
+	for _, f := range t.WithDefaults().Forecasts {
+		if f == id {
+			return true
+		}
+	}
+	return false
+}
+
+var defaultFields = [...]struct{ id, name string }{
+	{"forecast_commit", "Commit"},
+	{"best_case", "Best Case"},
+	{"pipeline", "Pipeline"},
+	{"closed", "Closed Won"},
+}
+
+// FieldID returns the id of field i (0-based).
+func FieldID(i int) string {
+	if i < len(defaultFields) {
+		return defaultFields[i].id
+	}
+	return "field_" + strconv.Itoa(i+1)
+}
+
+// FieldName returns the display name of field i (0-based); it is the CSV
+// Field column.
+func FieldName(i int) string {
+	if i < len(defaultFields) {
+		return defaultFields[i].name
+	}
+	return "Field " + strconv.Itoa(i+1)
+}
+
+// UserID returns the Clari user id of user i (0-based): a decimal string.
+func UserID(i int) string { return strconv.Itoa(100001 + i) }
+
+// UserCRMID returns the CRM (Salesforce-style, 18 chars) id of user i; it is
+// the CSV "CRM User ID" column.
+func UserCRMID(i int) string {
+	s := strconv.Itoa(i + 1)
+	const width = 15
+	b := make([]byte, 0, 18)
+	b = append(b, "005"...)
+	for n := len(s); n < width; n++ {
+		b = append(b, '0')
+	}
+	return string(append(b, s...))
+}
+
+var firstNames = [...]string{"Ada", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "June", "Kofi", "Lena", "Mateo", "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq"}
+var lastNames = [...]string{"Lovelace", "Okafor", "Martin", "Ivanov", "Nakamura", "O'Brien", "Schmidt", "Garcia", "Kowalski", "Haddad", "Lindqvist", "Smith, Jr.", "Rossi", "Chen", "Dubois", "Patel", "Müller"}
+
+// userInfo is everything the documents say about one user.
+type userInfo struct {
+	id, name, email, crmID        string
+	hierarchyID, hierarchyName    string
+	role, parentRole, managerUser string
+}
+
+// teamSize is how many users report to one manager: user 0 is the VP,
+// every teamSize-th user a manager.
+const teamSize = 10
+
+func makeUser(i int) userInfo {
+	first := firstNames[i%len(firstNames)]
+	last := lastNames[(i/len(firstNames))%len(lastNames)]
+	team := i / teamSize
+	u := userInfo{
+		id:            UserID(i),
+		name:          first + " " + last,
+		email:         "user" + strconv.Itoa(i+1) + "@example.com",
+		crmID:         UserCRMID(i),
+		hierarchyID:   "H" + strconv.Itoa(1000+team),
+		hierarchyName: "Team " + strconv.Itoa(team+1),
+	}
+	if i%50 == 7 {
+		// A nickname in quotes exercises JSON escaping and CSV quoting.
+		u.name = first + ` "Ace" ` + last
+	}
+	switch {
+	case i == 0:
+		u.role, u.parentRole, u.managerUser = "VP Sales", "", u.id
+	case i%teamSize == 0:
+		u.role, u.parentRole, u.managerUser = "Sales Manager", "VP Sales", UserID(0)
+	default:
+		u.role, u.parentRole, u.managerUser = "Account Executive", "Sales Manager", UserID(team*teamSize)
+	}
+	return u
+}
