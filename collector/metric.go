@@ -29,5 +29,5 @@ func boolFloat(b bool) float64 {
 // unixSeconds converts t to fractional unix seconds, the unit of every
 // *_timestamp_seconds metric.
 func unixSeconds(t time.Time) float64 {
-	return float64(t.UnixNano()) / 1e9
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
