@@ -243,13 +243,16 @@ func (d *csvDecoder) weekID(cell string) (string, error) {
 	s := strings.TrimSpace(cell)
 	var y, m, day int
 	ok := false
-	if parts := strings.Split(s, "/"); len(parts) == 3 {
-		m, ok = atoiRange(parts[0], 1, 2, 1, 12)
-		if ok {
-			day, ok = atoiRange(parts[1], 1, 2, 1, 31)
-		}
-		if ok {
-			y, ok = atoiRange(parts[2], 4, 4, 1, 9999)
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		j := i + 1 + strings.IndexByte(s[i+1:], '/')
+		if j > i {
+			m, ok = atoiRange(s[:i], 1, 2, 1, 12)
+			if ok {
+				day, ok = atoiRange(s[i+1:j], 1, 2, 1, 31)
+			}
+			if ok {
+				y, ok = atoiRange(s[j+1:], 4, 4, 1, 9999)
+			}
 		}
 	} else if len(s) == 10 && s[4] == '-' && s[7] == '-' {
 		y, ok = atoiRange(s[:4], 4, 4, 1, 9999)

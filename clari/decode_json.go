@@ -185,9 +185,14 @@ func (d *jsonDecoder) list(name string, item func() error) error {
 		if !more {
 			return nil
 		}
-		if err := d.s.expectDelim('{', name+" item: an object"); err != nil {
+		c, err := d.s.peek()
+		if err != nil {
 			return err
 		}
+		if c != '{' {
+			return d.s.errorf("%s item: expected an object, found %s", name, describe(c))
+		}
+		d.s.pos++
 		if err := item(); err != nil {
 			return err
 		}
