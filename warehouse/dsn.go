@@ -27,9 +27,9 @@ type target struct {
 // describe parses dsn just enough to name host, database and user.
 func describe(driver, dsn string) (target, error) {
 	t := target{driver: driver}
-	t.addSecret(dsn)
 	switch driver {
 	case DriverPostgres:
+		t.addSecret(dsn)
 		pc, err := pgconn.ParseConfig(dsn)
 		if err != nil {
 			// Never show the parser's text: it quotes the DSN (redacted on a
@@ -45,6 +45,8 @@ func describe(driver, dsn string) (target, error) {
 		}
 		t.desc = fmt.Sprintf("driver postgres, host %s, database %s, user %s", strings.Join(hosts, ","), pc.Database, pc.User)
 	case DriverSQLite:
+		// A SQLite DSN is a file name plus options, nothing secret: the
+		// file is named in errors so the user can fix the path.
 		t.desc = "driver sqlite, file " + sqliteFile(dsn)
 	}
 	return t, nil

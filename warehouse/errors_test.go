@@ -1,0 +1,230 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/config"
+)
+
+// assertOneClearError checks err exists, mentions every want and no secret.
+func assertOneClearError(t *testing.T, err error, secrets []string, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want one mentioning %q", want)
+	}
+	msg := err.Error()
+	t.Logf("error: %s", msg)
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not mention %q", msg, w)
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			t.Errorf("error %q contains a secret", msg)
+		}
+	}
+	if strings.Count(msg, "\n") > 0 {
+		t.Errorf("error spans lines: %q", msg)
+	}
+}
+
+// assertRunChecksReports runs the checks on w and expects err's text under
+// "connect" and no other check run.
+func assertRunChecksReports(t *testing.T, w *Warehouse, want string) {
+	t.Helper()
+	res := w.RunChecks(context.Background(), CheckInput{CurrentPeriod: "2026_Q4"})
+	err := res.Errors[CheckConnect]
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("RunChecks Errors[connect] = %v, want an error mentioning %q", err, want)
+	}
+	if len(res.Errors) != 1 || res.Ran(CheckFreshness) {
+		t.Errorf("RunChecks after a connect failure: errors %v; want only connect, no check run", res.Errors)
+	}
+	if res.RanAt.IsZero() {
+		t.Error("RunChecks did not stamp RanAt")
+	}
+}
+
+func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	realPW := passwordOf(t, dsn)
+	const wrongPW = "Wr0ng-pa55w0rd-ZX"
+	logger, logs := testLogger()
+
+	cfg := config.Warehouse{Driver: DriverPostgres, ResolvedDSN: config.Secret(withPassword(t, dsn, wrongPW))}
+	u, _ := url.Parse(dsn)
+	w, err := Open(ctx, cfg, logger)
+	wantCause := "password authentication failed"
+	db := strings.TrimPrefix(u.Path, "/")
+	if err == nil {
+		// The server trusts 127.0.0.1 (initdb -A trust): passwords are
+		// not checked, so aim at a database that does not exist instead.
+		w.Close()
+		t.Logf("server accepted a wrong password (trust auth); testing a missing database instead")
+		u2, _ := url.Parse(string(cfg.ResolvedDSN))
+		db = "no_such_database_zx"
+		u2.Path = "/" + db
+		cfg.ResolvedDSN = config.Secret(u2.String())
+		wantCause = "does not exist"
+		w, err = Open(ctx, cfg, logger)
+	}
+	wantDesc := fmt.Sprintf("warehouse: cannot connect (driver postgres, host %s, database %s, user %s): ", u.Host, db, u.User.Username())
+	assertOneClearError(t, err, []string{wrongPW, realPW, string(cfg.ResolvedDSN)}, wantDesc, wantCause)
+	if w != nil {
+		t.Error("Open returned a Warehouse with its error")
+	}
+
+	// RunChecks on a Warehouse that cannot connect reports, not panics.
+	w, err = New(cfg, logger)
+	if err != nil {
+		t.Fatalf("New must not connect: %v", err)
+	}
+	defer w.Close()
+	assertRunChecksReports(t, w, wantCause)
+	for _, s := range []string{wrongPW, realPW} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("a log line contains the password:\n%s", logs.String())
+		}
+	}
+}
+
+func TestSQLiteInMissingDirectoryIsOneClearError(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "no", "such", "dir", "warehouse.db")
+	cfg := config.Warehouse{Driver: DriverSQLite, DSN: config.Secret(file)}
+	_, err := Open(context.Background(), cfg, nil)
+	assertOneClearError(t, err, nil, "warehouse: cannot open (driver sqlite, file "+file+")", "directory exists")
+	w, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	assertRunChecksReports(t, w, "cannot open")
+}
+
+func TestMissingTableAndColumnAreNamed(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		logger, logs := testLogger()
+		var secrets []string
+		if cfg.ResolvedDSN != "" {
+			secrets = []string{string(cfg.ResolvedDSN), passwordOf(t, string(cfg.ResolvedDSN))}
+		}
+
+		_, err := Open(ctx, cfg, logger)
+		assertOneClearError(t, err, secrets, fmt.Sprintf("warehouse: table %q not found", cfg.Table))
+		var se *SchemaError
+		if !errors.As(err, &se) || se.Column != "" {
+			t.Errorf("missing table: error %T %v, want a *SchemaError without column", err, err)
+		}
+
+		// A table lacking loaded_at.
+		db := b.raw(t, cfg)
+		w := openTest(t, cfg)
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s (forecast_id text, time_period_id text, time_frame_id text,
+			user_id text, field_id text, data_type text, value double precision, updated_on bigint)`, w.r.qtable)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(ctx, cfg, logger)
+		assertOneClearError(t, err, secrets, fmt.Sprintf(`warehouse: table %q has no column "loaded_at" (warehouse.columns.loaded_at)`, cfg.Table))
+		assertRunChecksReports(t, w, `no column "loaded_at"`)
+
+		// A configured column name that the table does not have.
+		cfg.Columns.User = "owner_id"
+		_, err = Open(ctx, cfg, logger)
+		assertOneClearError(t, err, secrets, `has no column "owner_id" (warehouse.columns.user)`)
+
+		for _, s := range secrets {
+			if s != "" && strings.Contains(logs.String(), s) {
+				t.Errorf("a log line contains a secret")
+			}
+		}
+	})
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	base := config.Warehouse{Driver: DriverSQLite, DSN: "x.db"}
+	for _, c := range []struct {
+		name string
+		mod  func(*config.Warehouse)
+		want string
+	}{
+		{"driver", func(c *config.Warehouse) { c.Driver = "mysql" }, `unknown warehouse.driver "mysql"`},
+		{"no driver", func(c *config.Warehouse) { c.Driver = "" }, "warehouse.driver is empty"},
+		{"no dsn", func(c *config.Warehouse) { c.DSN = "" }, "no DSN"},
+		{"table injection", func(c *config.Warehouse) { c.Table = `t; DROP TABLE x` }, "warehouse.table"},
+		{"three-part table", func(c *config.Warehouse) { c.Table = "a.b.c" }, "schema.table"},
+		{"column", func(c *config.Warehouse) { c.Columns.LoadedAt = `loaded"at` }, "warehouse.columns.loaded_at"},
+		{"same column twice", func(c *config.Warehouse) { c.Columns.User = "field_id" }, "warehouse.columns.user and warehouse.columns.field"},
+	} {
+		cfg := base
+		c.mod(&cfg)
+		_, err := New(cfg, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: New error = %v, want one mentioning %q", c.name, err, c.want)
+		}
+	}
+	// The driver is inferred from a postgres:// DSN.
+	w, err := New(config.Warehouse{ResolvedDSN: "postgres://u:p@127.0.0.1:1/db"}, nil)
+	if err != nil || w.Driver() != DriverPostgres {
+		t.Errorf("postgres:// DSN without driver: %v, %v", w, err)
+	}
+}
+
+func TestDefaultsApplied(t *testing.T) {
+	w, err := New(config.Warehouse{Driver: "sqlite", DSN: "x.db"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Table() != DefaultTable || w.r.cols != DefaultColumns || w.CheckInterval() != 24*time.Hour ||
+		w.r.statementTimeout != 30*time.Second || NewSink(w).BatchSize() != 5000 || w.RetentionPolicy().Quarters != 8 {
+		t.Errorf("defaults not applied: %+v", w.r)
+	}
+	w, err = New(config.Warehouse{Driver: "sqlite", DSN: "x.db", CheckInterval: model.Duration(time.Hour), SinkBatchSize: 7}, nil)
+	if err != nil || w.CheckInterval() != time.Hour || NewSink(w).BatchSize() != 7 {
+		t.Errorf("configured values not kept: %v", err)
+	}
+}
+
+func TestPostgresDSNParseErrorHidesTheDSN(t *testing.T) {
+	const pw = "s3cr3t-Pw"
+	for _, dsn := range []string{
+		"postgres://clari:" + pw + "@127.0.0.1:notaport/clari",
+		"host=127.0.0.1 password=" + pw + " port=notaport",
+	} {
+		_, err := New(config.Warehouse{Driver: DriverPostgres, DSN: config.Secret(dsn)}, nil)
+		assertOneClearError(t, err, []string{pw, dsn}, "cannot parse the PostgreSQL DSN")
+	}
+}
+
+func TestDriverErrorTextIsScrubbed(t *testing.T) {
+	const pw = "p@ss/wörd"
+	dsn := "postgres://clari:" + url.QueryEscape(pw) + "@db.example:5432/clari"
+	tg, err := describe(DriverPostgres, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.desc != "driver postgres, host db.example:5432, database clari, user clari" {
+		t.Errorf("description = %q", tg.desc)
+	}
+	for _, leak := range []string{pw, dsn, url.QueryEscape(pw), url.PathEscape(pw)} {
+		err := tg.wrap("cannot connect", fmt.Errorf("driver said: %s went wrong", leak))
+		if strings.Contains(err.Error(), leak) || !strings.Contains(err.Error(), redacted) {
+			t.Errorf("wrap did not scrub %q: %v", leak, err)
+		}
+	}
+	if err := tg.wrap("x", fmt.Errorf("query: %w", context.DeadlineExceeded)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a timeout must stay recognisable: %v", err)
+	}
+}

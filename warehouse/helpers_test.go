@@ -1,0 +1,257 @@
+package warehouse
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/config"
+)
+
+const postgresEnv = "CLARI_TEST_POSTGRES_DSN"
+
+// backend is one database the tests run against.
+type backend struct {
+	name string
+	// cfg returns a config for a fresh, empty namespace of this test: a
+	// temp SQLite file, or a PostgreSQL schema dropped at cleanup. table is
+	// the unqualified table name.
+	cfg func(t *testing.T, table string) config.Warehouse
+	// raw opens the same database directly, for test setup and assertions.
+	raw func(t *testing.T, cfg config.Warehouse) *sql.DB
+}
+
+// postgresDSN returns the test DSN, skipping (or failing under CI=true)
+// when it is not set.
+func postgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(postgresEnv)
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set but CI=true: the PostgreSQL tests must run in CI (.ci/run starts a server)", postgresEnv)
+		}
+		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://clari:...@127.0.0.1:55432/clari?sslmode=disable; see .ci/postgres.sh)", postgresEnv)
+	}
+	return dsn
+}
+
+var sqliteBackend = backend{
+	name: DriverSQLite,
+	cfg: func(t *testing.T, table string) config.Warehouse {
+		return config.Warehouse{
+			Driver:           DriverSQLite,
+			DSN:              config.Secret(filepath.Join(t.TempDir(), "warehouse.db")),
+			Table:            table,
+			StatementTimeout: model.Duration(10 * time.Second),
+		}
+	},
+	raw: func(t *testing.T, cfg config.Warehouse) *sql.DB {
+		db, err := sql.Open("sqlite", sqliteDSN(string(cfg.DSN)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		return db
+	},
+}
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// schemaName is a unique, valid schema name for t.
+func schemaName(t testing.TB) string {
+	var b [4]byte
+	rand.Read(b[:]) //nolint:errcheck
+	n := nonIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	if len(n) > 40 {
+		n = n[len(n)-40:]
+	}
+	return "wh_" + strings.Trim(n, "_") + "_" + hex.EncodeToString(b[:])
+}
+
+var postgresBackend = backend{
+	name: DriverPostgres,
+	cfg: func(t *testing.T, table string) config.Warehouse {
+		dsn := postgresDSN(t)
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := schemaName(t)
+		ctx := context.Background()
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+quoteIdent(schema)); err != nil {
+			admin.Close()
+			t.Fatalf("creating test schema: %v", err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+quoteIdent(schema)+" CASCADE"); err != nil {
+				t.Errorf("dropping test schema %s: %v", schema, err)
+			}
+			admin.Close()
+		})
+		return config.Warehouse{
+			Driver:           DriverPostgres,
+			ResolvedDSN:      config.Secret(dsn),
+			Table:            schema + "." + table,
+			StatementTimeout: model.Duration(10 * time.Second),
+		}
+	},
+	raw: func(t *testing.T, cfg config.Warehouse) *sql.DB {
+		db, err := sql.Open("pgx", string(cfg.ResolvedDSN))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	},
+}
+
+var backends = []backend{sqliteBackend, postgresBackend}
+
+// forEachBackend runs f as a subtest per database.
+func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// testLogger logs to a buffer the test can scan for secrets.
+func testLogger() (log.Logger, *syncBuffer) {
+	b := &syncBuffer{}
+	return log.NewLogfmtLogger(b), b
+}
+
+// openTest opens cfg, failing the test on error, and closes it at cleanup.
+func openTest(t *testing.T, cfg config.Warehouse) *Warehouse {
+	t.Helper()
+	w, err := New(cfg, nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// openWithTable opens cfg after creating the sink's table.
+func openWithTable(t *testing.T, cfg config.Warehouse) *Warehouse {
+	t.Helper()
+	w := openTest(t, cfg)
+	if err := w.EnsureTable(context.Background()); err != nil {
+		t.Fatalf("EnsureTable: %v", err)
+	}
+	if err := w.Connect(context.Background()); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	return w
+}
+
+// entries makes n distinct entries of period: users u0..u(n-1), one week,
+// field f, data type forecast, value base+i, updatedOn.
+func entries(period string, n int, base float64, updatedOn int64) []clari.Entry {
+	out := make([]clari.Entry, n)
+	for i := range out {
+		out[i] = clari.Entry{
+			UserID: fmt.Sprintf("u%d", i), FieldID: "f", TimePeriodID: period,
+			TimeFrameID: "TF:2026-10-05", DataType: clari.DataForecast,
+			Value: base + float64(i), HasValue: true, UpdatedOn: updatedOn,
+		}
+	}
+	return out
+}
+
+// countRows counts the table's rows.
+func countRows(t *testing.T, db *sql.DB, w *Warehouse) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM " + w.r.qtable).Scan(&n); err != nil {
+		t.Fatalf("count: %v", err)
+	}
+	return n
+}
+
+// tableRow is one row as read back by the tests.
+type tableRow struct {
+	Forecast, Period, TimeFrame, User, Field, DataType string
+	Value                                              sql.NullFloat64
+	UpdatedOn                                          int64
+}
+
+func readRows(t *testing.T, db *sql.DB, w *Warehouse) map[string]tableRow {
+	t.Helper()
+	q := w.r.q
+	rows, err := db.Query(fmt.Sprintf("SELECT %s, %s, %s FROM %s", q.keyList(), q.value, q.updatedOn, w.r.qtable))
+	if err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
+	defer rows.Close()
+	out := map[string]tableRow{}
+	for rows.Next() {
+		var r tableRow
+		if err := rows.Scan(&r.Forecast, &r.Period, &r.TimeFrame, &r.User, &r.Field, &r.DataType, &r.Value, &r.UpdatedOn); err != nil {
+			t.Fatal(err)
+		}
+		k := strings.Join([]string{r.Forecast, r.Period, r.TimeFrame, r.User, r.Field, r.DataType}, "|")
+		if _, dup := out[k]; dup {
+			t.Errorf("natural key %s held by more than one row", k)
+		}
+		out[k] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// withPassword returns dsn with its password replaced.
+func withPassword(t *testing.T, dsn, password string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		t.Fatalf("%s must be a postgres:// URL with a user", postgresEnv)
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String()
+}
+
+func passwordOf(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		t.Fatalf("%s must be a postgres:// URL with a user", postgresEnv)
+	}
+	p, _ := u.User.Password()
+	return p
+}

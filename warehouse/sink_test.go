@@ -1,0 +1,191 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+func TestSinkRepeatedExportsKeepOneRowPerKeyWithLatestValues(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		cfg.SinkBatchSize = 7 // several batches per export
+		w := openWithTable(t, cfg)
+		db := b.raw(t, cfg)
+		s := NewSink(w)
+		load := time.Now()
+
+		// The same period exported three times, values and updatedOn moving on.
+		for run := range 3 {
+			es := entries("2026_Q4", 20, float64(100*run), int64(1000+run))
+			n, err := s.WriteSlice(ctx, "net_arr", es, load.Add(time.Duration(run)*time.Minute))
+			if err != nil || n != 20 {
+				t.Fatalf("run %d: Write = %d, %v; want 20, nil", run, n, err)
+			}
+		}
+		rows := readRows(t, db, w)
+		if len(rows) != 20 {
+			t.Fatalf("after three exports of 20 entries: %d rows, want 20", len(rows))
+		}
+		for _, r := range rows {
+			var i int
+			if _, err := fmt.Sscanf(r.User, "u%d", &i); err != nil {
+				t.Fatal(err)
+			}
+			if r.Value.Float64 != float64(200+i) || r.UpdatedOn != 1002 {
+				t.Errorf("%s: value %v updated_on %d, want the third export's %d, 1002", r.User, r.Value.Float64, r.UpdatedOn, 200+i)
+			}
+		}
+
+		// Two overlapping exports of another period: u0..u9 (older), then
+		// u5..u14 (newer); the overlap u5..u9 takes the newer values.
+		if _, err := s.WriteSlice(ctx, "net_arr", entries("2026_Q3", 10, 0, 5000), load); err != nil {
+			t.Fatal(err)
+		}
+		newer := entries("2026_Q3", 15, 1000, 6000)[5:]
+		if _, err := s.WriteSlice(ctx, "net_arr", newer, load); err != nil {
+			t.Fatal(err)
+		}
+		// A stale re-send of the first export arrives last: it must not
+		// overwrite the newer values (latest updatedOn wins).
+		if _, err := s.WriteSlice(ctx, "net_arr", entries("2026_Q3", 10, 0, 5000), load); err != nil {
+			t.Fatal(err)
+		}
+		rows = readRows(t, db, w)
+		q3 := 0
+		for _, r := range rows {
+			if r.Period != "2026_Q3" {
+				continue
+			}
+			q3++
+			var i int
+			fmt.Sscanf(r.User, "u%d", &i) //nolint:errcheck
+			want, wantUpd := float64(i), int64(5000)
+			if i >= 5 {
+				want, wantUpd = float64(1000+i), 6000
+			}
+			if r.Value.Float64 != want || r.UpdatedOn != wantUpd {
+				t.Errorf("2026_Q3 %s: value %v updated_on %d, want %v, %d", r.User, r.Value.Float64, r.UpdatedOn, want, wantUpd)
+			}
+		}
+		if q3 != 15 {
+			t.Errorf("2026_Q3 holds %d rows, want 15 (u0..u14)", q3)
+		}
+		if k, sur, err := w.DuplicateKeys(ctx); err != nil || k != 0 || sur != 0 {
+			t.Errorf("DuplicateKeys after sink loads = %d, %d, %v; want 0, 0", k, sur, err)
+		}
+	})
+}
+
+func TestSinkMergesDuplicatesWithinABatchAndWritesNulls(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		w := openWithTable(t, cfg)
+		db := b.raw(t, cfg)
+		es := entries("2026_Q4", 3, 10, 100)
+		dupNewer := es[1]
+		dupNewer.Value, dupNewer.UpdatedOn = 99, 200
+		dupOlder := es[2]
+		dupOlder.Value, dupOlder.UpdatedOn = -1, 50
+		null := es[0]
+		null.DataType, null.HasValue, null.Value = clari.DataQuota, false, 0
+		n, err := NewSink(w).WriteSlice(ctx, "net_arr", append(es, dupNewer, dupOlder, null), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 4 {
+			t.Errorf("Write = %d rows, want 4 (3 keys + the quota entry)", n)
+		}
+		rows := readRows(t, db, w)
+		if len(rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(rows))
+		}
+		for _, r := range rows {
+			switch {
+			case r.DataType == clari.DataQuota:
+				if r.Value.Valid {
+					t.Errorf("entry without value stored %v, want NULL", r.Value.Float64)
+				}
+			case r.User == "u1" && (r.Value.Float64 != 99 || r.UpdatedOn != 200):
+				t.Errorf("u1 = %v/%d, want the newer duplicate 99/200", r.Value.Float64, r.UpdatedOn)
+			case r.User == "u2" && r.Value.Float64 != 12:
+				t.Errorf("u2 = %v, want 12: an older duplicate must not win", r.Value.Float64)
+			}
+		}
+	})
+}
+
+func TestSinkCrashBetweenBatchesLeavesWholeBatchesAndRerunCompletes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		cfg.SinkBatchSize = 10
+		w := openWithTable(t, cfg)
+		db := b.raw(t, cfg)
+		es := entries("2026_Q4", 45, 0, 1)
+
+		crash := errors.New("injected crash")
+		s := NewSink(w)
+		s.beforeCommit = func(batch int) error {
+			if batch == 3 {
+				// The batch's rows are written but not committed: another
+				// connection still sees only the committed batches.
+				if n := countRows(t, db, w); n != 20 {
+					t.Errorf("before the failing commit another connection sees %d rows, want 20", n)
+				}
+				return crash
+			}
+			return nil
+		}
+		n, err := s.WriteSlice(ctx, "net_arr", es, time.Now())
+		if !errors.Is(err, crash) && !strings.Contains(errText(err), "injected crash") {
+			t.Fatalf("Write error = %v, want the injected crash", err)
+		}
+		if n != 20 {
+			t.Errorf("Write reported %d rows committed, want 20", n)
+		}
+		if got := countRows(t, db, w); got != 20 {
+			t.Errorf("after a crash in batch 3 of 10 rows: %d rows, want exactly 20 (batches 1-2)", got)
+		}
+
+		// A cancelled context in the middle of batch 2 of a new load.
+		cctx, cancel := context.WithCancel(ctx)
+		s2 := NewSink(w)
+		s2.beforeCommit = func(batch int) error {
+			if batch == 2 {
+				cancel()
+				return cctx.Err()
+			}
+			return nil
+		}
+		if _, err := s2.WriteSlice(cctx, "net_arr", entries("2026_Q3", 25, 0, 1), time.Now()); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled load: error %v, want context.Canceled", err)
+		}
+		if got := countRows(t, db, w); got != 30 {
+			t.Errorf("after cancelling batch 2: %d rows, want 30 (20 + one batch)", got)
+		}
+
+		// The next run completes the load.
+		n, err = NewSink(w).WriteSlice(ctx, "net_arr", es, time.Now())
+		if err != nil || n != 45 {
+			t.Fatalf("re-run: Write = %d, %v; want 45, nil", n, err)
+		}
+		if got := countRows(t, db, w); got != 55 {
+			t.Errorf("after the re-run: %d rows, want 55 (45 + 10)", got)
+		}
+	})
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
