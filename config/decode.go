@@ -31,13 +31,14 @@ func Load(path string) (*Config, error) {
 // of relative secret file paths. Every problem found is reported, joined
 // with errors.Join; each is a *FieldError.
 func Parse(data []byte, source string) (*Config, error) {
-	root, err := parseDocument(data, source)
-	if err != nil {
-		return nil, err
+	root, errs := parseDocument(data, source)
+	if len(errs) > 0 {
+		return nil, errs.err()
 	}
-	pos, errs := walkPositions(root)
+	pos, inline, errs := walkPositions(root)
 	if len(errs) > 0 {
 		errs.locate(source, pos)
+		errs.scrub(inline)
 		return nil, errs.err()
 	}
 
@@ -47,7 +48,9 @@ func Parse(data []byte, source string) (*Config, error) {
 		dec.KnownFields(true)
 		cfg = &Config{}
 		if err := dec.Decode(cfg); err != nil {
-			return nil, decodeError(err, source)
+			errs := decodeError(err, source)
+			errs.scrub(inline)
+			return nil, errs.err()
 		}
 	}
 	cfg.Source = source
@@ -59,14 +62,27 @@ func Parse(data []byte, source string) (*Config, error) {
 	errs = append(errs, cfg.resolve()...)
 	if len(errs) > 0 {
 		errs.locate(source, pos)
+		errs.scrub(append(inline, cfg.secrets()...))
 		return nil, errs.err()
 	}
 	return cfg, nil
 }
 
+// secrets lists the secret values this config holds, for scrubbing.
+func (c *Config) secrets() []string {
+	s := []string{string(c.Clari.APIKey), string(c.Clari.Key)}
+	if c.Warehouse != nil {
+		s = append(s, string(c.Warehouse.DSN), string(c.Warehouse.ResolvedDSN))
+	}
+	return s
+}
+
+// inlineSecretPaths are the fields whose YAML value is itself a secret.
+var inlineSecretPaths = map[string]bool{"clari.api_key": true, "warehouse.dsn": true}
+
 // parseDocument parses data into a node tree for positions; nil means an
 // empty file (all defaults). Only one YAML document is allowed.
-func parseDocument(data []byte, source string) (*yaml.Node, error) {
+func parseDocument(data []byte, source string) (*yaml.Node, fieldErrors) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {
@@ -77,12 +93,11 @@ func parseDocument(data []byte, source string) (*yaml.Node, error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
 		if err != nil {
 			return nil, decodeError(err, source)
 		}
-		return nil, &FieldError{Source: source, Line: line,
-			Msg: "more than one YAML document (a second '---'): put the whole configuration in one document"}
+		return nil, fieldErrors{{Source: source, Line: extra.Line,
+			Msg: "more than one YAML document (a second '---'): put the whole configuration in one document"}}
 	}
 	if root.Kind == yaml.DocumentNode && (len(root.Content) == 0 || root.Content[0].ShortTag() == "!!null") {
 		return nil, nil
@@ -99,16 +114,16 @@ var (
 )
 
 // decodeError turns a yaml.v3 error into FieldErrors carrying file:line.
-func decodeError(err error, source string) error {
+func decodeError(err error, source string) fieldErrors {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		var errs fieldErrors
 		for _, msg := range te.Errors {
 			errs = append(errs, yamlMessage(msg, yamlTypeLine, source))
 		}
-		return errs.err()
+		return errs
 	}
-	return yamlMessage(err.Error(), yamlSyntaxLine, source)
+	return fieldErrors{yamlMessage(err.Error(), yamlSyntaxLine, source)}
 }
 
 func yamlMessage(msg string, re *regexp.Regexp, source string) *FieldError {
@@ -142,15 +157,15 @@ func (p positions) lineOf(path string) int {
 
 var durationType = reflect.TypeOf(model.Duration(0))
 
-// walkPositions records the line of every field in the file and checks
+// walkPositions records the line of every field in the file, collects the
+// values of inline secrets (to scrub them from messages) and checks
 // duration values up front: model.Duration's decoder returns a plain error
 // that aborts decoding without a line, so a bad duration is reported here,
 // with its path and line, instead.
-func walkPositions(root *yaml.Node) (positions, fieldErrors) {
-	pos := positions{}
-	var errs fieldErrors
+func walkPositions(root *yaml.Node) (pos positions, inline []string, errs fieldErrors) {
+	pos = positions{}
 	if root == nil {
-		return pos, nil
+		return pos, nil, nil
 	}
 	var walk func(n *yaml.Node, t reflect.Type, path string)
 	walk = func(n *yaml.Node, t reflect.Type, path string) {
@@ -165,6 +180,9 @@ func walkPositions(root *yaml.Node) (positions, fieldErrors) {
 		}
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
+		}
+		if inlineSecretPaths[path] && n.Kind == yaml.ScalarNode {
+			inline = append(inline, n.Value)
 		}
 		switch {
 		case t == durationType:
@@ -197,7 +215,7 @@ func walkPositions(root *yaml.Node) (positions, fieldErrors) {
 		}
 	}
 	walk(root, reflect.TypeOf(Config{}), "")
-	return pos, errs
+	return pos, inline, errs
 }
 
 // checkDuration returns what is wrong with a duration string, or "".

@@ -85,6 +85,9 @@ func (c *Config) readSecret(base, file, env string, inline Secret) (Secret, *Fie
 		}
 		return Secret(s), nil
 	case env != "":
+		if !envVarName.MatchString(env) {
+			return "", nil // validation reports it without echoing it
+		}
 		v, ok := os.LookupEnv(env)
 		if !ok {
 			return "", &FieldError{Path: base + "_env", Msg: "environment variable " + env + " is not set"}

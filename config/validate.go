@@ -40,6 +40,9 @@ var (
 	tablePattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
 	columnPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	currencyCode  = regexp.MustCompile(`^[A-Z]{3}$`)
+	// envVarName: api_key_env / dsn_env hold a variable's NAME. Pasting the
+	// key itself there is an easy mistake, so a bad name is never echoed.
+	envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // Validate checks the configuration's structure and values and returns
@@ -102,6 +105,9 @@ func (c *Config) validateClari(errs *fieldErrors) {
 		errs.add("clari", "set exactly one of api_key_file (recommended), api_key_env or api_key; none is set")
 	case len(sources) > 1:
 		errs.add("clari."+sources[1], "set exactly one of api_key_file, api_key_env or api_key; got %s", strings.Join(sources, " and "))
+	}
+	if cl.APIKeyEnv != "" && !envVarName.MatchString(cl.APIKeyEnv) {
+		errs.add("clari.api_key_env", "must be the name of an environment variable (letters, digits, '_'), not its value; the value given is not shown")
 	}
 	if cl.RotatedAt != "" {
 		if _, err := parseRotatedAt(cl.RotatedAt); err != nil {
@@ -258,6 +264,9 @@ func (w *Warehouse) validate(errs *fieldErrors) {
 		errs.add("warehouse", "set exactly one of dsn_file (recommended), dsn_env or dsn; none is set")
 	case len(sources) > 1:
 		errs.add("warehouse."+sources[1], "set exactly one of dsn_file, dsn_env or dsn; got %s", strings.Join(sources, " and "))
+	}
+	if w.DSNEnv != "" && !envVarName.MatchString(w.DSNEnv) {
+		errs.add("warehouse.dsn_env", "must be the name of an environment variable (letters, digits, '_'), not its value; the value given is not shown")
 	}
 	if !tablePattern.MatchString(w.Table) {
 		errs.add("warehouse.table", "must be a SQL identifier, optionally schema-qualified (schema.table), got %q", w.Table)
