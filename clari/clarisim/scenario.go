@@ -234,6 +234,12 @@ func (f Fault) validate() error {
 	if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
 		return errorf("status %d: must be 5xx", f.Status)
 	}
+	if (f.Kind == FaultTruncate || f.Kind == FaultMalformed) && f.Endpoint != "" && f.Endpoint != clari.EndpointResults {
+		return errorf("kind %s applies to the results endpoint only", f.Kind)
+	}
+	if f.Kind == FaultCreateThenError && f.Endpoint != "" && f.Endpoint != clari.EndpointCreateExport {
+		return errorf("kind %s applies to the create_export endpoint only", f.Kind)
+	}
 	switch f.Endpoint {
 	case "", clari.EndpointCreateExport, clari.EndpointGetJob, clari.EndpointListJobs, clari.EndpointCancelJob,
 		clari.EndpointResults, clari.EndpointLimits, clari.EndpointAuditEvents:

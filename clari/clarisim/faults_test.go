@@ -1,0 +1,179 @@
+package clarisim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+func TestTooManyRequests(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{})
+	if err := sim.AddFault(Fault{Kind: FaultTooManyRequests, Endpoint: clari.EndpointLimits, Count: 2, RetryAfter: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.AddFault(Fault{Kind: FaultTooManyRequests, Endpoint: clari.EndpointLimits}); err != nil {
+		t.Fatal(err)
+	}
+	// Another endpoint is not affected.
+	if code, _, _ := do(t, srv, http.MethodGet, "/export/jobs", ""); code != 200 {
+		t.Fatalf("list jobs: %d", code)
+	}
+	for i, want := range []string{"3", "3", ""} {
+		code, hdr, _ := do(t, srv, http.MethodGet, "/admin/limits", "")
+		if code != 429 || hdr.Get("Retry-After") != want {
+			t.Errorf("request %d: %d Retry-After %q, want 429 %q", i, code, hdr.Get("Retry-After"), want)
+		}
+	}
+	if code, _, _ := do(t, srv, http.MethodGet, "/admin/limits", ""); code != 200 {
+		t.Errorf("after the faults: %d", code)
+	}
+	if st := sim.Stats(); st.Faults[FaultTooManyRequests] != 3 || st.Responses[429] != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestServerErrorBurst(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{})
+	_ = sim.AddFault(Fault{Kind: FaultServerError, Count: 2, Status: 503})
+	_ = sim.AddFault(Fault{Kind: FaultServerError})
+	var codes []int
+	for range 4 {
+		code, _, _ := do(t, srv, http.MethodGet, "/admin/limits", "")
+		codes = append(codes, code)
+	}
+	if codes[0] != 503 || codes[1] != 503 || codes[2] != 500 || codes[3] != 200 {
+		t.Fatalf("codes %v, want [503 503 500 200]", codes)
+	}
+	if err := sim.AddFault(Fault{Kind: FaultServerError, Status: 404}); err == nil {
+		t.Error("a 404 server error fault was accepted")
+	}
+}
+
+func TestHangUnblocksOnCancel(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{})
+	_ = sim.AddFault(Fault{Kind: FaultHang, Endpoint: clari.EndpointGetJob, Count: -1})
+	id := create(t, srv, "net_arr", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/export/jobs/"+id, nil)
+	req.Header.Set("apikey", testKey)
+	start := time.Now()
+	resp, err := srv.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("hung request answered %d", resp.StatusCode)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Fatalf("hung request: %v after %v", err, time.Since(start))
+	}
+	// The handler returns once the client has gone: the 0-status response
+	// is counted.
+	deadline := time.Now().Add(5 * time.Second)
+	for sim.Stats().Responses[0] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("handler still blocked after the client cancelled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sim.ClearFaults()
+	if got := jobStatus(t, srv, id); got != "DONE" {
+		t.Fatalf("after clearing: %s", got)
+	}
+}
+
+func TestTruncatedAndMalformedResults(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{Tenant: smallTenant})
+	id := create(t, srv, "net_arr", "")
+	csvID := create(t, srv, "net_arr", `{"exportFormat":"CSV"}`)
+	_ = sim.AddFault(Fault{Kind: FaultTruncate, Bytes: 700})
+	_ = sim.AddFault(Fault{Kind: FaultMalformed, Endpoint: clari.EndpointResults, Bytes: 300, Count: 2})
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/export/jobs/"+id+"/results", nil)
+	req.Header.Set("apikey", testKey)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err == nil || len(b) != 700 {
+		t.Fatalf("truncated: status %d, %d bytes, err %v; want 200, 700 bytes and a read error", resp.StatusCode, len(b), err)
+	}
+
+	code, _, b := do(t, srv, http.MethodGet, "/export/jobs/"+id+"/results", "")
+	var v any
+	if code != 200 || json.Unmarshal(b, &v) == nil || len(b) < 300 {
+		t.Fatalf("malformed JSON: %d, %d bytes, parses: %v", code, len(b), json.Unmarshal(b, &v) == nil)
+	}
+	code, _, b = do(t, srv, http.MethodGet, "/export/jobs/"+csvID+"/results", "")
+	if code != 200 || !strings.Contains(string(b[300:]), `"unterminated`) {
+		t.Fatalf("malformed CSV: %d %q", code, b[290:])
+	}
+	code, _, b = do(t, srv, http.MethodGet, "/export/jobs/"+id+"/results", "")
+	if code != 200 || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("after the faults: %d, parses: %v", code, json.Unmarshal(b, &v))
+	}
+	if err := sim.AddFault(Fault{Kind: FaultTruncate, Endpoint: clari.EndpointLimits}); err == nil {
+		t.Error("truncate on limits accepted")
+	}
+}
+
+func TestCreateThenError(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{})
+	_ = sim.AddFault(Fault{Kind: FaultCreateThenError})
+	code, _, b := do(t, srv, http.MethodPost, "/export/forecast/net_arr", "")
+	if code != 500 || apiErr(t, b).Code != "internal_server_error" {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	jobs := sim.Jobs()
+	if len(jobs) != 1 || sim.Limits().AvailableMonthlyQuota != 999 {
+		t.Fatalf("the failed create should have made a job that costs quota: %d jobs, %+v", len(jobs), sim.Limits())
+	}
+	create(t, srv, "net_arr", "")
+}
+
+func TestAuditPagination(t *testing.T) {
+	_, srv, _ := newTestSim(t, Options{Scenario: Scenario{AuditEvents: 23}})
+	create(t, srv, "net_arr", "")
+	next := srv.URL + "/audit/events?limit=10"
+	pages, events := 0, 0
+	var lastTS int64 = 1 << 62
+	for next != "" {
+		if !strings.HasPrefix(next, srv.URL+"/") {
+			t.Fatalf("nextLink %q is not absolute on %s", next, srv.URL)
+		}
+		code, _, b := do(t, srv, http.MethodGet, strings.TrimPrefix(next, srv.URL), "")
+		if code != 200 {
+			t.Fatalf("page %d: %d %s", pages, code, b)
+		}
+		var page struct {
+			Events   []clari.AuditEvent `json:"events"`
+			NextLink string             `json:"nextLink"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Events {
+			if e.Event == "" || e.ActorID == "" || e.EventTimestamp > lastTS {
+				t.Fatalf("event %+v (previous timestamp %d)", e, lastTS)
+			}
+			lastTS = e.EventTimestamp
+		}
+		pages++
+		events += len(page.Events)
+		next = page.NextLink
+	}
+	if pages != 3 || events != 24 {
+		t.Fatalf("%d pages, %d events; want 3 pages, 24 events", pages, events)
+	}
+	if code, _, _ := do(t, srv, http.MethodGet, "/audit/events?limit=0", ""); code != 400 {
+		t.Errorf("limit=0: %d", code)
+	}
+}
