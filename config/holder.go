@@ -28,7 +28,8 @@ type Holder struct {
 }
 
 // NewHolder loads the file at path; it fails when the first load does.
-// logger may be nil.
+// logger may be nil. Each of the config's Warnings (e.g. an inline API key,
+// with its line) is logged at warn level, here and after every reload.
 func NewHolder(path string, logger log.Logger) (*Holder, error) {
 	if logger == nil {
 		logger = log.NewNopLogger()
@@ -39,6 +40,7 @@ func NewHolder(path string, logger log.Logger) (*Holder, error) {
 	}
 	h := &Holder{path: path, logger: logger}
 	h.set(cfg)
+	h.logWarnings(cfg)
 	return h, nil
 }
 
@@ -86,6 +88,7 @@ func (h *Holder) Reload() error {
 	}
 	h.set(cfg)
 	level.Info(h.logger).Log("msg", "Configuration reloaded", "file", h.path)
+	h.logWarnings(cfg)
 	for _, fn := range h.subscribers {
 		fn(cfg)
 	}
@@ -108,4 +111,10 @@ func (h *Holder) Subscribe(fn func(*Config)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subscribers = append(h.subscribers, fn)
+}
+
+func (h *Holder) logWarnings(cfg *Config) {
+	for _, w := range cfg.Warnings() {
+		level.Warn(h.logger).Log("msg", "Configuration warning", "warning", w)
+	}
 }

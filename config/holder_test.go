@@ -83,9 +83,21 @@ func TestHolderReload(t *testing.T) {
 		t.Errorf("log = %s", logged)
 	}
 
+	// Warnings are logged on reload, without the secret.
+	writeFile(t, dir, "clari.yml", "clari:\n  api_key: "+testSecret+"\nforecasts: [{id: a}]\n")
+	if err := h.Reload(); err != nil || !h.LastReloadSuccessful() {
+		t.Fatalf("recovery after a failed reload: err=%v ok=%v", err, h.LastReloadSuccessful())
+	}
+	logMu.Lock()
+	logged = logBuf.String()
+	logMu.Unlock()
+	if !strings.Contains(logged, "level=warn") || !strings.Contains(logged, "clari.yml:2: clari.api_key: the API key is written in the config file") || strings.Contains(logged, testSecret) {
+		t.Errorf("log = %s", logged)
+	}
+
 	// Fixing the file recovers.
 	writeFile(t, dir, "clari.yml", base)
-	if err := h.Reload(); err != nil || !h.LastReloadSuccessful() || len(h.Get().Forecasts) != 1 || len(got) != 2 {
+	if err := h.Reload(); err != nil || !h.LastReloadSuccessful() || len(h.Get().Forecasts) != 1 || len(got) != 3 {
 		t.Errorf("recovery: err=%v ok=%v", err, h.LastReloadSuccessful())
 	}
 }
