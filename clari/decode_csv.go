@@ -330,14 +330,21 @@ func (d *csvDecoder) parseValue(cell string) (float64, bool, error) {
 	if len(s) > 0 && s[0] == '-' && sym > 0 {
 		neg, s = !neg, s[1:]
 	}
+	// Commas must be thousands separators (groups of three digits before
+	// the point): "1.234,00" is refused rather than read as 1.234.
 	b := d.scratch[:0]
+	grouped := true
 	for i := 0; i < len(s); i++ {
 		if s[i] != ',' {
 			b = append(b, s[i])
+			continue
+		}
+		if i == 0 || i+4 > len(s) || !isDigits(s[i+1:i+4]) || (i+4 < len(s) && s[i+4] != ',' && s[i+4] != '.') || strings.IndexByte(s[:i], '.') >= 0 {
+			grouped = false
 		}
 	}
 	d.scratch = b
-	if len(b) == 0 || b[0] == '-' || b[0] == '+' {
+	if !grouped || len(b) == 0 || b[0] == '-' || b[0] == '+' {
 		return 0, false, d.errorf("column %q: invalid value %q", colDataValue, cell)
 	}
 	f, err := parseFloatBytes(b)
@@ -348,4 +355,13 @@ func (d *csvDecoder) parseValue(cell string) (float64, bool, error) {
 		f = -f
 	}
 	return f, true, nil
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
