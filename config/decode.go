@@ -195,6 +195,21 @@ func walkPositions(root *yaml.Node) (pos positions, inline []string, errs fieldE
 			fields := yamlFields(t)
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				key, val := n.Content[i], n.Content[i+1]
+				if key.Tag == "!!merge" || (key.Value == "<<" && key.Style == 0) {
+					// A merge key (<<: *defaults): its mappings' fields
+					// belong to this struct.
+					for val.Kind == yaml.AliasNode && val.Alias != nil {
+						val = val.Alias
+					}
+					if val.Kind == yaml.SequenceNode {
+						for _, m := range val.Content {
+							walk(m, t, path)
+						}
+					} else {
+						walk(val, t, path)
+					}
+					continue
+				}
 				p := key.Value
 				if path != "" {
 					p = path + "." + key.Value

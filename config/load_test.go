@@ -306,6 +306,23 @@ func TestBadConfigs(t *testing.T) {
 	}
 }
 
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	t.Setenv("CLARI_TEST_KEY", testSecret)
+	doc := "clari:\n  api_key_env: CLARI_TEST_KEY\nforecasts:\n  - &common\n    id: net_arr\n    historical_quarters: 1\n    current_max_age: %s\n  - <<: *common\n    id: bookings\nschedule: {monthly_budget: 300}\n"
+	cfg, err := Parse([]byte(fmt.Sprintf(doc, "7h")), "clari.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := cfg.Forecasts[1]; f.ID != "bookings" || f.HistoricalQuarters != 1 || f.CurrentMaxAge != model.Duration(7*time.Hour) {
+		t.Errorf("merged forecast = %+v", f)
+	}
+	// A bad duration reached through an anchor is still reported with a line.
+	_, err = Parse([]byte(fmt.Sprintf(doc, "-1h")), "clari.yml")
+	if err == nil || !strings.Contains(err.Error(), "clari.yml:7: forecasts[0].current_max_age: must be > 0, got -1h") {
+		t.Errorf("bad duration via anchor: %v", err)
+	}
+}
+
 func TestSeveralErrorsReportedTogether(t *testing.T) {
 	t.Setenv("CLARI_TEST_KEY", testSecret)
 	_, err := Parse([]byte(base+"schedule:\n  monthly_budget: 0\nswing:\n  min_history: 0\nstorage:\n  path: ''\n"), "clari.yml")
