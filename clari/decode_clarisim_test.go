@@ -1,0 +1,64 @@
+package clari_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+)
+
+// TestDecodeSimulatorJSONAndCSVAgree decodes the simulator's JSON and CSV
+// renderings of the same export and checks they give the same entries once
+// the JSON ids are mapped to the CSV's conventions (clarisim/doc.go):
+// userId → users[].crmId, fieldId → fields[].fieldName. UpdatedOn and
+// Currency are not in the CSV and are compared only on the JSON side.
+func TestDecodeSimulatorJSONAndCSVAgree(t *testing.T) {
+	for _, currency := range []string{"USD", "EUR", "CHF", "JPY", "CAD"} {
+		t.Run(currency, func(t *testing.T) {
+			spec := clarisim.TenantSpec{Users: 7, Fields: 5, Weeks: 13, Quarters: 2, Currency: currency}
+			params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true}
+			var jsonDoc, csvDoc bytes.Buffer
+			if err := clarisim.WriteResultJSON(&jsonDoc, spec, params, 42); err != nil {
+				t.Fatal(err)
+			}
+			if err := clarisim.WriteResultCSV(&csvDoc, spec, params, 42); err != nil {
+				t.Fatal(err)
+			}
+
+			var fromJSON, fromCSV []clari.Entry
+			crmID, fieldName := map[string]string{}, map[string]string{}
+			err := clari.DecodeJSON(&jsonDoc, clari.Visitor{
+				Entry: func(e *clari.Entry) error { fromJSON = append(fromJSON, *e); return nil },
+				User:  func(u clari.User) error { crmID[u.UserID] = u.CRMID; return nil },
+				Field: func(f clari.Field) error { fieldName[f.FieldID] = f.FieldName; return nil },
+			})
+			if err != nil {
+				t.Fatalf("DecodeJSON: %v", err)
+			}
+			if err := clari.DecodeCSV(&csvDoc, clari.Visitor{Entry: func(e *clari.Entry) error { fromCSV = append(fromCSV, *e); return nil }}); err != nil {
+				t.Fatalf("DecodeCSV: %v", err)
+			}
+			if len(fromJSON) == 0 || len(fromJSON) != len(fromCSV) {
+				t.Fatalf("JSON gave %d entries, CSV %d", len(fromJSON), len(fromCSV))
+			}
+			nulls := 0
+			for i, j := range fromJSON {
+				if j.Currency != currency || j.UpdatedOn <= 0 {
+					t.Fatalf("JSON entry %d: currency %q updatedOn %d", i, j.Currency, j.UpdatedOn)
+				}
+				if !j.HasValue {
+					nulls++
+				}
+				j.UserID, j.FieldID = crmID[j.UserID], fieldName[j.FieldID]
+				j.UpdatedOn, j.Currency = 0, ""
+				if c := fromCSV[i]; j != c {
+					t.Fatalf("entry %d: JSON %+v, CSV %+v", i, j, c)
+				}
+			}
+			if nulls == 0 {
+				t.Errorf("no null values in %d entries: the null path is not exercised", len(fromJSON))
+			}
+		})
+	}
+}
