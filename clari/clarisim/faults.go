@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
 )
@@ -79,9 +80,23 @@ func (s *Sim) takeFault(endpoint string, kinds ...FaultKind) (Fault, bool) {
 	return Fault{}, false
 }
 
-// serveFault answers a 429, a 5xx or hangs.
-func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+// serveFault answers a 429 or a 5xx, hangs, or delays. It reports whether
+// the request is still to be served normally (after a FaultSlow delay).
+func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault) (serve bool) {
 	switch f.Kind {
+	case FaultSlow:
+		d := f.Delay
+		if d <= 0 {
+			d = time.Second
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-r.Context().Done():
+		case <-s.done:
+		}
 	case FaultTooManyRequests:
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
@@ -108,6 +123,7 @@ func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
 		case <-s.done:
 		}
 	}
+	return false
 }
 
 // errCut stops a body at the fault's byte budget.

@@ -177,3 +177,70 @@ func TestAuditPagination(t *testing.T) {
 		t.Errorf("limit=0: %d", code)
 	}
 }
+
+func TestSlowFault(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{})
+	_ = sim.AddFault(Fault{Kind: FaultSlow, Endpoint: clari.EndpointLimits, Delay: 60 * time.Millisecond})
+	start := time.Now()
+	code, _, _ := do(t, srv, http.MethodGet, "/admin/limits", "")
+	if el := time.Since(start); code != 200 || el < 60*time.Millisecond {
+		t.Fatalf("slow request: %d after %v, want 200 after >= 60ms", code, el)
+	}
+	start = time.Now()
+	if code, _, _ := do(t, srv, http.MethodGet, "/admin/limits", ""); code != 200 || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("second request: %d after %v, want no delay", code, time.Since(start))
+	}
+}
+
+// TestConcurrentClients drives the simulator from several goroutines
+// (meaningful under -race) and checks the counters add up.
+func TestConcurrentClients(t *testing.T) {
+	sim, srv, clk := newTestSim(t, Options{Tenant: TenantSpec{Users: 5}, Scenario: Scenario{ConcurrentLimit: 100, JobDuration: time.Second}})
+	const workers, perWorker = 6, 5
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := 0; i < perWorker; i++ {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/export/forecast/net_arr", strings.NewReader(`{"includeHistorical":true}`))
+				req.Header.Set("apikey", testKey)
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var body struct{ JobID string }
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				clk.Advance(time.Second)
+				for _, p := range []string{"/export/jobs/" + body.JobID, "/export/jobs/" + body.JobID + "/results", "/admin/limits", "/export/jobs"} {
+					req, _ := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+					req.Header.Set("apikey", testKey)
+					resp, err := srv.Client().Do(req)
+					if err != nil {
+						errs <- err
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := sim.Stats()
+	if st.JobsCreated != workers*perWorker || len(sim.Jobs()) != workers*perWorker || st.Requests[clari.EndpointLimits] != workers*perWorker {
+		t.Fatalf("stats %+v, %d jobs", st, len(sim.Jobs()))
+	}
+	seen := map[string]bool{}
+	for _, j := range sim.Jobs() {
+		if seen[j.Job.JobID] {
+			t.Fatalf("duplicate job id %s", j.Job.JobID)
+		}
+		seen[j.Job.JobID] = true
+	}
+}

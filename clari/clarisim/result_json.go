@@ -273,7 +273,9 @@ func (j *jsonDoc) timeFrames() {
 	j.raw("]")
 }
 
-// appendCents appends cents as a JSON number with two decimals ("-12.05").
+// appendCents appends cents as a JSON number: whole amounts as integers
+// ("120000"), others with two decimals ("-12.05"), as Clari's documents mix
+// both.
 func appendCents(b []byte, c int64) []byte {
 	if c < 0 {
 		b = append(b, '-')
@@ -281,6 +283,9 @@ func appendCents(b []byte, c int64) []byte {
 	}
 	b = strconv.AppendInt(b, c/100, 10)
 	r := c % 100
+	if r == 0 {
+		return b
+	}
 	return append(b, '.', byte('0'+r/10), byte('0'+r%10))
 }
 

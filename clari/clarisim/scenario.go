@@ -111,6 +111,9 @@ const (
 	// FaultMalformed sends the first Bytes bytes of the body, then garbage,
 	// and ends the response cleanly (the client sees invalid JSON/CSV).
 	FaultMalformed FaultKind = "malformed"
+	// FaultSlow delays the answer by Delay (or until the request's context
+	// ends), then serves the request normally.
+	FaultSlow FaultKind = "slow"
 	// FaultCreateThenError creates the job (it exists and costs quota) and
 	// then answers 500 internal_server_error to the create.
 	FaultCreateThenError FaultKind = "create_then_500"
@@ -134,6 +137,8 @@ type Fault struct {
 	// Bytes is how much of the body FaultTruncate/FaultMalformed let through
 	// (default 512).
 	Bytes int `yaml:"bytes"`
+	// Delay is the wait of FaultSlow (default 1s).
+	Delay time.Duration `yaml:"delay"`
 }
 
 // withDefaults returns the scenario with zero values replaced.
@@ -227,9 +232,9 @@ func validStatus(s clari.JobStatus) error {
 
 func (f Fault) validate() error {
 	switch f.Kind {
-	case FaultTooManyRequests, FaultServerError, FaultHang, FaultTruncate, FaultMalformed, FaultCreateThenError:
+	case FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow, FaultTruncate, FaultMalformed, FaultCreateThenError:
 	default:
-		return errorf("kind %q: use 429, 5xx, hang, truncate, malformed or create_then_500", f.Kind)
+		return errorf("kind %q: use 429, 5xx, hang, slow, truncate, malformed or create_then_500", f.Kind)
 	}
 	if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
 		return errorf("status %d: must be 5xx", f.Status)

@@ -218,9 +218,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(sw, http.StatusUnauthorized, map[string]string{"message": "Invalid authentication credentials"})
 		return
 	}
-	if f, ok := s.takeFault(rt.endpoint, FaultTooManyRequests, FaultServerError, FaultHang); ok {
-		s.serveFault(sw, r, f)
-		return
+	if f, ok := s.takeFault(rt.endpoint, FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow); ok {
+		if !s.serveFault(sw, r, f) {
+			return
+		}
 	}
 	switch rt.endpoint {
 	case clari.EndpointCreateExport:
