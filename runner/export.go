@@ -1,0 +1,208 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/snapshot"
+	"github.com/clari-exporter/clari_exporter/store"
+)
+
+// Skip reasons: the `reason` label of clari_export_skipped_total.
+const (
+	SkipQuotaReserve = "quota_reserve"
+	SkipConcurrency  = "concurrency"
+	SkipCircuitOpen  = "circuit_open"
+)
+
+// attempt exports one due target unless the budget says no.
+func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Target) {
+	now := r.opts.Now()
+	r.markAttempt(t, now)
+	if reason := r.budgetSays(ctx, cfg, t); reason != "" {
+		r.skip(ctx, t, reason)
+		return
+	}
+	f, ok := forecastByID(cfg, t.Forecast)
+	if !ok {
+		return
+	}
+	req := exportRequest(f, t.Period)
+	r.export(ctx, cfg, t.Forecast, t.Period, req, "")
+}
+
+// budgetSays reads /admin/limits (free: it costs no quota) and returns a
+// skip reason when starting an export now would dig into the production
+// pipeline's reserve, find no free concurrency slot, or hit an open breaker.
+// "" means go ahead. A failing limits call other than an open breaker does
+// not skip: the export attempt then fails (api_error) and pages, which is
+// what an unreachable or unauthorised Clari should do.
+func (r *Runner) budgetSays(ctx context.Context, cfg *config.Config, t config.Target) string {
+	lim, err := r.opts.API.Limits(ctx)
+	if err != nil {
+		if clari.IsBreakerOpen(err) {
+			return SkipCircuitOpen
+		}
+		level.Warn(r.logger).Log("msg", "cannot read export limits before exporting", "forecast", t.Forecast, "period", t.Period, "err", err)
+		return ""
+	}
+	if lim.AvailableMonthlyQuota-1 < cfg.Schedule.QuotaReserve {
+		level.Warn(r.logger).Log("msg", "export skipped: it would touch the quota reserve", "forecast", t.Forecast, "period", t.Period,
+			"available", lim.AvailableMonthlyQuota, "reserve", cfg.Schedule.QuotaReserve)
+		return SkipQuotaReserve
+	}
+	if lim.ConcurrentLimit > 0 && lim.AvailableConcurrentLimit < 1 {
+		level.Info(r.logger).Log("msg", "export skipped: no free concurrency slot", "forecast", t.Forecast, "period", t.Period)
+		return SkipConcurrency
+	}
+	return ""
+}
+
+func (r *Runner) skip(ctx context.Context, t config.Target, reason string) {
+	if err := r.opts.Store.RecordSkip(ctx, t.Forecast, t.Period, reason, r.opts.Now()); err != nil {
+		level.Error(r.logger).Log("msg", "cannot record skipped export", "forecast", t.Forecast, "period", t.Period, "err", err)
+	}
+	r.changed(ctx)
+}
+
+func forecastByID(cfg *config.Config, id string) (config.Forecast, bool) {
+	for _, f := range cfg.Forecasts {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return config.Forecast{}, false
+}
+
+func exportRequest(f config.Forecast, period string) clari.ExportRequest {
+	return clari.ExportRequest{
+		ForecastID:        f.ID,
+		TimePeriod:        period,
+		TypesToExport:     slices.Clone(f.TypesToExport),
+		ScopeID:           f.ScopeID,
+		Currency:          f.Currency,
+		IncludeHistorical: f.IncludeHistorical,
+		ExportFormat:      clari.ExportFormat(f.ExportFormat),
+	}
+}
+
+// persistedRequest is how an in-flight job's request is stored: the export
+// request plus the forecast id (not part of the request body).
+type persistedRequest struct {
+	ForecastID string `json:"forecastId"`
+	clari.ExportRequest
+}
+
+// export runs one export job to its end (resumeJobID: continue that job
+// instead of creating one) and records the outcome exactly once.
+func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string) {
+	started := r.opts.Now()
+	builder := snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)
+	var entries []clari.Entry // kept only for the warehouse sink
+	visitor := builder.Visitor()
+	if r.opts.Sink != nil {
+		add := visitor.Entry
+		visitor.Entry = func(e *clari.Entry) error {
+			entries = append(entries, *e)
+			return add(e)
+		}
+	}
+	reqJSON, _ := json.Marshal(persistedRequest{ForecastID: forecast, ExportRequest: req})
+	opts := clari.RunOptions{
+		PollInterval: time.Duration(cfg.Clari.PollInterval),
+		Timeout:      time.Duration(cfg.Clari.PollTimeout),
+		MaxRequeues:  cfg.Clari.MaxRequeues,
+		Visitor:      visitor,
+		Persist: func(jobID string) error {
+			// Persisted before polling: a restart resumes this job instead
+			// of spending quota on a new one.
+			return r.opts.Store.PutInFlight(ctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
+		},
+	}
+	var res clari.RunResult
+	if resumeJobID != "" {
+		res = r.opts.API.ResumeExport(ctx, resumeJobID, req, opts)
+	} else {
+		res = r.opts.API.RunExport(ctx, req, opts)
+	}
+	if ctx.Err() != nil {
+		// Shutting down: the job stays in flight and is resumed at start-up.
+		return
+	}
+	for i := 0; i < res.Requeues; i++ {
+		if err := r.opts.Store.RecordRequeue(ctx, forecast, period, r.opts.Now()); err != nil {
+			level.Error(r.logger).Log("msg", "cannot record requeue", "err", err)
+		}
+	}
+	if res.Outcome == clari.OutcomeQuota {
+		// Clari refused the create: nothing ran and nothing was spent. It is
+		// the quota reserve's job to prevent this, so count it there.
+		level.Warn(r.logger).Log("msg", "Clari refused the export: monthly quota or concurrency exhausted", "forecast", forecast, "period", period)
+		_ = r.opts.Store.ClearInFlight(ctx, forecast, period)
+		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, SkipQuotaReserve)
+		return
+	}
+	run := store.Run{Forecast: forecast, Period: period, JobID: res.JobID, Outcome: string(res.Outcome),
+		StartedAt: started, FinishedAt: r.opts.Now(), Duration: res.Duration, Requeues: res.Requeues}
+	var snap *snapshot.Snapshot
+	if res.Outcome == clari.OutcomeDone {
+		s := builder.Finish()
+		s.JobID = res.JobID
+		run.Rows = s.Rows
+		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
+			run.Outcome = reason
+			level.Error(r.logger).Log("msg", "export failed its data-quality guard", "forecast", forecast, "period", period, "job", res.JobID, "reason", reason, "periods", s.Periods)
+		} else {
+			snap = &s
+		}
+	} else {
+		level.Error(r.logger).Log("msg", "export failed", "forecast", forecast, "period", period, "job", res.JobID, "reason", res.Outcome, "err", res.Err)
+	}
+	if snap != nil && r.opts.Sink != nil {
+		if n, err := r.opts.Sink.Write(ctx, forecast, slices.Values(entries), r.opts.Now()); err != nil {
+			level.Error(r.logger).Log("msg", "warehouse sink failed; the next export loads again", "forecast", forecast, "period", period, "rows", n, "err", err)
+		}
+	}
+	if err := r.opts.Store.FinishRun(ctx, run, snap); err != nil && !errors.Is(err, store.ErrAlreadyRecorded) {
+		level.Error(r.logger).Log("msg", "cannot record export run", "forecast", forecast, "period", period, "err", err)
+	}
+	if r.opts.ObserveDuration != nil && res.Duration > 0 {
+		r.opts.ObserveDuration(forecast, res.Duration)
+	}
+	if snap != nil {
+		level.Info(r.logger).Log("msg", "export done", "forecast", forecast, "period", period, "job", res.JobID, "rows", snap.Rows, "duplicates", snap.DuplicateRows, "duration", res.Duration)
+	}
+	r.changed(ctx)
+}
+
+// resumeInFlight finishes the jobs a previous process left in flight.
+func (r *Runner) resumeInFlight(ctx context.Context) {
+	jobs, err := r.opts.Store.InFlight(ctx)
+	if err != nil {
+		level.Error(r.logger).Log("msg", "cannot read in-flight jobs; they will not be resumed", "err", err)
+		return
+	}
+	cfg := r.opts.Config()
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			return
+		}
+		var pr persistedRequest
+		if err := json.Unmarshal(j.Request, &pr); err != nil {
+			level.Error(r.logger).Log("msg", "cannot read the persisted request of an in-flight job; dropping it", "forecast", j.Forecast, "period", j.Period, "job", j.JobID, "err", err)
+			_ = r.opts.Store.ClearInFlight(ctx, j.Forecast, j.Period)
+			continue
+		}
+		pr.ExportRequest.ForecastID = pr.ForecastID
+		level.Info(r.logger).Log("msg", "resuming export job left in flight", "forecast", j.Forecast, "period", j.Period, "job", j.JobID)
+		r.markAttempt(config.Target{Forecast: j.Forecast, Period: j.Period}, r.opts.Now())
+		r.export(ctx, cfg, j.Forecast, j.Period, pr.ExportRequest, j.JobID)
+	}
+}

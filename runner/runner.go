@@ -1,0 +1,162 @@
+// Package runner is the export scheduler: it decides which (forecast, period)
+// target to export when, checks the quota budget first, runs the Clari export
+// job lifecycle, turns the result into a snapshot, records it in the store
+// (and the warehouse sink) and keeps the in-memory state /metrics reads.
+//
+// Exports run one at a time: Clari's per-org concurrency limit (about 3) is
+// shared with the production pipeline, and one sidecar job at a time never
+// takes more than its share. A stuck job is bounded by the polling timeout.
+package runner
+
+import (
+	"context"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/store"
+)
+
+// ExportAPI is the part of *clari.Client the runner uses.
+type ExportAPI interface {
+	Limits(ctx context.Context) (clari.Limits, error)
+	RunExport(ctx context.Context, req clari.ExportRequest, o clari.RunOptions) clari.RunResult
+	ResumeExport(ctx context.Context, jobID string, req clari.ExportRequest, o clari.RunOptions) clari.RunResult
+}
+
+// Sink receives the entries of every successful export (the warehouse upsert
+// sink); nil for none.
+type Sink interface {
+	Write(ctx context.Context, forecast string, entries iter.Seq[clari.Entry], loadedAt time.Time) (int, error)
+}
+
+// Options wire a Runner.
+type Options struct {
+	API   ExportAPI
+	Store store.Store
+	// Config returns the current configuration (a reload takes effect at the
+	// next scheduling tick).
+	Config func() *config.Config
+	// Sink is optional.
+	Sink Sink
+	// ObserveDuration feeds clari_export_duration_seconds; optional.
+	ObserveDuration func(forecast string, d time.Duration)
+	// OnStateChange is called after the state /metrics reads has changed
+	// (a run finished, a skip was counted); optional.
+	OnStateChange func()
+	Logger        log.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Tick is how often due targets are looked for; default 1 s.
+	Tick time.Duration
+}
+
+// Runner runs exports on schedule. Create it with New, start it with Run.
+type Runner struct {
+	opts   Options
+	logger log.Logger
+
+	mu          sync.RWMutex
+	lastAttempt map[targetKey]time.Time // run or skip, drives the schedule
+	state       []targetState           // cached for ExportState, rebuilt after every change
+	loaded      bool
+}
+
+type targetKey struct{ forecast, period string }
+
+// New checks the options and builds a Runner.
+func New(o Options) *Runner {
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Tick <= 0 {
+		o.Tick = time.Second
+	}
+	return &Runner{opts: o, logger: o.Logger, lastAttempt: map[targetKey]time.Time{}}
+}
+
+// Load reads the persisted state so /metrics and the schedule start from
+// where the last process stopped. Run calls it; cmd calls it first to flip
+// /-/ready as soon as state is loaded.
+func (r *Runner) Load(ctx context.Context) error {
+	if err := r.refresh(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.state {
+		if !s.LastRun.IsZero() {
+			r.lastAttempt[targetKey{s.Forecast, s.Period}] = s.LastRun
+		}
+	}
+	r.loaded = true
+	return nil
+}
+
+// Loaded reports whether persisted state has been read.
+func (r *Runner) Loaded() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.loaded
+}
+
+// Run resumes jobs left in flight by a previous process, then exports due
+// targets until ctx is cancelled. A job interrupted by cancellation stays
+// persisted as in flight, so the next start resumes it instead of spending
+// quota on a new one.
+func (r *Runner) Run(ctx context.Context) error {
+	if !r.Loaded() {
+		if err := r.Load(ctx); err != nil {
+			return err
+		}
+	}
+	r.resumeInFlight(ctx)
+	ticker := time.NewTicker(r.opts.Tick)
+	defer ticker.Stop()
+	for {
+		r.runDue(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// runDue exports every target whose interval has passed since its last
+// attempt, oldest attempt first.
+func (r *Runner) runDue(ctx context.Context) {
+	cfg := r.opts.Config()
+	if !cfg.Schedule.Enabled {
+		return
+	}
+	for _, t := range r.dueTargets(cfg, r.opts.Now()) {
+		if ctx.Err() != nil {
+			return
+		}
+		r.attempt(ctx, cfg, t)
+	}
+}
+
+func (r *Runner) markAttempt(t config.Target, at time.Time) {
+	r.mu.Lock()
+	r.lastAttempt[targetKey{t.Forecast, t.Period}] = at
+	r.mu.Unlock()
+}
+
+func (r *Runner) changed(ctx context.Context) {
+	if err := r.refresh(ctx); err != nil {
+		level.Warn(r.logger).Log("msg", "cannot refresh export state from the store", "err", err)
+	}
+	if r.opts.OnStateChange != nil {
+		r.opts.OnStateChange()
+	}
+}

@@ -1,0 +1,33 @@
+package runner
+
+import (
+	"sort"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/config"
+)
+
+// dueTargets lists the configured targets whose interval has passed since
+// their last attempt (never attempted counts as due), the longest-waiting
+// first so a slow export cannot starve one target forever.
+func (r *Runner) dueTargets(cfg *config.Config, now time.Time) []config.Target {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	type due struct {
+		t    config.Target
+		last time.Time
+	}
+	var ds []due
+	for _, t := range cfg.Targets(now) {
+		last := r.lastAttempt[targetKey{t.Forecast, t.Period}]
+		if last.IsZero() || now.Sub(last) >= t.Interval {
+			ds = append(ds, due{t, last})
+		}
+	}
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].last.Before(ds[j].last) })
+	out := make([]config.Target, len(ds))
+	for i, d := range ds {
+		out[i] = d.t
+	}
+	return out
+}
