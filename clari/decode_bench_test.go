@@ -55,7 +55,7 @@ func (d *benchDocs) path(b *testing.B, format string, mb int) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := genSpecForMB(mb)
+	g := genSpecForMB(format, mb)
 	if format == "json" {
 		err = writeGenJSON(f, g)
 	} else {

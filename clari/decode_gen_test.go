@@ -17,13 +17,23 @@ type genSpec struct {
 	users, fields, periods, weeks int
 }
 
-// genEntriesPerMB is about how many entries make a megabyte of JSON.
-const genEntriesPerMB = 2500
+// Bytes per entry of the renderings (measured): a JSON entries item, and
+// the five CSV rows of one entry.
+const (
+	genJSONBytesPerEntry = 448
+	genCSVBytesPerEntry  = 681
+)
 
-// genSpecForMB returns a spec whose JSON rendering is about mb megabytes.
-func genSpecForMB(mb int) genSpec {
+// genSpecForMB returns a spec whose rendering in format ("json" or "csv")
+// is at least mb MiB.
+func genSpecForMB(format string, mb int) genSpec {
 	g := genSpec{fields: 6, periods: 4, weeks: 13}
-	g.users = max(1, mb*genEntriesPerMB/(g.fields*g.periods*g.weeks))
+	per := genJSONBytesPerEntry
+	if format == "csv" {
+		per = genCSVBytesPerEntry
+	}
+	perUser := g.fields * g.periods * g.weeks * per
+	g.users = max(1, (mb<<20+perUser-1)/perUser)
 	return g
 }
 
