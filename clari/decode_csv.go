@@ -33,6 +33,9 @@ import (
 // A malformed document gives a *DecodeError with the line, data-row index
 // and byte offset; an error returned by a Visitor func is returned as is.
 func DecodeCSV(r io.Reader, v Visitor) error {
+	if r == nil {
+		return &DecodeError{Format: string(FormatCSV), Entry: -1, Err: errNilReader}
+	}
 	d := csvDecoder{r: csv.NewReader(r), v: v, ids: make(map[string]string, 256)}
 	d.r.ReuseRecord = true
 	d.r.FieldsPerRecord = -1 // row width is checked against the columns used

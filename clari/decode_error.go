@@ -1,6 +1,7 @@
 package clari
 
 import (
+	"errors"
 	"io"
 	"strconv"
 )
@@ -65,6 +66,8 @@ type unexpectedEndError struct{}
 func (unexpectedEndError) Error() string { return "unexpected end of input" }
 
 func (unexpectedEndError) Is(target error) bool { return target == io.ErrUnexpectedEOF }
+
+var errNilReader = errors.New("no document: the reader is nil")
 
 // visitorError carries an error returned by a Visitor func up through the
 // decoder, so DecodeJSON/DecodeCSV can return it as is (not wrapped in a

@@ -21,6 +21,9 @@ import (
 // offset and entry index; an error returned by a Visitor func is returned as
 // is. DecodeJSON never panics, whatever the input.
 func DecodeJSON(r io.Reader, v Visitor) error {
+	if r == nil {
+		return &DecodeError{Format: string(FormatJSON), Entry: -1, Err: errNilReader}
+	}
 	d := jsonDecoder{s: newJSONScanner(r), v: v, ids: make(map[string]string, 256)}
 	err := d.document()
 	if ve, ok := err.(visitorError); ok {

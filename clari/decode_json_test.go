@@ -360,6 +360,15 @@ func TestDecodeJSONReaderError(t *testing.T) {
 	}
 }
 
+func TestDecodeNilReader(t *testing.T) {
+	for name, err := range map[string]error{"JSON": DecodeJSON(nil, Visitor{}), "CSV": DecodeCSV(nil, Visitor{})} {
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Format != name || !errors.Is(err, errNilReader) {
+			t.Errorf("%s: got %v, want a DecodeError for the nil reader", name, err)
+		}
+	}
+}
+
 func TestDecodeJSONVisitorError(t *testing.T) {
 	stop := errors.New("stop")
 	doc := `{"users":[{"userId":"u"}],"entries":[` + oneEntry + `,` + oneEntry + `]}`
