@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"time"
 
@@ -155,17 +156,41 @@ func (b *Builder) Finish() Snapshot {
 	if latest != "" {
 		latestID := b.strings[latest]
 		type fieldType struct{ field, dataType uint32 }
-		sums := make(map[fieldType]float64)
+		sums := make(map[fieldType]*compensatedSum)
 		for k, v := range b.entries {
 			if k.period != requested || k.timeFrame != latestID || !v.hasValue {
 				continue
 			}
-			sums[fieldType{k.field, k.dataType}] += v.value
+			ft := fieldType{k.field, k.dataType}
+			sum := sums[ft]
+			if sum == nil {
+				sum = new(compensatedSum)
+				sums[ft] = sum
+			}
+			sum.add(v.value)
 		}
 		for ft, sum := range sums {
-			s.Totals = append(s.Totals, Total{Field: b.names[ft.field], DataType: b.names[ft.dataType], Value: sum})
+			s.Totals = append(s.Totals, Total{Field: b.names[ft.field], DataType: b.names[ft.dataType], Value: sum.value()})
 		}
 		SortTotals(s.Totals)
 	}
 	return s
 }
+
+// compensatedSum is Neumaier's compensated summation. Map iteration order
+// is random, and plain float addition depends on order; with compensation
+// the total of the same entries comes out the same on every export, so an
+// unchanged forecast never shows a swing of 1e-16.
+type compensatedSum struct{ sum, c float64 }
+
+func (s *compensatedSum) add(x float64) {
+	t := s.sum + x
+	if math.Abs(s.sum) >= math.Abs(x) {
+		s.c += (s.sum - t) + x
+	} else {
+		s.c += (x - t) + s.sum
+	}
+	s.sum = t
+}
+
+func (s *compensatedSum) value() float64 { return s.sum + s.c }

@@ -243,3 +243,22 @@ func BenchmarkBuilder100k(b *testing.B) {
 		}
 	}
 }
+
+// Totals of the same entries are identical whatever the (random) map order:
+// money values like 0.1 do not sum exactly in floating point.
+func TestTotalsDeterministic(t *testing.T) {
+	var first float64
+	for i := range 20 {
+		b := NewBuilder(Target{Forecast: "f", Period: "P"}, "j")
+		for u := range 1000 {
+			v := 0.1 + float64(u%7)*1e6 + float64(u%3)*0.01
+			feed(t, b, entry("P", "TF:1", fmt.Sprintf("u%d", u), "commit", "forecast", v, 0))
+		}
+		got, _ := b.Finish().Total("commit", "forecast")
+		if i == 0 {
+			first = got
+		} else if got != first {
+			t.Fatalf("run %d: total %v, first run %v", i, got, first)
+		}
+	}
+}
