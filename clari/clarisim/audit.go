@@ -25,7 +25,8 @@ var auditKinds = [...]string{"USER_LOGIN", "FORECAST_SUBMITTED", "API_TOKEN_USED
 func (s *Sim) auditLog() []auditEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	evs := make([]auditEvent, 0, len(s.order)+s.sc.AuditEvents)
+	n := max(0, s.sc.AuditEvents)
+	evs := make([]auditEvent, 0, len(s.order)+n)
 	for i := len(s.order) - 1; i >= 0; i-- {
 		j := s.jobs[s.order[i]]
 		if j.foreign {
@@ -34,7 +35,7 @@ func (s *Sim) auditLog() []auditEvent {
 		evs = append(evs, auditEvent{EventID: "ev-" + j.id, Event: "EXPORT_JOB_CREATED", ActorID: UserID(0), EventTimestamp: j.created.UnixMilli(),
 			Details: map[string]any{"jobId": j.id, "forecastId": j.forecast}})
 	}
-	for i := 0; i < s.sc.AuditEvents; i++ {
+	for i := 0; i < n; i++ {
 		h := mix(uint64(s.seed) ^ uint64(i)*0x9E3779B97F4A7C15)
 		evs = append(evs, auditEvent{
 			EventID:        "ev-" + strconv.Itoa(i+1),

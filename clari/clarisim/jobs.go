@@ -264,7 +264,7 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 
 	s.mu.Lock()
 	submitted, running := s.usageLocked(now)
-	if len(submitted) >= sc.MonthlyQuota || len(running) >= sc.ConcurrentLimit {
+	if len(submitted) >= sc.quota() || len(running) >= sc.concurrency() {
 		s.mu.Unlock()
 		s.writeError(w, http.StatusBadRequest, ns, "export_monthly_quota_reached",
 			"Export quota reached: monthly quota or concurrent job limit exhausted")
@@ -523,10 +523,10 @@ func (s *Sim) limitsNow() limitsJSON {
 	defer s.mu.Unlock()
 	submitted, running := s.usageLocked(now)
 	l := limitsJSON{
-		ConcurrentLimit:          s.sc.ConcurrentLimit,
-		MonthlyQuota:             s.sc.MonthlyQuota,
-		AvailableConcurrentLimit: max(0, s.sc.ConcurrentLimit-len(running)),
-		AvailableMonthlyQuota:    max(0, s.sc.MonthlyQuota-len(submitted)),
+		ConcurrentLimit:          s.sc.concurrency(),
+		MonthlyQuota:             s.sc.quota(),
+		AvailableConcurrentLimit: max(0, s.sc.concurrency()-len(running)),
+		AvailableMonthlyQuota:    max(0, s.sc.quota()-len(submitted)),
 		SubmittedJobIDs:          submitted,
 	}
 	if len(running) > 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,5 +208,24 @@ func TestJobIDsDeterministic(t *testing.T) {
 	a, b, c := ids(5), ids(5), ids(6)
 	if a[0] != b[0] || a[1] != b[1] || a[0] == a[1] || a[0] == c[0] {
 		t.Fatalf("job ids: seed 5 %v and %v, seed 6 %v", a, b, c)
+	}
+}
+
+func TestZeroQuotaSurvivesUpdates(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{Scenario: Scenario{MonthlyQuota: -1, AuditEvents: -1}})
+	// A later UpdateScenario re-applies defaults; "no quota" must stay.
+	if err := sim.UpdateScenario(func(sc *Scenario) { sc.CreateStatus = 202 }); err != nil {
+		t.Fatal(err)
+	}
+	code, _, b := do(t, srv, http.MethodPost, "/export/forecast/net_arr", "")
+	if code != 400 || apiErr(t, b).Code != "export_monthly_quota_reached" {
+		t.Fatalf("create with no quota: %d %s", code, b)
+	}
+	if l := sim.Limits(); l.MonthlyQuota != 0 || l.AvailableMonthlyQuota != 0 {
+		t.Fatalf("limits %+v", l)
+	}
+	_, _, b = do(t, srv, http.MethodGet, "/audit/events", "")
+	if !strings.HasPrefix(string(b), `{"events":[],`) {
+		t.Fatalf("audit events with none: %s", b)
 	}
 }

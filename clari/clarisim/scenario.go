@@ -44,9 +44,11 @@ type Scenario struct {
 	// CANCELLED, or NeverFinish (STARTED forever).
 	FinalStatus clari.JobStatus `yaml:"final_status"`
 
-	// MonthlyQuota is the number of jobs per QuotaWindow (default 1000).
+	// MonthlyQuota is the number of jobs per QuotaWindow (default 1000;
+	// negative means 0: every create is rejected).
 	MonthlyQuota int `yaml:"monthly_quota"`
-	// ConcurrentLimit is the number of unfinished jobs allowed (default 3).
+	// ConcurrentLimit is the number of unfinished jobs allowed (default 3;
+	// negative means 0).
 	ConcurrentLimit int `yaml:"concurrent_limit"`
 	// QuotaWindow is the rolling quota window (default 30 days).
 	QuotaWindow time.Duration `yaml:"quota_window"`
@@ -170,9 +172,6 @@ func (sc Scenario) withDefaults() Scenario {
 	if sc.AuditEvents == 0 {
 		sc.AuditEvents = 25
 	}
-	if sc.AuditEvents < 0 {
-		sc.AuditEvents = 0
-	}
 	if sc.AuditPageSize <= 0 {
 		sc.AuditPageSize = 10
 	}
@@ -253,3 +252,8 @@ func (f Fault) validate() error {
 	}
 	return nil
 }
+
+// quota and concurrency are the effective limits (negative means 0). The
+// stored values stay negative so that applying defaults again is harmless.
+func (sc Scenario) quota() int       { return max(0, sc.MonthlyQuota) }
+func (sc Scenario) concurrency() int { return max(0, sc.ConcurrentLimit) }

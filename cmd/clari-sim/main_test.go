@@ -163,3 +163,23 @@ func TestServesAPIAndHealth(t *testing.T) {
 		t.Error("the API key appears in the logs")
 	}
 }
+
+// TestDocumentedScenarioLoads keeps the example in docs/simulator.md valid.
+func TestDocumentedScenarioLoads(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/simulator.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/simulator.md has no yaml block")
+	}
+	sc, err := loadScenario(writeFile(t, "doc.yml", block))
+	if err != nil {
+		t.Fatalf("the documented scenario does not load: %v", err)
+	}
+	if len(sc.Faults) != 7 || sc.Forecasts["net_arr"].Ratio != 1.25 || sc.FinalStatus != clari.StatusDone {
+		t.Fatalf("documented scenario decoded to %+v", sc)
+	}
+}
