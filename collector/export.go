@@ -1,13 +1,17 @@
 package collector
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // FailureReasons lists every `reason` of clari_export_failures_total; each
@@ -44,6 +48,11 @@ type ExportState struct {
 	// CoverageMissing is, per configured forecast id, how many required
 	// periods have no successful export within their max age.
 	CoverageMissing map[string]int
+	// Generation identifies this state: the source must change it whenever
+	// anything in the state changes (a counter bumped under the runner's
+	// lock). Scrapes of an unchanged generation reuse the metrics built for
+	// it, which makes a scrape of a large tenant cheap. 0 disables reuse.
+	Generation uint64
 }
 
 // TargetState is the state of one (forecast, period) export target.
@@ -105,22 +114,56 @@ type ExportOptions struct {
 	DurationBuckets []float64
 }
 
-// ExportCollector exposes clari_export_* and clari_forecast_*: const metrics
-// built from the source's state on each scrape, plus the
-// clari_export_duration_seconds histogram that the runner observes.
+// ExportCollector exposes clari_export_* and clari_forecast_*, built from
+// the source's state on each scrape, plus the clari_export_duration_seconds
+// histogram that the runner observes. It is a prometheus.Collector (for a
+// registry) and a prometheus.Gatherer (the fast path Set.Gather uses).
 type ExportCollector struct {
 	source       ExportSource
 	exposeValues atomic.Bool
 	durations    *prometheus.HistogramVec
+	durationsReg *prometheus.Registry // gathers durations for the fast path
 
 	mu        sync.Mutex
 	forecasts map[string]bool // children of durations, so SetForecasts can drop old ones
 
+	cacheMu sync.Mutex
+	cache   builtState // families of the last non-zero generation
+
 	runs, failures, requeues, skipped,
 	lastRun, lastSuccess, lastRunSuccess, lastDuration,
 	rows, duplicateRows, coverageMissing,
-	value, swingRatio, swingAnomalous *prometheus.Desc
+	value, swingRatio, swingAnomalous metricSpec
 }
+
+// metricSpec is one metric family the export collector builds.
+type metricSpec struct {
+	desc       *prometheus.Desc
+	name, help string
+	typ        dto.MetricType
+}
+
+func newSpec(name, help string, typ dto.MetricType, labels ...string) metricSpec {
+	return metricSpec{prometheus.NewDesc(name, help, labels, nil), name, help, typ}
+}
+
+// Label names, addressable so label pairs can point at them.
+var (
+	lnForecast = "forecast"
+	lnPeriod   = "period"
+	lnReason   = "reason"
+	lnField    = "field"
+	lnDataType = "data_type"
+)
+
+// reasonPairs holds one shared, read-only label pair per known reason.
+var reasonPairs = func() map[string]*dto.LabelPair {
+	m := map[string]*dto.LabelPair{}
+	for _, r := range append(append([]string{}, FailureReasons...), SkipReasons...) {
+		m[r] = &dto.LabelPair{Name: &lnReason, Value: &r}
+	}
+	return m
+}()
 
 // NewExportCollector returns the export collector. A nil source exposes only
 // the duration histogram.
@@ -128,47 +171,51 @@ func NewExportCollector(source ExportSource, opts ExportOptions) *ExportCollecto
 	if opts.DurationBuckets == nil {
 		opts.DurationBuckets = ExportDurationBuckets
 	}
+	const (
+		cached  = " (cached: state of the background export runner, never fetched on scrape)."
+		gauge   = dto.MetricType_GAUGE
+		counter = dto.MetricType_COUNTER
+	)
 	target := []string{"forecast", "period"}
-	withReason := []string{"forecast", "period", "reason"}
-	withField := []string{"forecast", "period", "field"}
-	const cached = " (cached: state of the background export runner, never fetched on scrape)."
 	c := &ExportCollector{
-		source:    source,
-		forecasts: map[string]bool{},
+		source:       source,
+		forecasts:    map[string]bool{},
+		durationsReg: prometheus.NewRegistry(),
 		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "clari_export_duration_seconds",
 			Help:    "Duration of export jobs from create to decoded results, by forecast.",
 			Buckets: opts.DurationBuckets,
 		}, []string{"forecast"}),
-		runs: prometheus.NewDesc("clari_export_runs_total",
-			"Export runs finished, any outcome"+cached, target, nil),
-		failures: prometheus.NewDesc("clari_export_failures_total",
-			"Export runs that failed, by reason (failed, aborted, cancelled, timeout, empty, period_mismatch, api_error, decode_error)"+cached, withReason, nil),
-		requeues: prometheus.NewDesc("clari_export_requeues_total",
-			"Export jobs re-queued after the polling timeout"+cached, target, nil),
-		skipped: prometheus.NewDesc("clari_export_skipped_total",
-			"Scheduled exports skipped, by reason (quota_reserve, concurrency, circuit_open)"+cached, withReason, nil),
-		lastRun: prometheus.NewDesc("clari_export_last_run_timestamp_seconds",
-			"End of the last export run, in unix seconds"+cached, target, nil),
-		lastSuccess: prometheus.NewDesc("clari_export_last_success_timestamp_seconds",
-			"End of the last successful export run, in unix seconds; absent if none succeeded yet"+cached, target, nil),
-		lastRunSuccess: prometheus.NewDesc("clari_export_last_run_success",
-			"1 if the last export run succeeded, 0 if it failed"+cached, target, nil),
-		lastDuration: prometheus.NewDesc("clari_export_last_duration_seconds",
-			"Duration of the last export job from create to decoded results"+cached, target, nil),
-		rows: prometheus.NewDesc("clari_export_rows",
-			"Distinct entries in the last successful export"+cached, target, nil),
-		duplicateRows: prometheus.NewDesc("clari_export_duplicate_rows",
-			"Entries dropped as duplicates (same natural key) in the last successful export"+cached, target, nil),
-		coverageMissing: prometheus.NewDesc("clari_export_period_coverage_missing",
-			"Required periods (current + historical) with no successful export within their max age, by forecast"+cached, []string{"forecast"}, nil),
-		value: prometheus.NewDesc("clari_forecast_value",
-			"Total of the latest week in the last successful export, by field and data type"+cached, []string{"forecast", "period", "field", "data_type"}, nil),
-		swingRatio: prometheus.NewDesc("clari_forecast_swing_ratio",
-			"(latest - previous) / abs(previous) of a field's total between the two latest snapshots"+cached, withField, nil),
-		swingAnomalous: prometheus.NewDesc("clari_forecast_swing_anomalous",
-			"1 where the swing passes the threshold and its guards (min baseline, min change, min history), else 0"+cached, withField, nil),
+		runs: newSpec("clari_export_runs_total",
+			"Export runs finished, any outcome"+cached, counter, target...),
+		failures: newSpec("clari_export_failures_total",
+			"Export runs that failed, by reason (failed, aborted, cancelled, timeout, empty, period_mismatch, api_error, decode_error)"+cached, counter, "forecast", "period", "reason"),
+		requeues: newSpec("clari_export_requeues_total",
+			"Export jobs re-queued after the polling timeout"+cached, counter, target...),
+		skipped: newSpec("clari_export_skipped_total",
+			"Scheduled exports skipped, by reason (quota_reserve, concurrency, circuit_open)"+cached, counter, "forecast", "period", "reason"),
+		lastRun: newSpec("clari_export_last_run_timestamp_seconds",
+			"End of the last export run, in unix seconds"+cached, gauge, target...),
+		lastSuccess: newSpec("clari_export_last_success_timestamp_seconds",
+			"End of the last successful export run, in unix seconds; absent if none succeeded yet"+cached, gauge, target...),
+		lastRunSuccess: newSpec("clari_export_last_run_success",
+			"1 if the last export run succeeded, 0 if it failed"+cached, gauge, target...),
+		lastDuration: newSpec("clari_export_last_duration_seconds",
+			"Duration of the last export job from create to decoded results"+cached, gauge, target...),
+		rows: newSpec("clari_export_rows",
+			"Distinct entries in the last successful export"+cached, gauge, target...),
+		duplicateRows: newSpec("clari_export_duplicate_rows",
+			"Entries dropped as duplicates (same natural key) in the last successful export"+cached, gauge, target...),
+		coverageMissing: newSpec("clari_export_period_coverage_missing",
+			"Required periods (current + historical) with no successful export within their max age, by forecast"+cached, gauge, "forecast"),
+		value: newSpec("clari_forecast_value",
+			"Total of the latest week in the last successful export, by field and data type"+cached, gauge, "data_type", "field", "forecast", "period"),
+		swingRatio: newSpec("clari_forecast_swing_ratio",
+			"(latest - previous) / abs(previous) of a field's total between the two latest snapshots"+cached, gauge, "field", "forecast", "period"),
+		swingAnomalous: newSpec("clari_forecast_swing_anomalous",
+			"1 where the swing passes the threshold and its guards (min baseline, min change, min history), else 0"+cached, gauge, "field", "forecast", "period"),
 	}
+	c.durationsReg.MustRegister(c.durations)
 	c.exposeValues.Store(opts.ExposeForecastValues)
 	return c
 }
@@ -205,14 +252,17 @@ func (c *ExportCollector) SetForecasts(ids []string) {
 // SetExposeForecastValues turns clari_forecast_value on or off (config reload).
 func (c *ExportCollector) SetExposeForecastValues(on bool) { c.exposeValues.Store(on) }
 
+func (c *ExportCollector) specs() []*metricSpec {
+	return []*metricSpec{&c.coverageMissing, &c.duplicateRows, &c.failures, &c.lastDuration,
+		&c.lastRunSuccess, &c.lastRun, &c.lastSuccess, &c.requeues, &c.rows, &c.runs, &c.skipped,
+		&c.swingAnomalous, &c.swingRatio, &c.value}
+}
+
 // Describe implements prometheus.Collector.
 func (c *ExportCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.durations.Describe(ch)
-	for _, d := range []*prometheus.Desc{c.runs, c.failures, c.requeues, c.skipped,
-		c.lastRun, c.lastSuccess, c.lastRunSuccess, c.lastDuration,
-		c.rows, c.duplicateRows, c.coverageMissing,
-		c.value, c.swingRatio, c.swingAnomalous} {
-		ch <- d
+	for _, s := range c.specs() {
+		ch <- s.desc
 	}
 }
 
@@ -222,80 +272,201 @@ func (c *ExportCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.source == nil {
 		return
 	}
-	st := c.source.ExportState()
-	expose := c.exposeValues.Load()
-	for i := range st.Targets {
-		c.collectTarget(ch, &st.Targets[i], expose)
-	}
-	for forecast, n := range st.CoverageMissing {
-		sendConst(ch, c.coverageMissing, prometheus.GaugeValue, float64(n), forecast)
+	fams, errs := c.build()
+	collectFamilies(ch, fams)
+	for _, err := range errs {
+		ch <- prometheus.NewInvalidMetric(c.runs.desc, err)
 	}
 }
 
-func (c *ExportCollector) collectTarget(ch chan<- prometheus.Metric, t *TargetState, exposeValues bool) {
-	f, p := t.Forecast, t.Period
-	sendConst(ch, c.runs, prometheus.CounterValue, t.RunsTotal, f, p)
-	sendConst(ch, c.requeues, prometheus.CounterValue, t.RequeuesTotal, f, p)
-	collectReasons(ch, c.failures, FailureReasons, t.FailuresByReason, f, p)
-	collectReasons(ch, c.skipped, SkipReasons, t.SkipsByReason, f, p)
+// Gather implements prometheus.Gatherer: the same metrics as Collect,
+// without the registry's per-series overhead.
+func (c *ExportCollector) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := c.durationsReg.Gather()
+	if err != nil || c.source == nil {
+		return mfs, err
+	}
+	fams, errs := c.build()
+	for _, f := range fams {
+		if len(f.mf.Metric) > 0 {
+			mfs = append(mfs, &f.mf)
+		}
+	}
+	return mfs, errs.MaybeUnwrap()
+}
 
-	if t.HasRun {
-		sendConst(ch, c.lastRun, prometheus.GaugeValue, unixSeconds(t.LastRun), f, p)
-		sendConst(ch, c.lastRunSuccess, prometheus.GaugeValue, boolFloat(t.LastRunSuccess), f, p)
-		sendConst(ch, c.lastDuration, prometheus.GaugeValue, t.LastDuration.Seconds(), f, p)
+// builtState is the result of build for one generation. Its families are
+// read-only once built, so concurrent scrapes may share them.
+type builtState struct {
+	generation uint64
+	expose     bool
+	fams       []*family
+	errs       prometheus.MultiError
+}
+
+// build returns the metric families of the source's current state, reusing
+// those of the previous scrape when the state's generation is unchanged.
+func (c *ExportCollector) build() ([]*family, prometheus.MultiError) {
+	st := c.source.ExportState()
+	expose := c.exposeValues.Load()
+	if st.Generation == 0 {
+		return c.buildState(&st, expose)
 	}
-	if !t.LastSuccess.IsZero() {
-		sendConst(ch, c.lastSuccess, prometheus.GaugeValue, unixSeconds(t.LastSuccess), f, p)
+	c.cacheMu.Lock()
+	defer c.cacheMu.Unlock() // concurrent scrapes of a new generation build it once
+	if c.cache.fams != nil && c.cache.generation == st.Generation && c.cache.expose == expose {
+		return c.cache.fams, c.cache.errs
 	}
-	if !t.HasSnapshot {
-		return
+	fams, errs := c.buildState(&st, expose)
+	c.cache = builtState{generation: st.Generation, expose: expose, fams: fams, errs: errs}
+	return fams, errs
+}
+
+// buildState turns st into metric families. Targets with a label value that
+// is not valid UTF-8 are left out and reported in errs.
+func (c *ExportCollector) buildState(st *ExportState, expose bool) ([]*family, prometheus.MultiError) {
+
+	specs := c.specs()
+	fams := make([]*family, len(specs))
+	byName := make(map[*metricSpec]*family, len(specs))
+	for i, s := range specs {
+		fams[i] = newFamily(s.desc, s.name, s.help, s.typ)
+		byName[s] = fams[i]
 	}
-	sendConst(ch, c.rows, prometheus.GaugeValue, t.Rows, f, p)
-	sendConst(ch, c.duplicateRows, prometheus.GaugeValue, t.DuplicateRows, f, p)
-	if exposeValues {
-		for _, v := range t.Values {
-			sendConst(ch, c.value, prometheus.GaugeValue, v.Value, f, p, v.Field, v.DataType)
+	b := newBuilder(countSeries(st, expose))
+	var errs prometheus.MultiError
+
+	for i := range st.Targets {
+		t := &st.Targets[i]
+		if err := validLabels(t); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f, p := b.pair(&lnForecast, b.str(t.Forecast)), b.pair(&lnPeriod, b.str(t.Period))
+		b.add(byName[&c.runs], t.RunsTotal, f, p)
+		b.add(byName[&c.requeues], t.RequeuesTotal, f, p)
+		b.addReasons(byName[&c.failures], FailureReasons, t.FailuresByReason, f, p)
+		b.addReasons(byName[&c.skipped], SkipReasons, t.SkipsByReason, f, p)
+		if t.HasRun {
+			b.add(byName[&c.lastRun], unixSeconds(t.LastRun), f, p)
+			b.add(byName[&c.lastRunSuccess], boolFloat(t.LastRunSuccess), f, p)
+			b.add(byName[&c.lastDuration], t.LastDuration.Seconds(), f, p)
+		}
+		if !t.LastSuccess.IsZero() {
+			b.add(byName[&c.lastSuccess], unixSeconds(t.LastSuccess), f, p)
+		}
+		if !t.HasSnapshot {
+			continue
+		}
+		b.add(byName[&c.rows], t.Rows, f, p)
+		b.add(byName[&c.duplicateRows], t.DuplicateRows, f, p)
+		if expose {
+			value := byName[&c.value]
+			for _, v := range t.Values {
+				b.add(value, v.Value, b.pair(&lnDataType, b.str(v.DataType)), b.pair(&lnField, b.str(v.Field)), f, p)
+			}
+		}
+		ratio, anomalous := byName[&c.swingRatio], byName[&c.swingAnomalous]
+		for _, s := range t.Swings {
+			field := b.pair(&lnField, b.str(s.Field))
+			if !math.IsNaN(s.Ratio) && !math.IsInf(s.Ratio, 0) {
+				b.add(ratio, s.Ratio, field, f, p)
+			}
+			b.add(anomalous, boolFloat(s.Anomalous), field, f, p)
+		}
+	}
+
+	forecasts := make([]string, 0, len(st.CoverageMissing))
+	for id := range st.CoverageMissing {
+		forecasts = append(forecasts, id)
+	}
+	sort.Strings(forecasts)
+	for _, id := range forecasts {
+		if !utf8.ValidString(id) {
+			errs = append(errs, fmt.Errorf("clari_export_period_coverage_missing: forecast %q is not valid UTF-8", id))
+			continue
+		}
+		b.add(byName[&c.coverageMissing], float64(st.CoverageMissing[id]), b.pair(&lnForecast, b.str(id)))
+	}
+	return fams, errs
+}
+
+// countSeries is about how many series build makes, to size its chunks.
+func countSeries(st *ExportState, expose bool) int {
+	n := len(st.CoverageMissing)
+	for i := range st.Targets {
+		t := &st.Targets[i]
+		n += 2 + 3 + 1 + len(FailureReasons) + len(SkipReasons) + len(t.FailuresByReason) + len(t.SkipsByReason)
+		if t.HasSnapshot {
+			n += 2 + 2*len(t.Swings)
+			if expose {
+				n += len(t.Values)
+			}
+		}
+	}
+	return n
+}
+
+// validLabels checks that every label value a target would expose is valid
+// UTF-8, as the exposition formats require.
+func validLabels(t *TargetState) error {
+	bad := func(what, v string) error {
+		return fmt.Errorf("export target forecast=%q period=%q: %s %q is not valid UTF-8; the target is left out", t.Forecast, t.Period, what, v)
+	}
+	if !utf8.ValidString(t.Forecast) {
+		return bad("forecast", t.Forecast)
+	}
+	if !utf8.ValidString(t.Period) {
+		return bad("period", t.Period)
+	}
+	for _, v := range t.Values {
+		if !utf8.ValidString(v.Field) {
+			return bad("field", v.Field)
+		}
+		if !utf8.ValidString(v.DataType) {
+			return bad("data_type", v.DataType)
 		}
 	}
 	for _, s := range t.Swings {
-		if !math.IsNaN(s.Ratio) && !math.IsInf(s.Ratio, 0) {
-			sendConst(ch, c.swingRatio, prometheus.GaugeValue, s.Ratio, f, p, s.Field)
+		if !utf8.ValidString(s.Field) {
+			return bad("field", s.Field)
 		}
-		sendConst(ch, c.swingAnomalous, prometheus.GaugeValue, boolFloat(s.Anomalous), f, p, s.Field)
 	}
+	for r := range t.FailuresByReason {
+		if !utf8.ValidString(r) {
+			return bad("failure reason", r)
+		}
+	}
+	for r := range t.SkipsByReason {
+		if !utf8.ValidString(r) {
+			return bad("skip reason", r)
+		}
+	}
+	return nil
 }
 
-// collectReasons sends one counter per known reason (0 when absent from
-// counts) and one per extra key of counts, in sorted order.
-func collectReasons(ch chan<- prometheus.Metric, desc *prometheus.Desc, known []string, counts map[string]float64, f, p string) {
+// addReasons adds one counter per known reason (0 when absent from counts)
+// and one per extra key of counts, in sorted order.
+func (b *builder) addReasons(f *family, known []string, counts map[string]float64, forecast, period *dto.LabelPair) {
 	seen := 0
 	for _, r := range known {
 		v, ok := counts[r]
 		if ok {
 			seen++
 		}
-		sendConst(ch, desc, prometheus.CounterValue, v, f, p, r)
+		b.add(f, v, forecast, period, reasonPairs[r])
 	}
 	if seen == len(counts) {
 		return
 	}
 	var extra []string
 	for r := range counts {
-		if !contains(known, r) {
+		if !slices.Contains(known, r) {
 			extra = append(extra, r)
 		}
 	}
 	sort.Strings(extra)
 	for _, r := range extra {
-		sendConst(ch, desc, prometheus.CounterValue, counts[r], f, p, r)
+		b.add(f, counts[r], forecast, period, b.pair(&lnReason, b.str(r)))
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

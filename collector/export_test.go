@@ -3,6 +3,7 @@ package collector
 import (
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,4 +138,55 @@ func TestExportCollectorLint(t *testing.T) {
 	c.SetForecasts([]string{"net_arr"})
 	c.ObserveDuration("net_arr", time.Minute)
 	lintClean(t, c)
+}
+
+// A state of an unchanged generation is served from the families built for
+// it; a new generation (or toggling forecast values) rebuilds them.
+func TestExportCollectorReusesFamiliesOfTheSameGeneration(t *testing.T) {
+	var mu sync.Mutex
+	st := ExportState{Generation: 1, Targets: []TargetState{{Forecast: "f", Period: "2026_Q1", RunsTotal: 1}}}
+	c := NewExportCollector(ExportSourceFunc(func() ExportState {
+		mu.Lock()
+		defer mu.Unlock()
+		return st
+	}), ExportOptions{})
+	runs := func() float64 { return testutil.ToFloat64(nameFilter{c, "clari_export_runs_total"}) }
+	set := func(gen uint64, n float64) {
+		mu.Lock()
+		st = ExportState{Generation: gen, Targets: []TargetState{{Forecast: "f", Period: "2026_Q1", RunsTotal: n}}}
+		mu.Unlock()
+	}
+
+	if got := runs(); got != 1 {
+		t.Fatalf("generation 1: runs = %v, want 1", got)
+	}
+	set(1, 2) // a source breaking the contract: same generation, new data
+	if got := runs(); got != 1 {
+		t.Errorf("same generation: runs = %v, want the reused 1", got)
+	}
+	set(2, 3)
+	if got := runs(); got != 3 {
+		t.Errorf("generation 2: runs = %v, want 3", got)
+	}
+	set(0, 4) // generation 0: never reused
+	if got := runs(); got != 4 {
+		t.Errorf("generation 0: runs = %v, want 4", got)
+	}
+	set(0, 5)
+	if got := runs(); got != 5 {
+		t.Errorf("generation 0 again: runs = %v, want 5", got)
+	}
+}
+
+func TestExportCollectorRebuildsWhenForecastValuesToggle(t *testing.T) {
+	st := exportState()
+	st.Generation = 7
+	c := NewExportCollector(ExportSourceFunc(func() ExportState { return st }), ExportOptions{})
+	if n := testutil.CollectAndCount(c, "clari_forecast_value"); n != 0 {
+		t.Fatalf("disabled: %d clari_forecast_value series", n)
+	}
+	c.SetExposeForecastValues(true)
+	if n := testutil.CollectAndCount(c, "clari_forecast_value"); n != 2 {
+		t.Errorf("enabled, same generation: %d clari_forecast_value series, want 2", n)
+	}
 }

@@ -29,9 +29,11 @@ const (
 
 // HandlerOptions configures NewHandler.
 type HandlerOptions struct {
-	// Gatherer serves the metrics; usually the registry the Set was
-	// registered with. Required.
-	Gatherer prometheus.Gatherer
+	// Gatherers serve the metrics: usually the Set and a registry with the
+	// process and Go collectors. They are merged without re-checking every
+	// series (unlike prometheus.Gatherers); a metric name gathered twice is
+	// logged and served once. At least one is required.
+	Gatherers []prometheus.Gatherer
 	// Probe is refreshed before each gather; nil for none.
 	Probe *Probe
 	// TimeoutOffset is taken off the scraper's timeout to get the probe's
@@ -50,8 +52,8 @@ type HandlerOptions struct {
 // result is fresh), then gathers and writes the metrics. A metric that fails
 // to gather is logged and left out rather than failing the whole scrape.
 func NewHandler(opts HandlerOptions) (http.Handler, error) {
-	if opts.Gatherer == nil {
-		return nil, fmt.Errorf("collector: NewHandler needs a Gatherer (the registry the collectors are registered with)")
+	if len(opts.Gatherers) == 0 {
+		return nil, fmt.Errorf("collector: NewHandler needs at least one Gatherer (the collector.Set)")
 	}
 	if opts.TimeoutOffset <= 0 {
 		opts.TimeoutOffset = DefaultTimeoutOffset
@@ -62,7 +64,7 @@ func NewHandler(opts HandlerOptions) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	metrics := promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
+	metrics := promhttp.HandlerFor(mergeGatherers(opts.Gatherers), promhttp.HandlerOpts{
 		ErrorLog:      promErrorLog{opts.Logger},
 		ErrorHandling: promhttp.ContinueOnError,
 	})

@@ -265,7 +265,7 @@ func newTestHandler(t *testing.T, p *Probe) http.Handler {
 	if err := reg.Register(p); err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(HandlerOptions{Gatherer: reg, Probe: p})
+	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{reg}, Probe: p})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Options are the sources of every collector. Nil sources are allowed: the
@@ -28,8 +29,14 @@ type Options struct {
 
 // Set holds every collector of the exporter. Build it once with NewSet, hand
 // API to the clari client, Export to the runner (ObserveDuration,
-// SetForecasts), Exporter to cmd (SetLeader), register it with Register, and
-// serve it with NewHandler(HandlerOptions{Gatherer: reg, Probe: set.Probe}).
+// SetForecasts), Exporter to cmd (SetLeader), and serve it with
+//
+//	NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{set, otherReg}, Probe: set.Probe})
+//
+// The Set is itself a prometheus.Gatherer: the fast path, which builds the
+// (large) export families without the registry's per-series overhead.
+// Register puts the same collectors into a registry instead (slower, but
+// everything in one place; tests and lint use it). Use one or the other.
 type Set struct {
 	API       *APIMetrics
 	Probe     *Probe
@@ -37,6 +44,8 @@ type Set struct {
 	Export    *ExportCollector
 	Warehouse *WarehouseCollector
 	Readiness *ReadinessCollector
+
+	small *prometheus.Registry // every collector but Export, for Gather
 }
 
 // NewSet builds every collector.
@@ -47,14 +56,27 @@ func NewSet(opts Options) *Set {
 	if opts.Probe.Logger == nil {
 		opts.Probe.Logger = opts.Logger
 	}
-	return &Set{
+	s := &Set{
 		API:       NewAPIMetrics(),
 		Probe:     NewProbe(opts.Prober, opts.Probe),
 		Exporter:  NewExporterCollector(opts.Exporter),
 		Export:    NewExportCollector(opts.Export, opts.ExportOptions),
 		Warehouse: NewWarehouseCollector(opts.Warehouse),
 		Readiness: NewReadinessCollector(opts.Readiness),
+		small:     prometheus.NewRegistry(),
 	}
+	for _, n := range s.collectors() {
+		if n.c != s.Export {
+			// Fixed, distinct metric names: cannot fail (TestSet* covers it).
+			s.small.MustRegister(n.c)
+		}
+	}
+	return s
+}
+
+// Gather implements prometheus.Gatherer: every metric of the set.
+func (s *Set) Gather() ([]*dto.MetricFamily, error) {
+	return mergeGatherers{s.small, s.Export}.Gather()
 }
 
 // namedCollector pairs a collector with the name used in errors.

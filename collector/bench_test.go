@@ -1,0 +1,135 @@
+package collector
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+// benchState is a large tenant: 10 forecasts × 5 periods × 20 fields, with
+// values for the three required data types and a swing per field.
+func benchState() ExportState {
+	var st ExportState
+	st.CoverageMissing = map[string]int{}
+	dataTypes := []string{clari.DataForecast, clari.DataQuota, clari.DataCRMClosed}
+	for f := 0; f < 10; f++ {
+		forecast := fmt.Sprintf("forecast_%02d", f)
+		st.CoverageMissing[forecast] = 0
+		for p := 0; p < 5; p++ {
+			t := TargetState{
+				Forecast: forecast, Period: fmt.Sprintf("%d_Q%d", 2025+p/4, p%4+1),
+				RunsTotal: 12, FailuresByReason: map[string]float64{"timeout": 1},
+				SkipsByReason: map[string]float64{}, HasRun: true, LastRun: t0,
+				LastRunSuccess: true, LastSuccess: t0, LastDuration: time.Minute,
+				HasSnapshot: true, Rows: 5000, DuplicateRows: 3,
+			}
+			for i := 0; i < 20; i++ {
+				field := fmt.Sprintf("field_%02d", i)
+				for _, dt := range dataTypes {
+					t.Values = append(t.Values, FieldValue{Field: field, DataType: dt, Value: float64(i) * 1000})
+				}
+				t.Swings = append(t.Swings, FieldSwing{Field: field, Ratio: 0.05})
+			}
+			st.Targets = append(st.Targets, t)
+		}
+	}
+	return st
+}
+
+func benchSet(b *testing.B, generation uint64) (*prometheus.Registry, *Set) {
+	st := benchState()
+	st.Generation = generation
+	s := NewSet(Options{
+		Prober:        &fakeProber{limits: sampleLimits},
+		Export:        ExportSourceFunc(func() ExportState { return st }),
+		ExportOptions: ExportOptions{ExposeForecastValues: true},
+		Exporter:      ExporterOptions{Reload: fakeReload{ok: true, at: t0}},
+	})
+	reg := prometheus.NewRegistry()
+	if err := s.Register(reg); err != nil {
+		b.Fatal(err)
+	}
+	return reg, s
+}
+
+// benchHandler serves the set the way cmd does: the fast path.
+func benchHandler(b *testing.B, s *Set) http.Handler {
+	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{s}, Probe: s.Probe})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// BenchmarkScrape is one whole /metrics request (probe fresh, gather, text
+// encoding, no gzip) of the large tenant whose state has not changed since
+// the previous scrape: the usual case, as the state changes once per export
+// run and Prometheus scrapes every 15-60 s.
+func BenchmarkScrape(b *testing.B) { benchScrape(b, 1) }
+
+// BenchmarkScrapeNewState is the same when every scrape sees a new state
+// (or a source that leaves Generation 0): the families are rebuilt.
+func BenchmarkScrapeNewState(b *testing.B) { benchScrape(b, 0) }
+
+func benchScrape(b *testing.B, generation uint64) {
+	_, s := benchSet(b, generation)
+	h := benchHandler(b, s)
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set(ScrapeTimeoutHeader, "10")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if generation == 1 {
+		b.Logf("response: %d lines, %d bytes", countLines(rec.Body.Bytes()), rec.Body.Len())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkGather is Set.Gather alone (no HTTP, no encoding), rebuilding
+// the export families each time.
+func BenchmarkGather(b *testing.B) {
+	_, s := benchSet(b, 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGatherRegistry is the same through a registry (Set.Register),
+// for comparison: what the fast path saves.
+func BenchmarkGatherRegistry(b *testing.B) {
+	reg, _ := benchSet(b, 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := reg.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func countLines(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
