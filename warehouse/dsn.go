@@ -54,12 +54,10 @@ func describe(driver, dsn string) (target, error) {
 
 // parseReason extracts the parser's reason without the quoted DSN.
 func parseReason(err error) string {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		if inner := errors.Unwrap(pe); inner != nil {
-			return inner.Error()
-		}
-		return "invalid syntax"
+	// The text is "cannot parse `<redacted DSN>`: <reason>"; keep the reason.
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "`: "); i >= 0 {
+		return msg[i+3:]
 	}
 	return "invalid syntax"
 }

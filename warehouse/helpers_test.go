@@ -31,9 +31,9 @@ type backend struct {
 	// cfg returns a config for a fresh, empty namespace of this test: a
 	// temp SQLite file, or a PostgreSQL schema dropped at cleanup. table is
 	// the unqualified table name.
-	cfg func(t *testing.T, table string) config.Warehouse
+	cfg func(t testing.TB, table string) config.Warehouse
 	// raw opens the same database directly, for test setup and assertions.
-	raw func(t *testing.T, cfg config.Warehouse) *sql.DB
+	raw func(t testing.TB, cfg config.Warehouse) *sql.DB
 }
 
 // postgresDSN returns the test DSN, skipping (or failing under CI=true)
@@ -52,7 +52,7 @@ func postgresDSN(t testing.TB) string {
 
 var sqliteBackend = backend{
 	name: DriverSQLite,
-	cfg: func(t *testing.T, table string) config.Warehouse {
+	cfg: func(t testing.TB, table string) config.Warehouse {
 		return config.Warehouse{
 			Driver:           DriverSQLite,
 			DSN:              config.Secret(filepath.Join(t.TempDir(), "warehouse.db")),
@@ -60,7 +60,7 @@ var sqliteBackend = backend{
 			StatementTimeout: model.Duration(10 * time.Second),
 		}
 	},
-	raw: func(t *testing.T, cfg config.Warehouse) *sql.DB {
+	raw: func(t testing.TB, cfg config.Warehouse) *sql.DB {
 		db, err := sql.Open("sqlite", sqliteDSN(string(cfg.DSN)))
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func schemaName(t testing.TB) string {
 
 var postgresBackend = backend{
 	name: DriverPostgres,
-	cfg: func(t *testing.T, table string) config.Warehouse {
+	cfg: func(t testing.TB, table string) config.Warehouse {
 		dsn := postgresDSN(t)
 		admin, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -111,7 +111,7 @@ var postgresBackend = backend{
 			StatementTimeout: model.Duration(10 * time.Second),
 		}
 	},
-	raw: func(t *testing.T, cfg config.Warehouse) *sql.DB {
+	raw: func(t testing.TB, cfg config.Warehouse) *sql.DB {
 		db, err := sql.Open("pgx", string(cfg.ResolvedDSN))
 		if err != nil {
 			t.Fatal(err)
@@ -193,7 +193,7 @@ func entries(period string, n int, base float64, updatedOn int64) []clari.Entry 
 }
 
 // countRows counts the table's rows.
-func countRows(t *testing.T, db *sql.DB, w *Warehouse) int {
+func countRows(t testing.TB, db *sql.DB, w *Warehouse) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRow("SELECT count(*) FROM " + w.r.qtable).Scan(&n); err != nil {

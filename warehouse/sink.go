@@ -36,6 +36,10 @@ type Sink struct {
 	stmtMu sync.Mutex
 	stmts  map[int]string // upsert SQL by row count
 
+	// valuesOnPostgres makes PostgreSQL use the multi-row VALUES upsert
+	// instead of COPY + INSERT … SELECT (benchmarks compare the two).
+	valuesOnPostgres bool
+
 	// beforeCommit, when set (tests), runs inside each batch's transaction
 	// after its rows are written and before commit; an error aborts the
 	// batch as a crash would. batch counts from 1 per load.
@@ -138,16 +142,25 @@ func (l *Load) flush(ctx context.Context) error {
 		return err
 	}
 	n := l.batches + 1
-	err := s.w.tx(ctx, fmt.Sprintf("sink batch %d of forecast %q", n, l.forecast), false, s.w.r.statementTimeout,
-		func(ctx context.Context, tx *sql.Tx) error {
+	what := fmt.Sprintf("sink batch %d of forecast %q", n, l.forecast)
+	var hook func() error
+	if s.beforeCommit != nil {
+		hook = func() error { return s.beforeCommit(n) }
+	}
+	var err error
+	if s.w.r.driver == DriverPostgres && !s.valuesOnPostgres {
+		err = s.flushPostgresCopy(ctx, what, l.forecast, l.batch, l.loadedAt, hook)
+	} else {
+		err = s.w.tx(ctx, what, false, s.w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
 			if err := s.writeBatch(ctx, tx, l.forecast, l.batch, l.loadedAt); err != nil {
 				return err
 			}
-			if s.beforeCommit != nil {
-				return s.beforeCommit(n)
+			if hook != nil {
+				return hook()
 			}
 			return nil
 		})
+	}
 	if err != nil {
 		l.err = err
 		return err
