@@ -23,13 +23,13 @@ func TestReconcile(t *testing.T) {
 			}
 		}
 		got, err := w.Reconcile(ctx, []Expected{
-			{"net_arr", "2026_Q4", 10},  // matching
-			{"net_arr", "2026_Q3", 8},   // 3 rows missing in the warehouse
-			{"bookings", "2026_Q4", 2},  // 1 extra row
-			{"bookings", "2026_Q3", 4},  // period absent
-			{"pipeline", "2026_Q4", 0},  // nothing expected, nothing held
-			{"net_arr", "2026_Q2", 0},   // nothing expected, nothing held
-			{"bookings", "2026_Q4", 0},  // nothing expected, 3 held
+			{"net_arr", "2026_Q4", 10}, // matching
+			{"net_arr", "2026_Q3", 8},  // 3 rows missing in the warehouse
+			{"bookings", "2026_Q4", 2}, // 1 extra row
+			{"bookings", "2026_Q3", 4}, // period absent
+			{"pipeline", "2026_Q4", 0}, // nothing expected, nothing held
+			{"net_arr", "2026_Q2", 0},  // nothing expected, nothing held
+			{"bookings", "2026_Q4", 0}, // nothing expected, 3 held
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -70,8 +70,8 @@ func TestDuplicateKeysOnTableWithoutKey(t *testing.T) {
 		for _, r := range [][4]string{
 			{"net_arr", "2026_Q4", "a", "forecast"}, {"net_arr", "2026_Q4", "a", "forecast"}, {"net_arr", "2026_Q4", "a", "forecast"}, // key A ×3
 			{"net_arr", "2026_Q4", "b", "forecast"}, {"net_arr", "2026_Q4", "b", "forecast"}, // key B ×2
-			{"net_arr", "2026_Q4", "b", "quota"},    // other data type: its own key
-			{"net_arr", "2026_Q3", "a", "forecast"}, // other period: its own key
+			{"net_arr", "2026_Q4", "b", "quota"},     // other data type: its own key
+			{"net_arr", "2026_Q3", "a", "forecast"},  // other period: its own key
 			{"bookings", "2026_Q4", "a", "forecast"}, // other forecast: its own key
 		} {
 			if _, err := db.ExecContext(ctx, ins, r[0], r[1], r[2], r[3]); err != nil {
