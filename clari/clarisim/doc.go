@@ -53,7 +53,9 @@
 //   - Data Value is money like "$3,000,190.00" or "-$1,234.50" (symbol of
 //     the currency: $ € £ ¥ CA$ A$, else "CHF 1,234.00"), "Yes"/"No" for
 //     Forecast Updated, and empty for null;
-//   - values with commas or quotes are CSV-quoted (RFC 4180).
+//   - values with commas or quotes are CSV-quoted (RFC 4180);
+//   - lines end with LF (CRLF with Scenario.CSVCRLF), no BOM unless
+//     Scenario.CSVBOM.
 //
 // # Calendar
 //

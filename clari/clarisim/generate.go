@@ -44,6 +44,10 @@ type ExportParams struct {
 	// duplicates. The copy comes after the real entry for even n-th, before
 	// it for odd. CSV has no updatedOn and never carries duplicates.
 	DuplicateEvery int
+	// CSVCRLF ends CSV lines with CRLF instead of LF.
+	CSVCRLF bool
+	// CSVBOM starts the CSV with a UTF-8 byte order mark.
+	CSVBOM bool
 	// KeyOrder is the order of the five top-level JSON lists (entries,
 	// users, fields, timePeriods, timeFrames); nil derives it from the seed.
 	// An unknown top-level key ("exportInfo") is always present too.

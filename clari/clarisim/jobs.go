@@ -308,7 +308,7 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 		params: ExportParams{
 			ForecastID: rt.forecast, Period: q.ID(), Types: req.TypesToExport, IncludeHistorical: req.IncludeHistorical,
 			Format: format, Currency: currency, ScopeID: req.ScopeID, Now: now, Ratio: ratio, Empty: empty,
-			DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder,
+			DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder, CSVCRLF: sc.CSVCRLF, CSVBOM: sc.CSVBOM,
 		},
 	}
 	s.jobs[id] = j

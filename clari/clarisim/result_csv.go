@@ -2,7 +2,6 @@ package clarisim
 
 import (
 	"bufio"
-	"encoding/csv"
 	"io"
 	"strconv"
 
@@ -35,60 +34,130 @@ func WriteResultCSV(w io.Writer, spec TenantSpec, params ExportParams, seed int6
 
 func (d *docPlan) writeCSV(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(CSVHeader); err != nil {
+	eol := "\n"
+	if d.params.CSVCRLF {
+		eol = "\r\n"
+	}
+	if d.params.CSVBOM {
+		bw.WriteString("\uFEFF")
+	}
+	var b []byte
+	for i, h := range CSVHeader {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVField(b, h)
+	}
+	b = append(b, eol...)
+	if _, err := bw.Write(b); err != nil {
 		return err
 	}
 	sym := currencySymbol(d.currency)
 	period := d.quarter.ID()
-	row := make([]string, len(CSVHeader))
-	var buf []byte
+	// Everything up to the Week column is fixed per user and field; it is
+	// built once and reused.
 	cachedUser := -1
-	var u userInfo
+	var userCols []byte
+	fieldCols := make([][]byte, d.spec.Fields)
+	for f := range fieldCols {
+		fieldCols[f] = append(appendCSVField(append([]byte(period), ','), FieldName(f)), ',')
+	}
+	weekCols := make([][]byte, d.spec.Weeks+1)
+	for n := 1; n <= d.spec.Weeks; n++ {
+		w := weekOf(d.quarter, n)
+		c := strconv.AppendInt([]byte("Week "), int64(n), 10)
+		c = w.Start.AppendFormat(append(c, ','), "01/02/2006")
+		c = w.End.AppendFormat(append(c, ','), "01/02/2006")
+		weekCols[n] = append(c, ',')
+	}
+	var typeCols [numTypes][]byte
+	for t := range typeCols {
+		typeCols[t] = append(appendCSVField(nil, CSVDataTypeNames[clari.AllDataTypes[t]]), ',')
+	}
 	err := d.generate(func(e *genEntry) error {
 		if e.stale {
 			return nil // CSV carries no updatedOn, so no duplicates either
 		}
 		if e.user != cachedUser {
-			u, cachedUser = makeUser(e.user), e.user
+			u := makeUser(e.user)
+			userCols = userCols[:0]
+			for _, c := range []string{u.name, u.email, u.crmID, u.role, u.parentRole} {
+				userCols = append(appendCSVField(userCols, c), ',')
+			}
+			cachedUser = e.user
 		}
-		row[0], row[1], row[2], row[3], row[4] = u.name, u.email, u.crmID, u.role, u.parentRole
-		row[5] = period
-		row[6] = FieldName(e.field)
-		row[7] = "Week " + strconv.Itoa(e.week.N)
-		row[8] = e.week.Start.Format("01/02/2006")
-		row[9] = e.week.End.Format("01/02/2006")
+		b = b[:0]
 		for t := 0; t < numTypes; t++ {
 			if !d.types[t] {
 				continue
 			}
-			row[10] = CSVDataTypeNames[clari.AllDataTypes[t]]
+			b = append(b, userCols...)
+			b = append(b, fieldCols[e.field]...)
+			b = append(b, weekCols[e.week.N]...)
+			b = append(b, typeCols[t]...)
 			switch {
 			case !e.has[t]:
-				row[11] = ""
 			case t == tForecastUpdated:
-				row[11] = "No"
 				if e.value[t] == 1 {
-					row[11] = "Yes"
+					b = append(b, "Yes"...)
+				} else {
+					b = append(b, "No"...)
 				}
 			default:
-				buf = AppendMoney(buf[:0], sym, e.value[t])
-				row[11] = string(buf)
+				// Money always contains a comma or not; quote when needed.
+				start := len(b)
+				b = AppendMoney(b, sym, e.value[t])
+				if bytesNeedQuotes(b[start:]) {
+					v := string(b[start:])
+					b = appendCSVField(b[:start], v)
+				}
 			}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
+			b = append(b, eol...)
 		}
-		return nil
+		_, err := bw.Write(b)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
 	return bw.Flush()
+}
+
+// appendCSVField appends s, quoted per RFC 4180 when it needs to be.
+func appendCSVField(b []byte, s string) []byte {
+	if !stringNeedsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+func stringNeedsQuotes(s string) bool {
+	if s != "" && (s[0] == ' ' || s[0] == '\t') {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}
+
+func bytesNeedQuotes(b []byte) bool {
+	for _, c := range b {
+		if c == ',' || c == '"' {
+			return true
+		}
+	}
+	return false
 }
 
 // AppendMoney formats cents the way Clari's CSV does: "$3,000,190.00",

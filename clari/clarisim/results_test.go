@@ -238,6 +238,26 @@ func TestCSVResult(t *testing.T) {
 	}
 }
 
+func TestCSVLineEndingsAndBOM(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{Tenant: smallTenant})
+	plain := create(t, srv, "net_arr", `{"exportFormat":"CSV"}`)
+	_ = sim.UpdateScenario(func(sc *Scenario) { sc.CSVCRLF, sc.CSVBOM = true, true })
+	crlf := create(t, srv, "net_arr", `{"exportFormat":"CSV"}`)
+	_, hdr, a := do(t, srv, http.MethodGet, "/export/jobs/"+plain+"/results", "")
+	_, _, b := do(t, srv, http.MethodGet, "/export/jobs/"+crlf+"/results", "")
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") || bytes.Contains(a, []byte("\r")) || bytes.HasPrefix(a, []byte("\uFEFF")) {
+		t.Fatalf("plain CSV: %s %.60q", hdr.Get("Content-Type"), a)
+	}
+	if !bytes.HasPrefix(b, []byte("\uFEFFUser,")) || bytes.Count(b, []byte("\r\n")) != bytes.Count(a, []byte("\n")) {
+		t.Fatalf("CRLF+BOM CSV: %.60q", b)
+	}
+	ra, err1 := csv.NewReader(bytes.NewReader(a)).ReadAll()
+	rb, err2 := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\uFEFF")))).ReadAll()
+	if err1 != nil || err2 != nil || len(ra) != len(rb) || strings.Join(ra[5], "|") != strings.Join(rb[5], "|") {
+		t.Fatalf("the variants differ beyond line endings: %v %v", err1, err2)
+	}
+}
+
 func parseMoney(t *testing.T, s string) float64 {
 	t.Helper()
 	neg := strings.HasPrefix(s, "-")

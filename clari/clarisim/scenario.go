@@ -67,6 +67,10 @@ type Scenario struct {
 	// KeyOrder fixes the order of the top-level JSON lists; nil derives it
 	// from the seed.
 	KeyOrder []string `yaml:"key_order"`
+	// CSVCRLF ends CSV result lines with CRLF; CSVBOM starts CSV results
+	// with a UTF-8 byte order mark (both off by default).
+	CSVCRLF bool `yaml:"csv_crlf"`
+	CSVBOM  bool `yaml:"csv_bom"`
 
 	// AuditEvents is the number of audit events besides one per created job
 	// (default 25; negative means none).
