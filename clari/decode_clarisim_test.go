@@ -2,6 +2,9 @@ package clari_test
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/clari-exporter/clari_exporter/clari"
@@ -61,4 +64,46 @@ func TestDecodeSimulatorJSONAndCSVAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkDecodeSimulatorJSON decodes a ~100 MiB document of the
+// simulator (an independent generator, unlike the one of
+// BenchmarkDecodeJSON) from a temporary file.
+func BenchmarkDecodeSimulatorJSON(b *testing.B) {
+	params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true}
+	spec := clarisim.TenantSpec{Users: 10, Fields: 10, Weeks: 13, Quarters: 2}
+	// Scale the users from the size of a small document to reach 100 MiB.
+	var probe bytes.Buffer
+	if err := clarisim.WriteResultJSON(&probe, spec, params, 1); err != nil {
+		b.Fatal(err)
+	}
+	spec.Users = (100<<20)/(probe.Len()/spec.Users) + 1
+
+	path := filepath.Join(b.TempDir(), "sim.json")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := clarisim.WriteResultJSON(f, spec, params, 1); err != nil {
+		b.Fatal(err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	entries := 0
+	v := clari.Visitor{Entry: func(*clari.Entry) error { entries++; return nil }}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			b.Fatal(err)
+		}
+		if err := clari.DecodeJSON(f, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(entries)/float64(b.N), "entries/op")
 }
