@@ -60,7 +60,7 @@ func benchSink(b *testing.B, be backend, values bool) {
 			b.Fatal(err)
 		}
 		s := NewSink(w)
-		s.valuesOnPostgres = values
+		s.valuesOnPostgres.Store(values)
 		b.StartTimer()
 		start := time.Now()
 		n, err := s.WriteSlice(ctx, "net_arr", es, time.Now())

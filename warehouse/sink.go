@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -37,8 +38,12 @@ type Sink struct {
 	stmts  map[int]string // upsert SQL by row count
 
 	// valuesOnPostgres makes PostgreSQL use the multi-row VALUES upsert
-	// instead of COPY + INSERT … SELECT (benchmarks compare the two).
-	valuesOnPostgres bool
+	// instead of COPY + INSERT … SELECT: set by benchmarks to compare, and
+	// once the role turns out not to be allowed temporary tables.
+	valuesOnPostgres atomic.Bool
+
+	// stageDDLForTest replaces the stage table DDL (tests).
+	stageDDLForTest string
 
 	// beforeCommit, when set (tests), runs inside each batch's transaction
 	// after its rows are written and before commit; an error aborts the
@@ -148,9 +153,16 @@ func (l *Load) flush(ctx context.Context) error {
 		hook = func() error { return s.beforeCommit(n) }
 	}
 	var err error
-	if s.w.r.driver == DriverPostgres && !s.valuesOnPostgres {
+	useValues := s.w.r.driver != DriverPostgres || s.valuesOnPostgres.Load()
+	if !useValues {
 		err = s.flushPostgresCopy(ctx, what, l.forecast, l.batch, l.loadedAt, hook)
-	} else {
+		if errors.Is(err, errNoTempTable) {
+			level.Warn(s.w.logger).Log("msg", "warehouse sink: the role may not create temporary tables (GRANT TEMPORARY ON DATABASE … TO …); using the slower multi-row VALUES upsert") //nolint:errcheck
+			s.valuesOnPostgres.Store(true)
+			useValues = true
+		}
+	}
+	if useValues {
 		err = s.w.tx(ctx, what, false, s.w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
 			if err := s.writeBatch(ctx, tx, l.forecast, l.batch, l.loadedAt); err != nil {
 				return err

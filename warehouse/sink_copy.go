@@ -2,11 +2,13 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/clari-exporter/clari_exporter/clari"
@@ -41,6 +43,10 @@ func (s *Sink) flushPostgresCopy(ctx context.Context, what string, forecast stri
 			return err
 		}
 		if _, err := tx.Exec(ctx, s.stageDDL()); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
+				return errNoTempTable
+			}
 			return err
 		}
 		loaded := loadedAt.UTC()
@@ -70,15 +76,25 @@ func (s *Sink) flushPostgresCopy(ctx context.Context, what string, forecast stri
 		}
 		return tx.Commit(ctx)
 	})
+	if errors.Is(err, errNoTempTable) {
+		return errNoTempTable
+	}
 	if err != nil {
 		return w.t.wrap(what, err)
 	}
 	return nil
 }
 
+// errNoTempTable says the role may not create temporary tables; the sink
+// then falls back to the multi-row VALUES upsert.
+var errNoTempTable = errors.New("warehouse: no privilege to create the temporary stage table")
+
 // stageDDL creates the stage table with the target's column types (LIKE),
 // restricted to the configured columns by the COPY column list.
 func (s *Sink) stageDDL() string {
+	if s.stageDDLForTest != "" {
+		return s.stageDDLForTest
+	}
 	return fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", quoteIdent(stageTable), s.w.r.qtable)
 }
 

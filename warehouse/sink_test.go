@@ -11,8 +11,45 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 )
 
-func TestSinkRepeatedExportsKeepOneRowPerKeyWithLatestValues(t *testing.T) {
+// forEachSink runs f per backend and, for PostgreSQL, per write path
+// (COPY + INSERT … SELECT, the default, and multi-row VALUES).
+func forEachSink(t *testing.T, f func(t *testing.T, b backend, newSink func(*Warehouse) *Sink)) {
 	forEachBackend(t, func(t *testing.T, b backend) {
+		f(t, b, NewSink)
+		if b.name == DriverPostgres {
+			t.Run("values", func(t *testing.T) {
+				f(t, b, func(w *Warehouse) *Sink {
+					s := NewSink(w)
+					s.valuesOnPostgres.Store(true)
+					return s
+				})
+			})
+		}
+	})
+}
+
+func TestSinkFallsBackToValuesWithoutTempPrivilege(t *testing.T) {
+	ctx := context.Background()
+	cfg := postgresBackend.cfg(t, "clari_forecast_entries")
+	cfg.SinkBatchSize = 4
+	w := openWithTable(t, cfg)
+	s := NewSink(w)
+	// What PostgreSQL answers a role without TEMPORARY on the database.
+	s.stageDDLForTest = `DO $$ BEGIN RAISE EXCEPTION 'permission denied to create temporary tables' USING ERRCODE = '42501'; END $$`
+	n, err := s.WriteSlice(ctx, "net_arr", entries("2026_Q4", 10, 0, 1), time.Now())
+	if err != nil || n != 10 {
+		t.Fatalf("Write = %d, %v; want 10, nil", n, err)
+	}
+	if !s.valuesOnPostgres.Load() {
+		t.Error("the sink did not switch to the VALUES upsert")
+	}
+	if got := countRows(t, postgresBackend.raw(t, cfg), w); got != 10 {
+		t.Errorf("%d rows, want 10", got)
+	}
+}
+
+func TestSinkRepeatedExportsKeepOneRowPerKeyWithLatestValues(t *testing.T) {
+	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
 		ctx := context.Background()
 		cfg := b.cfg(t, "clari_forecast_entries")
 		cfg.SinkBatchSize = 7 // several batches per export
@@ -84,7 +121,7 @@ func TestSinkRepeatedExportsKeepOneRowPerKeyWithLatestValues(t *testing.T) {
 }
 
 func TestSinkMergesDuplicatesWithinABatchAndWritesNulls(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b backend) {
+	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
 		ctx := context.Background()
 		cfg := b.cfg(t, "clari_forecast_entries")
 		w := openWithTable(t, cfg)
@@ -123,7 +160,7 @@ func TestSinkMergesDuplicatesWithinABatchAndWritesNulls(t *testing.T) {
 }
 
 func TestSinkCrashBetweenBatchesLeavesWholeBatchesAndRerunCompletes(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b backend) {
+	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
 		ctx := context.Background()
 		cfg := b.cfg(t, "clari_forecast_entries")
 		cfg.SinkBatchSize = 10
