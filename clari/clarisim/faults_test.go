@@ -82,6 +82,30 @@ func TestHangUnblocksOnCancel(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Close releases a request hung "while set" without an answer.
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/export/jobs/"+id, nil)
+		req.Header.Set("apikey", testKey)
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = errors.New("answered " + resp.Status)
+		}
+		errc <- err
+	}()
+	for sim.Stats().Faults[FaultHang] != 2 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	sim.Close()
+	select {
+	case err := <-errc:
+		if !strings.Contains(err.Error(), "EOF") {
+			t.Errorf("released request: %v, want an EOF error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not release the hung request")
+	}
 	sim.ClearFaults()
 	if got := jobStatus(t, srv, id); got != "DONE" {
 		t.Fatalf("after clearing: %s", got)

@@ -146,7 +146,8 @@ func (s *Sim) Seed() int64 { return s.seed }
 // Now returns the simulator clock's time.
 func (s *Sim) Now() time.Time { return s.clock() }
 
-// Close releases every hung request. The simulator keeps serving.
+// Close releases every hung or slow request (their connections are aborted)
+// and makes later hang faults abort at once. The simulator keeps serving.
 func (s *Sim) Close() { s.closeOnce.Do(func() { close(s.done) }) }
 
 // route is a matched API route.
@@ -220,6 +221,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := s.takeFault(rt.endpoint, FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow); ok {
 		if !s.serveFault(sw, r, f) {
+			if sw.code() == 0 {
+				// Hung until the client left or Close: never let net/http
+				// turn the silence into an empty 200.
+				panic(http.ErrAbortHandler)
+			}
 			return
 		}
 	}
