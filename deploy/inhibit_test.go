@@ -1,0 +1,136 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// startAlertmanager runs the Debian Alertmanager with deploy/alertmanager.yml
+// on a free loopback port (clustering off) and returns its base URL. The
+// webhook receivers point at the compose stack's host name and fail here;
+// that does not matter for inhibition, which the API reports per alert.
+func startAlertmanager(t *testing.T) string {
+	t.Helper()
+	bin := requireBinary(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg, err := filepath.Abs("alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+t.TempDir(),
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if resp, err := http.Get(base + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanager on %s not ready within 20s:\n%s", addr, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type postedAlert struct {
+	Labels   map[string]string `json:"labels"`
+	StartsAt time.Time         `json:"startsAt"`
+	EndsAt   time.Time         `json:"endsAt"`
+}
+
+// TestInhibitionRules posts alerts to a real Alertmanager running the
+// shipped config and checks which ones it suppresses: a failed export hides
+// the symptoms of the same forecast only, an empty export pages once.
+func TestInhibitionRules(t *testing.T) {
+	base := startAlertmanager(t)
+	now := time.Now().UTC()
+	alert := func(labels ...string) postedAlert {
+		m := map[string]string{"job": "clari_exporter", "instance": "clari-exporter:9852"}
+		for i := 0; i+1 < len(labels); i += 2 {
+			m[labels[i]] = labels[i+1]
+		}
+		return postedAlert{Labels: m, StartsAt: now, EndsAt: now.Add(time.Hour)}
+	}
+	posted := []postedAlert{
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "net_arr", "period", "2026_Q4", "reason", "api_error"),
+		alert("alertname", "ClariExportStale", "severity", "warning", "forecast", "net_arr"),
+		alert("alertname", "ClariPeriodCoverageMissing", "severity", "warning", "forecast", "net_arr"),
+		alert("alertname", "ClariExportStale", "severity", "warning", "forecast", "bookings"),
+		alert("alertname", "ClariExportStale", "severity", "warning", "forecast", "pipeline"),
+		alert("alertname", "ClariExportEmpty", "severity", "critical", "forecast", "bookings", "period", "2026_Q3", "reason", "empty"),
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q3", "reason", "empty"),
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q3", "reason", "timeout"),
+	}
+	body, _ := json.Marshal(posted)
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/v2/alerts: status %d", resp.StatusCode)
+	}
+
+	resp, err = http.Get(base + "/api/v2/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got []struct {
+		Labels map[string]string `json:"labels"`
+		Status struct {
+			State       string   `json:"state"`
+			InhibitedBy []string `json:"inhibitedBy"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(posted) {
+		t.Fatalf("alertmanager holds %d alerts, want %d", len(got), len(posted))
+	}
+	type key struct{ name, forecast, reason string }
+	wantInhibited := map[key]bool{
+		{"ClariExportFailed", "net_arr", "api_error"}: false,
+		{"ClariExportStale", "net_arr", ""}:           true,
+		{"ClariPeriodCoverageMissing", "net_arr", ""}: true,
+		{"ClariExportStale", "bookings", ""}:          true, // bookings has failures too
+		{"ClariExportEmpty", "bookings", "empty"}:     false,
+		{"ClariExportFailed", "bookings", "empty"}:    true,
+		{"ClariExportFailed", "bookings", "timeout"}:  false,
+	}
+	for _, a := range got {
+		k := key{a.Labels["alertname"], a.Labels["forecast"], a.Labels["reason"]}
+		want, ok := wantInhibited[k]
+		if !ok {
+			t.Errorf("unexpected alert %v", a.Labels)
+			continue
+		}
+		if inhibited := len(a.Status.InhibitedBy) > 0; inhibited != want {
+			t.Errorf("%v: inhibited = %v (state %s), want %v", k, inhibited, a.Status.State, want)
+		}
+	}
+}
