@@ -17,10 +17,15 @@ import (
 // userId → users[].crmId, fieldId → fields[].fieldName. UpdatedOn and
 // Currency are not in the CSV and are compared only on the JSON side.
 func TestDecodeSimulatorJSONAndCSVAgree(t *testing.T) {
-	for _, currency := range []string{"USD", "EUR", "CHF", "JPY", "CAD"} {
+	for _, tc := range []struct {
+		currency  string
+		crlf, bom bool
+	}{{"USD", false, false}, {"EUR", true, false}, {"CHF", false, true}, {"JPY", true, true}, {"CAD", false, false}} {
+		currency := tc.currency
 		t.Run(currency, func(t *testing.T) {
 			spec := clarisim.TenantSpec{Users: 7, Fields: 5, Weeks: 13, Quarters: 2, Currency: currency}
-			params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true}
+			params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true,
+				CSVCRLF: tc.crlf, CSVBOM: tc.bom}
 			var jsonDoc, csvDoc bytes.Buffer
 			if err := clarisim.WriteResultJSON(&jsonDoc, spec, params, 42); err != nil {
 				t.Fatal(err)
