@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -158,7 +159,7 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		run.Rows = s.Rows
 		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
 			run.Outcome = reason
-			level.Error(r.logger).Log("msg", "export failed its data-quality guard", "forecast", forecast, "period", period, "job", res.JobID, "reason", reason, "periods", s.Periods)
+			level.Error(r.logger).Log("msg", "export failed its data-quality guard", "forecast", forecast, "period", period, "job", res.JobID, "reason", reason, "periods", strings.Join(s.Periods, ","))
 		} else {
 			snap = &s
 		}
