@@ -127,24 +127,24 @@ const (
 
 // Fault is an injected failure for the next Count matching requests.
 type Fault struct {
-	Kind FaultKind `yaml:"kind"`
+	Kind FaultKind `yaml:"kind" json:"kind"`
 	// Endpoint restricts the fault to one endpoint (clari.Endpoint* names:
 	// create_export, get_job, list_jobs, cancel_job, results, limits,
 	// audit_events); empty matches every endpoint.
-	Endpoint string `yaml:"endpoint"`
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
 	// Count is the number of matching requests hit (0 means 1); negative
 	// means every matching request until ClearFaults.
-	Count int `yaml:"count"`
+	Count int `yaml:"count" json:"count"`
 	// RetryAfter is the Retry-After header value of a 429, sent verbatim
 	// ("3" or an HTTP date); empty sends none.
-	RetryAfter string `yaml:"retry_after"`
+	RetryAfter string `yaml:"retry_after" json:"retry_after"`
 	// Status is the code of FaultServerError (default 500).
-	Status int `yaml:"status"`
+	Status int `yaml:"status" json:"status"`
 	// Bytes is how much of the body FaultTruncate/FaultMalformed let through
 	// (default 512).
-	Bytes int `yaml:"bytes"`
+	Bytes int `yaml:"bytes" json:"bytes"`
 	// Delay is the wait of FaultSlow (default 1s).
-	Delay time.Duration `yaml:"delay"`
+	Delay time.Duration `yaml:"delay" json:"delay"`
 }
 
 // withDefaults returns the scenario with zero values replaced.

@@ -6,23 +6,23 @@ import "maps"
 type Stats struct {
 	// Requests counts requests per endpoint (clari.Endpoint* names, and
 	// "unknown" for unmatched routes), faulted and unauthorised ones too.
-	Requests map[string]int
+	Requests map[string]int `json:"requests"`
 	// Responses counts answers per status code; 0 counts requests that got
 	// no answer (hung until cancelled, aborted by FaultTruncate).
-	Responses map[int]int
+	Responses map[int]int `json:"responses"`
 	// Unauthorized counts 401s for a missing or wrong key.
-	Unauthorized int
+	Unauthorized int `json:"unauthorized"`
 	// CreateCalls counts authorised POST /export/forecast/{id} that got
 	// past fault injection (whatever their outcome).
-	CreateCalls int
+	CreateCalls int `json:"create_calls"`
 	// JobsCreated counts jobs created (they cost quota).
-	JobsCreated int
+	JobsCreated int `json:"jobs_created"`
 	// Cancels counts jobs cancelled by PATCH.
-	Cancels int
+	Cancels int `json:"cancels"`
 	// ResultsServed counts result documents whose streaming started.
-	ResultsServed int
+	ResultsServed int `json:"results_served"`
 	// Faults counts injected faults per kind.
-	Faults map[FaultKind]int
+	Faults map[FaultKind]int `json:"faults"`
 }
 
 func newStats() Stats {

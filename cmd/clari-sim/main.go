@@ -2,7 +2,8 @@
 // standalone HTTP server, for the compose stack, the --demo and manual
 // tests. The API is served at / and at /v4 (so a base URL of
 // http://host:8931/v4 mirrors https://api.clari.com/v4); /-/healthy answers
-// 200 without a key for health checks.
+// 200 without a key for health checks; /-/stats, /-/jobs, /-/scenario and
+// /-/faults (same key) steer a running simulator (see adminHandler).
 //
 // SIGHUP re-reads --scenario.file; SIGINT/SIGTERM shut down gracefully.
 package main
@@ -44,7 +45,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "clari-sim: %v\n", err)
 		return 2
 	}
-	sim, err := newSim(f, logger)
+	sim, key, err := newSim(f, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot start the simulator", "err", err)
 		return 1
@@ -54,7 +55,7 @@ func run(args []string, stderr io.Writer) int {
 		level.Error(logger).Log("msg", "cannot listen", "address", f.listenAddress, "err", err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler(sim), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler(sim, key), ReadHeaderTimeout: 10 * time.Second}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
@@ -91,31 +92,34 @@ func run(args []string, stderr io.Writer) int {
 	}
 }
 
-// handler adds the key-less health endpoint in front of the simulator.
-func handler(sim *clarisim.Sim) http.Handler {
+// handler adds the key-less health endpoint and the admin routes (same
+// key as the API) in front of the simulator.
+func handler(sim *clarisim.Sim, apiKey string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "OK\n")
 	})
+	mux.Handle("/-/", adminHandler(sim, apiKey))
 	mux.Handle("/", sim)
 	return mux
 }
 
-// newSim builds the simulator from the flags and the scenario file.
-func newSim(f *flags, logger log.Logger) (*clarisim.Sim, error) {
+// newSim builds the simulator from the flags and the scenario file; it
+// also returns the API key for the admin routes.
+func newSim(f *flags, logger log.Logger) (*clarisim.Sim, string, error) {
 	key, err := f.apiKey()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	sc, err := f.scenario()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	sim := clarisim.New(clarisim.Options{APIKey: key, Seed: f.seed, Tenant: f.tenant, Logger: logger})
 	if err := sim.SetScenario(sc); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return sim, nil
+	return sim, key, nil
 }
 
 func reloadScenario(sim *clarisim.Sim, f *flags) error {

@@ -120,11 +120,11 @@ func TestServesAPIAndHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger, _ := newLogger(&logs, f.logLevel, f.logFormat)
-	sim, err := newSim(f, log.With(logger))
+	sim, key, err := newSim(f, log.With(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler(sim))
+	srv := httptest.NewServer(handler(sim, key))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/-/healthy")
 	if err != nil {
@@ -181,5 +181,58 @@ func TestDocumentedScenarioLoads(t *testing.T) {
 	}
 	if len(sc.Faults) != 7 || sc.Forecasts["net_arr"].Ratio != 1.25 || sc.FinalStatus != clari.StatusDone {
 		t.Fatalf("documented scenario decoded to %+v", sc)
+	}
+}
+
+func TestAdminRoutes(t *testing.T) {
+	f, err := parseFlags([]string{"--api-key=adm-key", "--users=3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, key, err := newSim(f, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler(sim, key))
+	defer srv.Close()
+	call := func(method, path, body, key string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("apikey", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := call(http.MethodGet, "/-/stats", "", "wrong"); code != 401 {
+		t.Fatalf("admin without the key: %d", code)
+	}
+	if code, body := call(http.MethodPost, "/-/faults", "kind: 5xx\ncount: 2\nstatus: 502\n", "adm-key"); code != 200 || !strings.Contains(body, `"status":502`) {
+		t.Fatalf("add fault: %d %s", code, body)
+	}
+	if code, _ := call(http.MethodPost, "/-/faults", "kind: 5xx\ncolour: red\n", "adm-key"); code != 400 {
+		t.Fatalf("fault with unknown key: %d", code)
+	}
+	if code, _ := call(http.MethodGet, "/admin/limits", "", "adm-key"); code != 502 {
+		t.Fatalf("fault not applied: %d", code)
+	}
+	if code, _ := call(http.MethodDelete, "/-/faults", "", "adm-key"); code != 200 {
+		t.Fatalf("clear faults: %d", code)
+	}
+	if code, _ := call(http.MethodGet, "/admin/limits", "", "adm-key"); code != 200 {
+		t.Fatalf("after clearing: %d", code)
+	}
+	if code, body := call(http.MethodPut, "/-/scenario", "job_envelope: flat\nmonthly_quota: 5\n", "adm-key"); code != 200 || sim.Scenario().MonthlyQuota != 5 {
+		t.Fatalf("put scenario: %d %s", code, body)
+	}
+	if code, _ := call(http.MethodPut, "/-/scenario", "job_envelope: boxed\n", "adm-key"); code != 400 || sim.Scenario().JobEnvelope != clarisim.JobFlat {
+		t.Fatalf("invalid scenario: %d, envelope now %s", code, sim.Scenario().JobEnvelope)
+	}
+	code, body := call(http.MethodGet, "/-/stats", "", "adm-key")
+	if code != 200 || !strings.Contains(body, `"limits":2`) {
+		t.Fatalf("stats: %d %s", code, body)
 	}
 }
