@@ -274,26 +274,38 @@ func (c *Client) once(ctx context.Context, r *request, handle func(resp *http.Re
 	if herr != nil && actx.Err() != nil {
 		// The body read was cut short by our timer or the caller: say so
 		// rather than report whatever parse error the short read caused.
-		return c.wrapBodyError(r.endpoint, herr, ctx, actx)
+		// Keep the handler's verdict on whether a retry is safe.
+		var perm *backoff.PermanentError
+		werr := c.wrapBodyError(r.endpoint, herr, ctx, actx)
+		if errors.As(herr, &perm) {
+			return backoff.Permanent(werr)
+		}
+		return werr
 	}
 	return herr
 }
 
 // wrapBodyError turns a failure while reading a body into the right kind:
-// the caller's cancellation, or a timeout. A *DecodeError is kept (with the
-// position) and annotated so its cause says "timed out".
+// the caller's cancellation, or a timeout (a stalled body is a network
+// problem, not a malformed document: the decoder's position is kept in the
+// text only).
 func (c *Client) wrapBodyError(endpoint string, herr error, parent, actx context.Context) error {
 	if parent.Err() != nil {
 		return parentContextError{err: fmt.Errorf("clari: %s: %w", endpoint, parent.Err())}
 	}
-	var de *DecodeError
-	if errors.As(herr, &de) {
-		return herr
-	}
 	if context.Cause(actx) == errAttemptTimeout {
-		return &NetworkError{Endpoint: endpoint, Timeout: true, Err: fmt.Errorf("response body stalled for %s (request timeout)", c.timeout)}
+		return &NetworkError{Endpoint: endpoint, Timeout: true,
+			Err: fmt.Errorf("response body stalled for %s (request timeout); %s", c.timeout, unwrapPermanent(herr).Error())}
 	}
 	return herr
+}
+
+func unwrapPermanent(err error) error {
+	var perm *backoff.PermanentError
+	if errors.As(err, &perm) {
+		return perm.Err
+	}
+	return err
 }
 
 func (c *Client) transportError(endpoint string, err error, parent, actx context.Context) error {
