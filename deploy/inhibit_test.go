@@ -117,7 +117,8 @@ func TestInhibitionRules(t *testing.T) {
 		{"ClariExportFailed", "net_arr", "api_error"}: false,
 		{"ClariExportStale", "net_arr", ""}:           true,
 		{"ClariPeriodCoverageMissing", "net_arr", ""}: true,
-		{"ClariExportStale", "bookings", ""}:          true, // bookings has failures too
+		{"ClariExportStale", "bookings", ""}:          true,  // bookings has failures too
+		{"ClariExportStale", "pipeline", ""}:          false, // no failure of this forecast
 		{"ClariExportEmpty", "bookings", "empty"}:     false,
 		{"ClariExportFailed", "bookings", "empty"}:    true,
 		{"ClariExportFailed", "bookings", "timeout"}:  false,
