@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -44,7 +45,7 @@ func runServe(f serveFlags) int {
 }
 
 // checkConfig is --config.check: validate, print the verdict, exit 0 or 1.
-func checkConfig(path string, stdout, stderr *os.File) int {
+func checkConfig(path string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: INVALID\n%v\n", path, err)
