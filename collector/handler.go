@@ -64,10 +64,11 @@ func NewHandler(opts HandlerOptions) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	metrics := promhttp.HandlerFor(mergeGatherers(opts.Gatherers), promhttp.HandlerOpts{
-		ErrorLog:      promErrorLog{opts.Logger},
-		ErrorHandling: promhttp.ContinueOnError,
-	})
+	metrics := withGzip(promhttp.HandlerFor(mergeGatherers(opts.Gatherers), promhttp.HandlerOpts{
+		ErrorLog:           promErrorLog{opts.Logger},
+		ErrorHandling:      promhttp.ContinueOnError,
+		DisableCompression: true, // withGzip compresses faster
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if opts.Probe != nil {
 			wait := ProbeDeadline(r.Header.Get(ScrapeTimeoutHeader), opts.TimeoutOffset, opts.MaxProbeWait)
