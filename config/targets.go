@@ -39,6 +39,27 @@ func (c *Config) Targets(now time.Time) []Target {
 			}
 			out = append(out, t)
 		}
+		out = appendExtraPeriods(out, f, hi)
+	}
+	return out
+}
+
+// appendExtraPeriods adds the forecast's extra_periods that the rolling
+// window does not already cover, as historical targets.
+func appendExtraPeriods(out []Target, f Forecast, interval time.Duration) []Target {
+	for _, label := range f.ExtraPeriods {
+		covered := false
+		for _, t := range out {
+			covered = covered || (t.Forecast == f.ID && t.Period == label)
+		}
+		if covered {
+			continue
+		}
+		maxAge := time.Duration(f.HistoricalMaxAge)
+		if maxAge == 0 {
+			maxAge = 2 * interval
+		}
+		out = append(out, Target{Forecast: f.ID, Period: label, Interval: interval, MaxAge: maxAge})
 	}
 	return out
 }
@@ -67,7 +88,9 @@ func (c *Config) MonthlyExportCost() (cost int, breakdown string) {
 	histRuns := runsPerWindow(time.Duration(hi))
 	var parts []string
 	for _, f := range c.Forecasts {
-		n := max(f.HistoricalQuarters, 0)
+		// Extra periods are counted as if outside the window (an upper bound:
+		// the cost must not depend on today's date).
+		n := max(f.HistoricalQuarters, 0) + len(f.ExtraPeriods)
 		cost += curRuns + n*histRuns
 		hist := "no historical quarters"
 		switch n {

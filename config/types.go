@@ -92,6 +92,10 @@ type Forecast struct {
 	Currency           string   `yaml:"currency,omitempty"`
 	IncludeHistorical  bool     `yaml:"include_historical"`
 	HistoricalQuarters int      `yaml:"historical_quarters"` // default 4
+	// ExtraPeriods are older fiscal quarters (YYYY_QN) to keep exported
+	// besides the rolling window, e.g. a closed quarter still reported on.
+	// They run on the historical interval.
+	ExtraPeriods []string `yaml:"extra_periods,omitempty"`
 	ExportFormat       string   `yaml:"export_format"`       // JSON (default) or CSV
 	// MaxAge is how old the last successful export of a period may be before
 	// it counts as missing coverage. Default: 2 × its schedule interval.

@@ -194,6 +194,11 @@ func (c *Config) validateForecasts(errs *fieldErrors) {
 		if f.HistoricalQuarters < 0 || f.HistoricalQuarters > MaxHistoricalQuarters {
 			errs.add(p+".historical_quarters", "must be 0..%d, got %d", MaxHistoricalQuarters, f.HistoricalQuarters)
 		}
+		for k, label := range f.ExtraPeriods {
+			if _, _, err := ParsePeriodLabel(label); err != nil {
+				errs.add(fmt.Sprintf("%s.extra_periods[%d]", p, k), "%v", err)
+			}
+		}
 		if f.ExportFormat != string(clari.FormatJSON) && f.ExportFormat != string(clari.FormatCSV) {
 			errs.add(p+".export_format", "must be %s or %s, got %q", clari.FormatJSON, clari.FormatCSV, f.ExportFormat)
 		}

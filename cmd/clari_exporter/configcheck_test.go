@@ -51,6 +51,7 @@ func TestConfigCheck(t *testing.T) {
 		{"budget over quota", strings.Replace(validConfig, "current_interval: 6h", "current_interval: 1m", 1) + "", 1, []string{"monthly_budget", "every 1m"}},
 		{"negative interval", strings.Replace(validConfig, "current_interval: 6h", "current_interval: -5m", 1), 1, []string{"schedule.current_interval"}},
 		{"bad data type", strings.Replace(validConfig, "crm_closed]", "crm_closd]", 1), 1, []string{"types_to_export", "crm_closd"}},
+		{"bad period label", strings.Replace(validConfig, "crm_closed]", "crm_closed]\n    extra_periods: [2024-Q3]", 1), 1, []string{"forecasts[0].extra_periods[0]", "2024-Q3", "YYYY_QN"}},
 		{"bad fiscal month", validConfig + "fiscal_calendar:\n  start_month: 13\n", 1, []string{"fiscal_calendar.start_month"}},
 	}
 	for _, tc := range cases {
