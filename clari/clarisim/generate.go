@@ -83,6 +83,7 @@ type docPlan struct {
 	params      ExportParams
 	seed        int64
 	quarter     Quarter
+	periodID    string // quarter.ID(), computed once
 	fellBack    bool
 	firstWeek   int
 	lastWeek    int
@@ -111,6 +112,7 @@ func planDocument(spec TenantSpec, p ExportParams, seed int64) (*docPlan, error)
 	}
 	d := &docPlan{spec: spec, params: p, seed: seed, now: p.Now.UTC(), nowMs: p.Now.UnixMilli()}
 	d.quarter, d.fellBack = ResolvePeriod(spec, p.Period, p.Now)
+	d.periodID = d.quarter.ID()
 	d.firstWeek, d.lastWeek = exportedWeeks(d.quarter, spec.Weeks, p.Now, p.IncludeHistorical)
 	types := p.Types
 	if types == nil {
@@ -180,6 +182,7 @@ func currencySymbol(code string) string {
 // It is reused across calls.
 type genEntry struct {
 	user      int
+	userID    string
 	field     int
 	week      Week
 	value     [numTypes]int64 // money in cents; forecast_updated 0/1
@@ -235,7 +238,7 @@ func (d *docPlan) generate(emit func(e *genEntry) error) error {
 				if w < d.firstWeek {
 					continue
 				}
-				e = genEntry{user: u, field: f, week: weekOf(d.quarter, w), hash: hW}
+				e = genEntry{user: u, userID: self, field: f, week: weekOf(d.quarter, w), hash: hW}
 				crmTotal := v*125/100 + int64((hW>>12)%1_000_000)
 				closedShare := int64(w) * (300 + int64((hW>>20)%300)) / int64(d.spec.Weeks) // per mille
 				adj := int64((hW>>28)%2_000_001) - 1_000_000

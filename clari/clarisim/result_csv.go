@@ -70,6 +70,7 @@ func (d *docPlan) writeCSV(w io.Writer) error {
 		c = w.End.AppendFormat(append(c, ','), "01/02/2006")
 		weekCols[n] = append(c, ',')
 	}
+	var scratch []byte
 	var typeCols [numTypes][]byte
 	for t := range typeCols {
 		typeCols[t] = append(appendCSVField(nil, CSVDataTypeNames[clari.AllDataTypes[t]]), ',')
@@ -108,8 +109,9 @@ func (d *docPlan) writeCSV(w io.Writer) error {
 				start := len(b)
 				b = AppendMoney(b, sym, e.value[t])
 				if bytesNeedQuotes(b[start:]) {
-					v := string(b[start:])
-					b = appendCSVField(b[:start], v)
+					// Money never contains a quote: wrapping it is enough.
+					scratch = append(scratch[:0], b[start:]...)
+					b = append(append(append(b[:start], '"'), scratch...), '"')
 				}
 			}
 			b = append(b, eol...)
@@ -168,7 +170,8 @@ func AppendMoney(b []byte, sym string, cents int64) []byte {
 		cents = -cents
 	}
 	b = append(b, sym...)
-	whole := strconv.FormatInt(cents/100, 10)
+	var digits [20]byte
+	whole := strconv.AppendInt(digits[:0], cents/100, 10)
 	for i := 0; i < len(whole); i++ {
 		if i > 0 && (len(whole)-i)%3 == 0 {
 			b = append(b, ',')

@@ -113,11 +113,11 @@ func (j *jsonDoc) entries() error {
 		}
 		first = false
 		b = append(b, `{"userId":"`...)
-		b = append(b, UserID(e.user)...)
+		b = append(b, e.userID...)
 		b = append(b, `","fieldId":"`...)
 		b = append(b, FieldID(e.field)...)
 		b = append(b, `","timePeriodId":"`...)
-		b = append(b, j.quarter.ID()...)
+		b = append(b, j.periodID...)
 		b = append(b, `","timeFrameId":"TF:`...)
 		b = e.week.Start.AppendFormat(b, "2006-01-02")
 		b = append(b, '"')
