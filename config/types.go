@@ -96,7 +96,7 @@ type Forecast struct {
 	// besides the rolling window, e.g. a closed quarter still reported on.
 	// They run on the historical interval.
 	ExtraPeriods []string `yaml:"extra_periods,omitempty"`
-	ExportFormat       string   `yaml:"export_format"`       // JSON (default) or CSV
+	ExportFormat string   `yaml:"export_format"` // JSON (default) or CSV
 	// MaxAge is how old the last successful export of a period may be before
 	// it counts as missing coverage. Default: 2 × its schedule interval.
 	CurrentMaxAge    model.Duration `yaml:"current_max_age,omitempty"`
