@@ -513,8 +513,14 @@ type limitsJSON struct {
 
 // Limits returns what /admin/limits would answer now.
 func (s *Sim) Limits() clari.Limits {
+	// Field by field: a struct conversion would break when clari.Limits
+	// grows a field.
 	l := s.limitsNow()
-	return clari.Limits(l)
+	return clari.Limits{
+		ConcurrentLimit: l.ConcurrentLimit, MonthlyQuota: l.MonthlyQuota,
+		AvailableConcurrentLimit: l.AvailableConcurrentLimit, AvailableMonthlyQuota: l.AvailableMonthlyQuota,
+		RunningJobIDs: l.RunningJobIDs, SubmittedJobIDs: l.SubmittedJobIDs,
+	}
 }
 
 func (s *Sim) limitsNow() limitsJSON {
