@@ -45,6 +45,7 @@ type checkFlags struct {
 	output          string
 	timeout         time.Duration
 	logLevel        string
+	webConfigFile   string
 }
 
 func (f *checkFlags) register(cmd *kingpin.CmdClause) {
@@ -62,4 +63,6 @@ func (f *checkFlags) register(cmd *kingpin.CmdClause) {
 		Default("30s").DurationVar(&f.timeout)
 	cmd.Flag("log.level", "Log level for the audit's own diagnostics. One of: [debug, info, warn, error]").
 		Default("warn").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
+	cmd.Flag("web.config.file", "The exporter-toolkit web config the exporter serves /metrics with (TLS, basic auth); audited when forecast values are exposed.").
+		StringVar(&f.webConfigFile)
 }

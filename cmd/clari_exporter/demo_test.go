@@ -1,0 +1,144 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/config"
+)
+
+// acceleratedDemo runs the --demo script about four times faster.
+var acceleratedDemo = demoTiming{
+	jobDuration:        300 * time.Millisecond,
+	pollInterval:       50 * time.Millisecond,
+	pollTimeout:        1500 * time.Millisecond,
+	currentInterval:    4 * time.Second,
+	historicalInterval: 12 * time.Second,
+	probeInterval:      time.Second,
+	warehouseInterval:  time.Second,
+	tick:               100 * time.Millisecond,
+}
+
+func startDemoServe(t *testing.T) (base string, logs func() string) {
+	t.Helper()
+	demoTimingOverride = &acceleratedDemo
+	t.Cleanup(func() { demoTimingOverride = nil })
+	f, base := testFlags(t)
+	f.demo = true
+	return base, startServe(t, f, base)
+}
+
+// TestDemoScenario runs the demo's story (accelerated) and checks that each
+// injected failure lands on the right counter and nothing else fails.
+func TestDemoScenario(t *testing.T) {
+	base, logs := startDemoServe(t)
+	fc := config.FiscalCalendar{StartMonth: 2, YearLabel: config.YearLabelEnd}
+	periods := fc.Recent(time.Now(), 2)
+	current, drifted, emptied := periods[0].Label(), periods[1].Label(), periods[2].Label()
+
+	type seen struct{ failed, empty, requeue, skip, retry429, swing, drift bool }
+	var s seen
+	deadline := time.Now().Add(45 * time.Second)
+	for !(s.failed && s.empty && s.requeue && s.skip && s.retry429 && s.swing && s.drift) {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not show everything within 45s: %+v\nlogs:\n%s", s, tail(logs(), 40))
+		}
+		time.Sleep(200 * time.Millisecond)
+		mfs, _ := scrape(t, base)
+		if v, _ := value(mfs, "clari_export_failures_total", map[string]string{"forecast": demoBookings, "period": current, "reason": "failed"}); v >= 1 {
+			s.failed = true
+		}
+		if v, _ := value(mfs, "clari_export_failures_total", map[string]string{"forecast": demoNetARR, "period": emptied, "reason": "empty"}); v >= 1 {
+			s.empty = true
+		}
+		if v, _ := value(mfs, "clari_export_requeues_total", map[string]string{"forecast": demoNetARR, "period": current}); v >= 1 {
+			s.requeue = true
+		}
+		if sum(mfs, "clari_export_skipped_total", map[string]string{"reason": "quota_reserve"}) >= 1 {
+			s.skip = true
+		}
+		if v, _ := value(mfs, "clari_api_retries_total", map[string]string{"endpoint": "create_export", "reason": "429"}); v >= 1 {
+			s.retry429 = true
+		}
+		if sum(mfs, "clari_forecast_swing_anomalous", map[string]string{"forecast": demoRenewals}) >= 1 {
+			s.swing = true
+		}
+		if v, _ := value(mfs, "clari_reconciliation_mismatch_ratio", map[string]string{"forecast": demoNetARR, "period": drifted}); v > 0 {
+			s.drift = true
+		}
+		// Whatever the moment: no swing anywhere but renewals, and no
+		// failure the script did not inject.
+		for _, f := range []string{demoNetARR, demoBookings} {
+			if v := sum(mfs, "clari_forecast_swing_anomalous", map[string]string{"forecast": f}); v != 0 {
+				t.Fatalf("forecast %s shows an anomalous swing; only renewals was swung", f)
+			}
+		}
+		for _, m := range mfs["clari_export_failures_total"].GetMetric() {
+			if m.GetCounter().GetValue() == 0 {
+				continue
+			}
+			l := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				l[lp.GetName()] = lp.GetValue()
+			}
+			ok := (l["forecast"] == demoBookings && l["period"] == current && l["reason"] == "failed") ||
+				(l["forecast"] == demoNetARR && l["period"] == emptied && l["reason"] == "empty")
+			if !ok {
+				t.Fatalf("unexpected failure counted: %v\nlogs:\n%s", l, tail(logs(), 40))
+			}
+		}
+	}
+}
+
+// TestDemoExposesEveryMetric: a user who opens /metrics of the demo sees every
+// metric of the contract with a live value.
+func TestDemoExposesEveryMetric(t *testing.T) {
+	base, logs := startDemoServe(t)
+	want := []string{
+		"clari_up", "clari_api_probe_duration_seconds", "clari_api_requests_total",
+		"clari_api_request_duration_seconds", "clari_api_retries_total", "clari_api_circuit_breaker_state",
+		"clari_export_quota_available", "clari_export_quota_limit", "clari_api_key_rotation_timestamp_seconds",
+		"clari_exporter_build_info", "clari_exporter_config_last_reload_successful", "clari_exporter_leader",
+		"clari_export_runs_total", "clari_export_failures_total", "clari_export_requeues_total",
+		"clari_export_skipped_total", "clari_export_last_run_timestamp_seconds",
+		"clari_export_last_success_timestamp_seconds", "clari_export_last_run_success",
+		"clari_export_duration_seconds", "clari_export_last_duration_seconds", "clari_export_rows",
+		"clari_export_duplicate_rows", "clari_export_period_coverage_missing",
+		"clari_forecast_value", "clari_forecast_swing_ratio", "clari_forecast_swing_anomalous",
+		"clari_reconciliation_expected_rows", "clari_reconciliation_actual_rows",
+		"clari_reconciliation_mismatch_ratio", "clari_reconciliation_last_run_timestamp_seconds",
+		"clari_warehouse_duplicate_keys", "clari_warehouse_surplus_rows",
+		"clari_warehouse_periods_beyond_retention", "clari_warehouse_last_load_timestamp_seconds",
+	}
+	var missing []string
+	waitFor(t, 30*time.Second, "every contract metric", func() bool {
+		mfs, _ := scrape(t, base)
+		missing = missing[:0]
+		for _, name := range want {
+			if len(mfs[name].GetMetric()) == 0 {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			return false
+		}
+		up, _ := value(mfs, "clari_up", nil)
+		return up == 1
+	})
+	if len(missing) > 0 {
+		t.Fatalf("missing metrics %v\n%s", missing, tail(logs(), 30))
+	}
+	resp, body := get(t, base+"/")
+	if resp != 200 || !strings.Contains(body, "DEMO MODE") {
+		t.Errorf("landing page (status %d) does not say it is a demo:\n%s", resp, body)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
