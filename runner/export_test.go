@@ -1,0 +1,274 @@
+package runner_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/runner"
+)
+
+func TestSuccessfulExport(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var mu sync.Mutex
+	durations := map[string]int{}
+	var changes int
+	r := e.runner(func(o *runner.Options) {
+		o.ObserveDuration = func(forecast string, d time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			if d > 0 {
+				durations[forecast]++
+			}
+		}
+		o.OnStateChange = func() { mu.Lock(); changes++; mu.Unlock() }
+	})
+	if r.Loaded() {
+		t.Fatal("Loaded before Load")
+	}
+	es := runUntil(t, r, "both targets ran once", allRan(1))
+	if !r.Loaded() {
+		t.Fatal("not Loaded after Run")
+	}
+	// Give a scheduling tick the chance to (wrongly) start another export.
+	time.Sleep(50 * time.Millisecond)
+
+	if got := e.sim.Stats().JobsCreated; got != 2 {
+		t.Fatalf("JobsCreated = %d, want 2 (one per target)", got)
+	}
+	wantPeriod := e.config().FiscalCalendar.PeriodAt(e.clock.Now()).Label()
+	expected := r.LatestExpected()
+	for _, f := range []string{"net_arr", "bookings"} {
+		ts := target(t, es, f)
+		jobs := jobsOf(e.sim, f)
+		if len(jobs) != 1 {
+			t.Fatalf("%s: %d jobs, want 1", f, len(jobs))
+		}
+		summary, err := e.sim.JobSummary(jobs[0].Job.JobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts.Period != wantPeriod || summary.Period != wantPeriod {
+			t.Errorf("%s: period %q (sim exported %q), want %q", f, ts.Period, summary.Period, wantPeriod)
+		}
+		if ts.RunsTotal != 1 || !ts.HasRun || !ts.LastRunSuccess || ts.LastSuccess.IsZero() || !ts.HasSnapshot {
+			t.Errorf("%s: runs %v hasRun %v success %v lastSuccess %v snapshot %v; want one successful run with a snapshot",
+				f, ts.RunsTotal, ts.HasRun, ts.LastRunSuccess, ts.LastSuccess, ts.HasSnapshot)
+		}
+		if n := sum(ts.FailuresByReason); n != 0 {
+			t.Errorf("%s: failures %v, want none", f, ts.FailuresByReason)
+		}
+		wantRows := testUsers * testFields * len(config.DefaultTypesToExport)
+		if summary.Values != wantRows || ts.Rows != float64(wantRows) {
+			t.Errorf("%s: rows %v, simulator values %d, want %d", f, ts.Rows, summary.Values, wantRows)
+		}
+		if expected[[2]string{f, ts.Period}] != wantRows {
+			t.Errorf("%s: LatestExpected %v, want %d", f, expected, wantRows)
+		}
+		if len(ts.Values) != testFields*len(config.DefaultTypesToExport) {
+			t.Errorf("%s: %d values exposed, want %d: %+v", f, len(ts.Values), testFields*len(config.DefaultTypesToExport), ts.Values)
+		}
+		for _, v := range ts.Values {
+			want, ok := summary.Totals[v.Field][v.DataType]
+			if !ok || !near(v.Value, want, 0.005) {
+				t.Errorf("%s: value %s/%s = %v, simulator total %v (present %v)", f, v.Field, v.DataType, v.Value, want, ok)
+			}
+		}
+		mu.Lock()
+		if durations[f] != 1 {
+			t.Errorf("%s: ObserveDuration called %d times, want 1", f, durations[f])
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	if changes < 2 {
+		t.Errorf("OnStateChange called %d times, want at least one per run", changes)
+	}
+	mu.Unlock()
+	if cm := es.CoverageMissing; cm["net_arr"] != 0 || cm["bookings"] != 0 {
+		t.Errorf("CoverageMissing %v after fresh exports, want 0 each", cm)
+	}
+	if inf, err := e.store.InFlight(context.Background()); err != nil || len(inf) != 0 {
+		t.Errorf("in-flight rows after finished runs: %v (err %v), want none", inf, err)
+	}
+
+	// A new process on the same store starts from the persisted state and
+	// does not export again before the interval.
+	r2 := e.runner(nil)
+	if err := r2.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := target(t, r2.ExportState(), "net_arr"); got.RunsTotal != 1 || !got.LastRunSuccess || got.Rows != es.Targets[0].Rows {
+		t.Errorf("after restart net_arr state %+v, want the persisted run", got)
+	}
+	runFor(t, r2, 60*time.Millisecond)
+	if got := e.sim.Stats().JobsCreated; got != 2 {
+		t.Errorf("restarted runner created jobs before the interval: JobsCreated %d, want 2", got)
+	}
+}
+
+// TestFailureReasons: each failure lands on its reason, for the failing
+// target only; the other target's export is unaffected.
+func TestFailureReasons(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		reason    string
+		failing   string   // forecast whose export fails
+		forecasts []string // configured (nil: net_arr, bookings)
+		setup     func(t *testing.T, sim *clarisim.Sim)
+		requeues  float64
+	}{
+		{name: "failed", reason: "failed", failing: "net_arr", setup: func(t *testing.T, sim *clarisim.Sim) {
+			must(t, sim.NextJobEnds("net_arr", clari.StatusFailed))
+		}},
+		{name: "aborted", reason: "aborted", failing: "bookings", setup: func(t *testing.T, sim *clarisim.Sim) {
+			must(t, sim.NextJobEnds("bookings", clari.StatusAborted))
+		}},
+		{name: "cancelled", reason: "cancelled", failing: "net_arr", setup: func(t *testing.T, sim *clarisim.Sim) {
+			must(t, sim.NextJobEnds("net_arr", clari.StatusCancelled))
+		}},
+		{name: "timeout after requeue", reason: "timeout", failing: "net_arr", requeues: 1, setup: func(t *testing.T, sim *clarisim.Sim) {
+			must(t, sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+			must(t, sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+		}},
+		{name: "empty", reason: "empty", failing: "bookings", setup: func(t *testing.T, sim *clarisim.Sim) {
+			sim.SetEmpty("bookings", "*", true)
+		}},
+		{name: "decode_error", reason: "decode_error", failing: "net_arr", setup: func(t *testing.T, sim *clarisim.Sim) {
+			// Targets run in file order, so the first results download is net_arr's.
+			must(t, sim.AddFault(clarisim.Fault{Kind: clarisim.FaultTruncate, Endpoint: clari.EndpointResults, Count: 1, Bytes: 300}))
+		}},
+		{name: "api_error", reason: "api_error", failing: "no_such_tab", forecasts: []string{"net_arr", "no_such_tab", "bookings"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{forecasts: tc.forecasts})
+			if tc.setup != nil {
+				tc.setup(t, e.sim)
+			}
+			es := runUntil(t, e.runner(nil), "every target ran", allRan(1))
+			var total float64
+			for _, ts := range es.Targets {
+				total += sum(ts.FailuresByReason)
+				if ts.RunsTotal != 1 {
+					t.Errorf("%s: RunsTotal %v, want 1", ts.Forecast, ts.RunsTotal)
+				}
+				if n := sum(ts.SkipsByReason); n != 0 {
+					t.Errorf("%s: skips %v, want none", ts.Forecast, ts.SkipsByReason)
+				}
+				if ts.Forecast == tc.failing {
+					if ts.FailuresByReason[tc.reason] != 1 || ts.LastRunSuccess || ts.HasSnapshot || !ts.LastSuccess.IsZero() {
+						t.Errorf("%s: failures %v success %v snapshot %v; want one %q failure and no snapshot",
+							ts.Forecast, ts.FailuresByReason, ts.LastRunSuccess, ts.HasSnapshot, tc.reason)
+					}
+					if ts.RequeuesTotal != tc.requeues {
+						t.Errorf("%s: RequeuesTotal %v, want %v", ts.Forecast, ts.RequeuesTotal, tc.requeues)
+					}
+					if es.CoverageMissing[ts.Forecast] != 1 {
+						t.Errorf("%s: CoverageMissing %v, want 1 after a failed export", ts.Forecast, es.CoverageMissing)
+					}
+					continue
+				}
+				if !ts.LastRunSuccess || !ts.HasSnapshot || ts.RequeuesTotal != 0 {
+					t.Errorf("%s: success %v snapshot %v requeues %v; want an unaffected successful export",
+						ts.Forecast, ts.LastRunSuccess, ts.HasSnapshot, ts.RequeuesTotal)
+				}
+			}
+			if total != 1 {
+				t.Errorf("%v failures in total, want exactly 1", total)
+			}
+			if inf, err := e.store.InFlight(context.Background()); err != nil || len(inf) != 0 {
+				t.Errorf("in-flight rows after finished runs: %v (err %v), want none", inf, err)
+			}
+			if tc.reason == "timeout" {
+				if n := len(jobsOf(e.sim, "net_arr")); n != 2 {
+					t.Errorf("net_arr: %d jobs, want 2 (the job and its requeue)", n)
+				}
+				if c := e.sim.Stats().Cancels; c != 2 {
+					t.Errorf("%d jobs cancelled, want 2 (both timed out)", c)
+				}
+			}
+		})
+	}
+}
+
+// TestPeriodMismatch: a quarter the tenant cannot export falls back to the
+// current one silently; only that target fails, with period_mismatch.
+func TestPeriodMismatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{
+		forecasts: []string{"net_arr"},
+		tenant:    func(ts *clarisim.TenantSpec) { ts.Quarters = 2 },
+		config:    func(c *config.Config) { c.Forecasts[0].HistoricalQuarters = 2 },
+	})
+	es := runUntil(t, e.runner(nil), "every target ran", allRan(1))
+	cal := e.config().FiscalCalendar
+	cur := cal.PeriodAt(e.clock.Now())
+	periods := []string{cur.Label(), cal.Shift(cur, -1).Label(), cal.Shift(cur, -2).Label()}
+	if len(es.Targets) != 3 {
+		t.Fatalf("%d targets, want 3: %+v", len(es.Targets), es.Targets)
+	}
+	for i, p := range periods {
+		ts := targetPeriod(t, es, "net_arr", p)
+		if i < 2 {
+			if !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 {
+				t.Errorf("%s: success %v failures %v, want success", p, ts.LastRunSuccess, ts.FailuresByReason)
+			}
+			continue
+		}
+		if ts.FailuresByReason["period_mismatch"] != 1 || sum(ts.FailuresByReason) != 1 || ts.HasSnapshot {
+			t.Errorf("%s: failures %v snapshot %v, want one period_mismatch and no snapshot", p, ts.FailuresByReason, ts.HasSnapshot)
+		}
+	}
+	// The simulator did fall back for the third job.
+	var fellBack int
+	for _, j := range e.sim.Jobs() {
+		if j.FellBack {
+			fellBack++
+		}
+	}
+	if fellBack != 1 {
+		t.Errorf("%d jobs fell back, want 1", fellBack)
+	}
+	if es.CoverageMissing["net_arr"] != 1 {
+		t.Errorf("CoverageMissing %v, want net_arr 1", es.CoverageMissing)
+	}
+}
+
+// TestRequeueThenDone: a job past the polling timeout is cancelled and
+// replaced; the replacement's success is the run's.
+func TestRequeueThenDone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}})
+	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
+	ts := target(t, es, "net_arr")
+	if ts.RunsTotal != 1 || ts.RequeuesTotal != 1 || !ts.LastRunSuccess || !ts.HasSnapshot || sum(ts.FailuresByReason) != 0 {
+		t.Errorf("runs %v requeues %v success %v snapshot %v failures %v; want 1 successful run after 1 requeue",
+			ts.RunsTotal, ts.RequeuesTotal, ts.LastRunSuccess, ts.HasSnapshot, ts.FailuresByReason)
+	}
+	jobs := jobsOf(e.sim, "net_arr")
+	if len(jobs) != 2 || e.sim.Stats().JobsCreated != 2 {
+		t.Fatalf("%d jobs (%d created), want exactly 2", len(jobs), e.sim.Stats().JobsCreated)
+	}
+	if jobs[0].Job.Status != clari.StatusCancelled || jobs[1].Job.Status != clari.StatusDone {
+		t.Errorf("job statuses %s, %s; want CANCELLED then DONE", jobs[0].Job.Status, jobs[1].Job.Status)
+	}
+	runs, err := e.store.Runs(context.Background(), "net_arr", ts.Period, 10)
+	if err != nil || len(runs) != 1 || runs[0].JobID != jobs[1].Job.JobID || runs[0].Requeues != 1 {
+		t.Errorf("stored runs %+v (err %v), want one run of job %s with 1 requeue", runs, err, jobs[1].Job.JobID)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
