@@ -16,6 +16,8 @@
 //	export.go     clari_export_* and clari_forecast_* from the runner's state
 //	warehouse.go  clari_reconciliation_* and clari_warehouse_*
 //	readiness.go  clari_readiness_check
-//	register.go   Set: builds and registers all of them in one place
+//	register.go   Set: builds them all in one place; registers them, or gathers them (fast path)
+//	families.go   the fast path: metric families built directly, merged without per-series checks
+//	gzip.go       response compression at gzip.BestSpeed
 //	metric.go     helpers shared by the collectors
 package collector
