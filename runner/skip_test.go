@@ -1,0 +1,98 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/collector"
+	"github.com/clari-exporter/clari_exporter/runner"
+)
+
+// checkOnlySkips asserts every target was skipped with reason (and nothing
+// else) and that no run was counted.
+func checkOnlySkips(t *testing.T, es collector.ExportState, reason string) {
+	t.Helper()
+	if len(es.Targets) != 2 {
+		t.Fatalf("%d targets, want 2", len(es.Targets))
+	}
+	for _, ts := range es.Targets {
+		if ts.SkipsByReason[reason] < 1 || sum(ts.SkipsByReason) != ts.SkipsByReason[reason] {
+			t.Errorf("%s: skips %v, want only %q", ts.Forecast, ts.SkipsByReason, reason)
+		}
+		if ts.RunsTotal != 0 || ts.HasRun || sum(ts.FailuresByReason) != 0 {
+			t.Errorf("%s: runs %v failures %v, want no run", ts.Forecast, ts.RunsTotal, ts.FailuresByReason)
+		}
+	}
+}
+
+func TestSkipQuotaReserve(t *testing.T) {
+	t.Parallel()
+	// 50 exports left, reserve 100 (the default): starting one would dig
+	// into the production pipeline's share.
+	e := newEnv(t, envOptions{scenario: clarisim.Scenario{MonthlyQuota: 50}})
+	if e.config().Schedule.QuotaReserve <= 50 {
+		t.Fatalf("test needs a quota reserve above 50, config has %d", e.config().Schedule.QuotaReserve)
+	}
+	es := runUntil(t, e.runner(nil), "both targets skipped", allSkipped(runner.SkipQuotaReserve))
+	checkOnlySkips(t, es, runner.SkipQuotaReserve)
+	if st := e.sim.Stats(); st.JobsCreated != 0 || st.CreateCalls != 0 {
+		t.Errorf("JobsCreated %d, create calls %d; want none", st.JobsCreated, st.CreateCalls)
+	}
+}
+
+func TestSkipConcurrency(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{scenario: clarisim.Scenario{ConcurrentLimit: 1}})
+	// Another pipeline's job holds the only slot.
+	must(t, e.sim.NextJobEnds("", clarisim.NeverFinish))
+	if _, err := e.client(clari.BreakerOptions{}).CreateExport(context.Background(), clari.ExportRequest{ForecastID: "bookings"}); err != nil {
+		t.Fatal(err)
+	}
+	if l := e.sim.Limits(); l.AvailableConcurrentLimit != 0 {
+		t.Fatalf("setup: %d free slots, want 0", l.AvailableConcurrentLimit)
+	}
+	es := runUntil(t, e.runner(nil), "both targets skipped", allSkipped(runner.SkipConcurrency))
+	checkOnlySkips(t, es, runner.SkipConcurrency)
+	if st := e.sim.Stats(); st.JobsCreated != 1 || st.CreateCalls != 1 {
+		t.Errorf("JobsCreated %d, create calls %d; want only the foreign one", st.JobsCreated, st.CreateCalls)
+	}
+}
+
+func TestSkipCircuitOpen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultServerError, Endpoint: clari.EndpointLimits, Count: -1}))
+	c := e.client(clari.BreakerOptions{Enabled: true, ConsecutiveFailures: 1, OpenTimeout: time.Minute})
+	if _, err := c.Limits(context.Background()); err == nil {
+		t.Fatal("setup: limits succeeded despite the 5xx fault")
+	}
+	if s := c.BreakerState(); s != clari.BreakerOpen {
+		t.Fatalf("setup: breaker %s, want open", s)
+	}
+	before := e.sim.Stats().Requests[clari.EndpointLimits]
+	es := runUntil(t, e.runner(func(o *runner.Options) { o.API = c }), "both targets skipped", allSkipped(runner.SkipCircuitOpen))
+	checkOnlySkips(t, es, runner.SkipCircuitOpen)
+	st := e.sim.Stats()
+	if st.JobsCreated != 0 || st.CreateCalls != 0 {
+		t.Errorf("JobsCreated %d, create calls %d; want none", st.JobsCreated, st.CreateCalls)
+	}
+	if n := st.Requests[clari.EndpointLimits]; n != before {
+		t.Errorf("%d limits requests reached Clari through an open breaker", n-before)
+	}
+}
+
+// TestSkipNotRetriedBeforeInterval: a skip counts as an attempt, so a
+// skipped target is not hammered every tick.
+func TestSkipNotRetriedBeforeInterval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{scenario: clarisim.Scenario{MonthlyQuota: 50}})
+	es := runFor(t, e.runner(nil), 150*time.Millisecond) // ~15 ticks
+	for _, ts := range es.Targets {
+		if ts.SkipsByReason[runner.SkipQuotaReserve] != 1 {
+			t.Errorf("%s: %v quota skips in 15 ticks, want 1", ts.Forecast, ts.SkipsByReason[runner.SkipQuotaReserve])
+		}
+	}
+}
