@@ -81,7 +81,7 @@ var errStop = errors.New("stop")
 // a manual review (docs/check.md#least-privilege).
 func (a *auditor) checkLeastPrivilege(ctx context.Context) Result {
 	if _, err := a.limits(); err != nil {
-		return result(CheckLeastPrivilege, Skip, "token not accepted (see api_token_valid)")
+		return result(CheckLeastPrivilege, Skip, "the token could not be verified (see api_token_valid)")
 	}
 	c, err := a.newClient()
 	if err != nil {
