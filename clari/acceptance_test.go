@@ -804,3 +804,35 @@ func (d *dumpingTransport) all() string {
 	defer d.mu.Unlock()
 	return strings.Join(d.dumps, "\n")
 }
+
+func TestSimBreakerOpenDuringPollSkipsTicks(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{JobDuration: 150 * time.Millisecond}, func(o *clari.Options) {
+		o.Breaker = clari.BreakerOptions{Enabled: true, ConsecutiveFailures: 2, OpenTimeout: 30 * time.Millisecond}
+	})
+	_ = e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultServerError, Endpoint: clari.EndpointGetJob, Count: 2})
+	res := e.c.RunExport(ctx(t), clari.ExportRequest{ForecastID: "net_arr"}, fastRun())
+	if res.Outcome != clari.OutcomeDone {
+		t.Fatalf("%s %v", res.Outcome, res.Err)
+	}
+	_, _, states := e.instr.get()
+	if !slices.Contains(states, clari.BreakerOpen) || states[len(states)-1] != clari.BreakerClosed {
+		t.Errorf("breaker states %v: want it opened during the poll and closed again", states)
+	}
+}
+
+func TestSimRunFormatCSVAsksForCSV(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{}, nil)
+	var got collect
+	o := fastRun()
+	o.Visitor = got.visitor()
+	o.Format = clari.FormatCSV
+	res := e.c.RunExport(ctx(t), clari.ExportRequest{ForecastID: "bookings"}, o)
+	if res.Outcome != clari.OutcomeDone {
+		t.Fatalf("%s %v", res.Outcome, res.Err)
+	}
+	info, _ := e.sim.Job(res.JobID)
+	sum, _ := e.sim.JobSummary(res.JobID)
+	if info.Params.Format != clari.FormatCSV || len(got.entries) != sum.CSVRows || sum.CSVRows == 0 {
+		t.Errorf("format %s, %d entries of %d rows", info.Params.Format, len(got.entries), sum.CSVRows)
+	}
+}

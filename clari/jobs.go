@@ -96,7 +96,7 @@ var errJobTimeout = errors.New("job did not finish within the timeout")
 func (c *Client) RunExport(ctx context.Context, req ExportRequest, o RunOptions) RunResult {
 	o = o.withDefaults(req)
 	start := time.Now()
-	res := c.run(ctx, req, o, "", start)
+	res := c.run(ctx, req, o, "")
 	res.Duration = time.Since(start)
 	return res
 }
@@ -111,7 +111,7 @@ func (c *Client) ResumeExport(ctx context.Context, jobID string, req ExportReque
 	if strings.TrimSpace(jobID) == "" {
 		res = RunResult{Outcome: OutcomeAPIError, Err: errors.New("clari: resume export: empty job id")}
 	} else {
-		res = c.run(ctx, req, o, jobID, start)
+		res = c.run(ctx, req, o, jobID)
 	}
 	res.Duration = time.Since(start)
 	return res
@@ -119,7 +119,11 @@ func (c *Client) ResumeExport(ctx context.Context, jobID string, req ExportReque
 
 // run is the lifecycle loop. resumeID, when set, is polled first instead of
 // creating a job.
-func (c *Client) run(ctx context.Context, req ExportRequest, o RunOptions, resumeID string, start time.Time) RunResult {
+func (c *Client) run(ctx context.Context, req ExportRequest, o RunOptions, resumeID string) RunResult {
+	if req.ExportFormat == "" && o.Format != FormatJSON {
+		// Ask for the format we will decode (Clari's default is JSON).
+		req.ExportFormat = o.Format
+	}
 	var res RunResult
 	for jobs := 0; ; jobs++ {
 		jobID := resumeID
