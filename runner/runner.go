@@ -64,6 +64,7 @@ type Runner struct {
 	mu          sync.RWMutex
 	lastAttempt map[targetKey]time.Time // run or skip, drives the schedule
 	state       []targetState           // cached for ExportState, rebuilt after every change
+	gen         uint64                  // bumped with every rebuild of state
 	loaded      bool
 }
 

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 
 	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
@@ -42,6 +44,7 @@ func (r *Runner) refresh(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.state = out
+	r.gen++
 	r.mu.Unlock()
 	return nil
 }
@@ -79,7 +82,23 @@ func (r *Runner) ExportState() collector.ExportState {
 			es.CoverageMissing[t.Forecast]++
 		}
 	}
+	es.Generation = generation(r.gen, es, cfg)
 	return es
+}
+
+// generation identifies an ExportState for the collector's cache: the
+// store state (gen, bumped by every refresh) plus what depends on the clock
+// and the config: the target list and the coverage counts.
+func generation(gen uint64, es collector.ExportState, cfg *config.Config) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%p|", gen, cfg)
+	for _, t := range es.Targets {
+		fmt.Fprintf(h, "%s/%s|", t.Forecast, t.Period)
+	}
+	for _, f := range cfg.Forecasts {
+		fmt.Fprintf(h, "%s=%d|", f.ID, es.CoverageMissing[f.ID])
+	}
+	return h.Sum64() | 1 // never 0, which disables the cache
 }
 
 func toCollector(s *targetState, cfg *config.Config) collector.TargetState {
