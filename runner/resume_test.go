@@ -1,0 +1,86 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/collector"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/store"
+)
+
+// TestShutdownMidJobThenResume: a runner stopped while its job runs leaves
+// the job in flight (no run, no failure); the next process polls the same
+// job to its end instead of creating another.
+func TestShutdownMidJobThenResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{
+		forecasts: []string{"net_arr"},
+		scenario:  clarisim.Scenario{JobDuration: time.Second},
+		config:    func(c *config.Config) { c.Clari.PollTimeout = model.Duration(10 * time.Second) },
+	})
+	ctx := context.Background()
+
+	// Process A: stopped once the job id is persisted.
+	a := e.runner(nil)
+	var inflight []store.InFlight
+	runUntil(t, a, "the job is persisted in flight", func(collector.ExportState) bool {
+		var err error
+		inflight, err = e.store.InFlight(ctx)
+		return err == nil && len(inflight) == 1
+	})
+	jobs := jobsOf(e.sim, "net_arr")
+	if len(jobs) != 1 || inflight[0].JobID != jobs[0].Job.JobID {
+		t.Fatalf("in flight %+v, simulator jobs %+v: want the one created job", inflight, jobs)
+	}
+	jobID := jobs[0].Job.JobID
+	if j, _ := e.sim.Job(jobID); j.Job.Status.Terminal() {
+		t.Fatalf("setup: job already %s when A stopped; make JobDuration longer", j.Job.Status)
+	}
+	// Shutdown is not a failure: no run, the row is still there.
+	states, err := e.store.TargetStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range states {
+		if s.Runs != 0 || len(s.Failures) != 0 {
+			t.Errorf("%s/%s after shutdown: runs %d failures %v, want none", s.Forecast, s.Period, s.Runs, s.Failures)
+		}
+	}
+	if ts := target(t, a.ExportState(), "net_arr"); ts.RunsTotal != 0 || sum(ts.FailuresByReason) != 0 || ts.HasRun {
+		t.Errorf("A's state after shutdown %+v, want no run", ts)
+	}
+	if got, err := e.store.InFlight(ctx); err != nil || len(got) != 1 || got[0].JobID != jobID {
+		t.Fatalf("in flight after shutdown %+v (err %v), want job %s", got, err, jobID)
+	}
+	if e.sim.Stats().Cancels != 0 {
+		t.Error("the job was cancelled at shutdown; it must be left running to be resumed")
+	}
+
+	// Process B: new client, same store and simulator.
+	b := e.runner(nil)
+	es := runUntil(t, b, "the resumed job finished", allRan(1))
+	ts := target(t, es, "net_arr")
+	if ts.RunsTotal != 1 || !ts.LastRunSuccess || !ts.HasSnapshot || ts.Rows == 0 {
+		t.Errorf("after resume: runs %v success %v snapshot %v rows %v; want one successful run with a snapshot",
+			ts.RunsTotal, ts.LastRunSuccess, ts.HasSnapshot, ts.Rows)
+	}
+	if n := e.sim.Stats().JobsCreated; n != 1 {
+		t.Errorf("JobsCreated %d, want 1: the resume must not create a job", n)
+	}
+	runs, err := e.store.Runs(ctx, "net_arr", ts.Period, 10)
+	if err != nil || len(runs) != 1 || runs[0].JobID != jobID {
+		t.Errorf("stored runs %+v (err %v), want one run of job %s", runs, err, jobID)
+	}
+	if got, err := e.store.InFlight(ctx); err != nil || len(got) != 0 {
+		t.Errorf("in flight after the resumed run %+v (err %v), want none", got, err)
+	}
+	if j, _ := e.sim.Job(jobID); j.Job.Status != clari.StatusDone {
+		t.Errorf("job %s is %s, want DONE", jobID, j.Job.Status)
+	}
+}
