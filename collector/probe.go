@@ -38,6 +38,12 @@ type ProbeOptions struct {
 	// Default time.Now.
 	Now    func() time.Time
 	Logger log.Logger
+	// MaxWait, when > 0, is the longest a scrape waits for the probe; the
+	// probe itself goes on in the background until its own deadline (the
+	// scrape's deadline, bounded by Timeout) and its result serves the next
+	// scrapes. So a hung Clari never holds /metrics for more than MaxWait.
+	// 0: the scrape waits for the probe up to the scrape's deadline.
+	MaxWait time.Duration
 }
 
 // Probe runs the live /admin/limits probe at most once per interval and
@@ -47,6 +53,7 @@ type Probe struct {
 	prober   LimitsProber
 	interval time.Duration
 	timeout  time.Duration
+	maxWait  time.Duration
 	now      func() time.Time
 	logger   log.Logger
 
@@ -87,6 +94,7 @@ func NewProbe(prober LimitsProber, opts ProbeOptions) *Probe {
 		prober:   prober,
 		interval: opts.Interval,
 		timeout:  opts.Timeout,
+		maxWait:  opts.MaxWait,
 		now:      opts.Now,
 		logger:   opts.Logger,
 		up: prometheus.NewDesc("clari_up",
@@ -108,36 +116,53 @@ func NewProbe(prober LimitsProber, opts ProbeOptions) *Probe {
 }
 
 // Refresh makes sure a probe has started within the last interval. It
-// returns at once when the cached result is fresh. When a probe is already
-// running it waits for it, but no longer than ctx allows. Otherwise it probes
-// with ctx (also bounded by the probe timeout), so a hanging API costs a
-// scrape no more than its own deadline. A probe cut short by ctx counts as
-// failed (clari_up 0) and is not retried before the interval has passed.
+// returns at once when the cached result is fresh. Otherwise it starts a
+// probe (or joins the one running) and waits for it no longer than ctx
+// allows, and no longer than MaxWait when that is set. The probe's own
+// deadline is ctx's (bounded by the probe timeout) but it is not cancelled
+// with ctx: with MaxWait it finishes in the background and its result serves
+// the next scrapes. A probe past its deadline counts as failed (clari_up 0)
+// and is not retried before the interval has passed.
 func (p *Probe) Refresh(ctx context.Context) {
 	if p == nil || p.prober == nil {
 		return
 	}
 	p.mu.Lock()
-	if wait := p.inflight; wait != nil {
-		p.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
+	wait := p.inflight
+	if wait == nil {
+		now := p.now()
+		if !p.started.IsZero() && now.Sub(p.started) < p.interval {
+			p.mu.Unlock()
+			return
 		}
-		return
+		wait = make(chan struct{})
+		p.inflight = wait
+		p.started = now
+		probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+		if d, ok := ctx.Deadline(); ok {
+			probeCtx, cancel = context.WithDeadline(probeCtx, d)
+		}
+		go p.finish(probeCtx, cancel, wait)
 	}
-	now := p.now()
-	if !p.started.IsZero() && now.Sub(p.started) < p.interval {
-		p.mu.Unlock()
-		return
-	}
-	done := make(chan struct{})
-	p.inflight = done
-	p.started = now
 	p.mu.Unlock()
 
-	res := p.run(ctx)
+	var limit <-chan time.Time
+	if p.maxWait > 0 {
+		t := time.NewTimer(p.maxWait)
+		defer t.Stop()
+		limit = t.C
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	case <-limit:
+	}
+}
 
+// finish runs one probe and publishes its result.
+func (p *Probe) finish(ctx context.Context, cancel context.CancelFunc, done chan struct{}) {
+	res := p.run(ctx)
+	cancel()
 	p.mu.Lock()
 	p.last = res
 	p.inflight = nil
