@@ -34,7 +34,7 @@ func (c *Client) AuditEvents(ctx context.Context, limit int, fn func(AuditEvent)
 	if limit > 0 {
 		r.query = url.Values{"limit": {strconv.Itoa(limit)}}
 	}
-	seen := map[string]bool{}
+	seen := map[string]bool{c.url(r): true}
 	for page := 1; ; page++ {
 		if page > maxAuditPages {
 			return fmt.Errorf("clari: %s: more than %d pages; stopping (is the server repeating nextLinks?)", ep, maxAuditPages)

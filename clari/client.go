@@ -493,7 +493,8 @@ func (c *Client) CreateExport(ctx context.Context, req ExportRequest) (string, e
 	// ambiguous failure is a candidate for adoption.
 	prior, priorErr := c.jobIDs(ctx)
 	if priorErr != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || IsBreakerOpen(priorErr) || IsAuth(priorErr) {
+			// The create would fail the same way.
 			return "", priorErr
 		}
 		level.Warn(c.logger).Log("msg", "could not list export jobs before creating one; an ambiguous create failure will not be retried", "err", priorErr)
