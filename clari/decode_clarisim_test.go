@@ -101,6 +101,7 @@ func BenchmarkDecodeSimulatorJSON(b *testing.B) {
 	v := clari.Visitor{Entry: func(*clari.Entry) error { entries++; return nil }}
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
+	cpu0 := clari.ProcessCPUForBench(b)
 	b.ResetTimer()
 	for range b.N {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -109,6 +110,10 @@ func BenchmarkDecodeSimulatorJSON(b *testing.B) {
 		if err := clari.DecodeJSON(f, v); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.StopTimer()
+	if cpu := clari.ProcessCPUForBench(b) - cpu0; cpu > 0 {
+		b.ReportMetric(float64(st.Size())*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 	b.ReportMetric(float64(entries)/float64(b.N), "entries/op")
 }

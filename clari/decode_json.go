@@ -41,6 +41,9 @@ type jsonDecoder struct {
 	// allocation. Bounded by maxInternedIDs: it is cleared when full.
 	ids map[string]string
 
+	// last holds the previous value of each interned key (last* indexes).
+	last [6]string
+
 	entries int   // entries seen so far: the index of the next one
 	e       Entry // passed to v.Entry, reused
 	// Per entry: which data-type keys were present, and their values, by
@@ -53,6 +56,16 @@ type jsonDecoder struct {
 const (
 	maxInternedIDs = 16384
 	maxInternedLen = 128
+)
+
+// Indexes into jsonDecoder.last.
+const (
+	lastUserID = iota
+	lastFieldID
+	lastTimePeriodID
+	lastTimeFrameID
+	lastCurrency
+	lastListID
 )
 
 // Indexes into AllDataTypes.
@@ -293,13 +306,13 @@ func (d *jsonDecoder) entry() error {
 		}
 		switch k {
 		case entryUserID:
-			base.UserID, err = d.id(entryKeyNames[k], true)
+			base.UserID, err = d.id(entryKeyNames[k], &d.last[lastUserID])
 		case entryFieldID:
-			base.FieldID, err = d.id(entryKeyNames[k], true)
+			base.FieldID, err = d.id(entryKeyNames[k], &d.last[lastFieldID])
 		case entryTimePeriodID:
-			base.TimePeriodID, err = d.id(entryKeyNames[k], true)
+			base.TimePeriodID, err = d.id(entryKeyNames[k], &d.last[lastTimePeriodID])
 		case entryTimeFrameID:
-			base.TimeFrameID, err = d.id(entryKeyNames[k], true)
+			base.TimeFrameID, err = d.id(entryKeyNames[k], &d.last[lastTimeFrameID])
 		case entryUpdatedOn:
 			base.UpdatedOn, err = d.epochMillis(entryKeyNames[k])
 		case entryCurrency:
@@ -335,8 +348,11 @@ func (d *jsonDecoder) entry() error {
 	return nil
 }
 
-// id reads a string (or a number, kept as its text; or null, as "").
-func (d *jsonDecoder) id(name string, intern bool) (string, error) {
+// id reads a string (or a number, kept as its text; or null, as ""). With
+// last it is interned, and returned without even a map lookup when it
+// equals *last, the previous value of the same key (consecutive entries
+// mostly share user, field and period).
+func (d *jsonDecoder) id(name string, last *string) (string, error) {
 	c, err := d.s.peek()
 	if err != nil {
 		return "", err
@@ -356,10 +372,14 @@ func (d *jsonDecoder) id(name string, intern bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if intern {
-		return d.intern(b), nil
+	if last == nil {
+		return string(b), nil
 	}
-	return string(b), nil
+	if string(b) == *last {
+		return *last, nil
+	}
+	*last = d.intern(b)
+	return *last, nil
 }
 
 // value reads a data value: a number, null (no value), a numeric string
@@ -435,7 +455,7 @@ func (d *jsonDecoder) currency() (string, error) {
 		return "", err
 	}
 	if c != '{' {
-		return d.id("currency", true)
+		return d.id("currency", &d.last[lastCurrency])
 	}
 	d.s.pos++
 	code := ""
@@ -457,7 +477,7 @@ func (d *jsonDecoder) currency() (string, error) {
 			return "", err
 		}
 		if k == 1 {
-			code, err = d.id("currency.code", true)
+			code, err = d.id("currency.code", &d.last[lastCurrency])
 		} else {
 			err = d.s.skipValue(2)
 		}
@@ -500,13 +520,17 @@ func (d *jsonDecoder) object(keys []string, set func(k int, v string)) error {
 			return err
 		}
 		var v string
+		var idSlot *string // the list item's id (key 0) is interned
+		if k == 0 {
+			idSlot = &d.last[lastListID]
+		}
 		if c == 't' || c == 'f' {
 			lit, err := d.s.readLiteral()
 			if err != nil {
 				return err
 			}
 			v = strconv.FormatBool(lit == 't')
-		} else if v, err = d.id(keys[k], k == 0); err != nil {
+		} else if v, err = d.id(keys[k], idSlot); err != nil {
 			return err
 		}
 		set(k, v)

@@ -123,7 +123,15 @@ func (s *jsonScanner) more() error {
 }
 
 // peek skips whitespace and returns the next byte without consuming it.
+// The common case (no whitespace, byte buffered) returns at once.
 func (s *jsonScanner) peek() (byte, error) {
+	if s.pos < s.end && s.buf[s.pos] > ' ' {
+		return s.buf[s.pos], nil
+	}
+	return s.skipSpace()
+}
+
+func (s *jsonScanner) skipSpace() (byte, error) {
 	for {
 		for s.pos < s.end {
 			c := s.buf[s.pos]
