@@ -75,14 +75,14 @@ func TestInhibitionRules(t *testing.T) {
 		return postedAlert{Labels: m, StartsAt: now, EndsAt: now.Add(time.Hour)}
 	}
 	posted := []postedAlert{
-		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "net_arr", "period", "2026_Q4", "reason", "api_error"),
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "net_arr", "period", "2026_Q4"),
 		alert("alertname", "ClariExportStale", "severity", "warning", "forecast", "net_arr"),
 		alert("alertname", "ClariPeriodCoverageMissing", "severity", "warning", "forecast", "net_arr"),
 		alert("alertname", "ClariExportStale", "severity", "warning", "forecast", "bookings"),
 		alert("alertname", "ClariExportStale", "severity", "warning", "forecast", "pipeline"),
-		alert("alertname", "ClariExportEmpty", "severity", "critical", "forecast", "bookings", "period", "2026_Q3", "reason", "empty"),
-		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q3", "reason", "empty"),
-		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q3", "reason", "timeout"),
+		alert("alertname", "ClariExportEmpty", "severity", "critical", "forecast", "bookings", "period", "2026_Q3"),
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q3"),
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q4"),
 	}
 	body, _ := json.Marshal(posted)
 	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
@@ -112,19 +112,19 @@ func TestInhibitionRules(t *testing.T) {
 	if len(got) != len(posted) {
 		t.Fatalf("alertmanager holds %d alerts, want %d", len(got), len(posted))
 	}
-	type key struct{ name, forecast, reason string }
+	type key struct{ name, forecast, period string }
 	wantInhibited := map[key]bool{
-		{"ClariExportFailed", "net_arr", "api_error"}: false,
+		{"ClariExportFailed", "net_arr", "2026_Q4"}:   false,
 		{"ClariExportStale", "net_arr", ""}:           true,
 		{"ClariPeriodCoverageMissing", "net_arr", ""}: true,
 		{"ClariExportStale", "bookings", ""}:          true,  // bookings has failures too
 		{"ClariExportStale", "pipeline", ""}:          false, // no failure of this forecast
-		{"ClariExportEmpty", "bookings", "empty"}:     false,
-		{"ClariExportFailed", "bookings", "empty"}:    true,
-		{"ClariExportFailed", "bookings", "timeout"}:  false,
+		{"ClariExportEmpty", "bookings", "2026_Q3"}:   false,
+		{"ClariExportFailed", "bookings", "2026_Q3"}:  true,  // the empty export pages once
+		{"ClariExportFailed", "bookings", "2026_Q4"}:  false, // another period still pages
 	}
 	for _, a := range got {
-		k := key{a.Labels["alertname"], a.Labels["forecast"], a.Labels["reason"]}
+		k := key{a.Labels["alertname"], a.Labels["forecast"], a.Labels["period"]}
 		want, ok := wantInhibited[k]
 		if !ok {
 			t.Errorf("unexpected alert %v", a.Labels)
