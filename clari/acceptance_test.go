@@ -836,3 +836,34 @@ func TestSimRunFormatCSVAsksForCSV(t *testing.T) {
 		t.Errorf("format %s, %d entries of %d rows", info.Params.Format, len(got.entries), sum.CSVRows)
 	}
 }
+
+// BenchmarkResultsJSON measures streaming one realistic result document
+// (300 users × 4 fields × 13 weeks, two data types) from the simulator over
+// loopback HTTP through the client into a counting visitor.
+func BenchmarkResultsJSON(b *testing.B) {
+	sim := clarisim.New(clarisim.Options{APIKey: simKey, Seed: 7, Tenant: clarisim.TenantSpec{Users: 300}})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	defer sim.Close()
+	c, err := clari.New(clientOptions(srv.URL, &instr{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bg := context.Background()
+	id, err := c.CreateExport(bg, clari.ExportRequest{ForecastID: "net_arr", IncludeHistorical: true,
+		TimePeriod: clarisim.QuarterOf(time.Now().AddDate(0, -3, 0), time.January).ID(), TypesToExport: []string{clari.DataForecast, clari.DataQuota}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	v := clari.Visitor{Entry: func(*clari.Entry) error { n++; return nil }}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n = 0
+		if err := c.Results(bg, id, clari.FormatJSON, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n), "entries/op")
+}
