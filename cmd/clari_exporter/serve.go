@@ -97,7 +97,8 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	set := collector.NewSet(collector.Options{
 		Logger: logger,
 		Prober: box,
-		Probe:  collector.ProbeOptions{Interval: time.Duration(cfg.Clari.ProbeInterval), Timeout: time.Duration(cfg.Clari.RequestTimeout)},
+		Probe: collector.ProbeOptions{Interval: time.Duration(cfg.Clari.ProbeInterval), Timeout: time.Duration(cfg.Clari.RequestTimeout),
+			MaxWait: probeMaxWait},
 		Exporter: collector.ExporterOptions{
 			Reload:          holder,
 			KeyRotationTime: func() float64 { return holder.Get().Clari.KeyRotatedAt },
@@ -171,6 +172,11 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 			level.Error(logger).Log("msg", "cannot load persisted state", "err", err)
 			return
 		}
+		// Start the first probe before ready, so the first scrape usually
+		// already knows whether Clari answers (it waits at most probeMaxWait).
+		probeCtx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Clari.RequestTimeout))
+		set.Probe.Refresh(probeCtx)
+		cancel()
 		ready.Store(true)
 		wh.start(ctx, &wg)
 		if err := rn.Run(ctx); err != nil {
@@ -206,6 +212,11 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 		}
 	}
 }
+
+// probeMaxWait is the longest a scrape waits for the live probe: /metrics
+// must answer fast even when Clari hangs; the probe finishes in the
+// background and serves the next scrapes.
+const probeMaxWait = 50 * time.Millisecond
 
 func forecastIDs(c *config.Config) []string {
 	ids := make([]string, len(c.Forecasts))

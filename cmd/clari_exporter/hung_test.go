@@ -1,0 +1,92 @@
+package main
+
+import (
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+)
+
+// TestMetricsFastWhenClariHangsOrIsDown: with Clari hung (or gone), /metrics
+// still answers fast with clari_up 0; 50 scrapes a second for 10 s cause at
+// most one live probe per probe interval and no export job at all.
+func TestMetricsFastWhenClariHangsOrIsDown(t *testing.T) {
+	for _, mode := range []string{"hung", "down"} {
+		t.Run(mode, func(t *testing.T) {
+			sim, srv := simServer(t, testAPIKey)
+			if err := sim.AddFault(clarisim.Fault{Kind: clarisim.FaultHang, Count: -1}); err != nil {
+				t.Fatal(err)
+			}
+			url := srv.URL
+			if mode == "down" {
+				url = "http://" + freeAddr(t) // nothing listens there
+			}
+			state := filepath.Join(t.TempDir(), "state.db")
+			cfg := strings.ReplaceAll(exporterConfig(url, ""), "%STATE%", state)
+			cfg = strings.Replace(cfg, "probe_interval: 1s", "probe_interval: 2s\n  request_timeout: 1s", 1)
+			cfg = strings.Replace(cfg, "schedule:\n", "schedule:\n  enabled: false\n", 1)
+			f, base := testFlags(t)
+			f.configFile = writeConfig(t, cfg)
+			startServe(t, f, base)
+
+			const rate, seconds = 50, 10
+			var mu sync.Mutex
+			var took []time.Duration
+			var wg sync.WaitGroup
+			tick := time.NewTicker(time.Second / rate)
+			start := time.Now()
+			for i := 0; i < rate*seconds; i++ {
+				<-tick.C
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+					req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+					t0 := time.Now()
+					resp, err := http.DefaultClient.Do(req)
+					d := time.Since(t0)
+					if err != nil {
+						t.Errorf("scrape: %v", err)
+						return
+					}
+					resp.Body.Close()
+					mu.Lock()
+					took = append(took, d)
+					mu.Unlock()
+				}()
+			}
+			tick.Stop()
+			wg.Wait()
+			elapsed := time.Since(start)
+
+			sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+			if p95 := took[len(took)*95/100]; p95 > 100*time.Millisecond {
+				t.Errorf("95th percentile scrape took %v with Clari %s, want under 100ms", p95, mode)
+			}
+			mfs, _ := scrape(t, base)
+			if up, ok := value(mfs, "clari_up", nil); !ok || up != 0 {
+				t.Errorf("clari_up = %v (present %v), want 0 with Clari %s", up, ok, mode)
+			}
+			probes, _ := value(mfs, "clari_api_requests_total", map[string]string{"endpoint": clari.EndpointLimits, "code": "error"})
+			if probes == 0 {
+				t.Errorf("no failed probe counted on clari_api_requests_total{endpoint=\"limits\",code=\"error\"}")
+			}
+			// One probe per 2 s interval, plus the one started before ready.
+			if maxProbes := elapsed.Seconds()/2 + 2; probes > maxProbes {
+				t.Errorf("%v live probes in %v of scraping, want at most %v", probes, elapsed, maxProbes)
+			}
+			if mode == "hung" && sim.Stats().Requests[clari.EndpointLimits] == 0 {
+				t.Errorf("the simulator saw no probe: the test tests nothing")
+			}
+			if n := sim.Stats().CreateCalls; n != 0 {
+				t.Errorf("scrapes caused %d export creates, want 0", n)
+			}
+		})
+	}
+}
