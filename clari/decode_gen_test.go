@@ -25,7 +25,7 @@ const (
 )
 
 // genSpecForMB returns a spec whose rendering in format ("json" or "csv")
-// is at least mb MiB.
+// is about mb MiB (mb×1.05 MB).
 func genSpecForMB(format string, mb int) genSpec {
 	g := genSpec{fields: 6, periods: 4, weeks: 13}
 	per := genJSONBytesPerEntry
