@@ -129,3 +129,23 @@ func expect(t *testing.T, rep *Report, id string, want Status, fragments ...stri
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// assertNoSecrets fails when any secret appears in the report, in either
+// output format.
+func assertNoSecrets(t *testing.T, rep *Report, secrets ...string) {
+	t.Helper()
+	var text, js strings.Builder
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		for name, out := range map[string]string{"text": text.String(), "json": js.String()} {
+			if strings.Contains(out, s) {
+				t.Errorf("%s output carries the secret %q:\n%s", name, s, out)
+			}
+		}
+	}
+}
