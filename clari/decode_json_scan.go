@@ -68,7 +68,8 @@ func (s *jsonScanner) endErr() error {
 
 // fill reads more input after buf[end], keeping the unread bytes
 // buf[pos:end] (moved to the start of buf). It reports false when no byte
-// could be read; the caller then returns s.endErr() (or s.tooLongErr).
+// could be read (the caller then returns s.endErr()), and an error when a
+// single token outgrows maxJSONToken.
 func (s *jsonScanner) fill() (bool, error) {
 	if s.rerr != nil {
 		return false, nil
@@ -107,8 +108,8 @@ func (s *jsonScanner) fill() (bool, error) {
 	return false, nil
 }
 
-// more makes sure at least one unread byte is buffered; false at the end of
-// input (err is then the DecodeError to return).
+// more makes sure at least one unread byte is buffered, or returns the
+// DecodeError for the end of the input (or a read error).
 func (s *jsonScanner) more() error {
 	for s.pos >= s.end {
 		ok, err := s.fill()
