@@ -248,7 +248,10 @@ func (c *Client) poll(ctx context.Context, jobID string, o RunOptions, waitFirst
 			// SCHEDULED, STARTED or a status we do not know: still running.
 		case ctx.Err() != nil:
 			return last, ctx.Err()
-		case pctx.Err() != nil:
+		case pctx.Err() != nil, errors.Is(err, context.DeadlineExceeded):
+			// The job's own deadline, including a request that could not
+			// even be paced before it (rate.Wait refuses early): a timeout,
+			// not an API error.
 			return last, errJobTimeout
 		case IsBreakerOpen(err):
 			level.Debug(c.logger).Log("msg", "circuit breaker open; skipping a poll", "job_id", jobID)
