@@ -53,5 +53,6 @@ type jsonReport struct {
 func WriteJSON(w io.Writer, rep *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(jsonReport{Report: rep, DurationSeconds: rep.Duration.Seconds()})
 }
