@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -79,8 +80,25 @@ func (w *Warehouse) DuplicateKeys(ctx context.Context) (keys int, surplusRows in
 	return keys, surplusRows, err
 }
 
-// distinctPeriods lists the table's distinct period labels.
+// distinctPeriods lists the table's distinct period labels. SQLite gets
+// them as one JSON array from a single aggregate row: modernc.org/sqlite
+// interrupts a statement on context end only until its first row, so every
+// SQLite check does all its work before returning one row.
 func (w *Warehouse) distinctPeriods(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	if w.r.driver == DriverSQLite {
+		var arr sql.NullString
+		q := fmt.Sprintf("SELECT json_group_array(DISTINCT %s) FROM %s WHERE %s IS NOT NULL", w.r.q.period, w.r.qtable, w.r.q.period)
+		if err := tx.QueryRowContext(ctx, q).Scan(&arr); err != nil {
+			return nil, err
+		}
+		var out []string
+		if arr.Valid {
+			if err := json.Unmarshal([]byte(arr.String), &out); err != nil {
+				return nil, fmt.Errorf("reading the distinct periods: %w", err)
+			}
+		}
+		return out, nil
+	}
 	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s", w.r.q.period, w.r.qtable))
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/clari-exporter/clari_exporter/config"
 
@@ -186,26 +187,40 @@ func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout 
 	if w.r.driver == DriverPostgres {
 		backstop += 2 * time.Second
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, backstop)
 	defer cancel()
-	tx, err := w.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
-	if err != nil {
-		return w.t.wrap(what, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if w.r.driver == DriverPostgres {
-		ms := fmt.Sprintf("%dms", timeout.Milliseconds())
-		if _, err := tx.ExecContext(ctx, "SELECT set_config('statement_timeout', $1, true)", ms); err != nil {
-			return w.t.wrap(what, err)
+	err := func() error {
+		tx, err := w.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+		if err != nil {
+			return err
 		}
+		defer tx.Rollback() //nolint:errcheck // no-op after Commit
+		if w.r.driver == DriverPostgres {
+			ms := fmt.Sprintf("%dms", timeout.Milliseconds())
+			if _, err := tx.ExecContext(ctx, "SELECT set_config('statement_timeout', $1, true)", ms); err != nil {
+				return err
+			}
+		}
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	if err == nil {
+		return nil
 	}
-	if err := fn(ctx, tx); err != nil {
-		return w.t.wrap(what, err)
+	if parent.Err() == nil && isTimeout(err) {
+		what = fmt.Sprintf("%s: took longer than warehouse.statement_timeout (%s)", what, timeout)
 	}
-	if err := tx.Commit(); err != nil {
-		return w.t.wrap(what, err)
-	}
-	return nil
+	return w.t.wrap(what, err)
+}
+
+// isTimeout reports a statement timeout: PostgreSQL's query_canceled
+// (57014) or a context deadline.
+func isTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &pe) && pe.Code == "57014")
 }
 
 // ph returns the i-th (1-based) bind placeholder of the dialect.
