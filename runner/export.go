@@ -23,6 +23,10 @@ const (
 	SkipCircuitOpen  = "circuit_open"
 )
 
+// persistTimeout bounds the write of an in-flight job id, which is not
+// cancelled by shutdown.
+const persistTimeout = 10 * time.Second
+
 // attempt exports one due target unless the budget says no.
 func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Target) {
 	now := r.opts.Now()
@@ -123,8 +127,12 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		Visitor:      visitor,
 		Persist: func(jobID string) error {
 			// Persisted before polling: a restart resumes this job instead
-			// of spending quota on a new one.
-			return r.opts.Store.PutInFlight(ctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
+			// of spending quota on a new one. Not bound to ctx: a job
+			// created just as shutdown begins has cost its quota already
+			// and must be resumed, not cancelled for a failed persist.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
+			defer cancel()
+			return r.opts.Store.PutInFlight(pctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
 		},
 	}
 	var res clari.RunResult
@@ -141,6 +149,14 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		if err := r.opts.Store.RecordRequeue(ctx, forecast, period, r.opts.Now()); err != nil {
 			level.Error(r.logger).Log("msg", "cannot record requeue", "err", err)
 		}
+	}
+	if res.JobID == "" && clari.IsBreakerOpen(res.Err) {
+		// The breaker opened after the limits check and refused the
+		// create: no job, no quota spent. Like a breaker refusal of the
+		// limits call, that is a skip, not a failure.
+		level.Warn(r.logger).Log("msg", "export skipped: circuit breaker open", "forecast", forecast, "period", period)
+		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, SkipCircuitOpen)
+		return
 	}
 	if res.Outcome == clari.OutcomeQuota {
 		// Clari refused the create: nothing ran and nothing was spent. It is

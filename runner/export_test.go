@@ -34,8 +34,6 @@ func TestSuccessfulExport(t *testing.T) {
 	if !r.Loaded() {
 		t.Fatal("not Loaded after Run")
 	}
-	// Give a scheduling tick the chance to (wrongly) start another export.
-	time.Sleep(50 * time.Millisecond)
 
 	if got := e.sim.Stats().JobsCreated; got != 2 {
 		t.Fatalf("JobsCreated = %d, want 2 (one per target)", got)

@@ -30,7 +30,6 @@ func TestScheduleInterval(t *testing.T) {
 	}
 	e.clock.Advance(15 * time.Second)
 	es := runUntil(t, r, "second exports", allRan(2))
-	time.Sleep(30 * time.Millisecond)
 	if n := e.sim.Stats().JobsCreated; n != 4 {
 		t.Errorf("JobsCreated %d after one interval, want 4", n)
 	}

@@ -89,7 +89,9 @@ func TestSkipCircuitOpen(t *testing.T) {
 func TestSkipNotRetriedBeforeInterval(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{scenario: clarisim.Scenario{MonthlyQuota: 50}})
-	es := runFor(t, e.runner(nil), 150*time.Millisecond) // ~15 ticks
+	r := e.runner(nil)
+	runUntil(t, r, "both targets skipped", allSkipped(runner.SkipQuotaReserve))
+	es := runFor(t, r, 150*time.Millisecond) // ~15 more ticks
 	for _, ts := range es.Targets {
 		if ts.SkipsByReason[runner.SkipQuotaReserve] != 1 {
 			t.Errorf("%s: %v quota skips in 15 ticks, want 1", ts.Forecast, ts.SkipsByReason[runner.SkipQuotaReserve])
