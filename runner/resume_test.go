@@ -84,3 +84,44 @@ func TestShutdownMidJobThenResume(t *testing.T) {
 		t.Errorf("job %s is %s, want DONE", jobID, j.Job.Status)
 	}
 }
+
+// TestUnreadableInFlightIsDropped: an in-flight row whose request cannot be
+// read is dropped (with an error logged), and the target is exported anew.
+func TestUnreadableInFlightIsDropped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: scenarioInstant()})
+	ctx := context.Background()
+	period := e.config().FiscalCalendar.PeriodAt(e.clock.Now()).Label()
+	must(t, e.store.PutInFlight(ctx, store.InFlight{Forecast: "net_arr", Period: period, JobID: "0123456789abcdef01234567",
+		CreatedAt: e.clock.Now(), Request: []byte("{not json")}))
+	es := runUntil(t, e.runner(nil), "net_arr exported", allRan(1))
+	if ts := target(t, es, "net_arr"); !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 {
+		t.Errorf("net_arr %+v, want a successful fresh export", ts)
+	}
+	if st := e.sim.Stats(); st.JobsCreated != 1 || st.Responses[404] != 0 {
+		t.Errorf("jobs %d, 404 answers %d: want one new job and the dropped one never polled", st.JobsCreated, st.Responses[404])
+	}
+	if got, err := e.store.InFlight(ctx); err != nil || len(got) != 0 {
+		t.Errorf("in flight %+v (err %v), want none", got, err)
+	}
+}
+
+// TestRunFailsOnUnreadableStore: with no state to start from, Run gives up
+// instead of exporting blind.
+func TestRunFailsOnUnreadableStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	r := e.runner(nil)
+	must(t, e.store.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.Run(ctx); err == nil {
+		t.Fatal("Run on a closed store returned nil")
+	}
+	if r.Loaded() {
+		t.Error("Loaded true although loading failed")
+	}
+	if n := e.sim.Stats().JobsCreated; n != 0 {
+		t.Errorf("%d jobs created without state", n)
+	}
+}
