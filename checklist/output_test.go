@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 )
@@ -123,5 +124,38 @@ func TestScrubBackstop(t *testing.T) {
 	a.scrub(rep)
 	if d := rep.Results[0].Detail; d != "server said: bad key <secret> (ab)" {
 		t.Errorf("got %q", d)
+	}
+}
+
+// TestDefinitions: ids are unique, priorities and sections known, and
+// every check is implemented (the dispatcher has a case for it).
+func TestDefinitions(t *testing.T) {
+	seen := map[string]bool{}
+	sections := map[string]bool{}
+	for _, s := range Sections {
+		sections[s] = true
+	}
+	for _, d := range Definitions {
+		if seen[d.ID] {
+			t.Errorf("%s defined twice", d.ID)
+		}
+		seen[d.ID] = true
+		if d.Priority != P1 && d.Priority != P2 && d.Priority != P3 {
+			t.Errorf("%s: priority %q", d.ID, d.Priority)
+		}
+		if !sections[d.Section] {
+			t.Errorf("%s: section %q not in Sections", d.ID, d.Section)
+		}
+		if d.Title == "" {
+			t.Errorf("%s: no title", d.ID)
+		}
+	}
+	// Every check is dispatched: run them all on a config whose Clari is
+	// unreachable and check each answers under its own id.
+	rep := audit(t, Options{ConfigFile: writeConfig(t, "http://"+closedAddr(t)+"/v4"), Timeout: 2 * time.Second})
+	for i, r := range rep.Results {
+		if r.ID != Definitions[i].ID || r.Detail == "not implemented" || r.Detail == "" {
+			t.Errorf("result %d: %+v", i, r)
+		}
 	}
 }
