@@ -311,10 +311,10 @@ func (d *csvDecoder) parseValue(cell string) (float64, bool, error) {
 	if s == "" {
 		return 0, false, nil
 	}
-	switch strings.ToLower(s) {
-	case "yes", "true":
+	switch {
+	case strings.EqualFold(s, "yes") || strings.EqualFold(s, "true"):
 		return 1, true, nil
-	case "no", "false":
+	case strings.EqualFold(s, "no") || strings.EqualFold(s, "false"):
 		return 0, true, nil
 	}
 	neg := false

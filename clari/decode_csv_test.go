@@ -201,7 +201,8 @@ func assertSameEntries(t *testing.T, fromJSON *collected, fromCSV []Entry) {
 
 func TestDecodeCSVAllocsPerRowBounded(t *testing.T) {
 	var small, large bytes.Buffer
-	row := "\"Doe, Jane\",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast,\"$3,000,190.00\"\n"
+	row := "\"Doe, Jane\",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast,\"$3,000,190.00\"\n" +
+		"\"Doe, Jane\",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast Updated,Yes\n"
 	small.WriteString(csvHeader + strings.Repeat(row, 100))
 	large.WriteString(csvHeader + strings.Repeat(row, 400))
 	v := Visitor{Entry: func(*Entry) error { return nil }}
@@ -214,7 +215,7 @@ func TestDecodeCSVAllocsPerRowBounded(t *testing.T) {
 	}
 	// encoding/csv allocates the record's string: one per row, no more.
 	a, b := allocs(small.Bytes()), allocs(large.Bytes())
-	if perRow := (b - a) / 300; perRow > 1.01 {
+	if perRow := (b - a) / 600; perRow > 1.01 {
 		t.Fatalf("%.2f allocations per row, want at most 1", perRow)
 	}
 }
