@@ -159,11 +159,14 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		return
 	}
 	if res.Outcome == clari.OutcomeQuota {
-		// Clari refused the create: nothing ran and nothing was spent. It is
-		// the quota reserve's job to prevent this, so count it there.
-		level.Warn(r.logger).Log("msg", "Clari refused the export: monthly quota or concurrency exhausted", "forecast", forecast, "period", period)
+		// Clari refused the create: nothing ran and nothing was spent. Its
+		// one error code covers both quota and concurrency; the budget
+		// check passed a moment ago, so ask again which one ran out (a
+		// foreign job taking the last slot is not a quota problem).
+		reason := r.refusalReason(ctx)
+		level.Warn(r.logger).Log("msg", "Clari refused the export: monthly quota or concurrency exhausted", "forecast", forecast, "period", period, "reason", reason)
 		_ = r.opts.Store.ClearInFlight(ctx, forecast, period)
-		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, SkipQuotaReserve)
+		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, reason)
 		return
 	}
 	run := store.Run{Forecast: forecast, Period: period, JobID: res.JobID, Outcome: string(res.Outcome),
@@ -197,6 +200,17 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		level.Info(r.logger).Log("msg", "export done", "forecast", forecast, "period", period, "job", res.JobID, "rows", snap.Rows, "duplicates", snap.DuplicateRows, "duration", res.Duration)
 	}
 	r.changed(ctx)
+}
+
+// refusalReason is the skip reason of a create Clari refused with
+// export_monthly_quota_reached: concurrency when /admin/limits shows no
+// free slot now, else the quota reserve (also when limits cannot be read).
+func (r *Runner) refusalReason(ctx context.Context) string {
+	lim, err := r.opts.API.Limits(ctx)
+	if err == nil && lim.ConcurrentLimit > 0 && lim.AvailableConcurrentLimit < 1 && lim.AvailableMonthlyQuota > 0 {
+		return SkipConcurrency
+	}
+	return SkipQuotaReserve
 }
 
 // resumeInFlight finishes the jobs a previous process left in flight.

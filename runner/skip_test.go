@@ -8,6 +8,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/collector"
+	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/runner"
 )
 
@@ -97,4 +98,60 @@ func TestSkipNotRetriedBeforeInterval(t *testing.T) {
 			t.Errorf("%s: %v quota skips in 15 ticks, want 1", ts.Forecast, ts.SkipsByReason[runner.SkipQuotaReserve])
 		}
 	}
+}
+
+// slotThiefAPI lets the budget check see a free slot, then has another
+// pipeline take it before the create, so Clari refuses the create.
+type slotThiefAPI struct {
+	runner.ExportAPI
+	thief *clari.Client
+	stole bool
+}
+
+func (a *slotThiefAPI) Limits(ctx context.Context) (clari.Limits, error) {
+	lim, err := a.ExportAPI.Limits(ctx)
+	if err == nil && !a.stole {
+		a.stole = true
+		if _, err := a.thief.CreateExport(ctx, clari.ExportRequest{ForecastID: "bookings"}); err != nil {
+			return lim, err
+		}
+	}
+	return lim, err
+}
+
+// TestRefusedCreateSkipReason: Clari's quota-reached refusal of a create
+// is counted under the limit that actually ran out.
+func TestRefusedCreateSkipReason(t *testing.T) {
+	t.Parallel()
+	t.Run("concurrency", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{ConcurrentLimit: 1}})
+		must(t, e.sim.NextJobEnds("bookings", clarisim.NeverFinish))
+		api := &slotThiefAPI{ExportAPI: e.client(clari.BreakerOptions{}), thief: e.client(clari.BreakerOptions{})}
+		es := runUntil(t, e.runner(func(o *runner.Options) { o.API = api }), "net_arr skipped", func(es collector.ExportState) bool {
+			return sum(target(t, es, "net_arr").SkipsByReason) >= 1
+		})
+		ts := target(t, es, "net_arr")
+		if ts.SkipsByReason[runner.SkipConcurrency] != 1 || sum(ts.SkipsByReason) != 1 || ts.RunsTotal != 0 {
+			t.Errorf("skips %v runs %v, want one concurrency skip and no run", ts.SkipsByReason, ts.RunsTotal)
+		}
+		if st := e.sim.Stats(); st.CreateCalls != 2 || st.JobsCreated != 1 {
+			t.Errorf("create calls %d jobs %d, want the refused create and the thief's job", st.CreateCalls, st.JobsCreated)
+		}
+	})
+	t.Run("quota", func(t *testing.T) {
+		t.Parallel()
+		// A reserve of 0 lets the last export through the budget check;
+		// the thief spends it first.
+		e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{MonthlyQuota: 1},
+			config: func(c *config.Config) { c.Schedule.QuotaReserve = 0 }})
+		api := &slotThiefAPI{ExportAPI: e.client(clari.BreakerOptions{}), thief: e.client(clari.BreakerOptions{})}
+		es := runUntil(t, e.runner(func(o *runner.Options) { o.API = api }), "net_arr skipped", func(es collector.ExportState) bool {
+			return sum(target(t, es, "net_arr").SkipsByReason) >= 1
+		})
+		ts := target(t, es, "net_arr")
+		if ts.SkipsByReason[runner.SkipQuotaReserve] != 1 || sum(ts.SkipsByReason) != 1 || ts.RunsTotal != 0 {
+			t.Errorf("skips %v runs %v, want one quota_reserve skip and no run", ts.SkipsByReason, ts.RunsTotal)
+		}
+	})
 }
