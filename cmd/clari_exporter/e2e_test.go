@@ -1,0 +1,567 @@
+package main
+
+// End-to-end acceptance of the alerting pipeline (issue 4): the simulator,
+// the exporter in-process, the Debian Prometheus with the shipped rule file,
+// the Debian Alertmanager with the shipped config (only its timers and
+// receiver URLs rewritten) and an httptest webhook standing in for the
+// pager. Run with: go test -race -count=1 -run E2E ./cmd/clari_exporter/
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/clari-exporter/clari_exporter/alerts"
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/dashboards"
+)
+
+// maxTimeToPage is the acceptance bound: from the moment an export failure
+// is injected until the pager webhook holds the firing critical alert.
+const maxTimeToPage = 15 * time.Second
+
+// TestE2EDemoScrapeHasEveryRuleAndDashboardMetric: every metric family the
+// shipped rules and dashboards read (taken from the files themselves, not
+// from a list kept by hand) has at least one sample in a real scrape of the
+// exporter running the accelerated demo scenario.
+func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
+	ruleNames, err := alerts.MetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(ruleNames), dashboards.MetricNames()...)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(want) < 10 {
+		t.Fatalf("rules and dashboards read only %d metric families (%v); the name extraction is broken", len(want), want)
+	}
+
+	base, logs := startDemoServe(t)
+	var missing []string
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		mfs, _ := scrape(t, base)
+		missing = missing[:0]
+		for _, name := range want {
+			if len(mfs[name].GetMetric()) == 0 {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 40s of the demo, the scrape still has no sample of %v, which the shipped rules or dashboards read\nlogs:\n%s",
+				missing, tail(logs(), 20))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestE2EAlertingPipeline: nothing pages while exports succeed; an injected
+// export failure pages (critical, with summary, description and runbook_url)
+// within maxTimeToPage and resolves after the next successful export; every
+// dashboard query succeeds against the same Prometheus and the core panels
+// have data.
+func TestE2EAlertingPipeline(t *testing.T) {
+	promBin := requireTool(t, "prometheus", "prometheus")
+	amBin := requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+
+	// The simulator and the exporter, exporting one target every 2 s.
+	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 11,
+		Tenant:   clarisim.TenantSpec{Users: 20, Fields: 2},
+		Scenario: clarisim.Scenario{JobDuration: 200 * time.Millisecond}})
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(func() { simSrv.Close(); sim.Close() })
+	dir := t.TempDir()
+	// 30 days / 2 s = 1,296,000 runs of one target: the budget must allow
+	// the accelerated schedule (--config.check arithmetic).
+	cfgPath := writeConfig(t, fmt.Sprintf(`
+clari:
+  base_url: %s
+  api_key_file: %%KEYFILE%%
+  poll_interval: 100ms
+  probe_interval: 1s
+forecasts:
+  - id: net_arr
+    types_to_export: [forecast, quota]
+    historical_quarters: 0
+schedule:
+  current_interval: 2s
+  monthly_budget: 1296000
+storage:
+  path: %s
+`, simSrv.URL, filepath.Join(dir, "state.db")))
+	f, exporterBase := testFlags(t)
+	f.configFile = cfgPath
+	f.logLevel = "info"
+	exporterLogs := startServe(t, f, exporterBase)
+
+	// The pager: a webhook recording every Alertmanager notification.
+	hook := &webhookRecorder{}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
+
+	amAddr, promAddr := freeAddr(t), freeAddr(t)
+	amCfg := filepath.Join(dir, "alertmanager.yml")
+	writeFile(t, amCfg, rewriteAlertmanagerConfig(t, filepath.Join("..", "..", "deploy", "alertmanager.yml"), hookSrv.URL))
+	amLogs := startTool(t, amBin, "http://"+amAddr,
+		"--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "alertmanager"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
+
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	writeFile(t, promCfg, prometheusConfig(t, strings.TrimPrefix(exporterBase, "http://"), amAddr))
+	promLogs := startTool(t, promBin, "http://"+promAddr,
+		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prometheus"),
+		"--web.listen-address="+promAddr, "--log.level=warn",
+		// The watchdog fires at the first evaluation, which can precede the
+		// discovery of the Alertmanager: that send is dropped and retried
+		// only after the resend delay (default 1m). A newly firing alert is
+		// sent at once either way, so this does not shorten time to page.
+		"--rules.alert.resend-delay=2s")
+	prom := promClient{t: t, base: "http://" + promAddr}
+	diag := func() string {
+		return fmt.Sprintf("\nwebhook:\n%s\nprometheus alerts: %s\nprometheus targets: %s\nalertmanager alerts: %s\nexporter logs:\n%s\nprometheus logs:\n%s\nalertmanager logs:\n%s",
+			hook.dump(), fetchBody("http://"+promAddr+"/api/v1/alerts"), fetchBody("http://"+promAddr+"/api/v1/targets?state=active"),
+			fetchBody("http://"+amAddr+"/api/v2/alerts"), tail(exporterLogs(), 15), tail(promLogs(), 15), tail(amLogs(), 15))
+	}
+
+	// The pipeline works (the watchdog arrives on its own receiver) and an
+	// export has succeeded and been scraped and evaluated.
+	waitOrDump(t, 30*time.Second, "the watchdog notification and a scraped successful export", diag, func() bool {
+		return hook.firing("/watchdog", "ClariWatchdog") != nil &&
+			len(prom.query(`clari_export_last_run_success{forecast="net_arr"} == 1`)) > 0
+	})
+	quietUntil := time.Now().Add(5 * time.Second)
+	for time.Now().Before(quietUntil) {
+		if pages := hook.critical(); len(pages) > 0 {
+			t.Fatalf("paged before any failure was injected: %v%s", pages, diag())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Inject: the next net_arr job ends FAILED.
+	injected := time.Now()
+	if err := sim.NextJobEnds("net_arr", clari.StatusFailed); err != nil {
+		t.Fatal(err)
+	}
+	var page *alertNote
+	waitOrDump(t, 2*maxTimeToPage, "the ClariExportFailed page", diag, func() bool {
+		page = hook.firing("/pager", "ClariExportFailed")
+		return page != nil
+	})
+	timeToPage := page.at.Sub(injected)
+	t.Logf("time to page: %s (failure injected → firing ClariExportFailed delivered to the pager webhook)", timeToPage.Round(10*time.Millisecond))
+	if timeToPage > maxTimeToPage {
+		t.Errorf("time to page %s, want ≤ %s%s", timeToPage, maxTimeToPage, diag())
+	}
+	a := page.alert
+	if a.Labels["severity"] != "critical" || a.Labels["forecast"] != "net_arr" || a.Labels["period"] == "" || a.Labels["job"] == "" {
+		t.Errorf("page labels %v, want severity=critical, forecast=net_arr, a period and the scrape job", a.Labels)
+	}
+	if a.Annotations["summary"] == "" || a.Annotations["runbook_url"] == "" {
+		t.Errorf("page annotations %v lack summary or runbook_url", a.Annotations)
+	}
+	if d := a.Annotations["description"]; !strings.Contains(d, "net_arr") || !strings.Contains(d, "reason in the last hour: failed") {
+		t.Errorf("page description %q does not name the forecast and the failure reason", d)
+	}
+	if !strings.HasSuffix(a.Annotations["runbook_url"], "docs/runbooks.md#clariexportfailed") {
+		t.Errorf("page runbook_url %q does not point at the ClariExportFailed runbook", a.Annotations["runbook_url"])
+	}
+
+	// Recovery: the next export succeeds and the page resolves.
+	waitOrDump(t, 30*time.Second, "the ClariExportFailed page to resolve", diag, func() bool {
+		return hook.resolved("/pager", "ClariExportFailed", a.Labels["period"])
+	})
+	t.Logf("resolved %s after the injection", time.Since(injected).Round(10*time.Millisecond))
+	for _, n := range hook.critical() {
+		if n.alert.Labels["alertname"] != "ClariExportFailed" || n.path != "/pager" {
+			t.Errorf("unexpected critical notification %s on %s: %v", n.alert.Labels["alertname"], n.path, n.alert.Labels)
+		}
+	}
+	if w := hook.firing("/pager", "ClariWatchdog"); w != nil {
+		t.Errorf("ClariWatchdog reached the pager: %v", w.alert.Labels)
+	}
+
+	// Dashboards: every query is valid PromQL against this Prometheus, and
+	// the core panels show data once the recording rules have run.
+	for _, q := range dashboards.Queries() {
+		prom.query(q) // fails the test unless status is success
+	}
+	core := []struct{ dashboard, panel string }{
+		{"clari-pipeline", "Completion rate per forecast (1h)"},
+		{"clari-pipeline", "Failures by reason (1h)"},
+		{"clari-pipeline", "Export runs (1h)"},
+		{"clari-pipeline", "Monthly quota left"},
+		{"clari-pipeline", "Last run per target"},
+		{"clari-api", "Request rate by endpoint and code"},
+	}
+	for _, c := range core {
+		exprs := panelExprs(c.dashboard, c.panel)
+		if len(exprs) == 0 {
+			t.Errorf("dashboard %s has no panel %q", c.dashboard, c.panel)
+			continue
+		}
+		for _, e := range exprs {
+			waitOrDump(t, 15*time.Second, fmt.Sprintf("data in panel %q of %s: %s", c.panel, c.dashboard, e), diag, func() bool {
+				return len(prom.query(e)) > 0
+			})
+		}
+	}
+}
+
+// waitOrDump polls cond every 100 ms like waitFor, and on timeout fails
+// with the diagnostics of every component.
+func waitOrDump(t *testing.T, timeout time.Duration, what string, diag func() string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s%s", timeout, what, diag())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// requireTool finds an outside binary: skip when absent, fail in CI.
+func requireTool(t *testing.T, name, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found in PATH; CI must install it (Debian package %s)", name, debianPackage)
+		}
+		t.Skipf("%s not found in PATH; install the Debian package %s to run the end-to-end test", name, debianPackage)
+	}
+	return p
+}
+
+// startTool runs an outside server until the test ends and waits until
+// base/-/ready answers 200. It returns a func giving its output so far.
+func startTool(t *testing.T, bin, base string, args ...string) func() string {
+	t.Helper()
+	var out lockedBuffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited during start-up:\n%s", bin, out.String())
+		default:
+		}
+		if resp, err := http.Get(base + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return out.String
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready on %s within 30s:\n%s", bin, base, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fetchBody returns the body of url (or the error), cut to 3000 bytes, for
+// diagnostics.
+func fetchBody(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 3000))
+	return string(b)
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// e2eTimers replace the shipped Alertmanager timers: group_interval must be
+// short for the resolved notification to follow recovery within seconds
+// (the shipped 1m would dominate the test), group_wait 1 s keeps the test
+// robust on a loaded machine (production adds the shipped 5 s).
+var e2eTimers = map[string]string{
+	"group_wait":      "1s",
+	"group_interval":  "1s",
+	"repeat_interval": "1h",
+	"resolve_timeout": "1m",
+}
+
+// rewriteAlertmanagerConfig returns the shipped Alertmanager config with only
+// its timers (e2eTimers, wherever set) and its webhook URLs changed: each URL
+// keeps its path (/pager, /default, /watchdog) on the test's webhook server.
+// Comments, routes, matchers, receivers and inhibition stay as shipped.
+func rewriteAlertmanagerConfig(t *testing.T, path, webhookBase string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	urls, timers := 0, 0
+	var walk func(n *yaml.Node, parentKey string)
+	walk = func(n *yaml.Node, parentKey string) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i].Value, n.Content[i+1]
+				if d, ok := e2eTimers[k]; ok && v.Kind == yaml.ScalarNode {
+					v.Value = d
+					timers++
+				}
+				if k == "url" && parentKey == "webhook_configs" && v.Kind == yaml.ScalarNode {
+					u, err := url.Parse(v.Value)
+					if err != nil {
+						t.Fatalf("%s: webhook url %q: %v", path, v.Value, err)
+					}
+					v.Value = webhookBase + u.Path
+					urls++
+				}
+			}
+		}
+		for i, c := range n.Content {
+			key := parentKey
+			if n.Kind == yaml.MappingNode && i%2 == 1 {
+				key = n.Content[i-1].Value
+			}
+			walk(c, key)
+		}
+	}
+	walk(&doc, "")
+	if urls == 0 || timers == 0 {
+		t.Fatalf("%s: found %d webhook urls and %d timers to rewrite; has its layout changed?", path, urls, timers)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// prometheusConfig is a Prometheus config with 1 s scrape and evaluation
+// intervals, the shipped rule file, the test Alertmanager, and the exporter
+// scraped under the shipped job name (ClariExporterDown selects job=~"clari.*").
+func prometheusConfig(t *testing.T, exporterAddr, amAddr string) []byte {
+	t.Helper()
+	rules, err := filepath.Abs(filepath.Join("..", "..", "alerts", "clari.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := shippedExporterJob(t)
+	return fmt.Appendf(nil, `global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - %q
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: %q
+    static_configs:
+      - targets: [%q]
+`, rules, amAddr, job, exporterAddr)
+}
+
+// shippedExporterJob is the job name deploy/prometheus.yml scrapes the
+// exporter under.
+func shippedExporterJob(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "deploy", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName string `yaml:"job_name"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("deploy/prometheus.yml: %v", err)
+	}
+	clariJob := regexp.MustCompile(`^clari.*$`)
+	for _, sc := range cfg.ScrapeConfigs {
+		if clariJob.MatchString(sc.JobName) {
+			return sc.JobName
+		}
+	}
+	t.Fatal("deploy/prometheus.yml has no scrape job matching clari.* (ClariExporterDown relies on it)")
+	return ""
+}
+
+// panelExprs returns the expanded queries of one dashboard panel.
+func panelExprs(dashboard, panel string) []string {
+	var out []string
+	for _, q := range dashboards.PanelQueries() {
+		if q.Dashboard == dashboard && q.Panel == panel {
+			out = append(out, dashboards.Expand(q.Expr))
+		}
+	}
+	return out
+}
+
+// promClient queries the test Prometheus.
+type promClient struct {
+	t    *testing.T
+	base string
+}
+
+// query runs an instant query and returns its samples' labels (vector or
+// scalar results). Anything but status success fails the test.
+func (p promClient) query(q string) []map[string]string {
+	p.t.Helper()
+	resp, err := http.Get(p.base + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		p.t.Fatalf("query %s: %v", q, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string          `json:"resultType"`
+			Result     json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
+		p.t.Fatalf("query %s: status %q, error %q (HTTP %d): %s", q, r.Status, r.Error, resp.StatusCode, body)
+	}
+	if r.Data.ResultType != "vector" && r.Data.ResultType != "matrix" {
+		return []map[string]string{{}} // a scalar or string always has a value
+	}
+	var samples []struct {
+		Metric map[string]string `json:"metric"`
+	}
+	if err := json.Unmarshal(r.Data.Result, &samples); err != nil {
+		p.t.Fatalf("query %s: result: %v", q, err)
+	}
+	out := make([]map[string]string, len(samples))
+	for i, s := range samples {
+		out[i] = s.Metric
+	}
+	return out
+}
+
+// webhookRecorder is the pager: it records every alert of every Alertmanager
+// webhook notification with the time it arrived and the URL path (= receiver).
+type webhookRecorder struct {
+	mu    sync.Mutex
+	notes []alertNote
+}
+
+type alertNote struct {
+	at     time.Time
+	path   string
+	status string // of the alert: firing or resolved
+	alert  webhookAlert
+}
+
+type webhookAlert struct {
+	Status      string            `json:"status"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+func (w *webhookRecorder) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	var msg struct {
+		Alerts []webhookAlert `json:"alerts"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	for _, a := range msg.Alerts {
+		w.notes = append(w.notes, alertNote{at: at, path: r.URL.Path, status: a.Status, alert: a})
+	}
+	w.mu.Unlock()
+}
+
+// firing returns the first firing alert named alertname delivered to path.
+func (w *webhookRecorder) firing(path, alertname string) *alertNote {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range w.notes {
+		n := &w.notes[i]
+		if n.path == path && n.status == "firing" && n.alert.Labels["alertname"] == alertname {
+			c := *n
+			return &c
+		}
+	}
+	return nil
+}
+
+// resolved reports whether a resolved alertname of period reached path.
+func (w *webhookRecorder) resolved(path, alertname, period string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range w.notes {
+		if n.path == path && n.status == "resolved" && n.alert.Labels["alertname"] == alertname && n.alert.Labels["period"] == period {
+			return true
+		}
+	}
+	return false
+}
+
+// critical returns every delivered alert with severity critical.
+func (w *webhookRecorder) critical() []alertNote {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []alertNote
+	for _, n := range w.notes {
+		if n.alert.Labels["severity"] == "critical" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (w *webhookRecorder) dump() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var b strings.Builder
+	for _, n := range w.notes {
+		fmt.Fprintf(&b, "%s %s %s %s %v\n", n.at.Format("15:04:05.000"), n.path, n.status, n.alert.Labels["alertname"], n.alert.Labels)
+	}
+	return b.String()
+}
+
+func (n alertNote) String() string {
+	return fmt.Sprintf("%s %s on %s %v", n.alert.Labels["alertname"], n.status, n.path, n.alert.Labels)
+}
