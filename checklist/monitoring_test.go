@@ -171,7 +171,10 @@ func TestPrometheusChecks(t *testing.T) {
 	withCreds := "http://audit:prom-secret-pw@" + addr
 	rep := audit(t, Options{ConfigFile: cfg, PrometheusURL: withCreds})
 	expect(t, rep, CheckPrometheusRules, Pass, fmt.Sprintf("has all %d shipped alert rules loaded", nAlerts))
-	expect(t, rep, CheckPrometheusTarget, Pass, "job clari_exporter target "+exporter.URL+"/metrics up")
+	r := expect(t, rep, CheckPrometheusTarget, Pass, "job clari_exporter target "+exporter.URL+"/metrics up, last scrape ")
+	if strings.Contains(r.Detail, "-") {
+		t.Errorf("negative scrape age: %s", r.Detail)
+	}
 	assertNoSecrets(t, rep, "prom-secret-pw")
 
 	// Now only the watchdog rule and a target nobody listens on.

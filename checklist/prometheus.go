@@ -159,7 +159,7 @@ func (a *auditor) checkPrometheusTarget(ctx context.Context) Result {
 		case "up":
 			ago := ""
 			if !t.LastScrape.IsZero() {
-				ago = fmt.Sprintf(", last scrape %s ago", a.now.Sub(t.LastScrape).Round(time.Second))
+				ago = fmt.Sprintf(", last scrape %s ago", time.Since(t.LastScrape).Round(time.Second)) // Prometheus's clock, not the audit's
 			}
 			up = append(up, desc+" up"+ago)
 		case "down":
