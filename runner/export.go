@@ -158,6 +158,12 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, SkipCircuitOpen)
 		return
 	}
+	if res.Outcome == clari.OutcomeQuota && res.JobID != "" {
+		// A job ran and timed out; only its re-queue was refused. The run
+		// failed by timeout: counting it as a skip would hide the failure.
+		level.Warn(r.logger).Log("msg", "the re-queue of a timed-out export was refused by Clari (quota or concurrency)", "forecast", forecast, "period", period, "job", res.JobID)
+		res.Outcome = clari.OutcomeTimeout
+	}
 	if res.Outcome == clari.OutcomeQuota {
 		// Clari refused the create: nothing ran and nothing was spent. Its
 		// one error code covers both quota and concurrency; the budget

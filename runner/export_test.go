@@ -270,3 +270,23 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestTimeoutWithRefusedRequeue: the job times out and Clari refuses its
+// replacement (quota spent): the run is a timeout failure, not a skip.
+func TestTimeoutWithRefusedRequeue(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{MonthlyQuota: 1},
+		config: func(c *config.Config) { c.Schedule.QuotaReserve = 0 }})
+	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
+	ts := target(t, es, "net_arr")
+	if ts.FailuresByReason["timeout"] != 1 || sum(ts.FailuresByReason) != 1 || sum(ts.SkipsByReason) != 0 || ts.LastRunSuccess {
+		t.Errorf("failures %v skips %v success %v, want one timeout failure and no skip", ts.FailuresByReason, ts.SkipsByReason, ts.LastRunSuccess)
+	}
+	if st := e.sim.Stats(); st.JobsCreated != 1 || st.CreateCalls != 2 || st.Cancels != 1 {
+		t.Errorf("jobs %d, create calls %d, cancels %d; want 1 job, its refused re-queue, 1 cancel", st.JobsCreated, st.CreateCalls, st.Cancels)
+	}
+	if got, err := e.store.InFlight(context.Background()); err != nil || len(got) != 0 {
+		t.Errorf("in flight %+v (err %v), want none", got, err)
+	}
+}
