@@ -110,6 +110,7 @@ func TestDemoExposesEveryMetric(t *testing.T) {
 		"clari_reconciliation_mismatch_ratio", "clari_reconciliation_last_run_timestamp_seconds",
 		"clari_warehouse_duplicate_keys", "clari_warehouse_surplus_rows",
 		"clari_warehouse_periods_beyond_retention", "clari_warehouse_last_load_timestamp_seconds",
+		"clari_readiness_check",
 	}
 	var missing []string
 	waitFor(t, 30*time.Second, "every contract metric", func() bool {

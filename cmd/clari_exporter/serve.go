@@ -92,6 +92,11 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	defer st.Close()
 
 	box := &clientBox{}
+	webConfigFile := ""
+	if f.web != nil && f.web.WebConfigFile != nil {
+		webConfigFile = *f.web.WebConfigFile
+	}
+	readiness := newReadiness(holder, webConfigFile, box, logger)
 	var rn *runner.Runner
 	wh := newWarehouseWiring(cfg, func() map[[2]string]int { return rn.LatestExpected() }, logger)
 	set := collector.NewSet(collector.Options{
@@ -106,7 +111,7 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 		Export:        collector.ExportSourceFunc(func() collector.ExportState { return rn.ExportState() }),
 		ExportOptions: collector.ExportOptions{ExposeForecastValues: cfg.Metrics.ExposeForecastValues},
 		Warehouse:     wh.source(),
-		Readiness:     readinessSource(holder),
+		Readiness:     readiness,
 	})
 	client, err := newClient(cfg.Clari, set.API, log.With(logger, "component", "clari"))
 	if err != nil {
@@ -179,6 +184,8 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 		cancel()
 		ready.Store(true)
 		wh.start(ctx, &wg)
+		wg.Add(1)
+		go func() { defer wg.Done(); readiness.Run(ctx) }()
 		if err := rn.Run(ctx); err != nil {
 			level.Error(logger).Log("msg", "export runner stopped", "err", err)
 		}
