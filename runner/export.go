@@ -141,14 +141,21 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 	} else {
 		res = r.opts.API.RunExport(ctx, req, opts)
 	}
-	if ctx.Err() != nil {
-		// Shutting down: the job stays in flight and is resumed at start-up.
-		return
-	}
+	// Re-queues happened (a job was cancelled, another created) even when
+	// shutdown ends the run, so they are counted past ctx's end.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
 	for i := 0; i < res.Requeues; i++ {
-		if err := r.opts.Store.RecordRequeue(ctx, forecast, period, r.opts.Now()); err != nil {
+		if err := r.opts.Store.RecordRequeue(rctx, forecast, period, r.opts.Now()); err != nil {
 			level.Error(r.logger).Log("msg", "cannot record requeue", "err", err)
 		}
+	}
+	cancel()
+	if ctx.Err() != nil {
+		// Shutting down: the job stays in flight and is resumed at start-up.
+		if res.Requeues > 0 {
+			r.changed(context.WithoutCancel(ctx))
+		}
+		return
 	}
 	if res.JobID == "" && clari.IsBreakerOpen(res.Err) {
 		// The breaker opened after the limits check and refused the

@@ -125,3 +125,23 @@ func TestRunFailsOnUnreadableStore(t *testing.T) {
 		t.Errorf("%d jobs created without state", n)
 	}
 }
+
+// TestRequeueCountedAtShutdown: a re-queue that happened before a shutdown
+// is counted although the run itself is left in flight.
+func TestRequeueCountedAtShutdown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}})
+	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+	ctx := context.Background()
+	r := e.runner(nil)
+	runUntil(t, r, "the re-queued job is in flight", func(collector.ExportState) bool {
+		jobs := jobsOf(e.sim, "net_arr")
+		inf, err := e.store.InFlight(ctx)
+		return err == nil && len(jobs) == 2 && len(inf) == 1 && inf[0].JobID == jobs[1].Job.JobID
+	})
+	ts := target(t, r.ExportState(), "net_arr")
+	if ts.RequeuesTotal != 1 || ts.RunsTotal != 0 || sum(ts.FailuresByReason) != 0 {
+		t.Errorf("requeues %v runs %v failures %v after shutdown, want 1 requeue and no run", ts.RequeuesTotal, ts.RunsTotal, ts.FailuresByReason)
+	}
+}
