@@ -114,3 +114,47 @@ func TestGeneration(t *testing.T) {
 		t.Errorf("generation unchanged (%d) after a config reload", g3)
 	}
 }
+
+// TestUnauthorisedKeyFailsAsAPIError: a limits call that fails for another
+// reason than the breaker does not skip; the export then fails with
+// api_error (which pages), and no job is created.
+func TestUnauthorisedKeyFailsAsAPIError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	c, err := clari.New(clari.Options{BaseURL: e.srv.URL, APIKey: "wrong-key", RequestTimeout: 2 * time.Second})
+	must(t, err)
+	es := runUntil(t, e.runner(func(o *runner.Options) { o.API = c }), "both ran", allRan(1))
+	for _, ts := range es.Targets {
+		if ts.FailuresByReason["api_error"] != 1 || sum(ts.FailuresByReason) != 1 || sum(ts.SkipsByReason) != 0 {
+			t.Errorf("%s: failures %v skips %v, want one api_error", ts.Forecast, ts.FailuresByReason, ts.SkipsByReason)
+		}
+	}
+	if st := e.sim.Stats(); st.JobsCreated != 0 || st.Unauthorized == 0 {
+		t.Errorf("jobs %d, 401s %d; want no job and the key refused", st.JobsCreated, st.Unauthorized)
+	}
+}
+
+// TestReloadChangesTargets: a forecast added by a reload is exported at a
+// following tick; one removed leaves ExportState (its history stays in the
+// store).
+func TestReloadChangesTargets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: scenarioInstant()})
+	r := e.runner(nil)
+	runUntil(t, r, "net_arr ran", allRan(1))
+	e.setConfig(func(c *config.Config) {
+		f := config.DefaultForecast("bookings")
+		f.HistoricalQuarters = 0
+		c.Forecasts = []config.Forecast{f}
+	})
+	es := runUntil(t, r, "bookings ran", allRan(1))
+	if len(es.Targets) != 1 || es.Targets[0].Forecast != "bookings" || !es.Targets[0].LastRunSuccess {
+		t.Errorf("targets %+v, want only a successful bookings", es.Targets)
+	}
+	if _, ok := es.CoverageMissing["net_arr"]; ok || len(es.CoverageMissing) != 1 {
+		t.Errorf("CoverageMissing %v, want only bookings", es.CoverageMissing)
+	}
+	if n := len(jobsOf(e.sim, "net_arr")); n != 1 {
+		t.Errorf("net_arr exported %d times, want 1 (removed by the reload)", n)
+	}
+}
