@@ -290,3 +290,29 @@ func TestTimeoutWithRefusedRequeue(t *testing.T) {
 		t.Errorf("in flight %+v (err %v), want none", got, err)
 	}
 }
+
+// TestCSVExport: a forecast configured for CSV is requested and decoded as
+// CSV (fields are then named by their display name).
+func TestCSVExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+		c.Forecasts[0].ExportFormat = string(clari.FormatCSV)
+	}})
+	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
+	ts := target(t, es, "net_arr")
+	jobs := jobsOf(e.sim, "net_arr")
+	if len(jobs) != 1 || jobs[0].Request.ExportFormat != clari.FormatCSV {
+		t.Fatalf("jobs %+v, want one CSV export", jobs)
+	}
+	summary, err := e.sim.JobSummary(jobs[0].Job.JobID)
+	must(t, err)
+	if !ts.LastRunSuccess || ts.Rows != float64(summary.CSVRows) || summary.CSVRows != testUsers*testFields*len(config.DefaultTypesToExport) {
+		t.Errorf("success %v rows %v, simulator CSV rows %d", ts.LastRunSuccess, ts.Rows, summary.CSVRows)
+	}
+	names := map[string]bool{clarisim.FieldName(0): true, clarisim.FieldName(1): true}
+	for _, v := range ts.Values {
+		if !names[v.Field] {
+			t.Errorf("value for field %q, want the CSV display names %v", v.Field, names)
+		}
+	}
+}
