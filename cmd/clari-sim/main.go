@@ -20,9 +20,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/internal/logging"
 )
 
 // defaultListenAddress: loopback only, port 8931 (not used by any other
@@ -40,7 +42,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "clari-sim: %v\n", err)
 		return 2
 	}
-	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
+	logger, err := logging.New(stderr, f.logLevel, f.logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "clari-sim: %v\n", err)
 		return 2

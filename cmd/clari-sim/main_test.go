@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
+
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/go-kit/log"
+	"github.com/clari-exporter/clari_exporter/internal/logging"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -119,7 +121,7 @@ func TestServesAPIAndHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger, _ := newLogger(&logs, f.logLevel, f.logFormat)
+	logger, _ := logging.New(&logs, f.logLevel, f.logFormat)
 	sim, key, err := newSim(f, log.With(logger))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/clari-exporter/clari_exporter/checklist"
+	"github.com/clari-exporter/clari_exporter/internal/logging"
 )
 
 // Exit codes of `clari_exporter check`.
@@ -27,7 +28,7 @@ func runCheck(cf checkFlags) int {
 // checkMain is runCheck with its outputs and extra audit options (tests
 // point the Clari client at a simulator) injected.
 func checkMain(ctx context.Context, cf checkFlags, o checklist.Options, stdout, stderr io.Writer) int {
-	logger, err := newLogger(stderr, cf.logLevel, "logfmt")
+	logger, err := logging.New(stderr, cf.logLevel, "logfmt")
 	if err != nil {
 		fmt.Fprintf(stderr, "clari_exporter check: %v\n", err)
 		return checkExitUsage

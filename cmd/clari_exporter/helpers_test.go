@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/clari-exporter/clari_exporter/internal/logging"
 )
 
 // freeAddr returns a loopback address nothing listens on right now.
@@ -46,7 +48,7 @@ func testFlags(t *testing.T) (serveFlags, string) {
 func startServe(t *testing.T, f serveFlags, base string) (logs func() string) {
 	t.Helper()
 	var buf lockedBuffer
-	logger, err := newLogger(&buf, f.logLevel, f.logFormat)
+	logger, err := logging.New(&buf, f.logLevel, f.logFormat)
 	if err != nil {
 		t.Fatal(err)
 	}

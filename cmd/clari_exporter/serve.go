@@ -22,12 +22,13 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 )
 
 func runServe(f serveFlags) int {
-	logger, err := newLogger(os.Stderr, f.logLevel, f.logFormat)
+	logger, err := logging.New(os.Stderr, f.logLevel, f.logFormat)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "clari_exporter:", err)
 		return 2
@@ -168,7 +169,7 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(server, f.web, toolkitLogger(logger)) }()
+	go func() { serveErr <- web.ListenAndServe(server, f.web, logging.Slog(logger)) }()
 
 	wg.Add(1)
 	go func() {

@@ -1,4 +1,7 @@
-package main
+// Package logging builds the commands' one root logger (go-kit/log, the
+// project's choice) from the conventional --log.level and --log.format
+// flags, and bridges it to log/slog for exporter-toolkit.
+package logging
 
 import (
 	"fmt"
@@ -10,10 +13,9 @@ import (
 	slgk "github.com/tjhop/slog-gokit"
 )
 
-// newLogger builds the one root logger (go-kit/log, the project's choice) from
-// --log.level and --log.format. exporter-toolkit wants *slog.Logger, so
-// toolkitLogger bridges it to the same sink.
-func newLogger(w io.Writer, lvl, format string) (log.Logger, error) {
+// New returns a logger writing lvl and above to w as logfmt or json, with
+// UTC timestamps and the caller.
+func New(w io.Writer, lvl, format string) (log.Logger, error) {
 	var logger log.Logger
 	switch format {
 	case "logfmt":
@@ -36,12 +38,12 @@ func newLogger(w io.Writer, lvl, format string) (log.Logger, error) {
 	default:
 		return nil, fmt.Errorf("--log.level: unknown level %q (use debug, info, warn or error)", lvl)
 	}
-	logger = level.NewFilter(logger, opt)
-	return log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller), nil
+	return log.With(level.NewFilter(logger, opt), "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller), nil
 }
 
-// toolkitLogger adapts the root logger for exporter-toolkit. Level filtering
-// already happens in the go-kit logger, so the slog side passes everything.
-func toolkitLogger(logger log.Logger) *slog.Logger {
+// Slog adapts logger for libraries that take *slog.Logger (exporter-toolkit).
+// Level filtering already happens in the go-kit logger, so the slog side
+// passes everything.
+func Slog(logger log.Logger) *slog.Logger {
 	return slog.New(slgk.NewGoKitHandler(logger, slog.LevelDebug))
 }
