@@ -16,7 +16,11 @@ type Checker struct {
 	w        *Warehouse
 	input    func() CheckInput
 	interval time.Duration
-	logger   log.Logger
+	// retry is the shorter wait after a run with errors, so a warehouse
+	// that was briefly unreachable is not reported down for a whole
+	// check_interval (24h by default).
+	retry  time.Duration
+	logger log.Logger
 
 	runMu   sync.Mutex // one run at a time
 	mu      sync.Mutex
@@ -38,19 +42,29 @@ func NewChecker(w *Warehouse, input func() CheckInput, interval time.Duration, l
 	if interval <= 0 {
 		interval = w.CheckInterval()
 	}
-	return &Checker{w: w, input: input, interval: interval, logger: logger, trigger: make(chan struct{}, 1)}
+	return &Checker{w: w, input: input, interval: interval, retry: min(interval, DefaultRetryInterval), logger: logger, trigger: make(chan struct{}, 1)}
 }
 
 // Interval is the time between scheduled runs.
 func (c *Checker) Interval() time.Duration { return c.interval }
 
-// Run runs the checks at once, then every interval and whenever Trigger is
-// called, until ctx is done.
+// DefaultRetryInterval is how soon a run that had errors is repeated (at
+// most the check interval).
+const DefaultRetryInterval = 5 * time.Minute
+
+// Run runs the checks at once, then every interval — after a run with
+// errors, after DefaultRetryInterval — and whenever Trigger is called,
+// until ctx is done.
 func (c *Checker) Run(ctx context.Context) {
-	t := time.NewTicker(c.interval)
+	t := time.NewTimer(c.interval)
 	defer t.Stop()
 	for {
-		c.RunNow(ctx)
+		res := c.RunNow(ctx)
+		wait := c.interval
+		if !res.OK() {
+			wait = c.retry
+		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return

@@ -80,3 +80,27 @@ func TestRunChecksCapturesEachCheckSeparately(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckerRetriesSoonerAfterAFailedRun(t *testing.T) {
+	w := openTest(t, sqliteBackend.cfg(t, "clari_forecast_entries")) // no table: every run fails
+	var calls atomic.Int32
+	c := NewChecker(w, func() CheckInput { calls.Add(1); return CheckInput{CurrentPeriod: "2026_Q4"} }, time.Hour, nil)
+	if c.retry != DefaultRetryInterval {
+		t.Errorf("retry = %v, want %v", c.retry, DefaultRetryInterval)
+	}
+	c.retry = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	deadline := time.After(5 * time.Second)
+	for calls.Load() < 3 {
+		select {
+		case <-deadline:
+			t.Fatalf("a failing warehouse was checked %d times in 5s with a 10ms retry and a 1h interval", calls.Load())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if res := c.Last(); res.Errors[CheckConnect] == nil {
+		t.Errorf("Last().Errors = %v, want the missing table under connect", res.Errors)
+	}
+}
