@@ -23,6 +23,17 @@ const (
 	SkipCircuitOpen  = "circuit_open"
 )
 
+// requeueBudget is clari.RunOptions.MaxRequeues for a run whose job
+// already replaced used timed-out ones. The config's 0 means "never
+// re-queue", which RunOptions spells as a negative number (its 0 is the
+// default, 1).
+func requeueBudget(configured, used int) int {
+	if left := configured - used; left > 0 {
+		return left
+	}
+	return -1
+}
+
 // persistTimeout bounds the write of an in-flight job id, which is not
 // cancelled by shutdown.
 const persistTimeout = 10 * time.Second
@@ -40,7 +51,7 @@ func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Targe
 		return
 	}
 	req := exportRequest(f, t.Period)
-	r.export(ctx, cfg, t.Forecast, t.Period, req, "")
+	r.export(ctx, cfg, t.Forecast, t.Period, req, "", 0)
 }
 
 // budgetSays reads /admin/limits (free: it costs no quota) and returns a
@@ -103,11 +114,15 @@ func exportRequest(f config.Forecast, period string) clari.ExportRequest {
 type persistedRequest struct {
 	ForecastID string `json:"forecastId"`
 	clari.ExportRequest
+	// Requeues is how many timed-out jobs this one replaces, so a restart
+	// does not grant the run a fresh clari.max_requeues budget.
+	Requeues int `json:"requeues,omitempty"`
 }
 
-// export runs one export job to its end (resumeJobID: continue that job
-// instead of creating one) and records the outcome exactly once.
-func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string) {
+// export runs one export job to its end (resumeJobID: continue that job,
+// which replaced priorRequeues timed-out ones, instead of creating one) and
+// records the outcome exactly once.
+func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) {
 	started := r.opts.Now()
 	builder := snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)
 	var entries []clari.Entry // kept only for the warehouse sink
@@ -119,17 +134,28 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 			return add(e)
 		}
 	}
-	reqJSON, _ := json.Marshal(persistedRequest{ForecastID: forecast, ExportRequest: req})
+	// requeues counts the jobs of this run that replaced a timed-out one;
+	// the first job persisted by RunExport is the original.
+	requeues, original := priorRequeues, resumeJobID == ""
 	opts := clari.RunOptions{
 		PollInterval: time.Duration(cfg.Clari.PollInterval),
 		Timeout:      time.Duration(cfg.Clari.PollTimeout),
-		MaxRequeues:  cfg.Clari.MaxRequeues,
+		MaxRequeues:  requeueBudget(cfg.Clari.MaxRequeues, priorRequeues),
 		Visitor:      visitor,
 		Persist: func(jobID string) error {
 			// Persisted before polling: a restart resumes this job instead
 			// of spending quota on a new one. Not bound to ctx: a job
 			// created just as shutdown begins has cost its quota already
 			// and must be resumed, not cancelled for a failed persist.
+			if original {
+				original = false
+			} else {
+				requeues++
+			}
+			reqJSON, err := json.Marshal(persistedRequest{ForecastID: forecast, ExportRequest: req, Requeues: requeues})
+			if err != nil {
+				return err
+			}
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
 			defer cancel()
 			return r.opts.Store.PutInFlight(pctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
@@ -247,6 +273,6 @@ func (r *Runner) resumeInFlight(ctx context.Context) {
 		pr.ExportRequest.ForecastID = pr.ForecastID
 		level.Info(r.logger).Log("msg", "resuming export job left in flight", "forecast", j.Forecast, "period", j.Period, "job", j.JobID)
 		r.markAttempt(config.Target{Forecast: j.Forecast, Period: j.Period}, r.opts.Now())
-		r.export(ctx, cfg, j.Forecast, j.Period, pr.ExportRequest, j.JobID)
+		r.export(ctx, cfg, j.Forecast, j.Period, pr.ExportRequest, j.JobID, pr.Requeues)
 	}
 }

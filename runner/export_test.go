@@ -316,3 +316,19 @@ func TestCSVExport(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxRequeuesZero: clari.max_requeues 0 means a timed-out job is not
+// replaced (RunOptions' own 0 would mean its default, 1).
+func TestMaxRequeuesZero(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) { c.Clari.MaxRequeues = 0 }})
+	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
+	ts := target(t, es, "net_arr")
+	if ts.FailuresByReason["timeout"] != 1 || ts.RequeuesTotal != 0 {
+		t.Errorf("failures %v requeues %v, want one timeout and no requeue", ts.FailuresByReason, ts.RequeuesTotal)
+	}
+	if n := e.sim.Stats().JobsCreated; n != 1 {
+		t.Errorf("JobsCreated %d, want 1", n)
+	}
+}

@@ -145,3 +145,28 @@ func TestRequeueCountedAtShutdown(t *testing.T) {
 		t.Errorf("requeues %v runs %v failures %v after shutdown, want 1 requeue and no run", ts.RequeuesTotal, ts.RunsTotal, ts.FailuresByReason)
 	}
 }
+
+// TestRequeueBudgetSurvivesRestart: a re-queued job resumed after a
+// restart does not get a fresh re-queue budget: with max_requeues 1 the
+// run still creates at most 2 jobs.
+func TestRequeueBudgetSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}})
+	for range 3 {
+		must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
+	}
+	ctx := context.Background()
+	runUntil(t, e.runner(nil), "the re-queued job is in flight", func(collector.ExportState) bool {
+		jobs := jobsOf(e.sim, "net_arr")
+		inf, err := e.store.InFlight(ctx)
+		return err == nil && len(jobs) == 2 && len(inf) == 1 && inf[0].JobID == jobs[1].Job.JobID
+	})
+	es := runUntil(t, e.runner(nil), "the resumed run ended", allRan(1))
+	ts := target(t, es, "net_arr")
+	if ts.FailuresByReason["timeout"] != 1 || ts.RequeuesTotal != 1 {
+		t.Errorf("failures %v requeues %v, want one timeout after 1 requeue", ts.FailuresByReason, ts.RequeuesTotal)
+	}
+	if n := e.sim.Stats().JobsCreated; n != 2 {
+		t.Errorf("JobsCreated %d, want 2 (max_requeues 1 across the restart)", n)
+	}
+}
