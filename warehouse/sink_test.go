@@ -226,3 +226,48 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+func TestCustomColumnNamesAndQualifiedTable(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "custom")
+		if b.name == DriverSQLite {
+			cfg.Table = "main.custom"
+		}
+		cfg.Columns.Forecast, cfg.Columns.Period, cfg.Columns.User = "fc", "quarter", "owner"
+		cfg.Columns.Value, cfg.Columns.LoadedAt = "amount", "ingested_at"
+		cfg.Sink = true
+		w, err := Open(ctx, cfg, nil) // sink: creates the table
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if !strings.Contains(w.CreateTableSQL(), `"ingested_at"`) {
+			t.Errorf("DDL does not use the configured names:\n%s", w.CreateTableSQL())
+		}
+		load := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+		if _, err := NewSink(w).WriteSlice(ctx, "net_arr", entries("2026_Q4", 6, 0, 1), load); err != nil {
+			t.Fatal(err)
+		}
+		res := w.RunChecks(ctx, CheckInput{CurrentPeriod: "2026_Q4", Expected: []Expected{{"net_arr", "2026_Q4", 6}}})
+		if !res.OK() || res.Reconciliations[0].Actual != 6 || !res.LastLoad.Equal(load) {
+			t.Errorf("checks on custom names: %+v", res)
+		}
+	})
+}
+
+func TestPostgresCaseFoldingHint(t *testing.T) {
+	ctx := context.Background()
+	cfg := postgresBackend.cfg(t, "clari_entries")
+	db := postgresBackend.raw(t, cfg)
+	schema := strings.Split(cfg.Table, ".")[0]
+	// Created without quotes: PostgreSQL stores clari_entries.
+	if _, err := db.ExecContext(ctx, "CREATE TABLE "+schema+".Clari_Entries (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Table = schema + ".Clari_Entries"
+	_, err := Open(ctx, cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), schema+".clari_entries") {
+		t.Errorf("error %v: want a hint naming %s.clari_entries", err, schema)
+	}
+}
