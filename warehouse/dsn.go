@@ -142,15 +142,10 @@ func (t *target) wrap(what string, err error) error {
 	return &scrubbedError{msg: "warehouse: " + what + ": " + t.scrubText(driverText(err)), cause: cause}
 }
 
-// driverText shortens pgx's connect error (which repeats user and database
-// we already name) to its cause.
+// driverText is the cause of a driver error: a server error's message and
+// SQLSTATE (pgx's connect error repeats host, user and database, which the
+// description already names), else the driver's text on one line.
 func driverText(err error) string {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		if inner := errors.Unwrap(ce); inner != nil {
-			return oneLine(inner.Error())
-		}
-	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		s := pe.Message + " (SQLSTATE " + pe.Code + ")"
@@ -158,6 +153,12 @@ func driverText(err error) string {
 			s += "; hint: " + pe.Hint
 		}
 		return s
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		if inner := errors.Unwrap(ce); inner != nil {
+			return oneLine(inner.Error())
+		}
 	}
 	return oneLine(err.Error())
 }

@@ -228,3 +228,15 @@ func TestDriverErrorTextIsScrubbed(t *testing.T) {
 		t.Errorf("a timeout must stay recognisable: %v", err)
 	}
 }
+
+func TestPostgresUnreachableIsOneClearError(t *testing.T) {
+	const pw = "unreachable-Pw-42"
+	// Port 1 on loopback: nothing listens there, the dial is refused.
+	dsn := "postgres://clari:" + pw + "@127.0.0.1:1/clari?sslmode=disable&connect_timeout=2"
+	logger, logs := testLogger()
+	_, err := Open(context.Background(), config.Warehouse{Driver: DriverPostgres, ResolvedDSN: config.Secret(dsn)}, logger)
+	assertOneClearError(t, err, []string{pw, dsn}, "warehouse: cannot connect (driver postgres, host 127.0.0.1:1, database clari, user clari): ", "refused")
+	if strings.Contains(logs.String(), pw) {
+		t.Error("a log line contains the password")
+	}
+}
