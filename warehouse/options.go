@@ -17,7 +17,7 @@ const (
 	DefaultCheckInterval    = 24 * time.Hour
 	DefaultStatementTimeout = 30 * time.Second
 	DefaultSinkBatchSize    = 5000
-	DefaultRetentionQuarter = 8
+	DefaultRetentionQuarters = 8
 )
 
 // DefaultColumns are the column names of the table the sink creates.
@@ -157,7 +157,7 @@ func resolve(cfg config.Warehouse, dsn string) (resolved, error) {
 		r.batchSize = DefaultSinkBatchSize
 	}
 	if r.retention.Quarters <= 0 {
-		r.retention.Quarters = DefaultRetentionQuarter
+		r.retention.Quarters = DefaultRetentionQuarters
 	}
 
 	parts := strings.Split(r.table, ".")
