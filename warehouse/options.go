@@ -13,10 +13,10 @@ import (
 // config's defaults so this package works with a config.Warehouse built in
 // code (tests, --demo) before or without config.Load.
 const (
-	DefaultTable            = "clari_forecast_entries"
-	DefaultCheckInterval    = 24 * time.Hour
-	DefaultStatementTimeout = 30 * time.Second
-	DefaultSinkBatchSize    = 5000
+	DefaultTable             = "clari_forecast_entries"
+	DefaultCheckInterval     = 24 * time.Hour
+	DefaultStatementTimeout  = 30 * time.Second
+	DefaultSinkBatchSize     = 5000
 	DefaultRetentionQuarters = 8
 )
 
