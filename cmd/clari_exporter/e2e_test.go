@@ -52,8 +52,10 @@ func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 	}
 
 	base, logs := startDemoServe(t)
+	start := time.Now()
 	var missing []string
-	deadline := time.Now().Add(40 * time.Second)
+	lastMissing := -1
+	deadline := start.Add(50 * time.Second)
 	for {
 		mfs, _ := scrape(t, base)
 		missing = missing[:0]
@@ -62,11 +64,16 @@ func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 				missing = append(missing, name)
 			}
 		}
+		if len(missing) != lastMissing {
+			t.Logf("%s: no sample yet of %v", time.Since(start).Round(100*time.Millisecond), missing)
+			lastMissing = len(missing)
+		}
 		if len(missing) == 0 {
+			t.Logf("all %d metric families have samples %s after the demo started", len(want), time.Since(start).Round(100*time.Millisecond))
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 40s of the demo, the scrape still has no sample of %v, which the shipped rules or dashboards read\nlogs:\n%s",
+			t.Fatalf("after 50s of the demo, the scrape still has no sample of %v, which the shipped rules or dashboards read\nlogs:\n%s",
 				missing, tail(logs(), 20))
 		}
 		time.Sleep(250 * time.Millisecond)
