@@ -13,25 +13,16 @@ import (
 // config's defaults so this package works with a config.Warehouse built in
 // code (tests, --demo) before or without config.Load.
 const (
-	DefaultTable             = "clari_forecast_entries"
+	DefaultTable             = config.DefaultWarehouseTable
 	DefaultCheckInterval     = 24 * time.Hour
 	DefaultStatementTimeout  = 30 * time.Second
 	DefaultSinkBatchSize     = 5000
 	DefaultRetentionQuarters = 8
 )
 
-// DefaultColumns are the column names of the table the sink creates.
-var DefaultColumns = config.WarehouseColumns{
-	Forecast:  "forecast_id",
-	Period:    "time_period_id",
-	TimeFrame: "time_frame_id",
-	User:      "user_id",
-	Field:     "field_id",
-	DataType:  "data_type",
-	Value:     "value",
-	UpdatedOn: "updated_on",
-	LoadedAt:  "loaded_at",
-}
+// DefaultColumns are the column names of the table the sink creates
+// (config's defaults: one source of truth).
+var DefaultColumns = config.DefaultWarehouse().Columns
 
 // Driver names accepted in warehouse.driver.
 const (
