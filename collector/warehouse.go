@@ -56,6 +56,12 @@ type TableState struct {
 	// LastLoad is the newest load time; zero when unknown or the table is
 	// empty (the metric is then left out).
 	LastLoad time.Time
+	// RetentionRowsBeyond is the number of rows in periods beyond the
+	// retention window: what retention enforcement deletes, or would delete
+	// (the dry-run count) while warehouse.retention.enforce is off.
+	// RetentionRowsDeleted counts rows enforcement deleted since start-up.
+	RetentionRowsBeyond  float64
+	RetentionRowsDeleted float64
 }
 
 // CheckResult is whether one warehouse check succeeded.
@@ -69,7 +75,8 @@ type WarehouseCollector struct {
 	source WarehouseSource
 
 	expected, actual, ratio, lastRun,
-	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess *prometheus.Desc
+	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess,
+	retentionRows, retentionDeleted *prometheus.Desc
 }
 
 // NewWarehouseCollector returns the collector; a nil source exposes nothing.
@@ -95,6 +102,10 @@ func NewWarehouseCollector(source WarehouseSource) *WarehouseCollector {
 			"Fiscal periods older than the retention window still present"+cached, table, nil),
 		lastLoad: prometheus.NewDesc("clari_warehouse_last_load_timestamp_seconds",
 			"Newest load time in the table, in unix seconds (freshness)"+cached, table, nil),
+		retentionRows: prometheus.NewDesc("clari_warehouse_retention_rows_beyond",
+			"Rows in periods beyond the retention window: what retention enforcement deletes, or would delete while warehouse.retention.enforce is off (dry run)"+cached, table, nil),
+		retentionDeleted: prometheus.NewDesc("clari_warehouse_retention_deleted_rows_total",
+			"Rows deleted by retention enforcement since the exporter started.", table, nil),
 		checkSuccess: prometheus.NewDesc("clari_warehouse_check_success",
 			"1 if the warehouse check last ran successfully, 0 if it failed (its other metrics may then be stale or absent).", []string{"check"}, nil),
 	}
@@ -103,7 +114,8 @@ func NewWarehouseCollector(source WarehouseSource) *WarehouseCollector {
 // Describe implements prometheus.Collector.
 func (c *WarehouseCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.expected, c.actual, c.ratio, c.lastRun,
-		c.duplicateKeys, c.surplusRows, c.beyondRetention, c.lastLoad, c.checkSuccess} {
+		c.duplicateKeys, c.surplusRows, c.beyondRetention, c.lastLoad, c.checkSuccess,
+		c.retentionRows, c.retentionDeleted} {
 		ch <- d
 	}
 }
@@ -126,6 +138,8 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 		sendConst(ch, c.duplicateKeys, prometheus.GaugeValue, t.DuplicateKeys, t.Table)
 		sendConst(ch, c.surplusRows, prometheus.GaugeValue, t.SurplusRows, t.Table)
 		sendConst(ch, c.beyondRetention, prometheus.GaugeValue, t.PeriodsBeyondRetention, t.Table)
+		sendConst(ch, c.retentionRows, prometheus.GaugeValue, t.RetentionRowsBeyond, t.Table)
+		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, t.RetentionRowsDeleted, t.Table)
 		if !t.LastLoad.IsZero() {
 			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(t.LastLoad), t.Table)
 		}

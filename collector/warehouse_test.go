@@ -16,7 +16,8 @@ func warehouseState() WarehouseState {
 			{Forecast: "net_arr", Period: "2026_Q2", Expected: 0, Actual: 3}, // nothing expected: divide by 1
 		},
 		Tables: []TableState{
-			{Table: "clari_forecast_entries", DuplicateKeys: 2, SurplusRows: 5, PeriodsBeyondRetention: 1, LastLoad: t0.Add(-time.Hour)},
+			{Table: "clari_forecast_entries", DuplicateKeys: 2, SurplusRows: 5, PeriodsBeyondRetention: 1, LastLoad: t0.Add(-time.Hour),
+				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96},
 			{Table: "empty_table"}, // no load time: freshness left out
 		},
 		Checks: []CheckResult{

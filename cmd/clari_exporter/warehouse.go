@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -23,6 +24,10 @@ type warehouseWiring struct {
 	w       *warehouse.Warehouse
 	checker *warehouse.Checker
 	logger  log.Logger
+
+	// Retention enforcement results (see retain), read by source.
+	retentionBeyond  atomic.Int64
+	retentionDeleted atomic.Int64
 }
 
 // newWarehouseWiring prepares the warehouse without connecting: a database
@@ -77,9 +82,45 @@ func (ww *warehouseWiring) start(ctx context.Context, wg *sync.WaitGroup) {
 				level.Error(ww.logger).Log("msg", "cannot create the sink table", "err", err)
 			}
 		}
+		wg.Add(1)
+		go func() { defer wg.Done(); ww.retainEvery(ctx, ww.w.CheckInterval()) }()
 		ww.checker.Run(ctx)
 		_ = ww.w.Close()
 	}()
+}
+
+// retainEvery runs retention on the check schedule. Clari history cannot be
+// re-fetched, so unless warehouse.retention.enforce is on this is a dry run:
+// it counts (and logs, and exposes) what enforcement would delete.
+func (ww *warehouseWiring) retainEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		ww.retain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (ww *warehouseWiring) retain(ctx context.Context) {
+	policy := ww.w.RetentionPolicy()
+	current := ww.cfg.FiscalCalendar.PeriodAt(time.Now()).Label()
+	would, deleted, err := ww.w.EnforceRetention(ctx, current, policy.Quarters, policy.Enforce)
+	if err != nil {
+		if ctx.Err() == nil {
+			level.Warn(ww.logger).Log("msg", "retention run failed", "err", err)
+		}
+		return
+	}
+	ww.retentionBeyond.Store(would - deleted)
+	ww.retentionDeleted.Add(deleted)
+	if would > 0 && !policy.Enforce {
+		level.Info(ww.logger).Log("msg", "retention dry run: rows beyond the window would be deleted with warehouse.retention.enforce on",
+			"rows", would, "quarters", policy.Quarters, "current_period", current)
+	}
 }
 
 // trigger asks for a check run now (after a load, so reconciliation is fresh).
@@ -108,6 +149,8 @@ func (ww *warehouseWiring) source() collector.WarehouseSource {
 		st.Tables = []collector.TableState{{
 			Table: table, DuplicateKeys: float64(r.DuplicateKeys), SurplusRows: float64(r.SurplusRows),
 			PeriodsBeyondRetention: float64(len(r.BeyondRetention)), LastLoad: r.LastLoad,
+			RetentionRowsBeyond:  float64(ww.retentionBeyond.Load()),
+			RetentionRowsDeleted: float64(ww.retentionDeleted.Load()),
 		}}
 		for _, name := range warehouse.CheckNames {
 			st.Checks = append(st.Checks, collector.CheckResult{Check: name, Success: r.Ran(name) && r.Errors[name] == nil})
