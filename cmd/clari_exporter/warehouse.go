@@ -146,15 +146,20 @@ func (ww *warehouseWiring) source() collector.WarehouseSource {
 			st.Reconciliations = append(st.Reconciliations, collector.Reconciliation{
 				Forecast: rc.Forecast, Period: rc.Period, Expected: float64(rc.Expected), Actual: float64(rc.Actual)})
 		}
+		for _, name := range warehouse.CheckNames {
+			st.Checks = append(st.Checks, collector.CheckResult{Check: name, Success: r.Ran(name) && r.Errors[name] == nil})
+		}
+		if !r.Ran(warehouse.CheckConnect) {
+			// Nothing was measured: no table numbers rather than zeros
+			// (clari_warehouse_check_success{check="connect"} 0 says why).
+			return st
+		}
 		st.Tables = []collector.TableState{{
 			Table: table, DuplicateKeys: float64(r.DuplicateKeys), SurplusRows: float64(r.SurplusRows),
 			PeriodsBeyondRetention: float64(len(r.BeyondRetention)), LastLoad: r.LastLoad,
 			RetentionRowsBeyond:  float64(ww.retentionBeyond.Load()),
 			RetentionRowsDeleted: float64(ww.retentionDeleted.Load()),
 		}}
-		for _, name := range warehouse.CheckNames {
-			st.Checks = append(st.Checks, collector.CheckResult{Check: name, Success: r.Ran(name) && r.Errors[name] == nil})
-		}
 		return st
 	})
 }

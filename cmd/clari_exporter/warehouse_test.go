@@ -78,6 +78,9 @@ func TestWarehouseProblemsShowOnTheirCheck(t *testing.T) {
 				t.Errorf("the DSN password appears in the logs")
 			}
 			mfs, _ := scrape(t, base)
+			if _, ok := value(mfs, "clari_warehouse_duplicate_keys", nil); ok {
+				t.Errorf("clari_warehouse_duplicate_keys is exposed although nothing could be measured")
+			}
 			if v, _ := value(mfs, "clari_up", nil); v != 1 {
 				t.Errorf("clari_up = %v: a warehouse problem must not touch the Clari side", v)
 			}
