@@ -136,14 +136,19 @@ func toFloats(m map[string]uint64) map[string]float64 {
 	return out
 }
 
-// LatestExpected lists, per target with a snapshot, how many rows its last
-// successful export holds: the warehouse reconciliation's expectation.
+// LatestExpected lists, per configured target with a snapshot, how many
+// rows its last successful export holds: the warehouse reconciliation's
+// expectation. Targets dropped from the config are left out.
 func (r *Runner) LatestExpected() map[[2]string]int {
+	configured := map[targetKey]bool{}
+	for _, t := range r.opts.Config().Targets(r.opts.Now()) {
+		configured[targetKey{t.Forecast, t.Period}] = true
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	out := make(map[[2]string]int, len(r.state))
 	for _, s := range r.state {
-		if s.Latest != nil {
+		if s.Latest != nil && configured[targetKey{s.Forecast, s.Period}] {
 			out[[2]string{s.Forecast, s.Period}] = s.Latest.Rows
 		}
 	}

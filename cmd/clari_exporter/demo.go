@@ -32,6 +32,7 @@ type demoTiming struct {
 	probeInterval      time.Duration
 	warehouseInterval  time.Duration
 	tick               time.Duration
+	users              int // tenant size: the sink's load time grows with it
 }
 
 var defaultDemoTiming = demoTiming{
@@ -43,6 +44,7 @@ var defaultDemoTiming = demoTiming{
 	probeInterval:      10 * time.Second,
 	warehouseInterval:  10 * time.Second,
 	tick:               500 * time.Millisecond,
+	users:              200,
 }
 
 // demoTimingOverride lets tests accelerate the demo; nil in production.
@@ -86,7 +88,7 @@ func startDemo(ctx context.Context, logger log.Logger) (*demoEnv, error) {
 	d.sim = clarisim.New(clarisim.Options{
 		APIKey: demoKey,
 		Seed:   42,
-		Tenant: clarisim.TenantSpec{Users: 200, Fields: 4, Quarters: 4, FiscalStartMonth: time.February,
+		Tenant: clarisim.TenantSpec{Users: t.users, Fields: 4, Quarters: 4, FiscalStartMonth: time.February,
 			Forecasts: []string{demoNetARR, demoBookings, demoRenewals}},
 		Scenario: clarisim.Scenario{
 			JobDuration: t.jobDuration, MonthlyQuota: 1000, QuotaWindow: time.Hour,

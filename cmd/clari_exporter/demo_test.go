@@ -18,6 +18,7 @@ var acceleratedDemo = demoTiming{
 	probeInterval:      time.Second,
 	warehouseInterval:  time.Second,
 	tick:               100 * time.Millisecond,
+	users:              40,
 }
 
 func startDemoServe(t *testing.T) (base string, logs func() string) {
@@ -39,10 +40,10 @@ func TestDemoScenario(t *testing.T) {
 
 	type seen struct{ failed, empty, requeue, skip, retry429, swing, drift bool }
 	var s seen
-	deadline := time.Now().Add(45 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !(s.failed && s.empty && s.requeue && s.skip && s.retry429 && s.swing && s.drift) {
 		if time.Now().After(deadline) {
-			t.Fatalf("demo did not show everything within 45s: %+v\nlogs:\n%s", s, tail(logs(), 40))
+			t.Fatalf("demo did not show everything within 60s: %+v\nlogs:\n%s", s, tail(logs(), 40))
 		}
 		time.Sleep(200 * time.Millisecond)
 		mfs, _ := scrape(t, base)
