@@ -537,105 +537,50 @@ func (d *jsonDecoder) object(keys []string, set func(k int, v string)) error {
 	}
 }
 
-var userKeys = []string{"userId", "name", "email", "crmId", "hierarchyId", "hierarchyName"}
+// The lookup lists: the JSON keys of each item, in the order of the
+// fields its fields func returns.
+var (
+	userKeys       = []string{"userId", "name", "email", "crmId", "hierarchyId", "hierarchyName"}
+	fieldKeys      = []string{"fieldId", "fieldName", "fieldType"}
+	timePeriodKeys = []string{"timePeriodId", "type", "label", "year", "startDate", "endDate"}
+	timeFrameKeys  = []string{"timeFrameId", "startDate", "endDate"}
+)
 
 func (d *jsonDecoder) user() error {
-	var u User
-	err := d.object(userKeys, func(k int, v string) {
-		switch k {
-		case 0:
-			u.UserID = v
-		case 1:
-			u.Name = v
-		case 2:
-			u.Email = v
-		case 3:
-			u.CRMID = v
-		case 4:
-			u.HierarchyID = v
-		case 5:
-			u.HierarchyName = v
-		}
+	return lookupItem(d, userKeys, d.v.User, func(u *User) []*string {
+		return []*string{&u.UserID, &u.Name, &u.Email, &u.CRMID, &u.HierarchyID, &u.HierarchyName}
 	})
-	if err != nil || d.v.User == nil {
-		return err
-	}
-	if err := d.v.User(u); err != nil {
-		return visitorError{err}
-	}
-	return nil
 }
-
-var fieldKeys = []string{"fieldId", "fieldName", "fieldType"}
 
 func (d *jsonDecoder) field() error {
-	var f Field
-	err := d.object(fieldKeys, func(k int, v string) {
-		switch k {
-		case 0:
-			f.FieldID = v
-		case 1:
-			f.FieldName = v
-		case 2:
-			f.FieldType = v
-		}
+	return lookupItem(d, fieldKeys, d.v.Field, func(f *Field) []*string {
+		return []*string{&f.FieldID, &f.FieldName, &f.FieldType}
 	})
-	if err != nil || d.v.Field == nil {
-		return err
-	}
-	if err := d.v.Field(f); err != nil {
-		return visitorError{err}
-	}
-	return nil
 }
-
-var timePeriodKeys = []string{"timePeriodId", "type", "label", "year", "startDate", "endDate"}
 
 func (d *jsonDecoder) timePeriod() error {
-	var p TimePeriod
-	err := d.object(timePeriodKeys, func(k int, v string) {
-		switch k {
-		case 0:
-			p.TimePeriodID = v
-		case 1:
-			p.Type = v
-		case 2:
-			p.Label = v
-		case 3:
-			p.Year = v
-		case 4:
-			p.StartDate = v
-		case 5:
-			p.EndDate = v
-		}
+	return lookupItem(d, timePeriodKeys, d.v.TimePeriod, func(p *TimePeriod) []*string {
+		return []*string{&p.TimePeriodID, &p.Type, &p.Label, &p.Year, &p.StartDate, &p.EndDate}
 	})
-	if err != nil || d.v.TimePeriod == nil {
-		return err
-	}
-	if err := d.v.TimePeriod(p); err != nil {
-		return visitorError{err}
-	}
-	return nil
 }
 
-var timeFrameKeys = []string{"timeFrameId", "startDate", "endDate"}
-
 func (d *jsonDecoder) timeFrame() error {
-	var t TimeFrame
-	err := d.object(timeFrameKeys, func(k int, v string) {
-		switch k {
-		case 0:
-			t.TimeFrameID = v
-		case 1:
-			t.StartDate = v
-		case 2:
-			t.EndDate = v
-		}
+	return lookupItem(d, timeFrameKeys, d.v.TimeFrame, func(t *TimeFrame) []*string {
+		return []*string{&t.TimeFrameID, &t.StartDate, &t.EndDate}
 	})
-	if err != nil || d.v.TimeFrame == nil {
+}
+
+// lookupItem decodes one item of a lookup list: keys[k] fills the k-th
+// field fields returns. The item goes to visit (nil: decoded and dropped).
+// Lookup lists are small (users, fields, periods, weeks), so the few
+// allocations here do not matter; entries take the allocation-free path.
+func lookupItem[T any](d *jsonDecoder, keys []string, visit func(T) error, fields func(*T) []*string) error {
+	var item T
+	slots := fields(&item)
+	if err := d.object(keys, func(k int, v string) { *slots[k] = v }); err != nil || visit == nil {
 		return err
 	}
-	if err := d.v.TimeFrame(t); err != nil {
+	if err := visit(item); err != nil {
 		return visitorError{err}
 	}
 	return nil
