@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
 // FailureReasons lists every `reason` of clari_export_failures_total; each
@@ -128,7 +129,7 @@ type ExportCollector struct {
 	forecasts map[string]bool // children of durations, so SetForecasts can drop old ones
 
 	cacheMu sync.Mutex
-	cache   builtState // families of the last non-zero generation
+	cache   *builtState // families of the last non-zero generation
 
 	runs, failures, requeues, skipped,
 	lastRun, lastSuccess, lastRunSuccess, lastDuration,
@@ -296,30 +297,39 @@ func (c *ExportCollector) Gather() ([]*dto.MetricFamily, error) {
 }
 
 // builtState is the result of build for one generation. Its families are
-// read-only once built, so concurrent scrapes may share them.
+// read-only once built, so concurrent scrapes may share them; encoded holds
+// their exposition per format (see encode.go), guarded by cacheMu.
 type builtState struct {
 	generation uint64
 	expose     bool
 	fams       []*family
 	errs       prometheus.MultiError
+	encoded    map[expfmt.Format][]byte
 }
 
 // build returns the metric families of the source's current state, reusing
 // those of the previous scrape when the state's generation is unchanged.
 func (c *ExportCollector) build() ([]*family, prometheus.MultiError) {
+	fams, errs, _ := c.buildCached()
+	return fams, errs
+}
+
+// buildCached is build that also returns the cache entry holding the
+// families (nil when the state has no generation and is not cached).
+func (c *ExportCollector) buildCached() ([]*family, prometheus.MultiError, *builtState) {
 	st := c.source.ExportState()
 	expose := c.exposeValues.Load()
 	if st.Generation == 0 {
-		return c.buildState(&st, expose)
+		fams, errs := c.buildState(&st, expose)
+		return fams, errs, nil
 	}
 	c.cacheMu.Lock()
 	defer c.cacheMu.Unlock() // concurrent scrapes of a new generation build it once
-	if c.cache.fams != nil && c.cache.generation == st.Generation && c.cache.expose == expose {
-		return c.cache.fams, c.cache.errs
+	if c.cache == nil || c.cache.generation != st.Generation || c.cache.expose != expose {
+		fams, errs := c.buildState(&st, expose)
+		c.cache = &builtState{generation: st.Generation, expose: expose, fams: fams, errs: errs}
 	}
-	fams, errs := c.buildState(&st, expose)
-	c.cache = builtState{generation: st.Generation, expose: expose, fams: fams, errs: errs}
-	return fams, errs
+	return c.cache.fams, c.cache.errs, c.cache
 }
 
 // buildState turns st into metric families. Targets with a label value that

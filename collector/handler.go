@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ScrapeTimeoutHeader is the header in which Prometheus sends the scrape
@@ -64,11 +62,7 @@ func NewHandler(opts HandlerOptions) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	metrics := withGzip(promhttp.HandlerFor(mergeGatherers(opts.Gatherers), promhttp.HandlerOpts{
-		ErrorLog:           promErrorLog{opts.Logger},
-		ErrorHandling:      promhttp.ContinueOnError,
-		DisableCompression: true, // withGzip compresses faster
-	}))
+	metrics := withGzip(encodingHandler{gatherers: opts.Gatherers, logger: opts.Logger})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if opts.Probe != nil {
 			wait := ProbeDeadline(r.Header.Get(ScrapeTimeoutHeader), opts.TimeoutOffset, opts.MaxProbeWait)
@@ -97,11 +91,4 @@ func ProbeDeadline(header string, offset, max time.Duration) time.Duration {
 		wait = max
 	}
 	return wait
-}
-
-// promErrorLog adapts a go-kit logger to promhttp's error log.
-type promErrorLog struct{ logger log.Logger }
-
-func (l promErrorLog) Println(v ...any) {
-	level.Error(l.logger).Log("msg", "gathering metrics failed", "err", fmt.Sprint(v...))
 }
