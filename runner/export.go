@@ -121,32 +121,65 @@ type persistedRequest struct {
 
 // export runs one export job to its end (resumeJobID: continue that job,
 // which replaced priorRequeues timed-out ones, instead of creating one) and
-// records the outcome exactly once.
+// records the outcome exactly once: as a run, or as a skip when nothing ran.
 func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) {
 	started := r.opts.Now()
-	builder := snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)
-	var entries []clari.Entry // kept only for the warehouse sink
-	visitor := builder.Visitor()
+	job := r.newJob(cfg, forecast, period, req, resumeJobID, priorRequeues)
+	var res clari.RunResult
+	if resumeJobID != "" {
+		res = r.opts.API.ResumeExport(ctx, resumeJobID, req, job.opts)
+	} else {
+		res = r.opts.API.RunExport(ctx, req, job.opts)
+	}
+	r.recordRequeues(ctx, forecast, period, res.Requeues)
+	if ctx.Err() != nil {
+		// Shutting down: the job stays in flight and is resumed at start-up.
+		if res.Requeues > 0 {
+			r.changed(context.WithoutCancel(ctx))
+		}
+		return
+	}
+	if reason, skipped := r.nothingRan(ctx, &res, forecast, period); skipped {
+		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, reason)
+		return
+	}
+	r.finish(ctx, cfg, job, res, started)
+}
+
+// job is one export run in progress: what it was asked, what the decoder
+// has delivered so far, and the options handed to the client.
+type job struct {
+	forecast, period string
+	builder          *snapshot.Builder
+	entries          []clari.Entry // kept only for the warehouse sink
+	opts             clari.RunOptions
+}
+
+func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
+	j := &job{forecast: forecast, period: period,
+		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)}
+	visitor := j.builder.Visitor()
 	if r.opts.Sink != nil {
 		add := visitor.Entry
 		visitor.Entry = func(e *clari.Entry) error {
-			entries = append(entries, *e)
+			j.entries = append(j.entries, *e)
 			return add(e)
 		}
 	}
 	// requeues counts the jobs of this run that replaced a timed-out one;
 	// the first job persisted by RunExport is the original.
 	requeues, original := priorRequeues, resumeJobID == ""
-	opts := clari.RunOptions{
+	j.opts = clari.RunOptions{
 		PollInterval: time.Duration(cfg.Clari.PollInterval),
 		Timeout:      time.Duration(cfg.Clari.PollTimeout),
 		MaxRequeues:  requeueBudget(cfg.Clari.MaxRequeues, priorRequeues),
 		Visitor:      visitor,
 		Persist: func(jobID string) error {
 			// Persisted before polling: a restart resumes this job instead
-			// of spending quota on a new one. Not bound to ctx: a job
-			// created just as shutdown begins has cost its quota already
-			// and must be resumed, not cancelled for a failed persist.
+			// of spending quota on a new one. Not bound to the run's ctx: a
+			// job created just as shutdown begins has cost its quota
+			// already and must be resumed, not cancelled for a failed
+			// persist.
 			if original {
 				original = false
 			} else {
@@ -156,63 +189,64 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 			if err != nil {
 				return err
 			}
-			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
+			pctx, cancel := context.WithTimeout(context.Background(), persistTimeout)
 			defer cancel()
 			return r.opts.Store.PutInFlight(pctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
 		},
 	}
-	var res clari.RunResult
-	if resumeJobID != "" {
-		res = r.opts.API.ResumeExport(ctx, resumeJobID, req, opts)
-	} else {
-		res = r.opts.API.RunExport(ctx, req, opts)
-	}
-	// Re-queues happened (a job was cancelled, another created) even when
-	// shutdown ends the run, so they are counted past ctx's end.
+	return j
+}
+
+// recordRequeues counts n re-queues. They happened (a job was cancelled,
+// another created) even when shutdown ends the run, so they are counted
+// past the run's ctx.
+func (r *Runner) recordRequeues(ctx context.Context, forecast, period string, n int) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
-	for i := 0; i < res.Requeues; i++ {
+	defer cancel()
+	for range n {
 		if err := r.opts.Store.RecordRequeue(rctx, forecast, period, r.opts.Now()); err != nil {
 			level.Error(r.logger).Log("msg", "cannot record requeue", "err", err)
 		}
 	}
-	cancel()
-	if ctx.Err() != nil {
-		// Shutting down: the job stays in flight and is resumed at start-up.
-		if res.Requeues > 0 {
-			r.changed(context.WithoutCancel(ctx))
-		}
-		return
-	}
+}
+
+// nothingRan reports the skip reason of a run in which Clari never ran a
+// job: the breaker or Clari refused the create, so no quota was spent. A
+// run whose first job timed out and whose re-queue alone was refused did
+// run: it becomes a timeout failure (res is updated).
+func (r *Runner) nothingRan(ctx context.Context, res *clari.RunResult, forecast, period string) (string, bool) {
 	if res.JobID == "" && clari.IsBreakerOpen(res.Err) {
 		// The breaker opened after the limits check and refused the
-		// create: no job, no quota spent. Like a breaker refusal of the
-		// limits call, that is a skip, not a failure.
+		// create: like a breaker refusal of the limits call, a skip.
 		level.Warn(r.logger).Log("msg", "export skipped: circuit breaker open", "forecast", forecast, "period", period)
-		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, SkipCircuitOpen)
-		return
+		return SkipCircuitOpen, true
 	}
-	if res.Outcome == clari.OutcomeQuota && res.JobID != "" {
-		// A job ran and timed out; only its re-queue was refused. The run
-		// failed by timeout: counting it as a skip would hide the failure.
+	if res.Outcome != clari.OutcomeQuota {
+		return "", false
+	}
+	if res.JobID != "" {
 		level.Warn(r.logger).Log("msg", "the re-queue of a timed-out export was refused by Clari (quota or concurrency)", "forecast", forecast, "period", period, "job", res.JobID)
 		res.Outcome = clari.OutcomeTimeout
+		return "", false
 	}
-	if res.Outcome == clari.OutcomeQuota {
-		// Clari refused the create: nothing ran and nothing was spent. Its
-		// one error code covers both quota and concurrency; the budget
-		// check passed a moment ago, so ask again which one ran out (a
-		// foreign job taking the last slot is not a quota problem).
-		reason := r.refusalReason(ctx)
-		level.Warn(r.logger).Log("msg", "Clari refused the export: monthly quota or concurrency exhausted", "forecast", forecast, "period", period, "reason", reason)
-		_ = r.opts.Store.ClearInFlight(ctx, forecast, period)
-		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, reason)
-		return
-	}
+	// Clari's one error code covers both quota and concurrency; the budget
+	// check passed a moment ago, so ask again which one ran out (a foreign
+	// job taking the last slot is not a quota problem).
+	reason := r.refusalReason(ctx)
+	level.Warn(r.logger).Log("msg", "Clari refused the export: monthly quota or concurrency exhausted", "forecast", forecast, "period", period, "reason", reason)
+	_ = r.opts.Store.ClearInFlight(ctx, forecast, period)
+	return reason, true
+}
+
+// finish applies the data-quality guards to a run that ended, loads a good
+// snapshot into the warehouse sink, and records the run exactly once.
+func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res clari.RunResult, started time.Time) {
+	forecast, period := j.forecast, j.period
 	run := store.Run{Forecast: forecast, Period: period, JobID: res.JobID, Outcome: string(res.Outcome),
 		StartedAt: started, FinishedAt: r.opts.Now(), Duration: res.Duration, Requeues: res.Requeues}
 	var snap *snapshot.Snapshot
 	if res.Outcome == clari.OutcomeDone {
-		s := builder.Finish()
+		s := j.builder.Finish()
 		s.JobID = res.JobID
 		run.Rows = s.Rows
 		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
@@ -225,7 +259,7 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		level.Error(r.logger).Log("msg", "export failed", "forecast", forecast, "period", period, "job", res.JobID, "reason", res.Outcome, "err", res.Err)
 	}
 	if snap != nil && r.opts.Sink != nil {
-		if n, err := r.opts.Sink.Write(ctx, forecast, slices.Values(entries), r.opts.Now()); err != nil {
+		if n, err := r.opts.Sink.Write(ctx, forecast, slices.Values(j.entries), r.opts.Now()); err != nil {
 			level.Error(r.logger).Log("msg", "warehouse sink failed; the next export loads again", "forecast", forecast, "period", period, "rows", n, "err", err)
 		}
 	}
