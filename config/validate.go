@@ -90,25 +90,7 @@ func (c *Config) validateClari(errs *fieldErrors) {
 		errs.add("clari.base_url", "must not carry credentials, a query or a fragment, got %q", u.Redacted())
 	}
 
-	var sources []string
-	if cl.APIKeyFile != "" {
-		sources = append(sources, "api_key_file")
-	}
-	if cl.APIKeyEnv != "" {
-		sources = append(sources, "api_key_env")
-	}
-	if cl.APIKey != "" {
-		sources = append(sources, "api_key")
-	}
-	switch {
-	case len(sources) == 0 && cl.Key == "":
-		errs.add("clari", "set exactly one of api_key_file (recommended), api_key_env or api_key; none is set")
-	case len(sources) > 1:
-		errs.add("clari."+sources[1], "set exactly one of api_key_file, api_key_env or api_key; got %s", strings.Join(sources, " and "))
-	}
-	if cl.APIKeyEnv != "" && !envVarName.MatchString(cl.APIKeyEnv) {
-		errs.add("clari.api_key_env", "must be the name of an environment variable (letters, digits, '_'), not its value; the value given is not shown")
-	}
+	validateSecretSource(errs, "clari", "api_key", cl.APIKeyFile, cl.APIKeyEnv, cl.APIKey, cl.Key)
 	if cl.RotatedAt != "" {
 		if _, err := parseRotatedAt(cl.RotatedAt); err != nil {
 			errs.add("clari.rotated_at", "must be a date (2026-01-31) or RFC 3339 time (2026-01-31T09:00:00Z), got %q", cl.RotatedAt)
@@ -250,29 +232,36 @@ func (c *Config) validateSwing(errs *fieldErrors) {
 	}
 }
 
+// validateSecretSource checks that exactly one source of the secret <name>
+// in section is set — <name>_file (recommended), <name>_env or inline
+// <name> — unless it was resolved already (a config built in code), and
+// that an env source names a variable rather than holding the value.
+func validateSecretSource(errs *fieldErrors, section, name, file, env string, inline, resolved Secret) {
+	var sources []string
+	for _, src := range []struct {
+		key string
+		set bool
+	}{{name + "_file", file != ""}, {name + "_env", env != ""}, {name, inline != ""}} {
+		if src.set {
+			sources = append(sources, src.key)
+		}
+	}
+	switch {
+	case len(sources) == 0 && resolved == "":
+		errs.add(section, "set exactly one of %s_file (recommended), %s_env or %s; none is set", name, name, name)
+	case len(sources) > 1:
+		errs.add(section+"."+sources[1], "set exactly one of %s_file, %s_env or %s; got %s", name, name, name, strings.Join(sources, " and "))
+	}
+	if env != "" && !envVarName.MatchString(env) {
+		errs.add(section+"."+name+"_env", "must be the name of an environment variable (letters, digits, '_'), not its value; the value given is not shown")
+	}
+}
+
 func (w *Warehouse) validate(errs *fieldErrors) {
 	if w.Driver != DriverPostgres && w.Driver != DriverSQLite {
 		errs.add("warehouse.driver", "must be %q or %q, got %q", DriverPostgres, DriverSQLite, w.Driver)
 	}
-	var sources []string
-	if w.DSNFile != "" {
-		sources = append(sources, "dsn_file")
-	}
-	if w.DSNEnv != "" {
-		sources = append(sources, "dsn_env")
-	}
-	if w.DSN != "" {
-		sources = append(sources, "dsn")
-	}
-	switch {
-	case len(sources) == 0 && w.ResolvedDSN == "":
-		errs.add("warehouse", "set exactly one of dsn_file (recommended), dsn_env or dsn; none is set")
-	case len(sources) > 1:
-		errs.add("warehouse."+sources[1], "set exactly one of dsn_file, dsn_env or dsn; got %s", strings.Join(sources, " and "))
-	}
-	if w.DSNEnv != "" && !envVarName.MatchString(w.DSNEnv) {
-		errs.add("warehouse.dsn_env", "must be the name of an environment variable (letters, digits, '_'), not its value; the value given is not shown")
-	}
+	validateSecretSource(errs, "warehouse", "dsn", w.DSNFile, w.DSNEnv, w.DSN, w.ResolvedDSN)
 	if !tablePattern.MatchString(w.Table) {
 		errs.add("warehouse.table", "must be a SQL identifier, optionally schema-qualified (schema.table), got %q", w.Table)
 	}
