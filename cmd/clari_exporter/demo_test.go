@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,32 +95,24 @@ func TestDemoScenario(t *testing.T) {
 }
 
 // TestDemoExposesEveryMetric: a user who opens /metrics of the demo sees every
-// metric of the contract with a live value.
+// metric the exporter documents (docs/metrics.md, which collector's
+// TestDocsListEveryMetric keeps in step with the code) with a live value.
 func TestDemoExposesEveryMetric(t *testing.T) {
-	base, logs := startDemoServe(t)
-	want := []string{
-		"clari_up", "clari_api_probe_duration_seconds", "clari_api_requests_total",
-		"clari_api_request_duration_seconds", "clari_api_retries_total", "clari_api_circuit_breaker_state",
-		"clari_export_quota_available", "clari_export_quota_limit", "clari_api_key_rotation_timestamp_seconds",
-		"clari_exporter_build_info", "clari_exporter_config_last_reload_successful", "clari_exporter_leader",
-		"clari_export_runs_total", "clari_export_failures_total", "clari_export_requeues_total",
-		"clari_export_skipped_total", "clari_export_last_run_timestamp_seconds",
-		"clari_export_last_success_timestamp_seconds", "clari_export_last_run_success",
-		"clari_export_duration_seconds", "clari_export_last_duration_seconds", "clari_export_rows",
-		"clari_export_duplicate_rows", "clari_export_period_coverage_missing",
-		"clari_forecast_value", "clari_forecast_swing_ratio", "clari_forecast_swing_anomalous",
-		"clari_reconciliation_expected_rows", "clari_reconciliation_actual_rows",
-		"clari_reconciliation_mismatch_ratio", "clari_reconciliation_last_run_timestamp_seconds",
-		"clari_warehouse_duplicate_keys", "clari_warehouse_surplus_rows",
-		"clari_warehouse_periods_beyond_retention", "clari_warehouse_last_load_timestamp_seconds",
-		"clari_readiness_check",
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
 	}
+	want := regexp.MustCompile("(?m)^\\| `(clari_[a-z0-9_]+)`").FindAllStringSubmatch(string(doc), -1)
+	if len(want) < 30 {
+		t.Fatalf("found %d metrics in docs/metrics.md, expected the whole contract", len(want))
+	}
+	base, logs := startDemoServe(t)
 	var missing []string
 	waitFor(t, 30*time.Second, "every contract metric", func() bool {
 		mfs, _ := scrape(t, base)
 		missing = missing[:0]
-		for _, name := range want {
-			if len(mfs[name].GetMetric()) == 0 {
+		for _, m := range want {
+			if name := m[1]; len(mfs[name].GetMetric()) == 0 {
 				missing = append(missing, name)
 			}
 		}
