@@ -242,6 +242,20 @@ func stat(s panelSpec, targets ...Target) Panel {
 	}
 }
 
+// thresholdColored is the field config of panels coloured by thresholds
+// (tables, state timelines): the spec's unit, mappings and thresholds.
+func thresholdColored(s panelSpec) *FieldConfig {
+	return &FieldConfig{
+		Defaults: FieldDefaults{
+			Color:      &FieldColor{Mode: "thresholds"},
+			Mappings:   orEmpty(s.mappings),
+			Thresholds: orDefault(s.thresholds),
+			Unit:       s.unit,
+		},
+		Overrides: []struct{}{},
+	}
+}
+
 func table(s panelSpec, sortBy string, targets ...Target) Panel {
 	show := true
 	var sort []SortBy
@@ -251,15 +265,7 @@ func table(s panelSpec, sortBy string, targets ...Target) Panel {
 	return Panel{
 		Datasource:  &datasource,
 		Description: s.description,
-		FieldConfig: &FieldConfig{
-			Defaults: FieldDefaults{
-				Color:      &FieldColor{Mode: "thresholds"},
-				Mappings:   orEmpty(s.mappings),
-				Thresholds: orDefault(s.thresholds),
-				Unit:       s.unit,
-			},
-			Overrides: []struct{}{},
-		},
+		FieldConfig: thresholdColored(s),
 		Options: &PanelOptions{ShowHeader: &show, SortBy: sort},
 		Targets: withRefIDs(targets),
 		Title:   s.title,
@@ -272,15 +278,7 @@ func stateTimeline(s panelSpec, targets ...Target) Panel {
 	return Panel{
 		Datasource:  &datasource,
 		Description: s.description,
-		FieldConfig: &FieldConfig{
-			Defaults: FieldDefaults{
-				Color:      &FieldColor{Mode: "thresholds"},
-				Mappings:   orEmpty(s.mappings),
-				Thresholds: orDefault(s.thresholds),
-				Unit:       s.unit,
-			},
-			Overrides: []struct{}{},
-		},
+		FieldConfig: thresholdColored(s),
 		Options: &PanelOptions{
 			Legend:      &Legend{Calcs: []string{}, DisplayMode: "list", Placement: "bottom", ShowLegend: true},
 			MergeValues: &merge,
