@@ -266,10 +266,10 @@ func table(s panelSpec, sortBy string, targets ...Target) Panel {
 		Datasource:  &datasource,
 		Description: s.description,
 		FieldConfig: thresholdColored(s),
-		Options: &PanelOptions{ShowHeader: &show, SortBy: sort},
-		Targets: withRefIDs(targets),
-		Title:   s.title,
-		Type:    "table",
+		Options:     &PanelOptions{ShowHeader: &show, SortBy: sort},
+		Targets:     withRefIDs(targets),
+		Title:       s.title,
+		Type:        "table",
 	}
 }
 
