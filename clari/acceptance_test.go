@@ -24,38 +24,6 @@ import (
 
 const simKey = "acceptance-secret-key-9f8e7d6c5b4a"
 
-// instr records every Instrumentation call.
-type instr struct {
-	mu       sync.Mutex
-	requests []string // "endpoint code"
-	retries  []string // "endpoint reason"
-	states   []string
-}
-
-func (r *instr) Request(endpoint, code string, _ time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.requests = append(r.requests, endpoint+" "+code)
-}
-
-func (r *instr) Retry(endpoint, reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.retries = append(r.retries, endpoint+" "+reason)
-}
-
-func (r *instr) BreakerState(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.states = append(r.states, s)
-}
-
-func (r *instr) get() (req, ret, st []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.requests), slices.Clone(r.retries), slices.Clone(r.states)
-}
-
 // waits records the retry delays instead of sleeping them.
 type waits struct {
 	mu sync.Mutex
@@ -79,7 +47,7 @@ type env struct {
 	sim   *clarisim.Sim
 	url   string
 	c     *clari.Client
-	instr *instr
+	instr *clari.Recorder
 	waits *waits
 }
 
@@ -92,7 +60,7 @@ func startSim(t *testing.T, sc clarisim.Scenario) (*clarisim.Sim, string) {
 	return sim, srv.URL + "/v4"
 }
 
-func clientOptions(url string, in *instr) clari.Options {
+func clientOptions(url string, in *clari.Recorder) clari.Options {
 	return clari.Options{
 		BaseURL:          url,
 		APIKey:           simKey,
@@ -106,7 +74,7 @@ func clientOptions(url string, in *instr) clari.Options {
 func newEnv(t *testing.T, sc clarisim.Scenario, mod func(*clari.Options)) *env {
 	t.Helper()
 	sim, url := startSim(t, sc)
-	e := &env{sim: sim, url: url, instr: &instr{}, waits: &waits{}}
+	e := &env{sim: sim, url: url, instr: &clari.Recorder{}, waits: &waits{}}
 	o := clientOptions(url, e.instr)
 	if mod != nil {
 		mod(&o)
@@ -187,7 +155,7 @@ func TestSimCreateAccepts200And202(t *testing.T) {
 		if err != nil || len(id) != 24 {
 			t.Fatalf("status %d: id %q err %v", status, id, err)
 		}
-		if req, _, _ := e.instr.get(); !slices.Contains(req, fmt.Sprintf("create_export %d", status)) {
+		if req, _, _ := e.instr.Snapshot(); !slices.Contains(req, fmt.Sprintf("create_export %d", status)) {
 			t.Errorf("requests %v, want a create answered %d", req, status)
 		}
 		if info, ok := e.sim.Job(id); !ok || info.Request.TimePeriod != "2026_Q3" {
@@ -207,7 +175,7 @@ func TestSim429WithRetryAfterSeconds(t *testing.T) {
 	if got := e.waits.get(); !slices.Equal(got, []time.Duration{3 * time.Second, 3 * time.Second}) {
 		t.Errorf("delays %v, want the server's 3s twice", got)
 	}
-	req, ret, _ := e.instr.get()
+	req, ret, _ := e.instr.Snapshot()
 	if !slices.Equal(ret, []string{"limits 429", "limits 429"}) {
 		t.Errorf("retries %v", ret)
 	}
@@ -251,7 +219,7 @@ func TestSim429WithoutRetryAfterUsesBackoff(t *testing.T) {
 	if got := e.waits.get(); !slices.Equal(got, want) {
 		t.Errorf("delays %v, want %v", got, want)
 	}
-	if _, ret, _ := e.instr.get(); len(ret) != 3 {
+	if _, ret, _ := e.instr.Snapshot(); len(ret) != 3 {
 		t.Errorf("retries %v", ret)
 	}
 }
@@ -277,7 +245,7 @@ func TestSim5xxBurstThenSuccess(t *testing.T) {
 	if err != nil || lim.ConcurrentLimit != 3 {
 		t.Fatalf("limits %+v err %v", lim, err)
 	}
-	req, ret, _ := e.instr.get()
+	req, ret, _ := e.instr.Snapshot()
 	if !slices.Equal(req, []string{"limits 500", "limits 502", "limits 503", "limits 200"}) {
 		t.Errorf("requests %v", req)
 	}
@@ -299,14 +267,14 @@ func TestSimHungResponseHitsRequestTimeout(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("took %s", el)
 	}
-	req, ret, _ := e.instr.get()
+	req, ret, _ := e.instr.Snapshot()
 	if !slices.Equal(req, []string{"limits error", "limits 200"}) || !slices.Equal(ret, []string{"limits timeout"}) {
 		t.Errorf("requests %v retries %v", req, ret)
 	}
 
 	// Without retries the timeout is the error.
 	_ = e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultHang, Endpoint: clari.EndpointLimits})
-	o := clientOptions(e.url, &instr{})
+	o := clientOptions(e.url, &clari.Recorder{})
 	o.RequestTimeout = 100 * time.Millisecond
 	o.Retry.Enabled = false
 	c2, _ := clari.New(o)
@@ -374,7 +342,7 @@ func TestSimResultsComplete_UnknownFieldsIgnored(t *testing.T) {
 
 func TestSim401NotRetried(t *testing.T) {
 	sim, url := startSim(t, clarisim.Scenario{})
-	in := &instr{}
+	in := &clari.Recorder{}
 	o := clientOptions(url, in)
 	o.APIKey = "wrong-key-0000"
 	c, _ := clari.New(o)
@@ -388,7 +356,7 @@ func TestSim401NotRetried(t *testing.T) {
 	if n := sim.Stats().Requests[clari.EndpointLimits]; n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
-	if _, ret, _ := in.get(); len(ret) != 0 {
+	if _, ret, _ := in.Snapshot(); len(ret) != 0 {
 		t.Errorf("retries %v", ret)
 	}
 	res := c.RunExport(ctx(t), clari.ExportRequest{ForecastID: "net_arr"}, fastRun())
@@ -467,7 +435,7 @@ func TestSimBreakerOpensAndHalfOpens(t *testing.T) {
 	if s := e.c.BreakerState(); s != clari.BreakerClosed {
 		t.Fatalf("state after a successful probe = %s", s)
 	}
-	_, _, states := e.instr.get()
+	_, _, states := e.instr.Snapshot()
 	want := []string{clari.BreakerClosed, clari.BreakerOpen, clari.BreakerHalfOpen, clari.BreakerClosed}
 	if !slices.Equal(states, want) {
 		t.Errorf("instrumented states %v, want %v", states, want)
@@ -591,7 +559,7 @@ func TestSimResumeAfterRestart(t *testing.T) {
 		t.Fatal("an interrupted run cancelled its job; it could not be resumed")
 	}
 	// Second process: a new client resumes the persisted job.
-	c2, err := clari.New(clientOptions(e.url, &instr{}))
+	c2, err := clari.New(clientOptions(e.url, &clari.Recorder{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -698,7 +666,7 @@ func TestSimSecretScan(t *testing.T) {
 		}
 	}
 	sim, url := startSim(t, clarisim.Scenario{FinalStatus: clari.StatusDone})
-	o := clientOptions(url, &instr{})
+	o := clientOptions(url, &clari.Recorder{})
 	o.Logger = logger
 	o.HTTPClient = &http.Client{Transport: dumps}
 	o.RequestTimeout = 200 * time.Millisecond
@@ -814,7 +782,7 @@ func TestSimBreakerOpenDuringPollSkipsTicks(t *testing.T) {
 	if res.Outcome != clari.OutcomeDone {
 		t.Fatalf("%s %v", res.Outcome, res.Err)
 	}
-	_, _, states := e.instr.get()
+	_, _, states := e.instr.Snapshot()
 	if !slices.Contains(states, clari.BreakerOpen) || states[len(states)-1] != clari.BreakerClosed {
 		t.Errorf("breaker states %v: want it opened during the poll and closed again", states)
 	}
@@ -845,7 +813,7 @@ func BenchmarkResultsJSON(b *testing.B) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	defer sim.Close()
-	c, err := clari.New(clientOptions(srv.URL, &instr{}))
+	c, err := clari.New(clientOptions(srv.URL, &clari.Recorder{}))
 	if err != nil {
 		b.Fatal(err)
 	}

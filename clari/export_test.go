@@ -22,3 +22,10 @@ func SetRetryClock(c *Client, sleep func(ctx context.Context, d time.Duration) e
 
 // SetJitter sets the backoff randomization factor (0 makes delays exact).
 func SetJitter(c *Client, f float64) { c.res.jitter = f }
+
+// Recorder is the Instrumentation that remembers every call (recorder in
+// client_test.go), shared with the external test package.
+type Recorder = recorder
+
+// Snapshot returns copies of the recorded requests, retries and states.
+func (r *recorder) Snapshot() (req, ret, st []string) { return r.snapshot() }
