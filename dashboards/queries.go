@@ -1,8 +1,9 @@
 package dashboards
 
 import (
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/clari-exporter/clari_exporter/alerts"
@@ -81,12 +82,7 @@ func Queries() []string {
 	for _, q := range append(PanelQueries(), VariableQueries()...) {
 		seen[Expand(q.Expr)] = true
 	}
-	out := make([]string, 0, len(seen))
-	for q := range seen {
-		out = append(out, q)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // MetricNames returns every clari_* metric family the dashboards read,
@@ -99,12 +95,7 @@ func MetricNames() []string {
 			seen[n] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // RecordingRules returns the recording-rule names (level:metric:ops) the
@@ -119,10 +110,5 @@ func RecordingRules() []string {
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
