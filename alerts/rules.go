@@ -59,24 +59,17 @@ func Parse(data []byte) (*RuleFile, error) {
 
 // AlertingRules returns every alerting rule in file order. An alert name may
 // appear more than once (one rule per severity or condition).
-func (rf *RuleFile) AlertingRules() []Rule {
-	var out []Rule
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			if r.Alert != "" {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
-}
+func (rf *RuleFile) AlertingRules() []Rule { return rf.rules(func(r Rule) bool { return r.Alert != "" }) }
 
 // RecordingRules returns every recording rule in file order.
-func (rf *RuleFile) RecordingRules() []Rule {
+func (rf *RuleFile) RecordingRules() []Rule { return rf.rules(func(r Rule) bool { return r.Record != "" }) }
+
+// rules returns the rules of every group that keep accepts, in file order.
+func (rf *RuleFile) rules(keep func(Rule) bool) []Rule {
 	var out []Rule
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
-			if r.Record != "" {
+			if keep(r) {
 				out = append(out, r)
 			}
 		}
