@@ -59,10 +59,14 @@ func Parse(data []byte) (*RuleFile, error) {
 
 // AlertingRules returns every alerting rule in file order. An alert name may
 // appear more than once (one rule per severity or condition).
-func (rf *RuleFile) AlertingRules() []Rule { return rf.rules(func(r Rule) bool { return r.Alert != "" }) }
+func (rf *RuleFile) AlertingRules() []Rule {
+	return rf.rules(func(r Rule) bool { return r.Alert != "" })
+}
 
 // RecordingRules returns every recording rule in file order.
-func (rf *RuleFile) RecordingRules() []Rule { return rf.rules(func(r Rule) bool { return r.Record != "" }) }
+func (rf *RuleFile) RecordingRules() []Rule {
+	return rf.rules(func(r Rule) bool { return r.Record != "" })
+}
 
 // rules returns the rules of every group that keep accepts, in file order.
 func (rf *RuleFile) rules(keep func(Rule) bool) []Rule {
