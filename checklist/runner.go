@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/internal/every"
+
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
@@ -62,16 +64,7 @@ func NewRunner(o RunnerOptions) *Runner {
 
 // Run runs the checks at once and then every interval until ctx ends.
 func (r *Runner) Run(ctx context.Context) {
-	t := time.NewTicker(r.o.Interval)
-	defer t.Stop()
-	for {
-		r.RunNow(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every.Run(ctx, r.o.Interval, func(ctx context.Context) { r.RunNow(ctx) })
 }
 
 // RunNow runs the cheap checks once, stores and returns their results.

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/internal/every"
+
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
@@ -120,16 +122,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	r.resumeInFlight(ctx)
-	ticker := time.NewTicker(r.opts.Tick)
-	defer ticker.Stop()
-	for {
-		r.runDue(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-		}
-	}
+	every.Run(ctx, r.opts.Tick, r.runDue)
+	return nil
 }
 
 // runDue exports every target whose interval has passed since its last

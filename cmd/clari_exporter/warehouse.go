@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/internal/every"
+
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
@@ -83,28 +85,15 @@ func (ww *warehouseWiring) start(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		}
 		wg.Add(1)
-		go func() { defer wg.Done(); ww.retainEvery(ctx, ww.w.CheckInterval()) }()
+		go func() { defer wg.Done(); every.Run(ctx, ww.w.CheckInterval(), ww.retain) }()
 		ww.checker.Run(ctx)
 		_ = ww.w.Close()
 	}()
 }
 
-// retainEvery runs retention on the check schedule. Clari history cannot be
+// retain runs retention (on the check schedule). Clari history cannot be
 // re-fetched, so unless warehouse.retention.enforce is on this is a dry run:
 // it counts (and logs, and exposes) what enforcement would delete.
-func (ww *warehouseWiring) retainEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		ww.retain(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func (ww *warehouseWiring) retain(ctx context.Context) {
 	policy := ww.w.RetentionPolicy()
 	current := ww.cfg.FiscalCalendar.PeriodAt(time.Now()).Label()
