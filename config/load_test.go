@@ -443,7 +443,7 @@ func TestRedactedHasNoSecrets(t *testing.T) {
 		}
 	}
 	// fmt of any kind never prints the secret either.
-	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.Clari), fmt.Sprint(cfg.Clari.Key), fmt.Sprintf("%s", cfg.Warehouse.ResolvedDSN)} {
+	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.Clari), fmt.Sprint(cfg.Clari.Key), fmt.Sprintf("dsn=%s", cfg.Warehouse.ResolvedDSN)} {
 		if strings.Contains(s, testSecret) || strings.Contains(s, "pw-SECRET") {
 			t.Errorf("formatted config leaks a secret: %s", s)
 		}

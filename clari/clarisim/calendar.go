@@ -55,11 +55,6 @@ func makeQuarter(fy, q int, fiscalStart time.Month) Quarter {
 	return Quarter{FiscalYear: fy, Q: q, Start: start, End: end}
 }
 
-// quarterFromIndex inverts Quarter.index.
-func quarterFromIndex(i int, fiscalStart time.Month) Quarter {
-	return makeQuarter(i/4, i%4+1, fiscalStart)
-}
-
 // ParsePeriod parses a "YYYY_QN" period id.
 func ParsePeriod(s string, fiscalStart time.Month) (Quarter, error) {
 	if len(s) != 7 || s[4] != '_' || s[5] != 'Q' || s[6] < '1' || s[6] > '4' {

@@ -206,9 +206,6 @@ func (s *Sim) usageLocked(now time.Time) (submitted, running []string) {
 	return submitted, running
 }
 
-// knownBodyKeys are the create parameters Clari understands.
-var knownBodyKeys = map[string]bool{"timePeriod": true, "typesToExport": true, "scopeId": true, "currency": true, "schedule": true, "includeHistorical": true, "exportFormat": true}
-
 func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 	now := s.clock()
 	s.mu.Lock()

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
 )
@@ -305,12 +304,4 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// epochMs is t in epoch milliseconds (0 for the zero time).
-func epochMs(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }

@@ -10,9 +10,8 @@ import (
 
 // sampledWriter discards data and samples the heap every ~8 MB.
 type sampledWriter struct {
-	n, next  int64
-	maxHeap  uint64
-	sampling bool
+	n, next int64
+	maxHeap uint64
 }
 
 func (w *sampledWriter) Write(b []byte) (int, error) {
