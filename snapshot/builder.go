@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -20,61 +21,62 @@ type Target struct {
 	Currency string
 }
 
-// entryKey is the natural key of an entry with every string component
-// replaced by a small interned id. Comparable, 24 bytes, no hashing and so no
-// collisions: two keys are equal exactly when all components are.
-type entryKey struct {
-	period, timeFrame, user, field, dataType, currency uint32
+// column is the part of an entry's natural key other than the user: the
+// few distinct (period, week, field, data type, currency) of an export.
+// Each gets a small id, so a natural key is (column id, user id), packed
+// into one uint64: equal keys are equal natural keys, no hashing, no
+// collisions.
+type column struct {
+	period, timeFrame, field, dataType, currency string
 }
 
-// entryValue is what the dedup keeps per key.
-type entryValue struct {
-	updatedOn int64
-	value     float64
-	hasValue  bool
+// base is a column without its data type. A JSON entry carries several
+// data types of one base, so the builder looks up the base once per JSON
+// entry (it is the previous entry's in most cases) and the data type in the
+// base's short list.
+type base struct {
+	period, timeFrame, field, currency string
+}
+
+type baseColumns struct {
+	dataTypes []string // a few at most: clari.AllDataTypes
+	ids       []uint32 // column id per data type
 }
 
 // Builder accumulates the entries of one export. It is not safe for
 // concurrent use; feed it from the decoder's Visitor.Entry callback.
 //
-// Memory is one map slot per distinct entry (a 24-byte key and a 24-byte
-// value) plus one copy of each distinct string (users, fields, weeks), so
-// ~100k entries cost a few MB.
+// Memory: 8 bytes per entry for its packed key (exact distinct and
+// duplicate counts come from sorting them, see keySet), 40 bytes per entry
+// of the requested period's latest week (the only values totals and swings
+// read), and one copy of each distinct user id and column.
 type Builder struct {
-	target  Target
-	jobID   string
-	now     func() time.Time
-	strings map[string]uint32
-	names   []string // id → string
-	entries map[entryKey]entryValue
-	dups    int
+	target Target
+	jobID  string
+	now    func() time.Time
+
+	users    map[string]uint32
+	bases    map[base]*baseColumns
+	cols     []column // id → column
+	last     base     // the previous entry's base and its columns: most
+	lastCols *baseColumns
+	lastUser string
+	lastUID  uint32
+
+	keys   keySet
+	latest latestWeek
+	seq    uint64
 }
 
 // NewBuilder starts the snapshot of one export job.
 func NewBuilder(target Target, jobID string) *Builder {
-	b := &Builder{
-		target:  target,
-		jobID:   jobID,
-		now:     time.Now,
-		strings: make(map[string]uint32),
-		entries: make(map[entryKey]entryValue),
+	return &Builder{
+		target: target,
+		jobID:  jobID,
+		now:    time.Now,
+		users:  make(map[string]uint32),
+		bases:  make(map[base]*baseColumns),
 	}
-	b.intern("") // id 0 is the empty string
-	return b
-}
-
-// intern returns the id of s, storing a copy of s the first time it is seen.
-// The map lookup with a []byte-free string does not allocate; the clone makes
-// sure nothing of the decoder's reused buffers is retained.
-func (b *Builder) intern(s string) uint32 {
-	if id, ok := b.strings[s]; ok {
-		return id
-	}
-	s = cloneString(s)
-	id := uint32(len(b.names))
-	b.strings[s] = id
-	b.names = append(b.names, s)
-	return id
 }
 
 func cloneString(s string) string {
@@ -87,6 +89,9 @@ func cloneString(s string) string {
 // errNilEntry is returned for a nil entry instead of panicking.
 var errNilEntry = errors.New("snapshot: nil entry")
 
+// maxIDs bounds users and columns: ids are 32 bits of the packed key.
+const maxIDs = math.MaxUint32
+
 // Add records one entry. The entry is copied; the caller may reuse it.
 // Of two entries with the same natural key the one with the greater
 // UpdatedOn wins; on a tie (including CSV, which has no UpdatedOn) the later
@@ -95,24 +100,63 @@ func (b *Builder) Add(e *clari.Entry) error {
 	if e == nil {
 		return errNilEntry
 	}
-	k := entryKey{
-		period:    b.intern(e.TimePeriodID),
-		timeFrame: b.intern(e.TimeFrameID),
-		user:      b.intern(e.UserID),
-		field:     b.intern(e.FieldID),
-		dataType:  b.intern(e.DataType),
-	}
+	bk := base{period: e.TimePeriodID, timeFrame: e.TimeFrameID, field: e.FieldID}
 	if b.target.Currency != "" {
-		k.currency = b.intern(e.Currency)
+		bk.currency = e.Currency
 	}
-	v := entryValue{updatedOn: e.UpdatedOn, value: e.Value, hasValue: e.HasValue}
-	if old, ok := b.entries[k]; ok {
-		b.dups++
-		if old.updatedOn > v.updatedOn {
-			return nil // the kept entry is newer
+	bc := b.lastCols
+	if bc == nil || bk != b.last {
+		if bc = b.bases[bk]; bc == nil {
+			bk = base{cloneString(bk.period), cloneString(bk.timeFrame), cloneString(bk.field), cloneString(bk.currency)}
+			bc = new(baseColumns)
+			b.bases[bk] = bc
+		}
+		b.last, b.lastCols = bk, bc
+	}
+	cid, ok := uint32(0), false
+	for i, dt := range bc.dataTypes {
+		if dt == e.DataType {
+			cid, ok = bc.ids[i], true
+			break
 		}
 	}
-	b.entries[k] = v
+	if !ok {
+		if len(b.cols) >= maxIDs {
+			return fmt.Errorf("snapshot: more than %d distinct (period, week, field, data type) in one export", maxIDs)
+		}
+		dt := cloneString(e.DataType)
+		cid = uint32(len(b.cols))
+		b.cols = append(b.cols, column{b.last.period, b.last.timeFrame, b.last.field, dt, b.last.currency})
+		bc.dataTypes = append(bc.dataTypes, dt)
+		bc.ids = append(bc.ids, cid)
+	}
+	uid, ok := b.lastUID, len(b.users) > 0 && b.lastUser == e.UserID
+	if !ok {
+		if uid, ok = b.users[e.UserID]; !ok {
+			if len(b.users) >= maxIDs {
+				return fmt.Errorf("snapshot: more than %d distinct users in one export", maxIDs)
+			}
+			u := cloneString(e.UserID)
+			uid = uint32(len(b.users))
+			b.users[u] = uid
+		}
+		b.lastUser, b.lastUID = e.UserID, uid
+	}
+	key := uint64(cid)<<32 | uint64(uid)
+	b.keys.add(key)
+	b.seq++
+
+	if b.target.Period == "" || e.TimePeriodID != b.target.Period {
+		return nil
+	}
+	switch tf := e.TimeFrameID; {
+	case tf == "" || tf < b.latest.week:
+		return nil // not the latest week: its values are never read
+	case tf > b.latest.week:
+		b.latest.week = b.cols[cid].timeFrame
+		b.latest.values = b.latest.values[:0]
+	}
+	b.latest.values = append(b.latest.values, latestValue{key: key, seq: b.seq, updatedOn: e.UpdatedOn, value: e.Value, hasValue: e.HasValue})
 	return nil
 }
 
@@ -125,62 +169,55 @@ func (b *Builder) Visitor() clari.Visitor {
 // builder can keep being used, Finish only reads it.
 func (b *Builder) Finish() Snapshot {
 	s := Snapshot{
-		Forecast:      b.target.Forecast,
-		Period:        b.target.Period,
-		JobID:         b.jobID,
-		CreatedAt:     b.now().UTC(),
-		Rows:          len(b.entries),
-		DuplicateRows: b.dups,
-		RowsByPeriod:  make(map[string]int),
+		Forecast:     b.target.Forecast,
+		Period:       b.target.Period,
+		JobID:        b.jobID,
+		CreatedAt:    b.now().UTC(),
+		RowsByPeriod: make(map[string]int),
 	}
-
-	requested, haveRequested := b.strings[b.target.Period]
-	if b.target.Period == "" {
-		haveRequested = false
-	}
-	latest := ""
-	for k := range b.entries {
-		s.RowsByPeriod[b.names[k.period]]++
-		if haveRequested && k.period == requested {
-			if tf := b.names[k.timeFrame]; tf > latest {
-				latest = tf
-			}
+	perColumn := make([]int, len(b.cols))
+	s.DuplicateRows = b.keys.distinct(func(k uint64) { perColumn[k>>32]++ })
+	for id, n := range perColumn {
+		if n > 0 {
+			s.Rows += n
+			s.RowsByPeriod[b.cols[id].period] += n
 		}
 	}
-	s.LatestWeek = latest
 	for p := range s.RowsByPeriod {
 		s.Periods = append(s.Periods, p)
 	}
 	slices.Sort(s.Periods)
 
-	if latest != "" {
-		latestID := b.strings[latest]
-		type fieldType struct{ field, dataType uint32 }
-		sums := make(map[fieldType]*compensatedSum)
-		for k, v := range b.entries {
-			if k.period != requested || k.timeFrame != latestID || !v.hasValue {
-				continue
-			}
-			ft := fieldType{k.field, k.dataType}
-			sum := sums[ft]
-			if sum == nil {
-				sum = new(compensatedSum)
-				sums[ft] = sum
-			}
-			sum.add(v.value)
-		}
-		for ft, sum := range sums {
-			s.Totals = append(s.Totals, Total{Field: b.names[ft.field], DataType: b.names[ft.dataType], Value: sum.value()})
-		}
-		SortTotals(s.Totals)
+	s.LatestWeek = b.latest.week
+	if s.LatestWeek == "" {
+		return s
 	}
+	type fieldType struct{ field, dataType string }
+	sums := make(map[fieldType]*compensatedSum)
+	b.latest.winners(func(v *latestValue) {
+		if !v.hasValue {
+			return
+		}
+		c := &b.cols[v.key>>32]
+		ft := fieldType{c.field, c.dataType}
+		sum := sums[ft]
+		if sum == nil {
+			sum = new(compensatedSum)
+			sums[ft] = sum
+		}
+		sum.add(v.value)
+	})
+	for ft, sum := range sums {
+		s.Totals = append(s.Totals, Total{Field: ft.field, DataType: ft.dataType, Value: sum.value()})
+	}
+	SortTotals(s.Totals)
 	return s
 }
 
-// compensatedSum is Neumaier's compensated summation. Map iteration order
-// is random, and plain float addition depends on order; with compensation
-// the total of the same entries comes out the same on every export, so an
-// unchanged forecast never shows a swing of 1e-16.
+// compensatedSum is Neumaier's compensated summation: plain float addition
+// depends on order, and with compensation the total of the same entries
+// comes out the same whatever order they arrived in, so an unchanged
+// forecast never shows a swing of 1e-16.
 type compensatedSum struct{ sum, c float64 }
 
 func (s *compensatedSum) add(x float64) {
