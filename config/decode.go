@@ -70,7 +70,7 @@ func Parse(data []byte, source string) (*Config, error) {
 
 // secrets lists the secret values this config holds, for scrubbing.
 func (c *Config) secrets() []string {
-	s := []string{string(c.Clari.APIKey), string(c.Clari.Key)}
+	s := []string{string(c.Clari.APIKey), string(c.Clari.Key), string(c.Storage.ResolvedDSN)}
 	if c.Warehouse != nil {
 		s = append(s, string(c.Warehouse.DSN), string(c.Warehouse.ResolvedDSN))
 	}

@@ -31,7 +31,8 @@ func Default() *Config {
 		FiscalCalendar: defaultFiscalCalendar(),
 		Schedule:       defaultSchedule(),
 		Swing:          defaultSwing(),
-		Storage:        Storage{Path: DefaultStoragePath},
+		Storage:        defaultStorage(),
+		HA:             defaultHA(),
 		Metrics:        Metrics{ExposeForecastValues: true, EmptyExportIsFailure: true},
 	}
 }
@@ -184,13 +185,6 @@ func (s *Swing) UnmarshalYAML(unmarshal func(any) error) error {
 	*s = defaultSwing()
 	type plainSwing Swing
 	return unmarshal((*plainSwing)(s))
-}
-
-// UnmarshalYAML applies the section's defaults before decoding.
-func (s *Storage) UnmarshalYAML(unmarshal func(any) error) error {
-	*s = Storage{Path: DefaultStoragePath}
-	type plainStorage Storage
-	return unmarshal((*plainStorage)(s))
 }
 
 // UnmarshalYAML applies the section's defaults before decoding.

@@ -39,6 +39,9 @@ func (c *Config) resolve() fieldErrors {
 		}
 	}
 
+	if err := c.resolveStorage(); err != nil {
+		errs = append(errs, err)
+	}
 	if w := c.Warehouse; w != nil {
 		dsn, err := c.readSecret("warehouse.dsn", w.DSNFile, w.DSNEnv, w.DSN)
 		if err != nil {

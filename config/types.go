@@ -13,6 +13,7 @@ type Config struct {
 	Schedule       Schedule       `yaml:"schedule"`
 	Swing          Swing          `yaml:"swing"`
 	Storage        Storage        `yaml:"storage"`
+	HA             HA             `yaml:"ha"`
 	Metrics        Metrics        `yaml:"metrics"`
 	Warehouse      *Warehouse     `yaml:"warehouse,omitempty"`
 
@@ -123,11 +124,6 @@ type Swing struct {
 	MinBaseline  float64 `yaml:"min_baseline"`   // default 1000
 	MinAbsChange float64 `yaml:"min_abs_change"` // default 0
 	MinHistory   int     `yaml:"min_history"`    // snapshots needed before judging, default 2
-}
-
-// Storage is where durable state lives.
-type Storage struct {
-	Path string `yaml:"path"` // SQLite file, default ./data/clari_exporter.db
 }
 
 // Metrics controls what /metrics exposes.

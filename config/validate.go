@@ -65,9 +65,8 @@ func (c *Config) validate() fieldErrors {
 	c.validateForecasts(&errs)
 	c.validateSchedule(&errs)
 	c.validateSwing(&errs)
-	if strings.TrimSpace(c.Storage.Path) == "" {
-		errs.add("storage.path", "must not be empty")
-	}
+	c.Storage.validate(&errs)
+	c.HA.validate(&errs)
 	if c.Warehouse != nil {
 		c.Warehouse.validate(&errs)
 	}

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,8 +21,9 @@ import (
 // that nothing committed was lost and nothing was counted twice.
 
 const (
-	envCrashDB     = "CLARI_STORE_CRASH_CHILD_DB"
-	envCrashPrefix = "CLARI_STORE_CRASH_CHILD_PREFIX"
+	envCrashDB      = "CLARI_STORE_CRASH_CHILD_DB"
+	envCrashBackend = "CLARI_STORE_CRASH_CHILD_BACKEND"
+	envCrashPrefix  = "CLARI_STORE_CRASH_CHILD_PREFIX"
 )
 
 // crashTotals is what the child stores for job index i, so the parent can
@@ -41,7 +41,11 @@ func TestHelperProcess(t *testing.T) {
 		return // not re-executed by TestCrashSafety: nothing to do
 	}
 	prefix := os.Getenv(envCrashPrefix)
-	s, err := OpenSQLite(path, nil, WithRetention(0))
+	b := sqliteBackend
+	if os.Getenv(envCrashBackend) == postgresBackend.name {
+		b = postgresBackend
+	}
+	s, err := b.openAt(path, WithRetention(0))
 	if err != nil {
 		fmt.Println("ERR open:", err)
 		os.Exit(3)
@@ -91,10 +95,10 @@ type childReport struct {
 // runChildAndKill starts a child on path, waits until it is ready (or not,
 // when waitReady is false) plus delay, kills it with SIGKILL and returns
 // what it reported.
-func runChildAndKill(t *testing.T, path, prefix string, waitReady bool, delay time.Duration) childReport {
+func runChildAndKill(t *testing.T, b backend, path, prefix string, waitReady bool, delay time.Duration) childReport {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envCrashDB+"="+path, envCrashPrefix+"="+prefix)
+	cmd.Env = append(os.Environ(), envCrashDB+"="+path, envCrashBackend+"="+b.name, envCrashPrefix+"="+prefix)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +158,9 @@ func runChildAndKill(t *testing.T, path, prefix string, waitReady bool, delay ti
 	return rep
 }
 
-func TestCrashSafety(t *testing.T) {
+func TestCrashSafety(t *testing.T) { forEachBackend(t, testCrashSafety) }
+
+func testCrashSafety(t *testing.T, b backend) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -162,21 +168,21 @@ func TestCrashSafety(t *testing.T) {
 	// Kills at any time, also during start-up and schema migration of a
 	// new file: the file must always open cleanly afterwards.
 	for i := range 3 {
-		path := filepath.Join(t.TempDir(), "fresh.db")
-		rep := runChildAndKill(t, path, fmt.Sprintf("fresh%d", i), false, time.Duration(rng.IntN(150))*time.Millisecond)
-		verifyCrashStore(t, path, rep.committed, rep.skips, 1)
+		path := b.fresh(t)
+		rep := runChildAndKill(t, b, path, fmt.Sprintf("fresh%d", i), false, time.Duration(rng.IntN(150))*time.Millisecond)
+		verifyCrashStore(t, b, path, rep.committed, rep.skips, 1)
 	}
 
 	// Kills in the middle of the write loop, accumulating in one file.
-	path := filepath.Join(t.TempDir(), "state.db")
+	path := b.fresh(t)
 	var committed []string
 	skips, kills := 0, 0
 	for i := range 8 {
-		rep := runChildAndKill(t, path, fmt.Sprintf("it%d", i), true, time.Duration(30+rng.IntN(270))*time.Millisecond)
+		rep := runChildAndKill(t, b, path, fmt.Sprintf("it%d", i), true, time.Duration(30+rng.IntN(270))*time.Millisecond)
 		committed = append(committed, rep.committed...)
 		skips += rep.skips
 		kills++
-		verifyCrashStore(t, path, committed, skips, kills)
+		verifyCrashStore(t, b, path, committed, skips, kills)
 	}
 	if len(committed) == 0 {
 		t.Fatal("no child committed anything; the test proved nothing")
@@ -187,21 +193,24 @@ func TestCrashSafety(t *testing.T) {
 // verifyCrashStore reopens the store after a kill and checks it. Runs the
 // child committed but was killed before reporting may be present too; at
 // most one per kill (and likewise for skips).
-func verifyCrashStore(t *testing.T, path string, committed []string, reportedSkips, kills int) {
+func verifyCrashStore(t *testing.T, b backend, path string, committed []string, reportedSkips, kills int) {
 	t.Helper()
-	s, err := OpenSQLite(path, nil, WithRetention(0))
+	s, err := b.openAt(path, WithRetention(0))
 	if err != nil {
 		t.Fatalf("reopen after kill: %v", err)
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if err := s.IntegrityCheck(ctx); err != nil {
-		t.Fatal(err)
+	if lite, ok := s.(*SQLite); ok {
+		if err := lite.IntegrityCheck(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
+	db, d := raw(s).db, raw(s).d
 
 	// Every reported run is there, exactly once.
 	stored := map[string]string{} // job → outcome
-	rows, err := s.db.Query(`SELECT job_id, outcome FROM runs`)
+	rows, err := db.Query(`SELECT job_id, outcome FROM runs`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +242,7 @@ func verifyCrashStore(t *testing.T, path string, committed []string, reportedSki
 	var runs, failures, skips uint64
 	for _, st := range states {
 		var nRuns, nFail int
-		if err := s.db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(1 - success), 0) FROM runs WHERE forecast = ? AND period = ?`,
+		if err := db.QueryRow(d.bind(`SELECT COUNT(*), COALESCE(SUM(1 - success), 0) FROM runs WHERE forecast = ? AND period = ?`),
 			st.Forecast, st.Period).Scan(&nRuns, &nFail); err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +264,7 @@ func verifyCrashStore(t *testing.T, path string, committed []string, reportedSki
 	// Every successful run has its snapshot with the totals the child wrote
 	// for it; failures have none.
 	snapJobs := map[string]bool{}
-	rows, err = s.db.Query(`SELECT s.job_id, t.field, t.value FROM snapshots s JOIN snapshot_totals t ON t.job_id = s.job_id WHERE t.data_type = 'forecast'`)
+	rows, err = db.Query(`SELECT s.job_id, t.field, t.value FROM snapshots s JOIN snapshot_totals t ON t.job_id = s.job_id WHERE t.data_type = 'forecast'`)
 	if err != nil {
 		t.Fatal(err)
 	}

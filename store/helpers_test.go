@@ -2,8 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,15 +20,169 @@ import (
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func openTemp(t testing.TB, opts ...Option) (*SQLite, string) {
+const postgresEnv = "CLARI_TEST_POSTGRES_DSN"
+
+// backend is one Store implementation the contract suite runs against.
+type backend struct {
+	name string
+	// fresh returns where a new, empty store for t lives: a temp file
+	// path, or a DSN whose search_path is a schema of its own (dropped at
+	// cleanup), since CI's role owns one database and may not create more.
+	fresh func(t testing.TB) string
+	// openAt opens the store at a location fresh returned.
+	openAt func(loc string, opts ...Option) (Store, error)
+}
+
+var sqliteBackend = backend{
+	name:  "sqlite",
+	fresh: func(t testing.TB) string { return filepath.Join(t.TempDir(), "sub", "state.db") },
+	openAt: func(loc string, opts ...Option) (Store, error) {
+		s, err := OpenSQLite(loc, nil, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	},
+}
+
+var postgresBackend = backend{
+	name: "postgres",
+	fresh: func(t testing.TB) string {
+		dsn := postgresDSN(t)
+		admin := postgresAdmin(t, dsn)
+		schema := schemaName(t)
+		if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+			t.Fatalf("creating test schema: %v", err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+				t.Errorf("dropping test schema %s: %v", schema, err)
+			}
+		})
+		return withSearchPath(t, dsn, schema)
+	},
+	openAt: func(loc string, opts ...Option) (Store, error) {
+		s, err := OpenPostgres(context.Background(), loc, nil, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	},
+}
+
+var backends = []backend{sqliteBackend, postgresBackend}
+
+// forEachBackend runs a contract test once per backend, as subtests named
+// after the backend.
+func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// openStore opens a fresh store of backend b, closed at cleanup.
+func openStore(t testing.TB, b backend, opts ...Option) (Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "sub", "state.db")
-	s, err := OpenSQLite(path, nil, opts...)
+	loc := b.fresh(t)
+	s, err := b.openAt(loc, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, path
+	return s, loc
+}
+
+// openTemp opens a fresh SQLite store (for the SQLite-only tests).
+func openTemp(t testing.TB, opts ...Option) (*SQLite, string) {
+	t.Helper()
+	s, loc := openStore(t, sqliteBackend, opts...)
+	return s.(*SQLite), loc
+}
+
+// postgresDSN returns the test DSN, skipping (or failing under CI=true)
+// when it is not set.
+func postgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(postgresEnv)
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set but CI=true: the PostgreSQL store tests must run in CI (.ci/run starts a server)", postgresEnv)
+		}
+		t.Skipf("PostgreSQL store tests skipped: set %s (e.g. postgres://clari:...@127.0.0.1:55432/clari?sslmode=disable; see .ci/postgres.sh)", postgresEnv)
+	}
+	return dsn
+}
+
+var (
+	adminOnce sync.Once
+	adminDB   *sql.DB
+	adminErr  error
+)
+
+// postgresAdmin is one pool per test binary for creating and dropping the
+// tests' schemas.
+func postgresAdmin(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	adminOnce.Do(func() {
+		adminDB, adminErr = sql.Open("pgx", dsn)
+		if adminErr == nil {
+			adminErr = adminDB.Ping()
+		}
+	})
+	if adminErr != nil {
+		t.Fatalf("connecting to %s: %v", postgresEnv, adminErr)
+	}
+	return adminDB
+}
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// schemaName is a unique, valid, unquoted schema name for t.
+func schemaName(t testing.TB) string {
+	var b [4]byte
+	rand.Read(b[:]) //nolint:errcheck // never fails
+	n := nonIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	if len(n) > 40 {
+		n = n[len(n)-40:]
+	}
+	return "st_" + strings.Trim(n, "_") + "_" + hex.EncodeToString(b[:])
+}
+
+// withSearchPath points dsn (URL or key=value form) at schema.
+func withSearchPath(t testing.TB, dsn, schema string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", postgresEnv, err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " search_path=" + schema
+}
+
+// raw is the SQL implementation behind s.
+func raw(s Store) *core { return s.(interface{ base() *core }).base() }
+
+// rawExec runs a statement written with ? placeholders on s's database.
+func rawExec(t testing.TB, s Store, q string, args ...any) {
+	t.Helper()
+	c := raw(s)
+	if _, err := c.db.Exec(c.d.bind(q), args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countRows is a test helper for raw table sizes.
+func countRows(t testing.TB, s Store, table string) int {
+	t.Helper()
+	var n int
+	if err := raw(s).db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // mkSnap is a snapshot of job with the given forecast totals (and a quota

@@ -23,28 +23,53 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_ns BIGINT NOT NULL
 )`
 
+// migrationLock serialises migrations of several processes starting at
+// once on one PostgreSQL schema (two replicas rolling out together): a
+// session advisory lock held on the migration connection. SQLite's write
+// lock does that job there, so it has none.
+type migrationLock struct{ lock, unlock string }
+
+// postgresMigrationLock is keyed by the schema, so stores in different
+// schemas of one database (tests, several environments) do not wait for
+// each other.
+var postgresMigrationLock = &migrationLock{
+	lock:   `SELECT pg_advisory_lock(hashtext('clari_exporter.migrate.' || current_schema()))`,
+	unlock: `SELECT pg_advisory_unlock(hashtext('clari_exporter.migrate.' || current_schema()))`,
+}
+
 // migrate applies the migrations the database does not have yet, in order,
 // and returns how many it applied. It refuses a database whose schema is
 // newer than this binary knows (a downgrade), rather than guessing.
-func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
-	if _, err := db.ExecContext(ctx, createMigrationsTable); err != nil {
-		return 0, fmt.Errorf("create schema_migrations: %w", err)
+func migrate(ctx context.Context, c *core, ml *migrationLock, ms []migration) (int, error) {
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("connect: %w", c.scrub(err))
+	}
+	defer conn.Close()
+	if ml != nil {
+		if _, err := conn.ExecContext(ctx, ml.lock); err != nil {
+			return 0, fmt.Errorf("take the migration lock: %w", c.scrub(err))
+		}
+		defer conn.ExecContext(context.Background(), ml.unlock) //nolint:errcheck // the session ends with the connection anyway
+	}
+	if _, err := conn.ExecContext(ctx, createMigrationsTable); err != nil {
+		return 0, fmt.Errorf("create schema_migrations: %w", c.scrub(err))
 	}
 	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return 0, fmt.Errorf("read schema version: %w", err)
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", c.scrub(err))
 	}
 	if current > len(ms) {
-		return 0, fmt.Errorf("database schema version %d is newer than this clari_exporter supports (%d); run a newer release or point storage.path at a new file", current, len(ms))
+		return 0, fmt.Errorf("database schema version %d is newer than this clari_exporter supports (%d); run a newer release or point the store at a new database", current, len(ms))
 	}
 	applied := 0
 	for i, m := range ms {
 		if m.version != i+1 {
 			return applied, fmt.Errorf("internal error: migration %q has version %d, want %d", m.name, m.version, i+1)
 		}
-		did, err := applyMigration(ctx, db, m)
+		did, err := applyMigration(ctx, conn, c.d, m)
 		if err != nil {
-			return applied, fmt.Errorf("schema migration %d (%s): %w", m.version, m.name, err)
+			return applied, fmt.Errorf("schema migration %d (%s): %w", m.version, m.name, c.scrub(err))
 		}
 		if did {
 			applied++
@@ -54,16 +79,17 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
 }
 
 // applyMigration applies m unless it is recorded already. The check runs
-// inside the write transaction, so two processes opening the same new file
-// at once cannot both apply it.
-func applyMigration(ctx context.Context, db *sql.DB, m migration) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
+// inside the write transaction, so two processes opening the same new
+// database at once cannot both apply it.
+func applyMigration(ctx context.Context, conn *sql.Conn, d *dialect, m migration) (bool, error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	t := txn{tx, d}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
@@ -74,7 +100,7 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) (bool, error) 
 			return false, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)`,
+	if _, err := t.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)`,
 		m.version, m.name, time.Now().UnixNano()); err != nil {
 		return false, err
 	}
@@ -166,6 +192,89 @@ var sqliteMigrations = []migration{
 			last_success_ns  BIGINT NOT NULL,
 			latest_job_id    TEXT REFERENCES snapshots (job_id) ON DELETE SET NULL,
 			PRIMARY KEY (forecast, period)
+		)`,
+	}},
+}
+
+// postgresMigrations is the PostgreSQL schema history: the SQLite schema
+// with PostgreSQL types (identity key, BYTEA), plus the leader lease that
+// only a shared store needs. Never edit an applied migration; append.
+var postgresMigrations = []migration{
+	{version: 1, name: "initial schema", statements: []string{
+		`CREATE TABLE runs (
+			id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+			job_id      TEXT UNIQUE,
+			forecast    TEXT NOT NULL,
+			period      TEXT NOT NULL,
+			outcome     TEXT NOT NULL,
+			success     INTEGER NOT NULL,
+			started_ns  BIGINT NOT NULL,
+			finished_ns BIGINT NOT NULL,
+			duration_ns BIGINT NOT NULL,
+			requeues    INTEGER NOT NULL,
+			row_count   INTEGER NOT NULL
+		)`,
+		`CREATE INDEX runs_by_target ON runs (forecast, period, finished_ns)`,
+		`CREATE TABLE snapshots (
+			job_id         TEXT PRIMARY KEY REFERENCES runs (job_id) ON DELETE CASCADE,
+			forecast       TEXT NOT NULL,
+			period         TEXT NOT NULL,
+			created_ns     BIGINT NOT NULL,
+			row_count      INTEGER NOT NULL,
+			duplicate_rows INTEGER NOT NULL,
+			latest_week    TEXT NOT NULL
+		)`,
+		`CREATE INDEX snapshots_by_target ON snapshots (forecast, period, created_ns)`,
+		`CREATE TABLE snapshot_totals (
+			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
+			field     TEXT NOT NULL,
+			data_type TEXT NOT NULL,
+			value     DOUBLE PRECISION NOT NULL,
+			PRIMARY KEY (job_id, field, data_type)
+		)`,
+		`CREATE TABLE snapshot_periods (
+			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
+			period    TEXT NOT NULL,
+			row_count INTEGER NOT NULL,
+			PRIMARY KEY (job_id, period)
+		)`,
+		`CREATE TABLE inflight (
+			forecast   TEXT NOT NULL,
+			period     TEXT NOT NULL,
+			job_id     TEXT NOT NULL,
+			created_ns BIGINT NOT NULL,
+			request    BYTEA,
+			PRIMARY KEY (forecast, period)
+		)`,
+		`CREATE TABLE counters (
+			forecast   TEXT NOT NULL,
+			period     TEXT NOT NULL,
+			kind       TEXT NOT NULL,
+			reason     TEXT NOT NULL,
+			value      BIGINT NOT NULL,
+			updated_ns BIGINT NOT NULL,
+			PRIMARY KEY (forecast, period, kind, reason)
+		)`,
+		`CREATE TABLE target_state (
+			forecast         TEXT NOT NULL,
+			period           TEXT NOT NULL,
+			last_run_ns      BIGINT NOT NULL,
+			last_run_success INTEGER NOT NULL,
+			last_outcome     TEXT NOT NULL,
+			last_duration_ns BIGINT NOT NULL,
+			last_success_ns  BIGINT NOT NULL,
+			latest_job_id    TEXT REFERENCES snapshots (job_id) ON DELETE SET NULL,
+			PRIMARY KEY (forecast, period)
+		)`,
+		// The leader lease: one row per lease name, never deleted, so the
+		// term only ever grows. expires_at is database time, the one clock
+		// every replica agrees on.
+		`CREATE TABLE leader_lease (
+			name        TEXT PRIMARY KEY,
+			holder      TEXT NOT NULL,
+			term        BIGINT NOT NULL,
+			acquired_at TIMESTAMPTZ NOT NULL,
+			expires_at  TIMESTAMPTZ NOT NULL
 		)`,
 	}},
 }

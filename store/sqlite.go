@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -23,33 +22,22 @@ import (
 const DefaultRunsPerTarget = 100
 
 // SQLite is the embedded Store: one file, WAL journal, safe against the
-// process being killed at any point (see docs/storage.md).
+// process being killed at any point (see docs/storage.md). One process at a
+// time: a lock file next to the database refuses a second one.
 type SQLite struct {
-	db            *sql.DB
-	path          string
-	logger        log.Logger
-	runsPerTarget int
-	closed        atomic.Bool
+	*core
+	path string
+	lock *fileLock
 }
 
 var _ Store = (*SQLite)(nil)
 
-// Option tunes OpenSQLite.
-type Option func(*SQLite)
-
-// WithRetention keeps the newest n runs per target (and their snapshots);
-// older ones are deleted when a run is finished. The run holding a target's
-// latest snapshot is never deleted. n <= 0 keeps everything.
-func WithRetention(n int) Option {
-	return func(s *SQLite) { s.runsPerTarget = n }
-}
-
 // OpenSQLite opens (creating it and its parent directory if needed) the
-// SQLite database at path and brings its schema up to date.
+// SQLite database at path and brings its schema up to date. It takes an
+// exclusive lock on path+"-lock" first and fails, naming the file, when
+// another process (or another handle in this one) holds it: two exporters
+// on one file would be two schedulers spending quota.
 func OpenSQLite(path string, logger log.Logger, opts ...Option) (*SQLite, error) {
-	if logger == nil {
-		logger = log.NewNopLogger()
-	}
 	if strings.TrimSpace(path) == "" {
 		return nil, errors.New("store: storage.path is empty; set it to a file path such as ./data/clari_exporter.db")
 	}
@@ -61,26 +49,28 @@ func OpenSQLite(path string, logger log.Logger, opts ...Option) (*SQLite, error)
 			return nil, fmt.Errorf("store: cannot create the directory of storage.path %q: %w", path, err)
 		}
 	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("store: open %q: %w", path, err)
 	}
-	s := &SQLite{db: db, path: path, logger: logger, runsPerTarget: DefaultRunsPerTarget}
-	for _, o := range opts {
-		o(s)
-	}
+	s := &SQLite{core: newCore(db, &sqliteDialect, logger, opts), path: path, lock: lock}
 	ctx := context.Background()
 	if err := s.checkPragmas(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: %q: %w", path, err)
 	}
-	applied, err := migrate(ctx, db, sqliteMigrations)
+	applied, err := migrate(ctx, s.core, nil, sqliteMigrations)
 	if err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: %q: %w", path, err)
 	}
 	if applied > 0 {
-		level.Info(logger).Log("msg", "storage schema migrated", "path", path, "applied", applied, "version", len(sqliteMigrations))
+		level.Info(s.logger).Log("msg", "storage schema migrated", "path", path, "applied", applied, "version", len(sqliteMigrations))
 	}
 	return s, nil
 }
@@ -131,14 +121,6 @@ func (s *SQLite) checkPragmas(ctx context.Context) error {
 // Path is the database file.
 func (s *SQLite) Path() string { return s.path }
 
-// Ping implements Store.
-func (s *SQLite) Ping(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return s.db.PingContext(ctx)
-}
-
 // IntegrityCheck runs PRAGMA integrity_check and returns an error describing
 // the first problems when the file is damaged.
 func (s *SQLite) IntegrityCheck(ctx context.Context) error {
@@ -169,10 +151,9 @@ func (s *SQLite) IntegrityCheck(ctx context.Context) error {
 	return nil
 }
 
-// Close implements Store.
+// Close implements Store. It releases the file lock after the database.
 func (s *SQLite) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	return s.db.Close()
+	err := s.closeDB()
+	s.lock.release()
+	return err
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -86,14 +88,16 @@ storage:
 	_ = first.Wait()
 
 	second := startChild(t, args, logPath)
+	// The store file is locked by the running exporter: watch its metrics.
+	runsSample := fmt.Sprintf(`clari_export_runs_total{forecast="net_arr",period=%q} 1`, currentPeriodLabel())
 	waitFor(t, 30*time.Second, "the resumed job to be recorded", func() bool {
-		st, err := store.OpenSQLite(statePath, nil)
+		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
 			return false
 		}
-		defer st.Close()
-		runs, err := st.Runs(context.Background(), "net_arr", currentPeriodLabel(), 10)
-		return err == nil && len(runs) > 0
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), runsSample)
 	})
 	_ = second.Process.Signal(syscall.SIGTERM)
 	_ = second.Wait()

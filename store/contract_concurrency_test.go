@@ -13,8 +13,10 @@ import (
 // Writers on several targets, racing finishers of the same job and readers
 // scraping at the same time: every run is counted once, readers always see
 // a consistent state, and nothing fails with "database is locked".
-func TestConcurrentAccess(t *testing.T) {
-	s, _ := openTemp(t)
+func TestConcurrentAccess(t *testing.T) { forEachBackend(t, testConcurrentAccess) }
+
+func testConcurrentAccess(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	ctx := context.Background()
 	const writers, perWriter = 4, 6
 
@@ -102,7 +104,7 @@ func TestConcurrentAccess(t *testing.T) {
 	if sh := stateOf(t, s, "f", "shared"); sh.Runs != perWriter || sh.Failures["timeout"] != perWriter {
 		t.Fatalf("shared jobs counted %d times, want %d", sh.Runs, perWriter)
 	}
-	if n := countRows(t, s.db, "runs"); n != int(total)+perWriter {
+	if n := countRows(t, s, "runs"); n != int(total)+perWriter {
 		t.Fatalf("%d run rows", n)
 	}
 }

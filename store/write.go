@@ -18,33 +18,13 @@ const (
 	kindSkips    = "skips"
 )
 
-// write runs fn in one write transaction (BEGIN IMMEDIATE, see sqliteDSN)
-// and commits it. Any error rolls everything back.
-func (s *SQLite) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
-}
-
 // PutInFlight implements Store.
-func (s *SQLite) PutInFlight(ctx context.Context, f InFlight) error {
+func (s *core) PutInFlight(ctx context.Context, f InFlight) error {
 	if f.Forecast == "" || f.JobID == "" {
 		return errors.New("store: in-flight job needs a forecast and a job id")
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inflight (forecast, period, job_id, created_ns, request)
+	return s.write(ctx, func(tx txn) error {
+		_, err := tx.exec(ctx, `INSERT INTO inflight (forecast, period, job_id, created_ns, request)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (forecast, period) DO UPDATE SET
 				job_id = excluded.job_id, created_ns = excluded.created_ns, request = excluded.request`,
@@ -57,9 +37,9 @@ func (s *SQLite) PutInFlight(ctx context.Context, f InFlight) error {
 }
 
 // ClearInFlight implements Store.
-func (s *SQLite) ClearInFlight(ctx context.Context, forecast, period string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM inflight WHERE forecast = ? AND period = ?`, forecast, period)
+func (s *core) ClearInFlight(ctx context.Context, forecast, period string) error {
+	return s.write(ctx, func(tx txn) error {
+		_, err := tx.exec(ctx, `DELETE FROM inflight WHERE forecast = ? AND period = ?`, forecast, period)
 		if err != nil {
 			return fmt.Errorf("store: clear in-flight job of %s/%s: %w", forecast, period, err)
 		}
@@ -68,27 +48,27 @@ func (s *SQLite) ClearInFlight(ctx context.Context, forecast, period string) err
 }
 
 // RecordRequeue implements Store.
-func (s *SQLite) RecordRequeue(ctx context.Context, forecast, period string, at time.Time) error {
+func (s *core) RecordRequeue(ctx context.Context, forecast, period string, at time.Time) error {
 	if forecast == "" {
 		return errors.New("store: requeue needs a forecast")
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx txn) error {
 		return bumpCounter(ctx, tx, forecast, period, kindRequeues, "", at)
 	})
 }
 
 // RecordSkip implements Store.
-func (s *SQLite) RecordSkip(ctx context.Context, forecast, period, reason string, at time.Time) error {
+func (s *core) RecordSkip(ctx context.Context, forecast, period, reason string, at time.Time) error {
 	if forecast == "" || reason == "" {
 		return errors.New("store: skip needs a forecast and a reason")
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx txn) error {
 		return bumpCounter(ctx, tx, forecast, period, kindSkips, reason, at)
 	})
 }
 
-func bumpCounter(ctx context.Context, tx *sql.Tx, forecast, period, kind, reason string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO counters (forecast, period, kind, reason, value, updated_ns)
+func bumpCounter(ctx context.Context, tx txn, forecast, period, kind, reason string, at time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO counters (forecast, period, kind, reason, value, updated_ns)
 		VALUES (?, ?, ?, ?, 1, ?)
 		ON CONFLICT (forecast, period, kind, reason) DO UPDATE SET
 			value = counters.value + 1, updated_ns = excluded.updated_ns`,
@@ -128,7 +108,7 @@ func validateRun(run Run, snap *snapshot.Snapshot) error {
 // FinishRun implements Store. Everything happens in one transaction: after
 // a crash either all of it (run row, counters, snapshot, last-run state,
 // in-flight removal, pruning) is there, or none of it.
-func (s *SQLite) FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot) error {
+func (s *core) FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot) error {
 	if err := validateRun(run, snap); err != nil {
 		return err
 	}
@@ -140,8 +120,8 @@ func (s *SQLite) FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot
 	if run.Success() {
 		success = 1
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs
+	return s.write(ctx, func(tx txn) error {
+		res, err := tx.exec(ctx, `INSERT INTO runs
 			(job_id, forecast, period, outcome, success, started_ns, finished_ns, duration_ns, requeues, row_count)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (job_id) DO NOTHING`,
@@ -172,7 +152,7 @@ func (s *SQLite) FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot
 			return err
 		}
 		if run.JobID != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM inflight WHERE forecast = ? AND period = ? AND job_id = ?`,
+			if _, err := tx.exec(ctx, `DELETE FROM inflight WHERE forecast = ? AND period = ? AND job_id = ?`,
 				run.Forecast, run.Period, run.JobID); err != nil {
 				return fmt.Errorf("store: clear in-flight job of %s/%s: %w", run.Forecast, run.Period, err)
 			}
@@ -181,18 +161,18 @@ func (s *SQLite) FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot
 	})
 }
 
-func insertSnapshot(ctx context.Context, tx *sql.Tx, jobID string, snap *snapshot.Snapshot) error {
+func insertSnapshot(ctx context.Context, tx txn, jobID string, snap *snapshot.Snapshot) error {
 	wrap := func(err error) error {
 		return fmt.Errorf("store: record snapshot of %s/%s: %w", snap.Forecast, snap.Period, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots
+	if _, err := tx.exec(ctx, `INSERT INTO snapshots
 		(job_id, forecast, period, created_ns, row_count, duplicate_rows, latest_week)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		jobID, snap.Forecast, snap.Period, toNS(snap.CreatedAt), snap.Rows, snap.DuplicateRows, snap.LatestWeek); err != nil {
 		return wrap(err)
 	}
 	if len(snap.Totals) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO snapshot_totals (job_id, field, data_type, value) VALUES (?, ?, ?, ?)`)
+		stmt, err := tx.prepare(ctx, `INSERT INTO snapshot_totals (job_id, field, data_type, value) VALUES (?, ?, ?, ?)`)
 		if err != nil {
 			return wrap(err)
 		}
@@ -204,7 +184,7 @@ func insertSnapshot(ctx context.Context, tx *sql.Tx, jobID string, snap *snapsho
 		}
 	}
 	for p, n := range snap.RowsByPeriod {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO snapshot_periods (job_id, period, row_count) VALUES (?, ?, ?)`,
+		if _, err := tx.exec(ctx, `INSERT INTO snapshot_periods (job_id, period, row_count) VALUES (?, ?, ?)`,
 			jobID, p, n); err != nil {
 			return wrap(fmt.Errorf("rows of period %s: %w", p, err))
 		}
@@ -215,7 +195,7 @@ func insertSnapshot(ctx context.Context, tx *sql.Tx, jobID string, snap *snapsho
 // updateTargetState moves the last-run gauges and the latest-snapshot
 // pointer forward. A run that finished before the recorded last run (the
 // runner finishing runs out of order) does not move them back.
-func updateTargetState(ctx context.Context, tx *sql.Tx, run Run, dur time.Duration, snap *snapshot.Snapshot) error {
+func updateTargetState(ctx context.Context, tx txn, run Run, dur time.Duration, snap *snapshot.Snapshot) error {
 	type state struct {
 		lastRunNS, lastSuccessNS, durationNS int64
 		lastRunSuccess                       int
@@ -224,12 +204,20 @@ func updateTargetState(ctx context.Context, tx *sql.Tx, run Run, dur time.Durati
 		latestCreatedNS                      sql.NullInt64
 	}
 	var st state
-	err := tx.QueryRowContext(ctx, `SELECT t.last_run_ns, t.last_success_ns, t.last_duration_ns, t.last_run_success,
+	// Make sure the row exists, then read it (locking it where writers run
+	// concurrently): two runs of one target finishing at once must not
+	// overwrite each other's state.
+	if _, err := tx.exec(ctx, `INSERT INTO target_state
+		(forecast, period, last_run_ns, last_run_success, last_outcome, last_duration_ns, last_success_ns, latest_job_id)
+		VALUES (?, ?, 0, 0, '', 0, 0, NULL) ON CONFLICT (forecast, period) DO NOTHING`, run.Forecast, run.Period); err != nil {
+		return fmt.Errorf("store: create state of %s/%s: %w", run.Forecast, run.Period, err)
+	}
+	err := tx.queryRow(ctx, `SELECT t.last_run_ns, t.last_success_ns, t.last_duration_ns, t.last_run_success,
 			t.last_outcome, t.latest_job_id, s.created_ns
 		FROM target_state t LEFT JOIN snapshots s ON s.job_id = t.latest_job_id
-		WHERE t.forecast = ? AND t.period = ?`, run.Forecast, run.Period).
+		WHERE t.forecast = ? AND t.period = ?`+tx.d.lockState, run.Forecast, run.Period).
 		Scan(&st.lastRunNS, &st.lastSuccessNS, &st.durationNS, &st.lastRunSuccess, &st.lastOutcome, &st.latestJobID, &st.latestCreatedNS)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
 		return fmt.Errorf("store: read state of %s/%s: %w", run.Forecast, run.Period, err)
 	}
 	finished := toNS(run.FinishedAt)
@@ -248,7 +236,7 @@ func updateTargetState(ctx context.Context, tx *sql.Tx, run Run, dur time.Durati
 	if snap != nil && (!st.latestJobID.Valid || !st.latestCreatedNS.Valid || toNS(snap.CreatedAt) >= st.latestCreatedNS.Int64) {
 		st.latestJobID = sql.NullString{String: run.JobID, Valid: true}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO target_state
+	_, err = tx.exec(ctx, `INSERT INTO target_state
 		(forecast, period, last_run_ns, last_run_success, last_outcome, last_duration_ns, last_success_ns, latest_job_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (forecast, period) DO UPDATE SET
@@ -268,11 +256,11 @@ func updateTargetState(ctx context.Context, tx *sql.Tx, run Run, dur time.Durati
 // prune deletes runs (and, by cascade, their snapshots) beyond the newest
 // runsPerTarget of the target, except the run of the latest snapshot.
 // Counters live in their own table and are untouched.
-func (s *SQLite) prune(ctx context.Context, tx *sql.Tx, forecast, period string) error {
+func (s *core) prune(ctx context.Context, tx txn, forecast, period string) error {
 	if s.runsPerTarget <= 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM runs
+	_, err := tx.exec(ctx, `DELETE FROM runs
 		WHERE forecast = ? AND period = ?
 		  AND finished_ns < (SELECT r.finished_ns FROM runs r WHERE r.forecast = ? AND r.period = ?
 		                     ORDER BY r.finished_ns DESC LIMIT 1 OFFSET ?)

@@ -11,7 +11,11 @@ import (
 )
 
 func TestFinishRunSuccessStoresSnapshotAndState(t *testing.T) {
-	s, _ := openTemp(t)
+	forEachBackend(t, testFinishRunSuccessStoresSnapshotAndState)
+}
+
+func testFinishRunSuccessStoresSnapshotAndState(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	ctx := context.Background()
 	snap := mkSnap("net_arr", "2026_Q4", "job1", t0, map[string]float64{"commit": 1200.5, "best_case": 3000})
 	run := okRun("net_arr", "2026_Q4", "job1", t0, snap.Rows)
@@ -42,7 +46,11 @@ func TestFinishRunSuccessStoresSnapshotAndState(t *testing.T) {
 }
 
 func TestFinishRunFailureCountsReason(t *testing.T) {
-	s, _ := openTemp(t)
+	forEachBackend(t, testFinishRunFailureCountsReason)
+}
+
+func testFinishRunFailureCountsReason(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	mustFinish(t, s, okRun("f", "p", "ok1", t0, 5), mkSnap("f", "p", "ok1", t0, map[string]float64{"a": 1}))
 	mustFinish(t, s, failRun("f", "p", "bad1", "timeout", t0.Add(time.Hour)), nil)
 	mustFinish(t, s, failRun("f", "p", "bad2", "empty", t0.Add(2*time.Hour)), nil)
@@ -65,8 +73,10 @@ func TestFinishRunFailureCountsReason(t *testing.T) {
 	}
 }
 
-func TestFinishRunIdempotentPerJob(t *testing.T) {
-	s, _ := openTemp(t)
+func TestFinishRunIdempotentPerJob(t *testing.T) { forEachBackend(t, testFinishRunIdempotentPerJob) }
+
+func testFinishRunIdempotentPerJob(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	ctx := context.Background()
 	snap := mkSnap("f", "p", "j1", t0, map[string]float64{"a": 1})
 	mustFinish(t, s, okRun("f", "p", "j1", t0, 10), snap)
@@ -83,13 +93,15 @@ func TestFinishRunIdempotentPerJob(t *testing.T) {
 	if st.Runs != 1 || len(st.Failures) != 0 || !st.LastRunSuccess || !st.LastRun.Equal(t0) {
 		t.Fatalf("state changed by a duplicate finish: %+v", st)
 	}
-	if n := countRows(t, s.db, "snapshot_totals"); n != 2 {
+	if n := countRows(t, s, "snapshot_totals"); n != 2 {
 		t.Fatalf("%d totals rows, want 2", n)
 	}
 }
 
-func TestFinishRunValidation(t *testing.T) {
-	s, _ := openTemp(t)
+func TestFinishRunValidation(t *testing.T) { forEachBackend(t, testFinishRunValidation) }
+
+func testFinishRunValidation(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	ctx := context.Background()
 	snap := mkSnap("f", "p", "j", t0, nil)
 	cases := map[string]struct {
@@ -115,7 +127,11 @@ func TestFinishRunValidation(t *testing.T) {
 }
 
 func TestFinishRunFillsSnapshotJobID(t *testing.T) {
-	s, _ := openTemp(t)
+	forEachBackend(t, testFinishRunFillsSnapshotJobID)
+}
+
+func testFinishRunFillsSnapshotJobID(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	snap := mkSnap("f", "p", "", t0, map[string]float64{"a": 2})
 	mustFinish(t, s, okRun("f", "p", "j9", t0, 1), snap)
 	if st := stateOf(t, s, "f", "p"); st.Latest == nil || st.Latest.JobID != "j9" {
@@ -123,12 +139,14 @@ func TestFinishRunFillsSnapshotJobID(t *testing.T) {
 	}
 }
 
-func TestInFlightLifecycle(t *testing.T) {
-	s, _ := openTemp(t)
+func TestInFlightLifecycle(t *testing.T) { forEachBackend(t, testInFlightLifecycle) }
+
+func testInFlightLifecycle(t *testing.T, be backend) {
+	s, _ := openStore(t, be)
 	ctx := context.Background()
 	a := InFlight{Forecast: "f", Period: "2026_Q4", JobID: "j1", CreatedAt: t0, Request: []byte(`{"timePeriod":"2026_Q4"}`)}
-	b := InFlight{Forecast: "f", Period: "2026_Q3", JobID: "j2", CreatedAt: t0.Add(time.Second), Request: []byte(`{}`)}
-	for _, f := range []InFlight{a, b} {
+	b2 := InFlight{Forecast: "f", Period: "2026_Q3", JobID: "j2", CreatedAt: t0.Add(time.Second), Request: []byte(`{}`)}
+	for _, f := range []InFlight{a, b2} {
 		if err := s.PutInFlight(ctx, f); err != nil {
 			t.Fatal(err)
 		}
@@ -137,8 +155,8 @@ func TestInFlightLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []InFlight{b, a}) {
-		t.Fatalf("in flight\n got %+v\nwant %+v", got, []InFlight{b, a})
+	if !reflect.DeepEqual(got, []InFlight{b2, a}) {
+		t.Fatalf("in flight\n got %+v\nwant %+v", got, []InFlight{b2, a})
 	}
 
 	// A re-queue replaces the target's job.
@@ -156,7 +174,7 @@ func TestInFlightLifecycle(t *testing.T) {
 	// Finishing the current job clears it, in the same transaction.
 	mustFinish(t, s, okRun("f", "2026_Q4", "j1b", t0.Add(2*time.Minute), 1), nil)
 	got, _ = s.InFlight(ctx)
-	if !reflect.DeepEqual(got, []InFlight{b}) {
+	if !reflect.DeepEqual(got, []InFlight{b2}) {
 		t.Fatalf("in flight after finish: %+v", got)
 	}
 	if err := s.ClearInFlight(ctx, "f", "2026_Q3"); err != nil {
@@ -173,8 +191,10 @@ func TestInFlightLifecycle(t *testing.T) {
 	}
 }
 
-func TestRequeuesAndSkips(t *testing.T) {
-	s, _ := openTemp(t)
+func TestRequeuesAndSkips(t *testing.T) { forEachBackend(t, testRequeuesAndSkips) }
+
+func testRequeuesAndSkips(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	ctx := context.Background()
 	for range 3 {
 		if err := s.RecordRequeue(ctx, "f", "p", t0); err != nil {
@@ -202,8 +222,10 @@ func TestRequeuesAndSkips(t *testing.T) {
 	}
 }
 
-func TestSnapshotHistoryAndLatest(t *testing.T) {
-	s, _ := openTemp(t)
+func TestSnapshotHistoryAndLatest(t *testing.T) { forEachBackend(t, testSnapshotHistoryAndLatest) }
+
+func testSnapshotHistoryAndLatest(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	ctx := context.Background()
 	var snaps []*snapshot.Snapshot
 	for i := range 5 {
@@ -252,7 +274,11 @@ func TestSnapshotHistoryAndLatest(t *testing.T) {
 }
 
 func TestOutOfOrderFinishDoesNotMoveStateBack(t *testing.T) {
-	s, _ := openTemp(t)
+	forEachBackend(t, testOutOfOrderFinishDoesNotMoveStateBack)
+}
+
+func testOutOfOrderFinishDoesNotMoveStateBack(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
 	newer := mkSnap("f", "p", "new", t0.Add(time.Hour), map[string]float64{"a": 2})
 	older := mkSnap("f", "p", "old", t0, map[string]float64{"a": 1})
 	mustFinish(t, s, okRun("f", "p", "new", t0.Add(time.Hour), 1), newer)
@@ -264,7 +290,11 @@ func TestOutOfOrderFinishDoesNotMoveStateBack(t *testing.T) {
 }
 
 func TestRetentionPrunesRunsKeepsCountersAndLatestSnapshot(t *testing.T) {
-	s, _ := openTemp(t, WithRetention(3))
+	forEachBackend(t, testRetentionPrunesRunsKeepsCountersAndLatestSnapshot)
+}
+
+func testRetentionPrunesRunsKeepsCountersAndLatestSnapshot(t *testing.T, b backend) {
+	s, _ := openStore(t, b, WithRetention(3))
 	ctx := context.Background()
 	mustFinish(t, s, okRun("f", "p", "good", t0, 1), mkSnap("f", "p", "good", t0, map[string]float64{"a": 1}))
 	for i := 1; i <= 6; i++ {
@@ -298,10 +328,10 @@ func TestRetentionPrunesRunsKeepsCountersAndLatestSnapshot(t *testing.T) {
 		at := t0.Add(time.Duration(i) * time.Hour)
 		mustFinish(t, s, okRun("f", "p", job, at, 1), mkSnap("f", "p", job, at, map[string]float64{"a": 1}))
 	}
-	if n := countRows(t, s.db, "snapshots"); n != 3 {
+	if n := countRows(t, s, "snapshots"); n != 3 {
 		t.Fatalf("%d snapshots left, want 3", n)
 	}
-	if n := countRows(t, s.db, "snapshot_totals"); n != 3*2 {
+	if n := countRows(t, s, "snapshot_totals"); n != 3*2 {
 		t.Fatalf("%d totals left, want 6 (cascade)", n)
 	}
 	if g := stateOf(t, s, "g", "p"); g.Runs != 1 {
@@ -309,10 +339,12 @@ func TestRetentionPrunesRunsKeepsCountersAndLatestSnapshot(t *testing.T) {
 	}
 }
 
-func TestEmptySnapshotSuccess(t *testing.T) {
+func TestEmptySnapshotSuccess(t *testing.T) { forEachBackend(t, testEmptySnapshotSuccess) }
+
+func testEmptySnapshotSuccess(t *testing.T, b backend) {
 	// With empty_export_is_failure off, an empty export is a success with a
 	// snapshot of 0 rows and no totals.
-	s, _ := openTemp(t)
+	s, _ := openStore(t, b)
 	snap := &snapshot.Snapshot{Forecast: "f", Period: "p", JobID: "j", CreatedAt: t0, RowsByPeriod: map[string]int{}}
 	mustFinish(t, s, okRun("f", "p", "j", t0, 0), snap)
 	assertSnapEqual(t, stateOf(t, s, "f", "p").Latest, snap)

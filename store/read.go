@@ -12,25 +12,11 @@ import (
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
 
-// read runs fn in one read-only transaction: a consistent view of the
-// database (WAL snapshot isolation) that never blocks or waits for a writer.
-func (s *SQLite) read(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("store: begin read: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to commit
-	return fn(tx)
-}
-
 // InFlight implements Store.
-func (s *SQLite) InFlight(ctx context.Context) ([]InFlight, error) {
+func (s *core) InFlight(ctx context.Context) ([]InFlight, error) {
 	var out []InFlight
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT forecast, period, job_id, created_ns, request
+	err := s.read(ctx, func(tx txn) error {
+		rows, err := tx.query(ctx, `SELECT forecast, period, job_id, created_ns, request
 			FROM inflight ORDER BY forecast, period`)
 		if err != nil {
 			return err
@@ -54,13 +40,13 @@ func (s *SQLite) InFlight(ctx context.Context) ([]InFlight, error) {
 }
 
 // Runs implements Store.
-func (s *SQLite) Runs(ctx context.Context, forecast, period string, n int) ([]Run, error) {
+func (s *core) Runs(ctx context.Context, forecast, period string, n int) ([]Run, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out []Run
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count
+	err := s.read(ctx, func(tx txn) error {
+		rows, err := tx.query(ctx, `SELECT job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count
 			FROM runs WHERE forecast = ? AND period = ?
 			ORDER BY finished_ns DESC, id DESC LIMIT ?`, forecast, period, n)
 		if err != nil {
@@ -90,9 +76,9 @@ func (s *SQLite) Runs(ctx context.Context, forecast, period string, n int) ([]Ru
 const latestJobs = `SELECT latest_job_id FROM target_state WHERE latest_job_id IS NOT NULL`
 
 // LatestSnapshots implements Store.
-func (s *SQLite) LatestSnapshots(ctx context.Context) ([]snapshot.Snapshot, error) {
+func (s *core) LatestSnapshots(ctx context.Context) ([]snapshot.Snapshot, error) {
 	var out []snapshot.Snapshot
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx txn) error {
 		var err error
 		out, err = loadSnapshots(ctx, tx, latestJobs)
 		return err
@@ -105,12 +91,12 @@ func (s *SQLite) LatestSnapshots(ctx context.Context) ([]snapshot.Snapshot, erro
 }
 
 // SnapshotHistory implements Store.
-func (s *SQLite) SnapshotHistory(ctx context.Context, forecast, period string, n int) ([]snapshot.Snapshot, error) {
+func (s *core) SnapshotHistory(ctx context.Context, forecast, period string, n int) ([]snapshot.Snapshot, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out []snapshot.Snapshot
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx txn) error {
 		var err error
 		out, err = loadSnapshots(ctx, tx, `SELECT job_id FROM snapshots WHERE forecast = ? AND period = ?
 			ORDER BY created_ns DESC, job_id DESC LIMIT ?`, forecast, period, n)
@@ -131,8 +117,8 @@ func (s *SQLite) SnapshotHistory(ctx context.Context, forecast, period string, n
 // loadSnapshots reads the snapshots whose job ids the subquery jobs (with
 // args) selects, with their totals and per-period rows: three indexed
 // queries whatever the number of snapshots.
-func loadSnapshots(ctx context.Context, tx *sql.Tx, jobs string, args ...any) ([]snapshot.Snapshot, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT job_id, forecast, period, created_ns, row_count, duplicate_rows, latest_week
+func loadSnapshots(ctx context.Context, tx txn, jobs string, args ...any) ([]snapshot.Snapshot, error) {
+	rows, err := tx.query(ctx, `SELECT job_id, forecast, period, created_ns, row_count, duplicate_rows, latest_week
 		FROM snapshots WHERE job_id IN (`+jobs+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -159,7 +145,7 @@ func loadSnapshots(ctx context.Context, tx *sql.Tx, jobs string, args ...any) ([
 		return nil, nil
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT job_id, field, data_type, value FROM snapshot_totals
+	rows, err = tx.query(ctx, `SELECT job_id, field, data_type, value FROM snapshot_totals
 		WHERE job_id IN (`+jobs+`) ORDER BY job_id, field, data_type`, args...)
 	if err != nil {
 		return nil, err
@@ -180,7 +166,7 @@ func loadSnapshots(ctx context.Context, tx *sql.Tx, jobs string, args ...any) ([
 		return nil, err
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT job_id, period, row_count FROM snapshot_periods
+	rows, err = tx.query(ctx, `SELECT job_id, period, row_count FROM snapshot_periods
 		WHERE job_id IN (`+jobs+`) ORDER BY job_id, period`, args...)
 	if err != nil {
 		return nil, err
@@ -214,7 +200,7 @@ type targetKey struct{ forecast, period string }
 // TargetStates implements Store. It reads the per-target state rows, the
 // counters and the latest snapshots in one consistent read transaction:
 // O(targets + counters + latest totals) rows, all by primary key.
-func (s *SQLite) TargetStates(ctx context.Context) ([]TargetState, error) {
+func (s *core) TargetStates(ctx context.Context) ([]TargetState, error) {
 	states := make(map[targetKey]*TargetState)
 	get := func(f, p string) *TargetState {
 		k := targetKey{f, p}
@@ -225,8 +211,8 @@ func (s *SQLite) TargetStates(ctx context.Context) ([]TargetState, error) {
 		}
 		return st
 	}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT forecast, period, last_run_ns, last_run_success, last_outcome,
+	err := s.read(ctx, func(tx txn) error {
+		rows, err := tx.query(ctx, `SELECT forecast, period, last_run_ns, last_run_success, last_outcome,
 			last_duration_ns, last_success_ns FROM target_state`)
 		if err != nil {
 			return err
@@ -248,7 +234,7 @@ func (s *SQLite) TargetStates(ctx context.Context) ([]TargetState, error) {
 			return err
 		}
 
-		rows, err = tx.QueryContext(ctx, `SELECT forecast, period, kind, reason, value FROM counters`)
+		rows, err = tx.query(ctx, `SELECT forecast, period, kind, reason, value FROM counters`)
 		if err != nil {
 			return err
 		}
