@@ -54,7 +54,7 @@ func OpenPostgres(ctx context.Context, dsn string, logger log.Logger, opts ...Op
 		} else {
 			reason = "invalid syntax"
 		}
-		return nil, fmt.Errorf("store: cannot parse the PostgreSQL DSN (storage.dsn_file / storage.dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=...", p.scrubText(reason))
+		return nil, fmt.Errorf("store: cannot parse the PostgreSQL DSN (storage.dsn_file / storage.dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=verify-full", p.scrubText(reason))
 	}
 	p.addSecret(pc.Password)
 	p.desc = fmt.Sprintf("host %s, database %s, user %s", net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))), pc.Database, pc.User)
