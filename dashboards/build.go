@@ -1,81 +1,112 @@
 package dashboards
 
+//lint:file-ignore SA1019 the v1 dashboard model is what Grafana's file provisioning and the mixin's grafanaDashboards consume; dashboardv2 needs Grafana 12 feature flags.
+
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
+
+// Dashboard is the SDK's v1 dashboard model, in one place: the SDK marks it
+// deprecated in favour of dashboardv2, which Grafana's file provisioning and
+// the mixin's grafanaDashboards do not take yet.
+type Dashboard = dashboard.Dashboard
 
 // datasource is the panel and query datasource: the ${datasource} variable,
 // so the dashboards work with any Prometheus, not one fixed uid.
-var datasource = DatasourceRef{Type: "prometheus", UID: "${datasource}"}
+var datasource = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
 
 // board lays panels out left to right on Grafana's 24-column grid and
-// numbers them, so panel ids are unique and positions never overlap.
+// numbers them, so panel ids are unique and positions never overlap. The
+// SDK's own layout only wraps after a line is full; placing every panel
+// explicitly also wraps a panel that would not fit.
 type board struct {
-	d      Dashboard
-	nextID int
-	x, y   int
-	lineH  int
+	b      *dashboard.DashboardBuilder
+	nextID uint32
+	x, y   uint32
+	lineH  uint32
 }
 
-func newBoard(uid, title, description string, vars ...Variable) *board {
-	return &board{d: Dashboard{
-		Annotations: Annotations{List: []Annotation{{
-			BuiltIn:    1,
-			Datasource: DatasourceRef{Type: "grafana", UID: "-- Grafana --"},
-			Enable:     true,
-			Hide:       true,
-			IconColor:  "rgba(0, 211, 255, 1)",
-			Name:       "Annotations & Alerts",
-			Type:       "dashboard",
-		}}},
-		Description:  description,
-		Editable:     false,
-		GraphTooltip: 1,
-		Links: []Link{{
-			AsDropdown: true, IncludeVars: true, KeepTime: true,
-			Tags: []string{"clari"}, Title: "Clari dashboards", Type: "dashboards",
-		}},
-		Panels:        []Panel{},
-		Refresh:       "1m",
-		SchemaVersion: SchemaVersion,
-		Tags:          []string{"clari", "clari_exporter"},
-		Templating:    Templating{List: append([]Variable{datasourceVariable()}, vars...)},
-		Time:          TimeRange{From: "now-24h", To: "now"},
-		Timepicker:    Timepicker{RefreshIntervals: []string{"30s", "1m", "5m", "15m", "1h"}},
-		Timezone:      "utc",
-		Title:         title,
-		UID:           uid,
-		Version:       1,
-	}, nextID: 1}
+func newBoard(uid, title, description string, vars ...cog.Builder[dashboard.VariableModel]) *board {
+	b := dashboard.NewDashboardBuilder(title).
+		Uid(uid).
+		Description(description).
+		Readonly().
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Tags([]string{"clari", "clari_exporter"}).
+		Refresh("1m").
+		Time("now-24h", "now").
+		Timezone("utc").
+		Timepicker(dashboard.NewTimePickerBuilder().RefreshIntervals([]string{"30s", "1m", "5m", "15m", "1h"})).
+		Version(1).
+		Annotation(dashboard.NewAnnotationQueryBuilder().
+			Name("Annotations & Alerts").
+			BuiltIn(1).
+			Datasource(common.DataSourceRef{Type: cog.ToPtr("grafana"), Uid: cog.ToPtr("-- Grafana --")}).
+			Enable(true).
+			Hide(true).
+			IconColor("rgba(0, 211, 255, 1)").
+			Type("dashboard")).
+		Link(dashboard.NewDashboardLinkBuilder("Clari dashboards").
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"clari"}).
+			AsDropdown(true).
+			IncludeVars(true).
+			KeepTime(true)).
+		WithVariable(datasourceVariable())
+	for _, v := range vars {
+		b.WithVariable(v)
+	}
+	return &board{b: b, nextID: 1}
 }
 
-// row starts a new line with a (non-collapsible) row header.
+// row starts a new line with a (non-collapsed) row header.
 func (b *board) row(title string) {
 	b.newline()
-	collapsed := false
-	b.d.Panels = append(b.d.Panels, Panel{
-		Collapsed: &collapsed,
-		GridPos:   GridPos{H: 1, W: 24, X: 0, Y: b.y},
-		ID:        b.id(),
-		Title:     title,
-		Type:      "row",
-	})
+	b.b.WithRow(dashboard.NewRowBuilder(title).
+		Id(b.id()).
+		GridPos(dashboard.GridPos{H: 1, W: 24, X: 0, Y: b.y}))
 	b.y++
 }
 
 // add places a panel of width w and height h after the previous one,
 // wrapping to a new line when it does not fit.
-func (b *board) add(w, h int, p Panel) {
+func (b *board) add(w, h uint32, p cog.Builder[dashboard.Panel]) {
 	if b.x+w > 24 {
 		b.newline()
 	}
-	p.GridPos = GridPos{H: h, W: w, X: b.x, Y: b.y}
-	p.ID = b.id()
-	b.d.Panels = append(b.d.Panels, p)
+	b.b.WithPanel(placed{p: p, id: b.id(), pos: dashboard.GridPos{H: h, W: w, X: b.x, Y: b.y}})
 	b.x += w
 	b.lineH = max(b.lineH, h)
+}
+
+// placed sets the id and grid position of a panel builder's result; the
+// SDK's panel builders have no common interface for them.
+type placed struct {
+	p   cog.Builder[dashboard.Panel]
+	id  uint32
+	pos dashboard.GridPos
+}
+
+func (p placed) Build() (dashboard.Panel, error) {
+	panel, err := p.p.Build()
+	if err != nil {
+		return panel, err
+	}
+	panel.Id = &p.id
+	panel.GridPos = &p.pos
+	return panel, nil
 }
 
 func (b *board) newline() {
@@ -83,226 +114,222 @@ func (b *board) newline() {
 	b.x, b.lineH = 0, 0
 }
 
-func (b *board) id() int {
+func (b *board) id() uint32 {
 	id := b.nextID
 	b.nextID++
 	return id
 }
 
-func (b *board) done() Dashboard { return b.d }
+func (b *board) done() (Dashboard, error) { return b.b.Build() }
 
 // datasourceVariable is the ${datasource} picker (type prometheus).
-func datasourceVariable() Variable {
-	return Variable{
-		Label:   "Data source",
-		Name:    "datasource",
-		Options: []struct{}{},
-		Query:   "prometheus",
-		Refresh: 1,
-		Type:    "datasource",
-	}
+func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	return dashboard.NewDatasourceVariableBuilder("datasource").
+		Label("Data source").
+		Type("prometheus")
 }
 
 // labelVariable is a multi-value variable filled by label_values(selector,
 // label); "All" matches everything (.*), so queries use =~"$name".
-func labelVariable(name, label, selector string) Variable {
+func labelVariable(name, label, selector string) *dashboard.QueryVariableBuilder {
 	q := fmt.Sprintf("label_values(%s, %s)", selector, name)
-	ds := datasource
-	return Variable{
-		AllValue:   ".*",
-		Datasource: &ds,
-		Definition: q,
-		IncludeAll: true,
-		Label:      label,
-		Multi:      true,
-		Name:       name,
-		Options:    []struct{}{},
-		Query:      q,
-		Refresh:    2,
-		Sort:       1,
-		Type:       "query",
-	}
+	return dashboard.NewQueryVariableBuilder(name).
+		Label(label).
+		Datasource(datasource).
+		Query(dashboard.StringOrMap{String: &q}).
+		Definition(q).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Multi(true).
+		IncludeAll(true).
+		AllValue(".*")
 }
 
 // rangeQuery is a time-series query; instantQuery a table query.
-func rangeQuery(expr, legend string) Target {
-	return Target{Datasource: datasource, EditorMode: "code", Expr: expr, LegendFormat: legend, Range: true}
+func rangeQuery(expr, legend string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().
+		Datasource(datasource).
+		EditorMode(prometheus.QueryEditorModeCode).
+		Expr(expr).
+		LegendFormat(legend).
+		Range()
 }
 
-func instantQuery(expr, legend string) Target {
-	return Target{Datasource: datasource, EditorMode: "code", Expr: expr, Format: "table", Instant: true, LegendFormat: legend}
+func instantQuery(expr, legend string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().
+		Datasource(datasource).
+		EditorMode(prometheus.QueryEditorModeCode).
+		Expr(expr).
+		Format(prometheus.PromQueryFormatTable).
+		LegendFormat(legend).
+		Instant()
 }
 
-func withRefIDs(ts []Target) []Target {
-	for i := range ts {
-		ts[i].RefID = string(rune('A' + i))
+// targets gives the queries of a panel their refIds A, B, ...
+func targets(qs []*prometheus.DataqueryBuilder) []cog.Builder[variants.Dataquery] {
+	out := make([]cog.Builder[variants.Dataquery], len(qs))
+	for i, q := range qs {
+		out[i] = q.RefId(string(rune('A' + i)))
 	}
-	return ts
+	return out
 }
-
-func float(v float64) *float64 { return &v }
 
 // steps builds absolute thresholds: base colour, then (value, colour) pairs.
-func steps(base string, pairs ...any) *Thresholds {
-	t := &Thresholds{Mode: "absolute", Steps: []ThresholdStep{{Color: base}}}
+func steps(base string, pairs ...any) *dashboard.ThresholdsConfigBuilder {
+	s := []dashboard.Threshold{{Color: base}}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		t.Steps = append(t.Steps, ThresholdStep{Value: float(pairs[i].(float64)), Color: pairs[i+1].(string)})
+		s = append(s, dashboard.Threshold{Value: cog.ToPtr(pairs[i].(float64)), Color: pairs[i+1].(string)})
 	}
-	return t
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(s)
 }
 
 // mapping maps exact values to text and colour, e.g. 1 → PASS green.
-func mapping(pairs ...[3]string) []ValueMapping {
-	opts := map[string]MappingResult{}
+func mapping(pairs ...[3]string) []dashboard.ValueMapping {
+	opts := map[string]dashboard.ValueMappingResult{}
 	for i, p := range pairs {
-		opts[p[0]] = MappingResult{Text: p[1], Color: p[2], Index: i}
+		opts[p[0]] = dashboard.ValueMappingResult{Text: cog.ToPtr(p[1]), Color: cog.ToPtr(p[2]), Index: cog.ToPtr(int32(i))}
 	}
-	return []ValueMapping{{Type: "value", Options: opts}}
+	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
 }
 
 // panelSpec is what the panel constructors need besides the queries.
 type panelSpec struct {
 	title, description, unit string
-	thresholds               *Thresholds
-	mappings                 []ValueMapping
+	thresholds               *dashboard.ThresholdsConfigBuilder
+	mappings                 []dashboard.ValueMapping
 	min                      *float64
 	stacked                  bool
 	bars                     bool
 }
 
-func timeseries(s panelSpec, targets ...Target) Panel {
-	draw, fill := "line", 10
-	if s.bars {
-		draw, fill = "bars", 80
-	}
-	stack := "none"
-	if s.stacked {
-		stack = "normal"
-	}
-	thrStyle := "off"
-	if s.thresholds != nil {
-		thrStyle = "line"
-	}
-	return Panel{
-		Datasource:  &datasource,
-		Description: s.description,
-		FieldConfig: &FieldConfig{
-			Defaults: FieldDefaults{
-				Color: &FieldColor{Mode: "palette-classic"},
-				Custom: &FieldCustom{
-					DrawStyle: draw, FillOpacity: fill, LineWidth: 1, ShowPoints: "never",
-					Stacking: Stack{Group: "A", Mode: stack}, ThresholdsStyle: Mode{Mode: thrStyle},
-				},
-				Mappings:   orEmpty(s.mappings),
-				Min:        s.min,
-				Thresholds: s.thresholds,
-				Unit:       s.unit,
-			},
-			Overrides: []struct{}{},
-		},
-		Options: &PanelOptions{
-			Legend:  &Legend{Calcs: []string{"lastNotNull", "max"}, DisplayMode: "table", Placement: "bottom", ShowLegend: true},
-			Tooltip: &Tooltip{Mode: "multi", Sort: "desc"},
-		},
-		Targets: withRefIDs(targets),
-		Title:   s.title,
-		Type:    "timeseries",
-	}
-}
-
-func stat(s panelSpec, targets ...Target) Panel {
-	th := s.thresholds
-	if th == nil {
-		th = steps("green")
-	}
-	return Panel{
-		Datasource:  &datasource,
-		Description: s.description,
-		FieldConfig: &FieldConfig{
-			Defaults: FieldDefaults{
-				Color:      &FieldColor{Mode: "thresholds"},
-				Mappings:   orEmpty(s.mappings),
-				Min:        s.min,
-				Thresholds: th,
-				Unit:       s.unit,
-			},
-			Overrides: []struct{}{},
-		},
-		Options: &PanelOptions{
-			ColorMode:     "background",
-			GraphMode:     "none",
-			JustifyMode:   "auto",
-			Orientation:   "auto",
-			ReduceOptions: &ReduceOptions{Calcs: []string{"lastNotNull"}, Fields: "", Values: false},
-			TextMode:      "auto",
-		},
-		Targets: withRefIDs(targets),
-		Title:   s.title,
-		Type:    "stat",
-	}
-}
-
-// thresholdColored is the field config of panels coloured by thresholds
-// (tables, state timelines): the spec's unit, mappings and thresholds.
-func thresholdColored(s panelSpec) *FieldConfig {
-	return &FieldConfig{
-		Defaults: FieldDefaults{
-			Color:      &FieldColor{Mode: "thresholds"},
-			Mappings:   orEmpty(s.mappings),
-			Thresholds: orDefault(s.thresholds),
-			Unit:       s.unit,
-		},
-		Overrides: []struct{}{},
-	}
-}
-
-func table(s panelSpec, sortBy string, targets ...Target) Panel {
-	show := true
-	var sort []SortBy
-	if sortBy != "" {
-		sort = []SortBy{{Desc: true, DisplayName: sortBy}}
-	}
-	return Panel{
-		Datasource:  &datasource,
-		Description: s.description,
-		FieldConfig: thresholdColored(s),
-		Options:     &PanelOptions{ShowHeader: &show, SortBy: sort},
-		Targets:     withRefIDs(targets),
-		Title:       s.title,
-		Type:        "table",
-	}
-}
-
-func stateTimeline(s panelSpec, targets ...Target) Panel {
-	merge := true
-	return Panel{
-		Datasource:  &datasource,
-		Description: s.description,
-		FieldConfig: thresholdColored(s),
-		Options: &PanelOptions{
-			Legend:      &Legend{Calcs: []string{}, DisplayMode: "list", Placement: "bottom", ShowLegend: true},
-			MergeValues: &merge,
-			ShowValue:   "auto",
-			Tooltip:     &Tooltip{Mode: "single", Sort: "none"},
-		},
-		Targets: withRefIDs(targets),
-		Title:   s.title,
-		Type:    "state-timeline",
-	}
-}
-
-func orEmpty(m []ValueMapping) []ValueMapping {
-	if m == nil {
-		return []ValueMapping{}
-	}
-	return m
-}
-
-func orDefault(t *Thresholds) *Thresholds {
-	if t == nil {
+func (s panelSpec) thresholdsOrGreen() *dashboard.ThresholdsConfigBuilder {
+	if s.thresholds == nil {
 		return steps("green")
 	}
-	return t
+	return s.thresholds
+}
+
+func (s panelSpec) mappingsOrEmpty() []dashboard.ValueMapping {
+	if s.mappings == nil {
+		return []dashboard.ValueMapping{}
+	}
+	return s.mappings
+}
+
+func timeseriesPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
+	draw, fill := common.GraphDrawStyleLine, 10.0
+	if s.bars {
+		draw, fill = common.GraphDrawStyleBars, 80
+	}
+	stack := common.StackingModeNone
+	if s.stacked {
+		stack = common.StackingModeNormal
+	}
+	thrStyle := common.GraphThresholdsStyleModeOff
+	if s.thresholds != nil {
+		thrStyle = common.GraphThresholdsStyleModeLine
+	}
+	p := timeseries.NewPanelBuilder().
+		Title(s.title).
+		Description(s.description).
+		Datasource(datasource).
+		Targets(targets(qs)).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdPaletteClassic)).
+		DrawStyle(draw).
+		FillOpacity(fill).
+		LineWidth(1).
+		ShowPoints(common.VisibilityModeNever).
+		Stacking(common.NewStackingConfigBuilder().Group("A").Mode(stack)).
+		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(thrStyle)).
+		Mappings(s.mappingsOrEmpty()).
+		Legend(common.NewVizLegendOptionsBuilder().
+			Calcs([]string{"lastNotNull", "max"}).
+			DisplayMode(common.LegendDisplayModeTable).
+			Placement(common.LegendPlacementBottom).
+			ShowLegend(true)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending))
+	if s.thresholds != nil {
+		p.Thresholds(s.thresholds)
+	}
+	if s.unit != "" {
+		p.Unit(s.unit)
+	}
+	if s.min != nil {
+		p.Min(*s.min)
+	}
+	return p
+}
+
+func statPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *stat.PanelBuilder {
+	p := stat.NewPanelBuilder().
+		Title(s.title).
+		Description(s.description).
+		Datasource(datasource).
+		Targets(targets(qs)).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
+		Mappings(s.mappingsOrEmpty()).
+		Thresholds(s.thresholdsOrGreen()).
+		ColorMode(common.BigValueColorModeBackground).
+		GraphMode(common.BigValueGraphModeNone).
+		JustifyMode(common.BigValueJustifyModeAuto).
+		Orientation(common.VizOrientationAuto).
+		TextMode(common.BigValueTextModeAuto).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("").Values(false))
+	if s.unit != "" {
+		p.Unit(s.unit)
+	}
+	if s.min != nil {
+		p.Min(*s.min)
+	}
+	return p
+}
+
+// tablePanel sorts descending by the column sortBy when it is not empty.
+func tablePanel(s panelSpec, sortBy string, qs ...*prometheus.DataqueryBuilder) *table.PanelBuilder {
+	p := table.NewPanelBuilder().
+		Title(s.title).
+		Description(s.description).
+		Datasource(datasource).
+		Targets(targets(qs)).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
+		Mappings(s.mappingsOrEmpty()).
+		Thresholds(s.thresholdsOrGreen()).
+		ShowHeader(true).
+		// The SDK's default footer has a null reducer, which its own
+		// strict decoder refuses.
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{}))
+	if sortBy != "" {
+		p.SortBy([]cog.Builder[common.TableSortByFieldState]{
+			common.NewTableSortByFieldStateBuilder().DisplayName(sortBy).Desc(true),
+		})
+	}
+	if s.unit != "" {
+		p.Unit(s.unit)
+	}
+	return p
+}
+
+func stateTimelinePanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *statetimeline.PanelBuilder {
+	p := statetimeline.NewPanelBuilder().
+		Title(s.title).
+		Description(s.description).
+		Datasource(datasource).
+		Targets(targets(qs)).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
+		Mappings(s.mappingsOrEmpty()).
+		Thresholds(s.thresholdsOrGreen()).
+		MergeValues(true).
+		ShowValue(common.VisibilityModeAuto).
+		Legend(common.NewVizLegendOptionsBuilder().
+			Calcs([]string{}).
+			DisplayMode(common.LegendDisplayModeList).
+			Placement(common.LegendPlacementBottom).
+			ShowLegend(true)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone))
+	if s.unit != "" {
+		p.Unit(s.unit)
+	}
+	return p
 }
 
 // Render encodes a dashboard as indented JSON with a trailing newline.
@@ -313,9 +340,16 @@ func Render(d Dashboard) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(d); err != nil {
-		return nil, fmt.Errorf("render dashboard %s: %w", d.UID, err)
+		return nil, fmt.Errorf("render dashboard %s: %w", deref(d.Uid), err)
 	}
 	return buf.Bytes(), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // File is one generated dashboard file.
@@ -324,21 +358,40 @@ type File struct {
 	Dashboard Dashboard
 }
 
-// All returns every shipped dashboard with its file name, in a fixed order.
-func All() []File {
-	return []File{
-		{"clari-pipeline.json", pipeline()},
-		{"clari-forecast.json", forecast()},
-		{"clari-api.json", api()},
-		{"clari-warehouse.json", warehouse()},
-		{"clari-readiness.json", readiness()},
+// builders lists every shipped dashboard with its file name, in a fixed order.
+var builders = []struct {
+	name  string
+	build func() (Dashboard, error)
+}{
+	{"clari-pipeline.json", pipeline},
+	{"clari-forecast.json", forecast},
+	{"clari-api.json", api},
+	{"clari-warehouse.json", warehouse},
+	{"clari-readiness.json", readiness},
+}
+
+// All builds every shipped dashboard. An error is a builder's (the SDK
+// validates what it builds), so the generator and tests report it.
+func All() ([]File, error) {
+	out := make([]File, 0, len(builders))
+	for _, b := range builders {
+		d, err := b.build()
+		if err != nil {
+			return nil, fmt.Errorf("dashboard %s: %w", b.name, err)
+		}
+		out = append(out, File{Name: b.name, Dashboard: d})
 	}
+	return out, nil
 }
 
 // Files renders every dashboard: file name → JSON.
 func Files() (map[string][]byte, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]byte{}
-	for _, f := range All() {
+	for _, f := range all {
 		b, err := Render(f.Dashboard)
 		if err != nil {
 			return nil, err
@@ -347,3 +400,5 @@ func Files() (map[string][]byte, error) {
 	}
 	return out, nil
 }
+
+func floatPtr(v float64) *float64 { return &v }

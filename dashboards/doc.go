@@ -1,5 +1,6 @@
 // Package dashboards builds the Grafana dashboards shipped with
-// clari_exporter from plain Go values and renders them to JSON. The JSON in
+// clari_exporter with grafana-foundation-sdk's typed builders and renders
+// them to JSON. The JSON in
 // grafana/ is generated; edit the builders here and run
 //
 //	go generate ./dashboards

@@ -1,12 +1,14 @@
 package dashboards
 
 import (
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/clari-exporter/clari_exporter/alerts"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 )
 
 // Query is one PromQL query of a shipped dashboard.
@@ -17,16 +19,28 @@ type Query struct {
 }
 
 // PanelQueries returns every panel query of every dashboard, in order.
-func PanelQueries() []Query {
+func PanelQueries() ([]Query, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
 	var out []Query
-	for _, f := range All() {
+	for _, f := range all {
+		uid := deref(f.Dashboard.Uid)
 		for _, p := range f.Dashboard.Panels {
-			for _, t := range p.Targets {
-				out = append(out, Query{Dashboard: f.Dashboard.UID, Panel: p.Title, Expr: t.Expr})
+			if p.Panel == nil {
+				continue // a row
+			}
+			for i, t := range p.Panel.Targets {
+				q, ok := t.(prometheus.Dataquery)
+				if !ok {
+					return nil, fmt.Errorf("dashboard %s, panel %q: query %d is a %T, not a Prometheus query", uid, deref(p.Panel.Title), i, t)
+				}
+				out = append(out, Query{Dashboard: uid, Panel: deref(p.Panel.Title), Expr: q.Expr})
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // labelValues matches a Grafana label_values(selector, label) variable query.
@@ -34,21 +48,38 @@ var labelValues = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-
 
 // VariableQueries returns the series selector of every label_values()
 // variable, so it can be checked as PromQL too.
-func VariableQueries() []Query {
+func VariableQueries() ([]Query, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
 	var out []Query
-	for _, f := range All() {
+	for _, f := range all {
 		for _, v := range f.Dashboard.Templating.List {
-			if v.Type != "query" {
+			if v.Type != "query" || v.Query == nil || v.Query.String == nil {
 				continue
 			}
-			expr := v.Query
-			if m := labelValues.FindStringSubmatch(v.Query); m != nil {
+			expr := *v.Query.String
+			if m := labelValues.FindStringSubmatch(expr); m != nil {
 				expr = m[1]
 			}
-			out = append(out, Query{Dashboard: f.Dashboard.UID, Panel: "variable " + v.Name, Expr: expr})
+			out = append(out, Query{Dashboard: deref(f.Dashboard.Uid), Panel: "variable " + v.Name, Expr: expr})
 		}
 	}
-	return out
+	return out, nil
+}
+
+// allQueries is every panel and variable query.
+func allQueries() ([]Query, error) {
+	panels, err := PanelQueries()
+	if err != nil {
+		return nil, err
+	}
+	vars, err := VariableQueries()
+	if err != nil {
+		return nil, err
+	}
+	return append(panels, vars...), nil
 }
 
 // gridVars are Grafana's built-in interval variables with the values used
@@ -77,38 +108,50 @@ func Expand(expr string) string {
 // Queries returns every distinct panel and variable query of the shipped
 // dashboards as plain PromQL (see Expand), sorted, ready to send to a
 // Prometheus /api/v1/query endpoint.
-func Queries() []string {
+func Queries() ([]string, error) {
+	qs, err := allQueries()
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
-	for _, q := range append(PanelQueries(), VariableQueries()...) {
+	for _, q := range qs {
 		seen[Expand(q.Expr)] = true
 	}
-	return slices.Sorted(maps.Keys(seen))
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // MetricNames returns every clari_* metric family the dashboards read,
 // sorted (histograms by family name, recording rules excluded; see
 // alerts.ExprMetricNames).
-func MetricNames() []string {
+func MetricNames() ([]string, error) {
+	qs, err := allQueries()
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
-	for _, q := range append(PanelQueries(), VariableQueries()...) {
+	for _, q := range qs {
 		for _, n := range alerts.ExprMetricNames(q.Expr) {
 			seen[n] = true
 		}
 	}
-	return slices.Sorted(maps.Keys(seen))
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // RecordingRules returns the recording-rule names (level:metric:ops) the
 // dashboards read; each must exist in alerts/clari.rules.yml.
-func RecordingRules() []string {
+func RecordingRules() ([]string, error) {
+	qs, err := PanelQueries()
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	re := regexp.MustCompile(`[a-z_]+:[a-z0-9_]+:[a-z0-9_]+`)
-	for _, q := range PanelQueries() {
+	for _, q := range qs {
 		for _, n := range re.FindAllString(q.Expr, -1) {
 			if !strings.HasPrefix(n, "__") {
 				seen[n] = true
 			}
 		}
 	}
-	return slices.Sorted(maps.Keys(seen))
+	return slices.Sorted(maps.Keys(seen)), nil
 }

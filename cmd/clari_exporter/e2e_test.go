@@ -38,13 +38,26 @@ const maxTimeToPage = 15 * time.Second
 // TestE2EDemoScrapeHasEveryRuleAndDashboardMetric: every metric family the
 // shipped rules and dashboards read (taken from the files themselves, not
 // from a list kept by hand) has at least one sample in a real scrape of the
-// exporter running the accelerated demo scenario.
+// exporter running the accelerated demo scenario. Dashboard panels may read
+// metrics whose producer has not landed yet (not in docs/metrics.md; the
+// dashboards tests keep that set explicit): only their queries' validity is
+// checked, in TestE2EAlertingPipeline.
 func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 	ruleNames, err := alerts.MetricNames()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append(slices.Clone(ruleNames), dashboards.MetricNames()...)
+	dashNames, err := dashboards.MetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := documentedMetrics(t)
+	want := slices.Clone(ruleNames)
+	for _, n := range dashNames {
+		if documented[n] {
+			want = append(want, n)
+		}
+	}
 	slices.Sort(want)
 	want = slices.Compact(want)
 	if len(want) < 10 {
@@ -207,7 +220,11 @@ storage:
 
 	// Dashboards: every query is valid PromQL against this Prometheus, and
 	// the core panels show data once the recording rules have run.
-	for _, q := range dashboards.Queries() {
+	queries, err := dashboards.Queries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
 		prom.query(q) // fails the test unless status is success
 	}
 	core := []struct{ dashboard, panel string }{
@@ -219,7 +236,7 @@ storage:
 		{"clari-api", "Request rate by endpoint and code"},
 	}
 	for _, c := range core {
-		exprs := panelExprs(c.dashboard, c.panel)
+		exprs := panelExprs(t, c.dashboard, c.panel)
 		if len(exprs) == 0 {
 			t.Errorf("dashboard %s has no panel %q", c.dashboard, c.panel)
 			continue
@@ -430,10 +447,34 @@ func shippedExporterJob(t *testing.T) string {
 	return ""
 }
 
+// documentedMetrics is the set of metrics docs/metrics.md documents: the
+// exporter's contract, which collector's TestDocsListEveryMetric keeps in
+// step with the code.
+func documentedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(clari_[a-z0-9_]+)`").FindAllStringSubmatch(string(doc), -1) {
+		out[m[1]] = true
+	}
+	if len(out) < 30 {
+		t.Fatalf("found %d metrics in docs/metrics.md, expected the whole contract", len(out))
+	}
+	return out
+}
+
 // panelExprs returns the expanded queries of one dashboard panel.
-func panelExprs(dashboard, panel string) []string {
+func panelExprs(t *testing.T, dashboard, panel string) []string {
+	t.Helper()
+	qs, err := dashboards.PanelQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	for _, q := range dashboards.PanelQueries() {
+	for _, q := range qs {
 		if q.Dashboard == dashboard && q.Panel == panel {
 			out = append(out, dashboards.Expand(q.Expr))
 		}
