@@ -63,8 +63,11 @@ func TestUnreachableClari(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
 			rep := audit(t, Options{ConfigFile: writeConfig(t, c.base), Timeout: timeout})
-			if d := time.Since(start); d > timeout+500*time.Millisecond {
-				t.Errorf("audit took %s, over its %s timeout", d, timeout)
+			// The hung server holds for a minute: an audit that ignored its
+			// timeout would take that long. 10x the timeout leaves a busy CI
+			// machine room and still tells the two apart.
+			if d := time.Since(start); d > 10*timeout {
+				t.Errorf("audit took %s, far over its %s timeout", d, timeout)
 			}
 			expect(t, rep, CheckAPITokenValid, Fail, c.fragment, "/admin/limits")
 			expect(t, rep, CheckQuotaBudget, Pass, "org quota not checked")

@@ -165,7 +165,9 @@ func TestCheckUnreachableClariFinishesInTime(t *testing.T) {
 	cf.timeout = 2 * time.Second
 	start := time.Now()
 	code, out, _ := runAuditTest(t, cf)
-	if d := time.Since(start); d > cf.timeout+time.Second {
+	// 10x the timeout: room for a busy CI machine, still far below the
+	// client's retry budget (minutes) that an ignored timeout would use.
+	if d := time.Since(start); d > 10*cf.timeout {
 		t.Errorf("check took %s with --timeout %s", d, cf.timeout)
 	}
 	if code != 1 || !strings.Contains(out, "[FAIL] api_token_valid (P1)") {
