@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 )
 
 // migrationsOf is the schema history of backend b.
@@ -110,9 +112,9 @@ func TestPostgresConcurrentStartMigratesOnce(t *testing.T) {
 // Connection errors name host, database and user and never carry the
 // password or the DSN.
 func TestPostgresErrorsHideThePassword(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := pgtest.DSN(t)
 	const pw = "wrong-pass-3f9c1e"
-	bad := strings.Replace(dsn, "://", "://", 1)
+	bad := dsn
 	if i, j := strings.Index(bad, "://"), strings.LastIndex(bad, "@"); i >= 0 && j > i {
 		user := bad[i+3 : j]
 		if k := strings.IndexByte(user, ':'); k >= 0 {
@@ -120,7 +122,7 @@ func TestPostgresErrorsHideThePassword(t *testing.T) {
 		}
 		bad = bad[:i+3] + user + ":" + pw + bad[j:]
 	} else {
-		t.Skipf("%s is not a URL DSN", postgresEnv)
+		t.Skipf("%s is not a URL DSN", pgtest.Env)
 	}
 	_, err := OpenPostgres(context.Background(), bad, nil)
 	if err == nil {

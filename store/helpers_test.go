@@ -2,25 +2,16 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-
-const postgresEnv = "CLARI_TEST_POSTGRES_DSN"
 
 // backend is one Store implementation the contract suite runs against.
 type backend struct {
@@ -46,21 +37,8 @@ var sqliteBackend = backend{
 }
 
 var postgresBackend = backend{
-	name: "postgres",
-	fresh: func(t testing.TB) string {
-		dsn := postgresDSN(t)
-		admin := postgresAdmin(t, dsn)
-		schema := schemaName(t)
-		if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-			t.Fatalf("creating test schema: %v", err)
-		}
-		t.Cleanup(func() {
-			if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-				t.Errorf("dropping test schema %s: %v", schema, err)
-			}
-		})
-		return withSearchPath(t, dsn, schema)
-	},
+	name:  "postgres",
+	fresh: func(t testing.TB) string { dsn, _ := pgtest.Fresh(t); return dsn },
 	openAt: func(loc string, opts ...Option) (Store, error) {
 		s, err := OpenPostgres(context.Background(), loc, nil, opts...)
 		if err != nil {
@@ -97,70 +75,6 @@ func openTemp(t testing.TB, opts ...Option) (*SQLite, string) {
 	t.Helper()
 	s, loc := openStore(t, sqliteBackend, opts...)
 	return s.(*SQLite), loc
-}
-
-// postgresDSN returns the test DSN, skipping (or failing under CI=true)
-// when it is not set.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(postgresEnv)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set but CI=true: the PostgreSQL store tests must run in CI (.ci/run starts a server)", postgresEnv)
-		}
-		t.Skipf("PostgreSQL store tests skipped: set %s (e.g. postgres://clari:...@127.0.0.1:55432/clari?sslmode=disable; see .ci/postgres.sh)", postgresEnv)
-	}
-	return dsn
-}
-
-var (
-	adminOnce sync.Once
-	adminDB   *sql.DB
-	adminErr  error
-)
-
-// postgresAdmin is one pool per test binary for creating and dropping the
-// tests' schemas.
-func postgresAdmin(t testing.TB, dsn string) *sql.DB {
-	t.Helper()
-	adminOnce.Do(func() {
-		adminDB, adminErr = sql.Open("pgx", dsn)
-		if adminErr == nil {
-			adminErr = adminDB.Ping()
-		}
-	})
-	if adminErr != nil {
-		t.Fatalf("connecting to %s: %v", postgresEnv, adminErr)
-	}
-	return adminDB
-}
-
-var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
-
-// schemaName is a unique, valid, unquoted schema name for t.
-func schemaName(t testing.TB) string {
-	var b [4]byte
-	rand.Read(b[:]) //nolint:errcheck // never fails
-	n := nonIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
-	if len(n) > 40 {
-		n = n[len(n)-40:]
-	}
-	return "st_" + strings.Trim(n, "_") + "_" + hex.EncodeToString(b[:])
-}
-
-// withSearchPath points dsn (URL or key=value form) at schema.
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("%s: %v", postgresEnv, err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
 }
 
 // raw is the SQL implementation behind s.
