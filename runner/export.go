@@ -126,6 +126,9 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 	started := r.opts.Now()
 	job := r.newJob(cfg, forecast, period, req, resumeJobID, priorRequeues)
 	var res clari.RunResult
+	// Whatever happens below, a started sink load ends; finish keeps it.
+	job.ctx = ctx
+	defer job.endSink(ctx, false, r)
 	if resumeJobID != "" {
 		res = r.opts.API.ResumeExport(ctx, resumeJobID, req, job.opts)
 	} else {
@@ -146,24 +149,58 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 	r.finish(ctx, cfg, job, res, started)
 }
 
+// sinkLoad is the warehouse load of one export, started by the first
+// decoded entry.
+type sinkLoad struct {
+	add func(*clari.Entry) error
+	end func(ctx context.Context, keep bool) (int, error)
+	err error // the first staging error: the load is then given up
+}
+
 // job is one export run in progress: what it was asked, what the decoder
 // has delivered so far, and the options handed to the client.
 type job struct {
 	forecast, period string
 	builder          *snapshot.Builder
-	entries          []clari.Entry // kept only for the warehouse sink
+	sink             *sinkLoad       // nil until the first entry, or without a sink
+	ctx              context.Context // the run's, for the sink load
 	opts             clari.RunOptions
+}
+
+// endSink ends the job's sink load, if one started and has not ended.
+func (j *job) endSink(ctx context.Context, keep bool, r *Runner) {
+	l := j.sink
+	if l == nil || l.end == nil {
+		return
+	}
+	end := l.end
+	l.end = nil
+	n, err := end(ctx, keep && l.err == nil)
+	if err == nil {
+		err = l.err
+	}
+	if err != nil {
+		level.Error(r.logger).Log("msg", "warehouse sink failed; the next export loads again", "forecast", j.forecast, "period", j.period, "rows", n, "err", err)
+	}
 }
 
 func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
 	j := &job{forecast: forecast, period: period,
 		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)}
 	visitor := j.builder.Visitor()
-	if r.opts.Sink != nil {
-		add := visitor.Entry
+	if sink := r.opts.Sink; sink != nil {
+		// Entries go to the sink as they are decoded. A sink error gives
+		// up the load but not the export: the snapshot still counts.
+		build := visitor.Entry
 		visitor.Entry = func(e *clari.Entry) error {
-			j.entries = append(j.entries, *e)
-			return add(e)
+			if j.sink == nil {
+				j.sink = new(sinkLoad)
+				j.sink.add, j.sink.end = sink.Begin(j.ctx, forecast, r.opts.Now())
+			}
+			if l := j.sink; l.err == nil {
+				l.err = l.add(e)
+			}
+			return build(e)
 		}
 	}
 	// requeues counts the jobs of this run that replaced a timed-out one;
@@ -258,11 +295,7 @@ func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res cla
 	} else {
 		level.Error(r.logger).Log("msg", "export failed", "forecast", forecast, "period", period, "job", res.JobID, "reason", res.Outcome, "err", res.Err)
 	}
-	if snap != nil && r.opts.Sink != nil {
-		if n, err := r.opts.Sink.Write(ctx, forecast, slices.Values(j.entries), r.opts.Now()); err != nil {
-			level.Error(r.logger).Log("msg", "warehouse sink failed; the next export loads again", "forecast", forecast, "period", period, "rows", n, "err", err)
-		}
-	}
+	j.endSink(ctx, snap != nil, r)
 	if err := r.opts.Store.FinishRun(ctx, run, snap); err != nil && !errors.Is(err, store.ErrAlreadyRecorded) {
 		level.Error(r.logger).Log("msg", "cannot record export run", "forecast", forecast, "period", period, "err", err)
 	}

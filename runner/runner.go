@@ -10,7 +10,6 @@ package runner
 
 import (
 	"context"
-	"iter"
 	"sync"
 	"time"
 
@@ -31,10 +30,13 @@ type ExportAPI interface {
 	ResumeExport(ctx context.Context, jobID string, req clari.ExportRequest, o clari.RunOptions) clari.RunResult
 }
 
-// Sink receives the entries of every successful export (the warehouse upsert
-// sink); nil for none.
+// Sink receives the entries of every export as they are decoded (the
+// warehouse upsert sink); nil for none. Begin starts one export's load: add
+// gets each decoded entry (it may keep nothing of it), end(keep) completes
+// the load when the export succeeded and passed its guards, or discards
+// what was staged. Nothing of the export is held by the runner.
 type Sink interface {
-	Write(ctx context.Context, forecast string, entries iter.Seq[clari.Entry], loadedAt time.Time) (int, error)
+	Begin(ctx context.Context, forecast string, loadedAt time.Time) (add func(*clari.Entry) error, end func(ctx context.Context, keep bool) (int, error))
 }
 
 // Options wire a Runner.

@@ -2,20 +2,22 @@ package runner_test
 
 import (
 	"context"
-	"iter"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/runner"
 )
 
-// recordingSink is a runner.Sink that remembers every call.
+// recordingSink is a runner.Sink that remembers every load and how it
+// ended.
 type recordingSink struct {
-	mu    sync.Mutex
-	calls []sinkCall
+	mu      sync.Mutex
+	calls   []sinkCall // kept loads
+	dropped []sinkCall // discarded loads
 }
 
 type sinkCall struct {
@@ -24,21 +26,35 @@ type sinkCall struct {
 	loadedAt time.Time
 }
 
-func (s *recordingSink) Write(_ context.Context, forecast string, entries iter.Seq[clari.Entry], loadedAt time.Time) (int, error) {
-	c := sinkCall{forecast: forecast, loadedAt: loadedAt}
-	for e := range entries {
-		c.entries = append(c.entries, e)
+func (s *recordingSink) Begin(_ context.Context, forecast string, loadedAt time.Time) (func(*clari.Entry) error, func(context.Context, bool) (int, error)) {
+	c := &sinkCall{forecast: forecast, loadedAt: loadedAt}
+	add := func(e *clari.Entry) error {
+		c.entries = append(c.entries, *e)
+		return nil
 	}
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.mu.Unlock()
-	return len(c.entries), nil
+	end := func(_ context.Context, keep bool) (int, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if keep {
+			s.calls = append(s.calls, *c)
+		} else {
+			s.dropped = append(s.dropped, *c)
+		}
+		return len(c.entries), nil
+	}
+	return add, end
 }
 
 func (s *recordingSink) Calls() []sinkCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]sinkCall(nil), s.calls...)
+}
+
+func (s *recordingSink) Dropped() []sinkCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sinkCall(nil), s.dropped...)
 }
 
 func scenarioInstant() clarisim.Scenario { return clarisim.Scenario{JobDuration: time.Millisecond} }
@@ -86,5 +102,30 @@ func TestSinkGetsSuccessfulExportsOnly(t *testing.T) {
 	}
 	if calls[0].loadedAt.IsZero() {
 		t.Error("sink loadedAt is zero")
+	}
+	if d := sink.Dropped(); len(d) != 0 {
+		t.Errorf("%d loads discarded, want none (the empty export never started one)", len(d))
+	}
+}
+
+// TestSinkDiscardsAnExportThatFailsItsGuard: the entries of an export that
+// Clari silently answered with another quarter reach the sink as they are
+// decoded, and its load is discarded, never kept; the two good quarters
+// are kept.
+func TestSinkDiscardsAnExportThatFailsItsGuard(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{
+		forecasts: []string{"net_arr"},
+		tenant:    func(ts *clarisim.TenantSpec) { ts.Quarters = 2 },
+		config:    func(c *config.Config) { c.Forecasts[0].HistoricalQuarters = 2 },
+	})
+	sink := &recordingSink{}
+	runUntil(t, e.runner(func(o *runner.Options) { o.Sink = sink }), "every target ran", allRan(1))
+	if kept := sink.Calls(); len(kept) != 2 {
+		t.Errorf("%d loads kept, want 2 (the quarters that exist)", len(kept))
+	}
+	dropped := sink.Dropped()
+	if len(dropped) != 1 || len(dropped[0].entries) == 0 {
+		t.Fatalf("discarded loads %d, want 1 with the fallback's entries", len(dropped))
 	}
 }

@@ -74,12 +74,6 @@ func (q quotedColumns) all() []string {
 	return []string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType, q.value, q.updatedOn, q.loadedAt}
 }
 
-// columnNames lists the configured column names (unquoted) in insert order.
-func (r resolved) columnNames() []string {
-	c := r.cols
-	return []string{c.Forecast, c.Period, c.TimeFrame, c.User, c.Field, c.DataType, c.Value, c.UpdatedOn, c.LoadedAt}
-}
-
 func (r resolved) columnsWithKeys() []column {
 	c := r.cols
 	return []column{

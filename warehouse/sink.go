@@ -27,9 +27,15 @@ const (
 
 // Sink upserts export entries into the warehouse table: one row per
 // natural key (forecast, period, time frame, user, field, data type), the
-// entry with the newest updated_on wins (ties: the later load wins). Each
-// batch of warehouse.sink_batch_size entries is one transaction, so a crash
-// leaves only whole batches behind, and re-running a load is idempotent.
+// entry with the newest updated_on wins (ties: the later load wins), a row
+// whose value and updated_on are unchanged is not written at all.
+//
+// A load streams: entries are staged as they are decoded (see stage) and,
+// once the export is known to be good, merged into the table one
+// transaction per sink_batch_size rows, so a crash leaves only whole
+// batches behind, and re-running a load is idempotent. Nothing holds the
+// export in memory. A PostgreSQL role that may not create temporary tables
+// falls back to upserting each batch as it fills (multi-row VALUES).
 type Sink struct {
 	w         *Warehouse
 	batchSize int
@@ -38,8 +44,8 @@ type Sink struct {
 	stmts  map[int]string // upsert SQL by row count
 
 	// valuesOnPostgres makes PostgreSQL use the multi-row VALUES upsert
-	// instead of COPY + INSERT … SELECT: set by benchmarks to compare, and
-	// once the role turns out not to be allowed temporary tables.
+	// instead of staging with COPY: set by benchmarks to compare, and once
+	// the role turns out not to be allowed temporary tables.
 	valuesOnPostgres atomic.Bool
 
 	// stageDDLForTest replaces the stage table DDL (tests).
@@ -59,18 +65,19 @@ func NewSink(w *Warehouse) *Sink {
 // BatchSize is warehouse.sink_batch_size with its default applied.
 func (s *Sink) BatchSize() int { return s.batchSize }
 
-// Write upserts entries of one export of forecast, stamped loadedAt.
-// It returns the rows written (entries after merging duplicates of a
-// batch). On error, the batches before the failing one are committed and
-// the failing one left nothing.
+// Write loads entries of one export of forecast, stamped loadedAt, and
+// keeps them. It returns the rows written (distinct keys per batch). On
+// error, the batches before the failing one are committed and the failing
+// one left nothing.
 func (s *Sink) Write(ctx context.Context, forecast string, entries iter.Seq[clari.Entry], loadedAt time.Time) (int, error) {
 	l := s.NewLoad(forecast, loadedAt)
 	for e := range entries {
 		if err := l.Add(ctx, &e); err != nil {
+			l.End(ctx, false) //nolint:errcheck // the Add error is the one to report
 			return l.rows, err
 		}
 	}
-	return l.Finish(ctx)
+	return l.End(ctx, true)
 }
 
 // WriteSlice is Write for a slice.
@@ -78,38 +85,88 @@ func (s *Sink) WriteSlice(ctx context.Context, forecast string, entries []clari.
 	return s.Write(ctx, forecast, slices.Values(entries), loadedAt)
 }
 
+// Begin starts the streaming load of one export of forecast (the runner's
+// hand-off): add stages each decoded entry, end(keep) merges what was
+// staged into the table (keep) or discards it (the export failed or failed
+// its guards).
+func (s *Sink) Begin(ctx context.Context, forecast string, loadedAt time.Time) (add func(*clari.Entry) error, end func(ctx context.Context, keep bool) (int, error)) {
+	l := s.NewLoad(forecast, loadedAt)
+	return func(e *clari.Entry) error { return l.Add(ctx, e) }, l.End
+}
+
 // Load is one streaming write: Add entries as a decoder produces them
-// (clari.Visitor's Entry func), then Finish. Not safe for concurrent use.
+// (clari.Visitor's Entry func), then End. Not safe for concurrent use.
 type Load struct {
 	s        *Sink
 	forecast string
 	loadedAt time.Time
-	batch    []clari.Entry
-	index    map[entryKey]int // natural key → position in batch
-	batches  int
-	rows     int
-	start    time.Time
-	err      error
+	started  bool
+	stage    *stage // nil before the first entry and on the VALUES path
+	ended    bool
+
+	// The VALUES path: the batch being filled.
+	batch []clari.Entry
+	index map[entryKey]int // natural key → position in batch
+
+	batches int
+	rows    int
+	start   time.Time
+	err     error
 }
 
 type entryKey struct{ period, timeFrame, user, field, dataType string }
 
 // NewLoad starts a streaming write of one export of forecast.
 func (s *Sink) NewLoad(forecast string, loadedAt time.Time) *Load {
-	return &Load{
-		s: s, forecast: forecast, loadedAt: loadedAt,
-		batch: make([]clari.Entry, 0, s.batchSize),
-		index: make(map[entryKey]int, s.batchSize),
-		start: time.Now(),
-	}
+	return &Load{s: s, forecast: forecast, loadedAt: loadedAt, start: time.Now()}
 }
 
-// Add copies e into the current batch and writes the batch when full. A
-// natural key seen twice in a batch keeps the entry with the newest
-// UpdatedOn (ties: the later one), as the upsert would.
+// Add stages e (the caller may reuse it). The first entry creates the
+// stage.
 func (l *Load) Add(ctx context.Context, e *clari.Entry) error {
 	if l.err != nil {
 		return l.err
+	}
+	if !l.started {
+		l.started = true
+		if err := l.open(ctx); err != nil {
+			l.err = err
+			return err
+		}
+	}
+	if l.stage != nil {
+		if err := l.stage.add(ctx, e); err != nil {
+			l.err = err
+			return err
+		}
+		return nil
+	}
+	return l.addValues(ctx, e)
+}
+
+func (l *Load) open(ctx context.Context) error {
+	s := l.s
+	if s.w.r.driver == DriverPostgres && s.valuesOnPostgres.Load() {
+		return nil
+	}
+	st, err := s.openStage(ctx, l.forecast, l.loadedAt)
+	if errors.Is(err, errNoTempTable) {
+		level.Warn(s.w.logger).Log("msg", "warehouse sink: the role may not create temporary tables (GRANT TEMPORARY ON DATABASE … TO …); upserting each batch as it is decoded with the slower multi-row VALUES statement") //nolint:errcheck
+		s.valuesOnPostgres.Store(true)
+		return nil
+	}
+	l.stage = st
+	return err
+}
+
+// addValues is Add on the VALUES path: e goes into the current batch,
+// which is upserted when full. A natural key seen twice in a batch keeps
+// the entry with the newest UpdatedOn (ties: the later one), as the upsert
+// would.
+func (l *Load) addValues(ctx context.Context, e *clari.Entry) error {
+	if l.index == nil {
+		l.batch = make([]clari.Entry, 0, l.s.batchSize)
+		l.index = make(map[entryKey]int, l.s.batchSize)
 	}
 	k := entryKey{e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType}
 	if i, dup := l.index[k]; dup {
@@ -126,18 +183,42 @@ func (l *Load) Add(ctx context.Context, e *clari.Entry) error {
 	return nil
 }
 
-// Finish writes the last batch and returns the rows written.
-func (l *Load) Finish(ctx context.Context) (int, error) {
-	if l.err == nil && len(l.batch) > 0 {
+// Finish is End(ctx, true).
+func (l *Load) Finish(ctx context.Context) (int, error) { return l.End(ctx, true) }
+
+// End completes the load: with keep, what was staged is merged into the
+// table (the VALUES path writes its last batch); without, it is dropped.
+// It returns the rows written. A second End does nothing.
+func (l *Load) End(ctx context.Context, keep bool) (int, error) {
+	if l.ended {
+		return l.rows, l.err
+	}
+	l.ended = true
+	if st := l.stage; st != nil {
+		if err := st.endStaging(ctx); err != nil && l.err == nil {
+			l.err = err
+		}
+		if keep && l.err == nil {
+			var hook func(int) error
+			if l.s.beforeCommit != nil {
+				hook = l.s.beforeCommit
+			}
+			l.rows, l.batches, l.err = st.merge(ctx, l.forecast, l.s.batchSize, hook)
+		}
+		st.release()
+	} else if keep && l.err == nil && len(l.batch) > 0 {
 		l.flush(ctx) //nolint:errcheck // kept in l.err
 	}
 	w := l.s.w
-	if l.err != nil {
+	switch {
+	case !keep:
+		level.Info(w.logger).Log("msg", "warehouse sink load discarded", "forecast", l.forecast, "rows_committed", l.rows) //nolint:errcheck
+	case l.err != nil:
 		level.Error(w.logger).Log("msg", "warehouse sink load failed", "forecast", l.forecast, "rows_committed", l.rows, "batches_committed", l.batches, "err", l.err) //nolint:errcheck
-		return l.rows, l.err
+	default:
+		level.Info(w.logger).Log("msg", "warehouse sink load done", "forecast", l.forecast, "rows", l.rows, "batches", l.batches, "duration", time.Since(l.start)) //nolint:errcheck
 	}
-	level.Info(w.logger).Log("msg", "warehouse sink load done", "forecast", l.forecast, "rows", l.rows, "batches", l.batches, "duration", time.Since(l.start)) //nolint:errcheck
-	return l.rows, nil
+	return l.rows, l.err
 }
 
 func (l *Load) flush(ctx context.Context) error {
@@ -152,27 +233,15 @@ func (l *Load) flush(ctx context.Context) error {
 	if s.beforeCommit != nil {
 		hook = func() error { return s.beforeCommit(n) }
 	}
-	var err error
-	useValues := s.w.r.driver != DriverPostgres || s.valuesOnPostgres.Load()
-	if !useValues {
-		err = s.flushPostgresCopy(ctx, what, l.forecast, l.batch, l.loadedAt, hook)
-		if errors.Is(err, errNoTempTable) {
-			level.Warn(s.w.logger).Log("msg", "warehouse sink: the role may not create temporary tables (GRANT TEMPORARY ON DATABASE … TO …); using the slower multi-row VALUES upsert") //nolint:errcheck
-			s.valuesOnPostgres.Store(true)
-			useValues = true
+	err := s.w.tx(ctx, what, false, s.w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.writeBatch(ctx, tx, l.forecast, l.batch, l.loadedAt); err != nil {
+			return err
 		}
-	}
-	if useValues {
-		err = s.w.tx(ctx, what, false, s.w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
-			if err := s.writeBatch(ctx, tx, l.forecast, l.batch, l.loadedAt); err != nil {
-				return err
-			}
-			if hook != nil {
-				return hook()
-			}
-			return nil
-		})
-	}
+		if hook != nil {
+			return hook()
+		}
+		return nil
+	})
 	if err != nil {
 		l.err = err
 		return err
@@ -222,6 +291,9 @@ func (s *Sink) writeBatch(ctx context.Context, tx *sql.Tx, forecast string, batc
 //	ON CONFLICT (key) DO UPDATE SET value = excluded.value,
 //	  updated_on = excluded.updated_on, loaded_at = excluded.loaded_at
 //	WHERE excluded.updated_on >= w.updated_on
+//	  AND (w.value, w.updated_on) IS DISTINCT FROM (excluded.value, excluded.updated_on)
+//
+// (PostgreSQL only: SQLite always stages.)
 func (s *Sink) upsertSQL(n int) string {
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
@@ -246,8 +318,8 @@ func (s *Sink) upsertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s WHERE excluded.%s >= w.%s",
-		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.updatedOn, q.updatedOn)
+	fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s WHERE excluded.%s >= w.%s AND (w.%s, w.%s) IS DISTINCT FROM (excluded.%s, excluded.%s)",
+		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.updatedOn, q.updatedOn, q.value, q.updatedOn, q.value, q.updatedOn)
 	sql := b.String()
 	if len(s.stmts) < 8 {
 		s.stmts[n] = sql

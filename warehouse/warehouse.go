@@ -182,7 +182,17 @@ func (w *Warehouse) readTx(ctx context.Context, what string, fn func(ctx context
 	return w.tx(ctx, what, true, w.r.statementTimeout, fn)
 }
 
-func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout time.Duration, fn func(ctx context.Context, tx *sql.Tx) error) error {
+// beginner is *sql.DB or the *sql.Conn a sink load pinned (its stage
+// table lives on that connection).
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout time.Duration, fn func(ctx context.Context, tx *sql.Tx) error, on ...beginner) error {
+	var db beginner = w.db
+	if len(on) > 0 {
+		db = on[0]
+	}
 	backstop := timeout
 	if w.r.driver == DriverPostgres {
 		backstop += 2 * time.Second
@@ -191,7 +201,7 @@ func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout 
 	ctx, cancel := context.WithTimeout(ctx, backstop)
 	defer cancel()
 	err := func() error {
-		tx, err := w.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,362 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+)
+
+// stage is where a streaming load puts the entries while the export is
+// still being decoded: a temporary table on one pinned connection, filled
+// by COPY through a pipe (PostgreSQL) or by multi-row INSERTs (SQLite),
+// each row numbered by seq in arrival order. Nothing reaches the target
+// table until the load is kept; then the stage is merged into it one range
+// of sink_batch_size rows per transaction, so a crash leaves whole batches
+// behind and the next run's load completes them.
+type stage struct {
+	w        *Warehouse
+	conn     *sql.Conn
+	forecast string
+	rows     int64 // staged so far (the last seq)
+
+	// PostgreSQL: the COPY running in its own goroutine, reading pipe.
+	pipe    *io.PipeWriter
+	copyErr chan error
+	buf     []byte
+	prefix  []byte // forecast, escaped
+	loaded  string // loaded_at as COPY text
+
+	// SQLite: the pending INSERT.
+	pending  []clari.Entry
+	loadedMs int64
+}
+
+// stageCopyBuffer is how much COPY text is built up before it goes down
+// the pipe.
+const stageCopyBuffer = 64 << 10
+
+// sqliteStageRows is the rows per staging INSERT on SQLite (10 parameters
+// each, under the 32766 limit).
+const sqliteStageRows = 500
+
+// openStage pins a connection and creates the stage on it. For
+// PostgreSQL, errNoTempTable says the role may not create temporary tables.
+func (s *Sink) openStage(ctx context.Context, forecast string, loadedAt time.Time) (*stage, error) {
+	w := s.w
+	if err := w.EnsureTable(ctx); err != nil {
+		return nil, err
+	}
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return nil, w.t.wrap("sink: connecting", err)
+	}
+	st := &stage{w: w, conn: conn, forecast: forecast, loadedMs: loadedAt.UnixMilli()}
+	if w.r.driver == DriverSQLite {
+		err = st.createSQLite(ctx)
+	} else {
+		err = st.startCopy(ctx, s.stageDDL(), forecast, loadedAt)
+	}
+	if err != nil {
+		st.release()
+		if errors.Is(err, errNoTempTable) {
+			return nil, err
+		}
+		return nil, w.t.wrap("sink: creating the stage table", err)
+	}
+	return st, nil
+}
+
+func (st *stage) createSQLite(ctx context.Context) error {
+	q := st.w.r.q
+	ddl := fmt.Sprintf("CREATE TEMP TABLE %s (%s, seq INTEGER PRIMARY KEY)", quoteIdent(stageTable), strings.Join(q.all(), ", "))
+	for _, stmt := range []string{"DROP TABLE IF EXISTS temp." + quoteIdent(stageTable), ddl} {
+		if _, err := st.conn.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startCopy creates the stage and starts COPY … FROM STDIN reading the
+// pipe that add writes to. The session's statement_timeout is lifted for
+// the COPY, which lasts as long as the download (the runner bounds that);
+// each merge sets its own.
+func (st *stage) startCopy(ctx context.Context, ddl, forecast string, loadedAt time.Time) error {
+	for _, stmt := range []string{"DROP TABLE IF EXISTS pg_temp." + quoteIdent(stageTable), ddl, "SET statement_timeout = 0"} {
+		if _, err := st.conn.ExecContext(ctx, stmt); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
+				return errNoTempTable
+			}
+			return err
+		}
+	}
+	copySQL := fmt.Sprintf("COPY %s (%s, seq) FROM STDIN", quoteIdent(stageTable), strings.Join(st.w.r.q.all(), ", "))
+	pr, pw := io.Pipe()
+	st.pipe, st.copyErr = pw, make(chan error, 1)
+	st.buf = make([]byte, 0, stageCopyBuffer+1024)
+	// The constant part of every row: forecast first, loaded_at later.
+	st.prefix = appendCopyText(nil, forecast)
+	st.loaded = loadedAt.UTC().Format(time.RFC3339Nano)
+	go func() {
+		err := st.conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().PgConn().CopyFrom(ctx, pr, copySQL)
+			return err
+		})
+		pr.CloseWithError(err) // unblocks a writer when COPY failed
+		st.copyErr <- err
+	}()
+	return nil
+}
+
+// add stages one entry.
+func (st *stage) add(ctx context.Context, e *clari.Entry) error {
+	st.rows++
+	if st.pipe == nil {
+		st.pending = append(st.pending, *e)
+		if len(st.pending) == sqliteStageRows {
+			return st.insertPending(ctx)
+		}
+		return nil
+	}
+	b := append(st.buf, st.prefix...)
+	for _, f := range [...]string{e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType} {
+		b = append(b, '\t')
+		b = appendCopyText(b, f)
+	}
+	b = append(b, '\t')
+	b = appendCopyFloat(b, e.Value, e.HasValue)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, e.UpdatedOn, 10)
+	b = append(b, '\t')
+	b = append(b, st.loaded...)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, st.rows, 10)
+	b = append(b, '\n')
+	st.buf = b
+	if len(b) >= stageCopyBuffer {
+		return st.flushCopy()
+	}
+	return nil
+}
+
+func (st *stage) flushCopy() error {
+	if len(st.buf) == 0 {
+		return nil
+	}
+	_, err := st.pipe.Write(st.buf)
+	st.buf = st.buf[:0]
+	if err != nil {
+		return st.w.t.wrap("sink: staging (COPY)", err)
+	}
+	return nil
+}
+
+func (st *stage) insertPending(ctx context.Context) error {
+	if len(st.pending) == 0 {
+		return nil
+	}
+	const perRow = paramsPerRow + 1
+	args := make([]any, 0, len(st.pending)*perRow)
+	first := st.rows - int64(len(st.pending)) + 1
+	for i := range st.pending {
+		e := &st.pending[i]
+		var v any
+		if e.HasValue {
+			v = e.Value
+		}
+		args = append(args, st.forecast, e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType, v, e.UpdatedOn, st.loadedMs, first+int64(i))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO temp.%s (%s, seq) VALUES ", quoteIdent(stageTable), strings.Join(st.w.r.q.all(), ", "))
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", perRow), ",") + ")"
+	for i := range st.pending {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	st.pending = st.pending[:0]
+	if _, err := st.conn.ExecContext(ctx, b.String(), args...); err != nil {
+		return st.w.t.wrap("sink: staging", err)
+	}
+	return nil
+}
+
+// endStaging completes the COPY (or the last INSERT).
+func (st *stage) endStaging(ctx context.Context) error {
+	if st.pipe == nil {
+		return st.insertPending(ctx)
+	}
+	err := st.flushCopy()
+	st.pipe.Close()
+	st.pipe = nil
+	if cerr := <-st.copyErr; cerr != nil {
+		return st.w.t.wrap("sink: staging (COPY)", cerr)
+	}
+	return err
+}
+
+// release drops the stage and gives the connection back. It runs past a
+// cancelled context: the connection returns to the pool clean.
+func (st *stage) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if st.pipe != nil {
+		st.pipe.CloseWithError(errors.New("load abandoned"))
+		<-st.copyErr
+		st.pipe = nil
+	}
+	if st.w.r.driver == DriverSQLite {
+		st.conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp."+quoteIdent(stageTable)) //nolint:errcheck // the connection is reused or closed anyway
+	} else {
+		st.conn.ExecContext(ctx, "DROP TABLE IF EXISTS pg_temp."+quoteIdent(stageTable)) //nolint:errcheck
+		st.conn.ExecContext(ctx, "RESET statement_timeout")                              //nolint:errcheck
+	}
+	st.conn.Close()
+}
+
+// appendCopyText appends s escaped for COPY's text format.
+func appendCopyText(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendCopyFloat appends v in COPY text (\N for no value). PostgreSQL
+// spells infinities Infinity.
+func appendCopyFloat(b []byte, v float64, has bool) []byte {
+	switch {
+	case !has:
+		return append(b, '\\', 'N')
+	case math.IsInf(v, 1):
+		return append(b, "Infinity"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Infinity"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// merge moves the stage into the target, one transaction per range of
+// batchSize rows in arrival order. hook (tests) runs before each commit.
+// It returns the rows merged (distinct keys per range) and the batches
+// committed.
+func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook func(batch int) error) (rows, batches int, err error) {
+	w := st.w
+	pg := w.r.driver == DriverPostgres
+	if pg && st.rows > int64(batchSize) {
+		// Ranges of seq are index scans, not one scan of the stage each.
+		if _, err := st.conn.ExecContext(ctx, "CREATE INDEX ON pg_temp."+quoteIdent(stageTable)+" (seq)"); err != nil {
+			return 0, 0, w.t.wrap("sink: indexing the stage", err)
+		}
+	}
+	mergeSQL, countSQL := st.mergeSQL()
+	for lo := int64(0); lo < st.rows; lo += int64(batchSize) {
+		hi := lo + int64(batchSize)
+		n := batches + 1
+		what := fmt.Sprintf("sink batch %d of forecast %q", n, forecast)
+		var merged int
+		err := w.tx(ctx, what, false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
+			if pg {
+				var changed int
+				if err := tx.QueryRowContext(ctx, mergeSQL, lo, hi).Scan(&merged, &changed); err != nil {
+					return keyHint(w, err)
+				}
+			} else {
+				if err := tx.QueryRowContext(ctx, countSQL, lo, hi).Scan(&merged); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, mergeSQL, lo, hi); err != nil {
+					return keyHint(w, err)
+				}
+			}
+			if hook != nil {
+				return hook(n)
+			}
+			return nil
+		}, st.conn)
+		if err != nil {
+			return rows, batches, err
+		}
+		rows += merged
+		batches = n
+	}
+	return rows, batches, nil
+}
+
+// keyHint adds what an upsert needs to its error.
+func keyHint(w *Warehouse, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w (the upsert needs a primary key or unique constraint on exactly %s)", err, strings.ReplaceAll(w.r.q.keyList(), `"`, ""))
+}
+
+// mergeSQL is the statement that upserts one range ($1 < seq <= $2) of
+// the stage, latest updated_on winning (ties: the later entry), and that
+// leaves a row alone when neither its value nor its updated_on changes, so
+// an identical re-export writes nothing (no dead tuples). For SQLite, which
+// applies an INSERT … SELECT row by row, duplicates of a key in a range
+// simply follow each other in seq order and countSQL counts the distinct
+// keys; PostgreSQL must see each key once per statement (DISTINCT ON) and
+// returns both counts.
+func (st *stage) mergeSQL() (merge, count string) {
+	w := st.w
+	q := w.r.q
+	cols := strings.Join(q.all(), ", ")
+	set := fmt.Sprintf("ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s WHERE excluded.%s >= w.%s",
+		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.updatedOn, q.updatedOn)
+	if w.r.driver == DriverSQLite {
+		stage := "temp." + quoteIdent(stageTable)
+		merge = fmt.Sprintf("INSERT INTO %s AS w (%s) SELECT %s FROM %s WHERE seq > ? AND seq <= ? ORDER BY seq %s AND (w.%s, w.%s) IS NOT (excluded.%s, excluded.%s)",
+			w.r.qtable, cols, cols, stage, set, q.value, q.updatedOn, q.value, q.updatedOn)
+		count = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE seq > ? AND seq <= ? GROUP BY %s)", stage, q.keyList())
+		return merge, count
+	}
+	stage := "pg_temp." + quoteIdent(stageTable)
+	merge = fmt.Sprintf("WITH src AS (SELECT DISTINCT ON (%s) %s FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY %s, %s DESC, seq DESC), "+
+		"up AS (INSERT INTO %s AS w (%s) SELECT %s FROM src %s AND (w.%s, w.%s) IS DISTINCT FROM (excluded.%s, excluded.%s) RETURNING 1) "+
+		"SELECT (SELECT count(*) FROM src), (SELECT count(*) FROM up)",
+		q.keyList(), cols, stage, q.keyList(), q.updatedOn,
+		w.r.qtable, cols, cols, set, q.value, q.updatedOn, q.value, q.updatedOn)
+	return merge, ""
+}
+
+// stageTable is the per-connection temporary table a load is staged in.
+const stageTable = "clari_sink_stage"
+
+// errNoTempTable says the role may not create temporary tables; the sink
+// then falls back to the multi-row VALUES upsert.
+var errNoTempTable = errors.New("warehouse: no privilege to create the temporary stage table")
+
+// stageDDL creates the PostgreSQL stage with the target's column types
+// (LIKE: the COPY text is parsed as the target would parse it) plus seq.
+func (s *Sink) stageDDL() string {
+	if s.stageDDLForTest != "" {
+		return s.stageDDLForTest
+	}
+	return fmt.Sprintf("CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS, seq bigint NOT NULL)", quoteIdent(stageTable), s.w.r.qtable)
+}
