@@ -190,6 +190,8 @@ func (a *auditor) check(ctx context.Context, id string) Result {
 		return checkJobTimeout(a.cfg)
 	case CheckEmptyExportDetection:
 		return checkEmptyExport(a.cfg)
+	case CheckStorageMode:
+		return checkStorageMode(a.cfg)
 	case CheckWarehouseReachable:
 		return a.checkWarehouseReachable()
 	case CheckWarehouseUpsertKey:

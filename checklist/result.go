@@ -65,6 +65,7 @@ const (
 	CheckRetryBreaker         = "retry_breaker"
 	CheckJobTimeoutRequeue    = "job_timeout_requeue"
 	CheckEmptyExportDetection = "empty_export_detection"
+	CheckStorageMode          = "storage_mode"
 	CheckWarehouseReachable   = "warehouse_reachable"
 	CheckWarehouseUpsertKey   = "warehouse_upsert_key"
 	CheckWarehouseRetention   = "warehouse_retention"
@@ -89,6 +90,7 @@ var Definitions = []Definition{
 	{CheckRetryBreaker, SectionResilience, []int{7, 13, 14}, "Retry with backoff and circuit breaker enabled", P2, true},
 	{CheckJobTimeoutRequeue, SectionResilience, []int{12, 16}, "Job polling timeout and re-queue configured", P2, true},
 	{CheckEmptyExportDetection, SectionResilience, []int{15}, "Empty exports detected as failures", P1, true},
+	{CheckStorageMode, SectionResilience, nil, "Storage mode (single replica or shared, one leader)", P3, true},
 	{CheckWarehouseReachable, SectionData, []int{23}, "Warehouse reachable with the configured table", P2, false},
 	{CheckWarehouseUpsertKey, SectionData, []int{17}, "Warehouse natural key is unique (upsert key)", P2, false},
 	{CheckWarehouseRetention, SectionData, []int{18}, "Warehouse retention window set and kept", P2, false},
