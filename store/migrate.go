@@ -194,6 +194,20 @@ var sqliteMigrations = []migration{
 			PRIMARY KEY (forecast, period)
 		)`,
 	}},
+	{version: 2, name: "create intents", statements: []string{
+		// At most one unresolved create intent per target: the primary
+		// key is what makes a second create for a slot impossible, even
+		// for two processes that both believe they lead.
+		`CREATE TABLE intents (
+			forecast     TEXT NOT NULL,
+			period       TEXT NOT NULL,
+			requested_ns BIGINT NOT NULL,
+			term         BIGINT NOT NULL,
+			holder       TEXT NOT NULL,
+			request      BLOB,
+			PRIMARY KEY (forecast, period)
+		)`,
+	}},
 }
 
 // postgresMigrations is the PostgreSQL schema history: the SQLite schema
@@ -275,6 +289,20 @@ var postgresMigrations = []migration{
 			term        BIGINT NOT NULL,
 			acquired_at TIMESTAMPTZ NOT NULL,
 			expires_at  TIMESTAMPTZ NOT NULL
+		)`,
+	}},
+	{version: 2, name: "create intents", statements: []string{
+		// At most one unresolved create intent per target: the primary
+		// key is what makes a second create for a slot impossible, even
+		// for two processes that both believe they lead.
+		`CREATE TABLE intents (
+			forecast     TEXT NOT NULL,
+			period       TEXT NOT NULL,
+			requested_ns BIGINT NOT NULL,
+			term         BIGINT NOT NULL,
+			holder       TEXT NOT NULL,
+			request      BYTEA,
+			PRIMARY KEY (forecast, period)
 		)`,
 	}},
 }

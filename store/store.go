@@ -3,8 +3,10 @@
 // spending quota on a new export) and the counters behind the export metrics,
 // so they survive restarts.
 //
-// Store is the interface; *SQLite (embedded, the default) implements it. The
-// schema and SQL are kept portable so a PostgreSQL implementation can follow.
+// Store is the interface; *SQLite (embedded, the default, one process) and
+// *Postgres (shared by the replicas of a highly available deployment)
+// implement it with the same SQL. One contract test suite runs every store
+// test against both.
 package store
 
 import (
@@ -25,6 +27,12 @@ const OutcomeDone = "done"
 // id was recorded before. Nothing was changed: the run is counted once. The
 // caller can treat it as success.
 var ErrAlreadyRecorded = errors.New("store: run already recorded for this job id")
+
+// ErrIntentExists is returned by PutIntent when the target already has an
+// unresolved create intent: at most one create per target is ever in the
+// making, whichever process (or, after a split brain, whichever leader)
+// asks. Nothing was changed; the caller must not send its create.
+var ErrIntentExists = errors.New("store: an unresolved create intent exists for this target")
 
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("store: closed")
@@ -65,6 +73,24 @@ type InFlight struct {
 	Request []byte
 }
 
+// Intent is a create-export about to be sent: recorded before the POST, so
+// that after a timeout, a crash or a failover the job Clari may have made
+// is looked for (and adopted) instead of paying for a second one. It is
+// resolved when the job id is known (PutInFlight) or when reconciliation
+// finds that Clari made no job (ClearIntent).
+type Intent struct {
+	Forecast    string
+	Period      string
+	RequestedAt time.Time
+	// Request is the create-export request as it will be sent (JSON).
+	Request []byte
+	// Term is the leader term that wrote the intent (0 without a leader
+	// lease, as with SQLite); Holder the replica. A new leader reconciles
+	// every intent of an older term before it creates anything.
+	Term   int64
+	Holder string
+}
+
 // TargetState is everything the collector needs about one (forecast, period)
 // target. Counters are cumulative since the store was created.
 type TargetState struct {
@@ -92,7 +118,19 @@ type TargetState struct {
 // Store is the durable state behind the runner and the collector. All
 // methods are safe for concurrent use.
 type Store interface {
-	// PutInFlight records (or replaces) the in-flight job of a target.
+	// PutIntent records a create intent; ErrIntentExists (changing
+	// nothing) when the target has one already.
+	PutIntent(ctx context.Context, in Intent) error
+	// Intents lists the unresolved intents, ordered by forecast and period.
+	Intents(ctx context.Context) ([]Intent, error)
+	// ClearIntent resolves the target's intent of requestedAt without a job
+	// (reconciliation found none). An intent with another requestedAt is
+	// left alone, so a stale clear cannot drop a newer intent.
+	ClearIntent(ctx context.Context, forecast, period string, requestedAt time.Time) error
+
+	// PutInFlight records (or replaces) the in-flight job of a target and,
+	// in the same transaction, resolves the target's intent: its job id is
+	// known now.
 	PutInFlight(ctx context.Context, f InFlight) error
 	// ClearInFlight forgets the in-flight job of a target (no error if none).
 	ClearInFlight(ctx context.Context, forecast, period string) error

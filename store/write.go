@@ -32,6 +32,10 @@ func (s *core) PutInFlight(ctx context.Context, f InFlight) error {
 		if err != nil {
 			return fmt.Errorf("store: record in-flight job of %s/%s: %w", f.Forecast, f.Period, err)
 		}
+		// The job id is known: the target's create intent is resolved.
+		if _, err := tx.exec(ctx, `DELETE FROM intents WHERE forecast = ? AND period = ?`, f.Forecast, f.Period); err != nil {
+			return fmt.Errorf("store: resolve create intent of %s/%s: %w", f.Forecast, f.Period, err)
+		}
 		return nil
 	})
 }

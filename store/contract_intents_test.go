@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestIntentLifecycle(t *testing.T) { forEachBackend(t, testIntentLifecycle) }
+
+func testIntentLifecycle(t *testing.T, b backend) {
+	s, loc := openStore(t, b)
+	ctx := context.Background()
+	a := Intent{Forecast: "f", Period: "2026_Q4", RequestedAt: t0, Request: []byte(`{"timePeriod":"2026_Q4"}`), Term: 3, Holder: "r1"}
+	c := Intent{Forecast: "f", Period: "2026_Q3", RequestedAt: t0.Add(time.Second), Request: []byte(`{}`), Term: 4, Holder: "r2"}
+	for _, in := range []Intent{a, c} {
+		if err := s.PutIntent(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One intent per target: a second is refused and changes nothing.
+	dup := a
+	dup.RequestedAt, dup.Term, dup.Holder = t0.Add(time.Minute), 9, "r9"
+	if err := s.PutIntent(ctx, dup); !errors.Is(err, ErrIntentExists) {
+		t.Fatalf("second intent for a target: %v, want ErrIntentExists", err)
+	}
+	got, err := s.Intents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Intent{c, a}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("intents\n got %+v\nwant %+v", got, want)
+	}
+
+	// They survive a restart.
+	s.Close()
+	s, err = b.openAt(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, _ := s.Intents(ctx); len(got) != 2 {
+		t.Fatalf("intents after reopen: %+v", got)
+	}
+
+	// A stale clear (another request time) leaves the intent.
+	if err := s.ClearIntent(ctx, "f", "2026_Q4", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Intents(ctx); len(got) != 2 {
+		t.Fatalf("a stale clear dropped an intent: %+v", got)
+	}
+	// The job id persisted resolves the intent in the same transaction.
+	if err := s.PutInFlight(ctx, InFlight{Forecast: "f", Period: "2026_Q4", JobID: "j1", CreatedAt: t0, Request: a.Request}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Intents(ctx); !reflect.DeepEqual(got, []Intent{c}) {
+		t.Fatalf("intents after the job id was stored: %+v", got)
+	}
+	// Reconciliation found no job: cleared.
+	if err := s.ClearIntent(ctx, "f", "2026_Q3", c.RequestedAt); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Intents(ctx); len(got) != 0 {
+		t.Fatalf("intents after clear: %+v", got)
+	}
+	// Resolved: the target may get its next intent.
+	if err := s.PutIntent(ctx, dup); err != nil {
+		t.Fatalf("intent after resolution: %v", err)
+	}
+	if err := s.PutIntent(ctx, Intent{Forecast: "f"}); err == nil {
+		t.Fatal("intent without a request time accepted")
+	}
+}
+
+// Many writers (replicas, or leaders of a split brain) race to record an
+// intent for the same targets: exactly one wins per target.
+func TestIntentUniqueUnderRace(t *testing.T) { forEachBackend(t, testIntentUniqueUnderRace) }
+
+func testIntentUniqueUnderRace(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
+	ctx := context.Background()
+	const writers, targets = 6, 5
+	var won, lost atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for p := range targets {
+				err := s.PutIntent(ctx, Intent{Forecast: "f", Period: string(rune('a' + p)), RequestedAt: t0.Add(time.Duration(w) * time.Second), Term: int64(w + 1)})
+				switch {
+				case err == nil:
+					won.Add(1)
+				case errors.Is(err, ErrIntentExists):
+					lost.Add(1)
+				default:
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != targets || lost.Load() != (writers-1)*targets {
+		t.Fatalf("%d intents won, %d refused; want %d and %d", won.Load(), lost.Load(), targets, (writers-1)*targets)
+	}
+	if n := countRows(t, s, "intents"); n != targets {
+		t.Fatalf("%d intent rows, want %d", n, targets)
+	}
+}
