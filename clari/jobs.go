@@ -290,6 +290,7 @@ type wireJob struct {
 	FileName    flexString `json:"fileName"`
 	FileType    flexString `json:"fileType"`
 	Currency    flexString `json:"currency"`
+	Downloads   flexMillis `json:"downloads"`
 }
 
 func (w wireJob) job() Job {
@@ -307,6 +308,7 @@ func (w wireJob) job() Job {
 		FileName:    string(w.FileName),
 		FileType:    string(w.FileType),
 		Currency:    string(w.Currency),
+		Downloads:   int(max(0, min(int64(w.Downloads), math.MaxInt32))),
 	}
 }
 

@@ -134,6 +134,8 @@ type Job struct {
 	FileName    string    `json:"fileName,omitempty"`
 	FileType    string    `json:"fileType,omitempty"`
 	Currency    string    `json:"currency,omitempty"`
+	// Downloads counts the downloads of the job's results (anyone's).
+	Downloads int `json:"downloads,omitempty"`
 }
 
 // ExportFormat is the result document format.
