@@ -34,6 +34,7 @@ func Default() *Config {
 		Storage:        defaultStorage(),
 		HA:             defaultHA(),
 		Metrics:        Metrics{ExposeForecastValues: true, EmptyExportIsFailure: true},
+		Watch:          defaultWatch(),
 	}
 }
 

@@ -16,6 +16,7 @@ type Config struct {
 	HA             HA             `yaml:"ha"`
 	Metrics        Metrics        `yaml:"metrics"`
 	Warehouse      *Warehouse     `yaml:"warehouse,omitempty"`
+	Watch          Watch          `yaml:"watch"` // see watch.go
 
 	// Source is the file the config was loaded from ("" when built in code).
 	Source string `yaml:"-"`

@@ -65,6 +65,7 @@ func (c *Config) validate() fieldErrors {
 	c.validateForecasts(&errs)
 	c.validateSchedule(&errs)
 	c.validateSwing(&errs)
+	c.validateWatch(&errs)
 	c.Storage.validate(&errs)
 	c.HA.validate(&errs)
 	if c.Warehouse != nil {
@@ -140,6 +141,9 @@ func (fc FiscalCalendar) validate(errs *fieldErrors) {
 
 func (c *Config) validateForecasts(errs *fieldErrors) {
 	if len(c.Forecasts) == 0 {
+		if c.ZeroQuota() {
+			return // zero-quota mode reports on the pipeline's forecasts (watch.forecasts)
+		}
 		errs.add("forecasts", "at least one forecast is required (the tab slug from the Clari URL, e.g. id: net_arr)")
 		return
 	}

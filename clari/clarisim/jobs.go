@@ -26,6 +26,11 @@ type job struct {
 	cancelledAt  time.Time
 	foreign      bool
 	resultsTTL   time.Duration
+	// downloads counts result downloads through the API; selfDownload adds
+	// the download a simulated pipeline makes of its own DONE job.
+	downloads    int
+	selfDownload bool
+	pipeline     bool // made by StartPipeline or AddJobHistory, not a POST
 }
 
 // view is the job as Clari reports it at now.
@@ -36,7 +41,7 @@ func (j *job) view(now time.Time) clari.Job {
 		FileType: string(j.params.Format),
 		Currency: j.params.Currency,
 	}
-	v.FileName = j.forecast + "_" + j.period + "_" + j.id + "." + strings.ToLower(v.FileType)
+	v.FileName = fileNameOf(j)
 	elapsed := now.Sub(j.created)
 	started := j.created.Add(j.scheduledFor)
 	ended := j.created.Add(j.duration)
@@ -60,6 +65,12 @@ func (j *job) view(now time.Time) clari.Job {
 	}
 	v.EndTime = ended.UnixMilli()
 	v.ExpiredTime = ended.Add(j.resultsTTL).UnixMilli()
+	if v.Status == clari.StatusDone {
+		v.Downloads = j.downloads
+		if j.selfDownload {
+			v.Downloads++
+		}
+	}
 	return v
 }
 
@@ -96,10 +107,13 @@ type JobInfo struct {
 	Created time.Time
 	// Foreign marks a job of another user (AddForeignJob).
 	Foreign bool
+	// Pipeline marks a job of the simulated production pipeline
+	// (StartPipeline, AddJobHistory), not made by a create call.
+	Pipeline bool
 }
 
 func (j *job) info(now time.Time) JobInfo {
-	return JobInfo{Job: j.view(now), ForecastID: j.forecast, Request: j.req, Period: j.period, FellBack: j.fellBack, Params: j.params, Created: j.created, Foreign: j.foreign}
+	return JobInfo{Job: j.view(now), ForecastID: j.forecast, Request: j.req, Period: j.period, FellBack: j.fellBack, Params: j.params, Created: j.created, Foreign: j.foreign, Pipeline: j.pipeline}
 }
 
 // Jobs returns every job in creation order.
@@ -107,6 +121,7 @@ func (s *Sim) Jobs() []JobInfo {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked(now)
 	out := make([]JobInfo, 0, len(s.order))
 	for _, id := range s.order {
 		out = append(out, s.jobs[id].info(now))
@@ -174,7 +189,7 @@ func (s *Sim) AddForeignJob() string {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := s.newJobIDLocked()
+	id := s.newJobIDLocked(now)
 	q := QuarterOf(now, s.tenant.FiscalStartMonth)
 	s.jobs[id] = &job{id: id, forecast: s.tenant.Forecasts[0], period: q.ID(), created: now, final: clari.StatusDone, foreign: true, resultsTTL: s.sc.ResultsTTL,
 		params: ExportParams{ForecastID: s.tenant.Forecasts[0], Period: q.ID(), Now: now, Format: clari.FormatJSON, Currency: s.tenant.Currency}}
@@ -182,9 +197,11 @@ func (s *Sim) AddForeignJob() string {
 	return id
 }
 
-func (s *Sim) newJobIDLocked() string {
+// newJobIDLocked returns a new job id whose first 8 hex digits are its
+// creation time, as Clari's (ObjectId style) are.
+func (s *Sim) newJobIDLocked(created time.Time) string {
 	s.counter++
-	return hexID(mix(uint64(s.seed)) + s.counter)
+	return timedID(created, mix(uint64(s.seed))+s.counter)
 }
 
 // usageLocked returns the jobs submitted inside the quota window and the
@@ -203,7 +220,7 @@ func (s *Sim) usageLocked(now time.Time) (submitted, running []string) {
 			running = append(running, id)
 		}
 	}
-	return submitted, running
+	return s.orgUsageLocked(now, submitted, running)
 }
 
 func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
@@ -298,7 +315,7 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 	for _, p := range fs.EmptyPeriods {
 		empty = empty || p == "*" || p == q.ID()
 	}
-	id := s.newJobIDLocked()
+	id := s.newJobIDLocked(now)
 	j := &job{
 		id: id, forecast: rt.forecast, req: req, period: q.ID(), fellBack: fellBack, created: now,
 		scheduledFor: sched, duration: duration, final: final, resultsTTL: sc.ResultsTTL,
@@ -423,24 +440,6 @@ func (s *Sim) getJob(w http.ResponseWriter, rt route) {
 	}
 }
 
-func (s *Sim) listJobs(w http.ResponseWriter) {
-	now := s.clock()
-	s.mu.Lock()
-	list := []jobJSON{}
-	for _, id := range s.order {
-		if j := s.jobs[id]; !j.foreign {
-			list = append(list, j.wire(now))
-		}
-	}
-	env := s.sc.ListEnvelope
-	s.mu.Unlock()
-	if env == ListObject {
-		writeJSON(w, http.StatusOK, map[string]any{"jobs": list})
-		return
-	}
-	writeJSON(w, http.StatusOK, list)
-}
-
 // cancelJob handles PATCH {"type":"CANCEL"}. Cancelling a finished job is
 // a no-op that answers the job as it is.
 func (s *Sim) cancelJob(w http.ResponseWriter, r *http.Request, rt route) {
@@ -485,6 +484,7 @@ func (s *Sim) results(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	s.mu.Lock()
 	s.stats.ResultsServed++
+	j.downloads++
 	s.mu.Unlock()
 	csv := params.Format == clari.FormatCSV
 	if csv {

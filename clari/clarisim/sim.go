@@ -63,6 +63,7 @@ type Sim struct {
 	ratios     map[string]float64
 	empty      map[string]map[string]bool // forecast id → period ("*" = all)
 	auditBase  time.Time
+	pipe       pipelineState
 }
 
 // New returns a simulator. An invalid opts.Scenario is replaced by the
@@ -229,6 +230,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.advance()
 	switch rt.endpoint {
 	case clari.EndpointCreateExport:
 		s.createExport(sw, r, rt)
