@@ -1,0 +1,60 @@
+package watch
+
+import (
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+)
+
+// TestDownloadFailuresAreCheckFailures: expired results (400), a truncated
+// and a malformed body each fail the check with a clear reason; nothing
+// passes silently and the next good download checks fine.
+func TestDownloadFailuresAreCheckFailures(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{ResultsTTL: time.Minute})
+	f0 := e.sim.Tenant().Forecasts[0]
+	period := clarisim.QuarterOf(e.start, e.sim.Tenant().FiscalStartMonth).ID()
+	if err := e.sim.StartPipeline(e.start, []clarisim.PipelineJob{
+		{At: 10 * time.Second, Forecast: f0},
+		{At: 6 * time.Minute, Forecast: f0},
+		{At: 8 * time.Minute, Forecast: f0},
+		{At: 10 * time.Minute, Forecast: f0},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := e.watcher()
+	poll(t, w) // first poll: nothing yet
+	failures := func() map[string]uint64 { return target(t, w.State(), f0, period).CheckFailures }
+
+	e.clk.Advance(5 * time.Minute) // job 1 ended at 40 s, results expired at 100 s
+	poll(t, w)
+	if f := failures(); f[ReasonDownloadError] != 1 || f[ReasonDecodeError] != 0 {
+		t.Fatalf("expired results: %v", f)
+	}
+	if err := e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultTruncate, Endpoint: clari.EndpointResults, Bytes: 200}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(2 * time.Minute)
+	poll(t, w)
+	if f := failures(); f[ReasonDownloadError] != 2 || f[ReasonDecodeError] != 0 {
+		t.Fatalf("truncated results: %v", f)
+	}
+	if err := e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultMalformed, Endpoint: clari.EndpointResults, Bytes: 200}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(2 * time.Minute)
+	poll(t, w)
+	if f := failures(); f[ReasonDownloadError] != 2 || f[ReasonDecodeError] != 1 {
+		t.Fatalf("malformed results: %v", f)
+	}
+	e.clk.Advance(2 * time.Minute)
+	poll(t, w)
+	tg := target(t, w.State(), f0, period)
+	if f := tg.CheckFailures; f[ReasonDownloadError] != 2 || f[ReasonDecodeError] != 1 || f[ReasonEmpty] != 0 {
+		t.Fatalf("good results: %v", f)
+	}
+	if !tg.Inspected || tg.Rows == 0 || tg.Jobs[StatusDone] != 4 {
+		t.Fatalf("after a good download: %+v", tg)
+	}
+}

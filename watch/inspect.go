@@ -1,0 +1,122 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/snapshot"
+)
+
+// historyKept is how many inspected snapshots per target are kept as the
+// swing baseline.
+const historyKept = 5
+
+// inspectQueue downloads the queued DONE jobs one at a time, paced by
+// watch.inspect_pace, checks each and saves the document after each, so a
+// restart neither repeats nor loses one.
+func (w *Watcher) inspectQueue(ctx context.Context, cfg *config.Config) error {
+	pace := time.Duration(cfg.Watch.InspectPace)
+	for i := 0; len(w.d.Inspect) > 0; i++ {
+		if i > 0 && pace > 0 {
+			if err := w.o.Sleep(ctx, pace); err != nil {
+				return err
+			}
+		}
+		item := w.d.Inspect[0]
+		if !cfg.Watch.WatchesForecast(item.Forecast) {
+			w.d.Inspect = w.d.Inspect[1:]
+			continue
+		}
+		if err := w.inspect(ctx, cfg, item); err != nil {
+			return err // the caller's context ended: the item stays queued
+		}
+		w.d.Inspect = w.d.Inspect[1:]
+		if err := w.save(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inspect checks one job. It returns an error only when ctx ended; every
+// failure of the job itself is a check failure with its reason.
+func (w *Watcher) inspect(ctx context.Context, cfg *config.Config, item inspectItem) error {
+	t := w.d.target(item.Forecast, item.Period)
+	b := snapshot.NewBuilder(snapshot.Target{Forecast: item.Forecast, Period: item.Period}, item.JobID)
+	typeRows := map[string]int{}
+	v := b.Visitor()
+	add := v.Entry
+	v.Entry = func(e *clari.Entry) error {
+		typeRows[e.DataType]++
+		return add(e)
+	}
+	format := clari.ExportFormat(item.Format)
+	if format == "" {
+		format = clari.FormatJSON
+	}
+	err := w.o.Clari.Results(ctx, item.JobID, format, v)
+	w.d.OwnDownloads[item.JobID]++ // a download attempt counts at Clari too
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		reason, why := classifyDownload(err)
+		if !item.Seed {
+			t.CheckFailures[reason]++
+		}
+		level.Warn(w.o.Logger).Log("msg", "pipeline export failed its check", "forecast", item.Forecast, "period", item.Period,
+			"job_id", item.JobID, "reason", reason, "detail", why)
+		return nil
+	}
+	snap := b.Finish()
+	if reason, ok := snap.Check(); !ok {
+		if !item.Seed {
+			t.CheckFailures[reason]++
+		}
+		level.Warn(w.o.Logger).Log("msg", "pipeline export failed its check", "forecast", item.Forecast, "period", item.Period,
+			"job_id", item.JobID, "reason", reason, "rows", snap.Rows, "periods", fmt.Sprint(snap.Periods))
+	}
+	if item.Ended.Before(t.InspectedAt) {
+		return nil // an older job inspected late: the newest one's figures stay
+	}
+	t.Inspected, t.InspectedAt = true, item.Ended
+	t.Rows, t.DuplicateRows, t.DataTypeRows = snap.Rows, snap.DuplicateRows, typeRows
+	if snap.Empty() {
+		t.Swings = nil // an empty export is reported as empty, not as a −100% swing
+		return nil
+	}
+	t.Swings = snapshot.CompareSwings(t.History, snap, snapshot.SwingConfig{
+		Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
+		MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
+	})
+	t.History = append(t.History, snap)
+	if len(t.History) > historyKept {
+		t.History = t.History[len(t.History)-historyKept:]
+	}
+	return nil
+}
+
+// classifyDownload names why results could not be had: download_error when
+// they did not arrive whole (HTTP error such as 400 for expired results, a
+// network failure, a body cut short), decode_error when they arrived but
+// are not a valid document.
+func classifyDownload(err error) (reason, why string) {
+	var de *clari.DecodeError
+	var ae *clari.APIError
+	switch {
+	case errors.As(err, &de) && errors.Is(err, io.ErrUnexpectedEOF):
+		return ReasonDownloadError, "results truncated: " + err.Error()
+	case errors.As(err, &de):
+		return ReasonDecodeError, err.Error()
+	case errors.As(err, &ae):
+		return ReasonDownloadError, fmt.Sprintf("Clari answered %d (expired or unavailable results): %v", ae.StatusCode, err)
+	}
+	return ReasonDownloadError, err.Error()
+}

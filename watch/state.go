@@ -1,0 +1,117 @@
+package watch
+
+import (
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/snapshot"
+)
+
+// Status label values of clari_pipeline_jobs_total, one per terminal status.
+const (
+	StatusDone      = "done"
+	StatusFailed    = "failed"
+	StatusAborted   = "aborted"
+	StatusCancelled = "cancelled"
+)
+
+// Statuses is the status label vocabulary (every counter child is
+// pre-created at 0 for each target seen).
+var Statuses = []string{StatusDone, StatusFailed, StatusAborted, StatusCancelled}
+
+// Check failure reasons of clari_pipeline_export_check_failures_total.
+const (
+	ReasonEmpty          = snapshot.ReasonEmpty
+	ReasonPeriodMismatch = snapshot.ReasonPeriodMismatch
+	ReasonDecodeError    = "decode_error"
+	ReasonDownloadError  = "download_error"
+)
+
+// CheckReasons is the reason label vocabulary.
+var CheckReasons = []string{ReasonEmpty, ReasonPeriodMismatch, ReasonDecodeError, ReasonDownloadError}
+
+// Unknown is the forecast (and period) label of a job whose fileName cannot
+// be parsed.
+const Unknown = "unknown"
+
+// DurationBuckets are the upper bounds (seconds) of
+// clari_pipeline_job_duration_seconds.
+var DurationBuckets = []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+
+// State is what the watch knows after a poll. It is immutable once
+// published: the collector reads it without locks.
+type State struct {
+	// Enabled is false when watch.enabled is off (nothing else is set).
+	Enabled bool
+	// Org is the org-wide quota from /admin/limits.
+	Org OrgQuota
+	// LastListSuccess is the last successful read of the job list (zero
+	// when none yet).
+	LastListSuccess time.Time
+	// Targets are the (forecast, period) pairs seen, sorted.
+	Targets []Target
+	// Forecasts are the forecasts seen, sorted.
+	Forecasts []Forecast
+}
+
+// Target is one (forecast, period) of the pipeline.
+type Target struct {
+	Forecast, Period string
+	// Jobs counts the jobs that reached each terminal status (Statuses).
+	Jobs map[string]uint64
+	// CheckFailures counts failed checks by reason (CheckReasons).
+	CheckFailures map[string]uint64
+	// LastSuccess is the endTime of the newest DONE job (zero: none).
+	LastSuccess time.Time
+	// LastJobKnown says whether a terminal job was seen; LastJobSuccess is
+	// whether the newest one was DONE.
+	LastJobKnown, LastJobSuccess bool
+	// Inspected is true once a DONE job of the target was checked; Rows,
+	// DuplicateRows and DataTypeRows are of the newest inspected export.
+	Inspected     bool
+	Rows          int
+	DuplicateRows int
+	DataTypeRows  map[string]int
+	// Swings compare the newest inspected export with the previous one.
+	Swings []snapshot.Swing
+}
+
+// Forecast is the per-forecast part.
+type Forecast struct {
+	Forecast string
+	// Running, Stuck and Undownloaded are gauges of now.
+	Running, Stuck, Undownloaded int
+	// Duration is the startTime → endTime histogram of counted jobs.
+	Duration Histogram
+}
+
+// Histogram is a cumulative histogram over DurationBuckets.
+type Histogram struct {
+	Buckets []uint64 // per DurationBuckets bound, cumulative
+	Count   uint64
+	Sum     float64
+}
+
+func (h *Histogram) observe(v float64) {
+	if len(h.Buckets) != len(DurationBuckets) {
+		h.Buckets = make([]uint64, len(DurationBuckets))
+	}
+	for i, b := range DurationBuckets {
+		if v <= b {
+			h.Buckets[i]++
+		}
+	}
+	h.Count++
+	h.Sum += v
+}
+
+// ExpectedRows is the row count of the newest inspected pipeline export of
+// a target (ok false when none): the expectation warehouse reconciliation
+// uses for targets the exporter does not export itself.
+func (s *State) ExpectedRows(forecast, period string) (int, bool) {
+	for _, t := range s.Targets {
+		if t.Forecast == forecast && t.Period == period && t.Inspected {
+			return t.Rows, true
+		}
+	}
+	return 0, false
+}
