@@ -21,14 +21,14 @@ const createWatchState = `CREATE TABLE IF NOT EXISTS watch_state (
 )`
 
 // LoadWatchState returns the document saved under name, nil when none.
-func (s *SQLite) LoadWatchState(ctx context.Context, name string) ([]byte, error) {
+func (s *core) LoadWatchState(ctx context.Context, name string) ([]byte, error) {
 	var doc []byte
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, createWatchState); err != nil {
+	err := s.write(ctx, func(tx txn) error {
+		if _, err := tx.exec(ctx, createWatchState); err != nil {
 			return fmt.Errorf("store: create watch_state: %w", err)
 		}
 		var text string
-		err := tx.QueryRowContext(ctx, `SELECT doc FROM watch_state WHERE name = ?`, name).Scan(&text)
+		err := tx.queryRow(ctx, `SELECT doc FROM watch_state WHERE name = ?`, name).Scan(&text)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -42,12 +42,12 @@ func (s *SQLite) LoadWatchState(ctx context.Context, name string) ([]byte, error
 }
 
 // SaveWatchState replaces the document saved under name, atomically.
-func (s *SQLite) SaveWatchState(ctx context.Context, name string, doc []byte) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, createWatchState); err != nil {
+func (s *core) SaveWatchState(ctx context.Context, name string, doc []byte) error {
+	return s.write(ctx, func(tx txn) error {
+		if _, err := tx.exec(ctx, createWatchState); err != nil {
 			return fmt.Errorf("store: create watch_state: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO watch_state (name, doc, updated_ns) VALUES (?, ?, ?)
+		_, err := tx.exec(ctx, `INSERT INTO watch_state (name, doc, updated_ns) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET doc = excluded.doc, updated_ns = excluded.updated_ns`,
 			name, string(doc), time.Now().UnixNano())
 		if err != nil {
@@ -59,10 +59,10 @@ func (s *SQLite) SaveWatchState(ctx context.Context, name string, doc []byte) er
 
 // OwnJobIDs returns the ids of the export jobs this exporter made that the
 // store still knows: recorded runs and jobs in flight.
-func (s *SQLite) OwnJobIDs(ctx context.Context) (map[string]bool, error) {
+func (s *core) OwnJobIDs(ctx context.Context) (map[string]bool, error) {
 	ids := map[string]bool{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT job_id FROM runs WHERE job_id IS NOT NULL AND job_id <> ''
+	err := s.read(ctx, func(tx txn) error {
+		rows, err := tx.query(ctx, `SELECT job_id FROM runs WHERE job_id IS NOT NULL AND job_id <> ''
 			UNION SELECT job_id FROM inflight`)
 		if err != nil {
 			return fmt.Errorf("store: own job ids: %w", err)
