@@ -10,13 +10,13 @@ import (
 )
 
 // TestZeroQuotaTwoMinutesOfPipeline runs the watch in zero-quota mode
-// against two simulated minutes of a production pipeline (polling every 5
+// against two simulated minutes of a production pipeline (polling every 10
 // simulated seconds), beside a long history that must seed but not count.
 func TestZeroQuotaTwoMinutesOfPipeline(t *testing.T) {
 	e := newEnv(t, clarisim.Scenario{})
 	f0, f1 := e.sim.Tenant().Forecasts[0], e.sim.Tenant().Forecasts[1]
 	period := clarisim.QuarterOf(e.start, e.sim.Tenant().FiscalStartMonth).ID()
-	e.sim.AddJobHistory(3000, e.start.Add(-400*24*time.Hour), e.start.Add(-31*24*time.Hour))
+	e.sim.AddJobHistory(2000, e.start.Add(-400*24*time.Hour), e.start.Add(-31*24*time.Hour))
 	e.sim.AddJobHistory(40, e.start.Add(-5*24*time.Hour), e.start.Add(-time.Hour))
 	plan := []clarisim.PipelineJob{
 		{At: 0, Forecast: f0, Duration: 20 * time.Second},
@@ -48,7 +48,7 @@ func TestZeroQuotaTwoMinutesOfPipeline(t *testing.T) {
 				}
 			}
 		}
-		e.clk.Advance(5 * time.Second)
+		e.clk.Advance(10 * time.Second)
 	}
 	st := w.State()
 	if s := e.sim.Stats(); s.CreateCalls != 0 || s.JobsCreated != 0 {

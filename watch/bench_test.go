@@ -75,8 +75,8 @@ func benchWatcher(list []byte) (*Watcher, *memStore) {
 }
 
 // TestStateDoesNotGrowWithHistory: what a poll keeps (the saved document
-// and the jobs held between polls) is the same for a 10,000- and a
-// 100,000-job history with the same jobs inside the window.
+// and the jobs held between polls) is the same for a 2,000- and a
+// 20,000-job history with the same jobs inside the window.
 func TestStateDoesNotGrowWithHistory(t *testing.T) {
 	size := func(n int) (int, int, int) {
 		w, st := benchWatcher(history(n, 500))
@@ -91,8 +91,8 @@ func TestStateDoesNotGrowWithHistory(t *testing.T) {
 		}
 		return len(d.Counted), len(w.current), len(d.Targets)
 	}
-	c10, cur10, t10 := size(10_000)
-	c100, cur100, t100 := size(100_000)
+	c10, cur10, t10 := size(2_000)
+	c100, cur100, t100 := size(20_000)
 	if c10 != 500 || c100 != 500 || cur10 != cur100 {
 		t.Fatalf("counted %d vs %d (want 500), held %d vs %d", c10, c100, cur10, cur100)
 	}
