@@ -12,7 +12,6 @@ import (
 	"os"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 )
 
@@ -30,7 +29,7 @@ func main() {
 // can drive the binary's logic in-process.
 func run(args []string) int {
 	app := kingpin.New("clari_exporter", "Prometheus exporter and alerting sidecar for Clari forecast exports.")
-	app.Version(version.Print("clari_exporter"))
+	app.Version(versionString())
 	app.HelpFlag.Short('h')
 	app.UsageWriter(os.Stderr)
 	app.ErrorWriter(os.Stderr)
