@@ -96,7 +96,7 @@ func TestZeroQuotaTwoMinutesOfPipeline(t *testing.T) {
 	if got, ok := st.ExpectedRows(f1, period); !ok || got != target(t, st, f1, period).Rows {
 		t.Errorf("expected rows %d, %v", got, ok)
 	}
-	if st.LastListSuccess.IsZero() {
+	if st.ListedAt.IsZero() {
 		t.Error("no list success time")
 	}
 }

@@ -44,9 +44,9 @@ type State struct {
 	Enabled bool
 	// Org is the org-wide quota from /admin/limits.
 	Org OrgQuota
-	// LastListSuccess is the last successful read of the job list (zero
+	// ListedAt is the last successful read of the job list (zero
 	// when none yet).
-	LastListSuccess time.Time
+	ListedAt time.Time
 	// Targets are the (forecast, period) pairs seen, sorted.
 	Targets []Target
 	// Forecasts are the forecasts seen, sorted.
@@ -114,4 +114,60 @@ func (s *State) ExpectedRows(forecast, period string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// The methods below are how collector/ reads the state (its
+// PipelineState and PipelineTarget interfaces).
+
+// PipelineEnabled reports whether the watch runs.
+func (s *State) PipelineEnabled() bool { return s.Enabled }
+
+// OrgQuota returns the org-wide figures.
+func (s *State) OrgQuota() (known bool, submitted, running, byOthers, unknownAge int, oldestRunningAge time.Duration, exhaustion time.Time, exhaustionKnown bool) {
+	o := s.Org
+	return o.Known, o.Submitted, o.Running, o.ByOthers, o.UnknownAge, o.OldestRunningAge, o.Exhaustion, o.ExhaustionKnown
+}
+
+// LastListSuccess is the last successful read of the job list.
+func (s *State) LastListSuccess() time.Time { return s.ListedAt }
+
+// PipelineTargets are the targets seen.
+func (s *State) PipelineTargets() []*Target {
+	out := make([]*Target, len(s.Targets))
+	for i := range s.Targets {
+		out[i] = &s.Targets[i]
+	}
+	return out
+}
+
+// EachPipelineForecast visits the forecasts seen.
+func (s *State) EachPipelineForecast(fn func(forecast string, running, stuck, undownloaded int, buckets []uint64, count uint64, sum float64)) {
+	for _, f := range s.Forecasts {
+		fn(f.Forecast, f.Running, f.Stuck, f.Undownloaded, f.Duration.Buckets, f.Duration.Count, f.Duration.Sum)
+	}
+}
+
+// PipelineLabels are the target's forecast and period.
+func (t *Target) PipelineLabels() (forecast, period string) { return t.Forecast, t.Period }
+
+// PipelineCounts are the job and check-failure counters.
+func (t *Target) PipelineCounts() (jobs, checkFailures map[string]uint64) {
+	return t.Jobs, t.CheckFailures
+}
+
+// PipelineLastJob is the newest terminal job's outcome.
+func (t *Target) PipelineLastJob() (lastSuccess time.Time, known, success bool) {
+	return t.LastSuccess, t.LastJobKnown, t.LastJobSuccess
+}
+
+// PipelineRows are the newest inspected export's figures.
+func (t *Target) PipelineRows() (rows, duplicates int, dataTypeRows map[string]int, ok bool) {
+	return t.Rows, t.DuplicateRows, t.DataTypeRows, t.Inspected
+}
+
+// EachPipelineSwing visits the newest swings.
+func (t *Target) EachPipelineSwing(fn func(field string, ratio float64, anomalous bool)) {
+	for _, sw := range t.Swings {
+		fn(sw.Field, sw.Ratio, sw.Anomalous)
+	}
 }

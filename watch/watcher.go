@@ -325,7 +325,7 @@ func (w *Watcher) list(ctx context.Context, cfg *config.Config, own func(string)
 // publish builds the immutable State from the document and the last list.
 func (w *Watcher) publish(cfg *config.Config) {
 	now := w.o.Now()
-	st := &State{Enabled: true, Org: w.org, LastListSuccess: w.lastList}
+	st := &State{Enabled: true, Org: w.org, ListedAt: w.lastList}
 	if w.d == nil {
 		w.state.Store(st)
 		return

@@ -1,0 +1,149 @@
+package watch
+
+import (
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/collector"
+)
+
+// contract is METRICS.md "Pipeline watch" (../shared/METRICS.md).
+var contract = []string{
+	"clari_org_exports_submitted", "clari_org_exports_running", "clari_org_oldest_running_export_age_seconds",
+	"clari_org_exports_by_others", "clari_org_exports_unknown_age", "clari_export_quota_exhaustion_projected_timestamp_seconds",
+	"clari_pipeline_jobs_total", "clari_pipeline_job_duration_seconds", "clari_pipeline_last_success_timestamp_seconds",
+	"clari_pipeline_last_job_success", "clari_pipeline_jobs_running", "clari_pipeline_jobs_stuck",
+	"clari_pipeline_jobs_undownloaded", "clari_pipeline_export_rows", "clari_pipeline_export_duplicate_rows",
+	"clari_pipeline_export_check_failures_total", "clari_pipeline_forecast_swing_ratio",
+	"clari_pipeline_forecast_swing_anomalous", "clari_pipeline_watch_last_success_timestamp_seconds",
+}
+
+func gather(t *testing.T, w *Watcher) map[string]*dto.MetricFamily {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(collector.NewPipelineCollector(collector.PipelineSourceOf(w.State), collector.PipelineOptions{DurationBuckets: DurationBuckets}))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+func value(mf *dto.MetricFamily, labels map[string]string) (float64, bool) {
+	for _, m := range mf.GetMetric() {
+		match := true
+		for _, l := range m.GetLabel() {
+			if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		}
+	}
+	return 0, false
+}
+
+func TestMetricsContractAndDocs(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{})
+	f0 := e.sim.Tenant().Forecasts[0]
+	period := clarisim.QuarterOf(e.start, e.sim.Tenant().FiscalStartMonth).ID()
+	e.sim.AddOrgJobs(clarisim.OrgJob{Created: e.start.Add(-time.Hour), Duration: 2 * time.Hour})
+	if err := e.sim.StartPipeline(e.start, []clarisim.PipelineJob{
+		{At: time.Second, Forecast: f0, Ratio: 1},
+		{At: 2 * time.Second, Forecast: f0, Final: clari.StatusFailed},
+		{At: 3 * time.Second, Forecast: f0, Ratio: 1.5},
+		{At: 4 * time.Second, Forecast: f0, Final: clarisim.NeverFinish},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Schedule.QuotaReserve = 995 // 1000 − the few jobs: projected soon
+	w := e.watcher()
+	if got := gather(t, w); len(got) != 0 {
+		t.Fatalf("before the first poll: %d families", len(got))
+	}
+	poll(t, w)
+	e.clk.Advance(5 * time.Minute)
+	poll(t, w)
+	mfs := gather(t, w)
+	for _, name := range contract {
+		if mfs[name] == nil {
+			t.Errorf("contract metric %s not exposed", name)
+		}
+	}
+	tl := map[string]string{"forecast": f0, "period": period}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{k: v}
+		for a, b := range tl {
+			m[a] = b
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"clari_pipeline_jobs_total", with("status", "done"), 2},
+		{"clari_pipeline_jobs_total", with("status", "failed"), 1},
+		{"clari_pipeline_jobs_total", with("status", "aborted"), 0}, // pre-created
+		{"clari_pipeline_export_check_failures_total", with("reason", "download_error"), 0},
+		{"clari_pipeline_last_job_success", tl, 1},
+		{"clari_pipeline_jobs_stuck", map[string]string{"forecast": f0}, 1},
+		{"clari_pipeline_jobs_running", map[string]string{"forecast": f0}, 1},
+		{"clari_pipeline_job_duration_seconds", map[string]string{"forecast": f0}, 3},
+		{"clari_pipeline_forecast_swing_anomalous", tl, 1},
+		{"clari_org_exports_running", nil, 2},
+	} {
+		mf := mfs[c.name]
+		if mf == nil {
+			continue
+		}
+		if got, ok := value(mf, c.labels); !ok || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
+		}
+	}
+	// docs/metrics.md lists each family with its type, labels and HELP.
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		labels := map[string]bool{}
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				labels[l.GetName()] = true
+			}
+		}
+		var ls []string
+		for l := range labels {
+			ls = append(ls, "`"+l+"`")
+		}
+		sort.Strings(ls)
+		row := "| `" + mf.GetName() + "` | " + strings.ToLower(mf.GetType().String()) + " | " +
+			strings.Join(ls, ", ") + " | " + strings.ReplaceAll(mf.GetHelp(), "|", `\|`) + " |"
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/metrics.md lacks (or has an outdated) row:\n%s", row)
+		}
+	}
+}
