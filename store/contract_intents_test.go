@@ -110,3 +110,56 @@ func testIntentUniqueUnderRace(t *testing.T, b backend) {
 		t.Fatalf("%d intent rows, want %d", n, targets)
 	}
 }
+
+// Every committed write moves the generation, also one made through
+// another handle (another replica); a refused write does not.
+func TestGenerationMovesWithEveryWrite(t *testing.T) { forEachBackend(t, testGenerationMovesWithEveryWrite) }
+
+func testGenerationMovesWithEveryWrite(t *testing.T, b backend) {
+	s, loc := openStore(t, b)
+	ctx := context.Background()
+	gen := func() uint64 {
+		t.Helper()
+		g, err := s.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g0 := gen()
+	writes := []func() error{
+		func() error { return s.PutIntent(ctx, Intent{Forecast: "f", Period: "p", RequestedAt: t0}) },
+		func() error { return s.PutInFlight(ctx, InFlight{Forecast: "f", Period: "p", JobID: "j", CreatedAt: t0}) },
+		func() error { return s.RecordSkip(ctx, "f", "p", "quota_reserve", t0) },
+		func() error { return s.RecordRequeue(ctx, "f", "p", t0) },
+		func() error { return s.FinishRun(ctx, okRun("f", "p", "j", t0, 1), nil) },
+	}
+	for i, w := range writes {
+		if err := w(); err != nil {
+			t.Fatal(err)
+		}
+		if g := gen(); g != g0+uint64(i)+1 {
+			t.Fatalf("after write %d: generation %d, want %d", i, g, g0+uint64(i)+1)
+		}
+	}
+	before := gen()
+	if err := s.FinishRun(ctx, okRun("f", "p", "j", t0, 1), nil); !errors.Is(err, ErrAlreadyRecorded) {
+		t.Fatal(err)
+	}
+	if g := gen(); g != before {
+		t.Fatalf("a refused write moved the generation %d → %d", before, g)
+	}
+	if b.name == "postgres" { // a second replica's write is seen through the shared row
+		other, err := b.openAt(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if err := other.RecordSkip(ctx, "f", "p", "concurrency", t0); err != nil {
+			t.Fatal(err)
+		}
+		if g := gen(); g != before+1 {
+			t.Fatalf("another replica's write: generation %d, want %d", g, before+1)
+		}
+	}
+}

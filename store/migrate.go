@@ -208,6 +208,16 @@ var sqliteMigrations = []migration{
 			PRIMARY KEY (forecast, period)
 		)`,
 	}},
+	{version: 3, name: "state generation", statements: []string{
+		// One row counting committed writes: followers of a shared store
+		// poll it (a primary-key read) and re-read the state only when it
+		// moved.
+		`CREATE TABLE state_generation (
+			id    INTEGER PRIMARY KEY CHECK (id = 1),
+			value BIGINT NOT NULL
+		)`,
+		`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
+	}},
 }
 
 // postgresMigrations is the PostgreSQL schema history: the SQLite schema
@@ -304,5 +314,15 @@ var postgresMigrations = []migration{
 			request      BYTEA,
 			PRIMARY KEY (forecast, period)
 		)`,
+	}},
+	{version: 3, name: "state generation", statements: []string{
+		// One row counting committed writes: followers of a shared store
+		// poll it (a primary-key read) and re-read the state only when it
+		// moved.
+		`CREATE TABLE state_generation (
+			id    INTEGER PRIMARY KEY CHECK (id = 1),
+			value BIGINT NOT NULL
+		)`,
+		`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
 	}},
 }

@@ -140,13 +140,31 @@ func (c *core) write(ctx context.Context, fn func(txn) error) error {
 		return fmt.Errorf("store: begin: %w", c.scrub(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(txn{tx, c.d}); err != nil {
+	t := txn{tx, c.d}
+	if err := fn(t); err != nil {
 		return c.scrub(err)
+	}
+	// Last, so the row lock is held for the shortest time: every commit
+	// moves the generation followers poll.
+	if _, err := t.exec(ctx, `UPDATE state_generation SET value = value + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("store: bump the state generation: %w", c.scrub(err))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", c.scrub(err))
 	}
 	return nil
+}
+
+// Generation implements Store.
+func (c *core) Generation(ctx context.Context) (uint64, error) {
+	if c.closed.Load() {
+		return 0, ErrClosed
+	}
+	var g int64
+	if err := c.db.QueryRowContext(ctx, `SELECT value FROM state_generation WHERE id = 1`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("store: read the state generation: %w", c.scrub(err))
+	}
+	return uint64(g), nil
 }
 
 // Ping implements Store.

@@ -161,6 +161,11 @@ type Store interface {
 	// requeue or a skip, ordered by forecast and period.
 	TargetStates(ctx context.Context) ([]TargetState, error)
 
+	// Generation counts committed writes. It moves with every change of
+	// the state, so a replica that does not write (a follower) polls it
+	// and re-reads TargetStates only when it moved.
+	Generation(ctx context.Context) (uint64, error)
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store. Further calls fail with ErrClosed.
