@@ -113,7 +113,9 @@ func testIntentUniqueUnderRace(t *testing.T, b backend) {
 
 // Every committed write moves the generation, also one made through
 // another handle (another replica); a refused write does not.
-func TestGenerationMovesWithEveryWrite(t *testing.T) { forEachBackend(t, testGenerationMovesWithEveryWrite) }
+func TestGenerationMovesWithEveryWrite(t *testing.T) {
+	forEachBackend(t, testGenerationMovesWithEveryWrite)
+}
 
 func testGenerationMovesWithEveryWrite(t *testing.T, b backend) {
 	s, loc := openStore(t, b)
@@ -129,7 +131,9 @@ func testGenerationMovesWithEveryWrite(t *testing.T, b backend) {
 	g0 := gen()
 	writes := []func() error{
 		func() error { return s.PutIntent(ctx, Intent{Forecast: "f", Period: "p", RequestedAt: t0}) },
-		func() error { return s.PutInFlight(ctx, InFlight{Forecast: "f", Period: "p", JobID: "j", CreatedAt: t0}) },
+		func() error {
+			return s.PutInFlight(ctx, InFlight{Forecast: "f", Period: "p", JobID: "j", CreatedAt: t0})
+		},
 		func() error { return s.RecordSkip(ctx, "f", "p", "quota_reserve", t0) },
 		func() error { return s.RecordRequeue(ctx, "f", "p", t0) },
 		func() error { return s.FinishRun(ctx, okRun("f", "p", "j", t0, 1), nil) },
