@@ -82,6 +82,11 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	}
 	cfg := holder.Get()
 
+	if cfg.Storage.Shared() {
+		// Refuse rather than fall back to a private SQLite file: replicas
+		// that each had their own store would each spend quota.
+		return errors.New("storage.driver postgres: this build cannot run on a shared store yet (the leader election is not wired into serve); use storage.driver sqlite with one replica")
+	}
 	storagePath := cfg.Storage.Path
 	if f.storagePath != "" {
 		storagePath = f.storagePath
