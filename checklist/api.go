@@ -90,10 +90,15 @@ func (a *auditor) checkLeastPrivilege(ctx context.Context) Result {
 	u := strings.TrimSuffix(a.cfg.Clari.BaseURL, "/") + "/audit/events"
 	err = c.AuditEvents(ctx, 1, func(clari.AuditEvent) error { return errStop })
 	var ae *clari.APIError
+	var mr *clari.MalformedResponseError
 	const manual = "write/ingest scopes cannot be verified through the API: review the service account (docs/check.md#least-privilege)"
 	switch {
 	case err == nil || errors.Is(err, errStop):
 		return result(CheckLeastPrivilege, Warn, fmt.Sprintf("token can read the org's audit log (GET %s answered 200), more than exports need; %s", u, manual))
+	case errors.As(err, &mr) && mr.StatusCode >= 200 && mr.StatusCode <= 299:
+		// Only the status matters here: a page the client cannot decode
+		// was still served to this token.
+		return result(CheckLeastPrivilege, Warn, fmt.Sprintf("token can read the org's audit log (GET %s answered %d), more than exports need; %s", u, mr.StatusCode, manual))
 	case errors.As(err, &ae) && (ae.StatusCode == 403 || ae.StatusCode == 404 || ae.StatusCode == 401):
 		return result(CheckLeastPrivilege, Pass, fmt.Sprintf("token is refused the org's audit log (GET %s: HTTP %d); %s", u, ae.StatusCode, manual))
 	}

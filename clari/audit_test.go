@@ -61,3 +61,21 @@ func TestAuditFollowsRelativeLinksAndStopsOnRepeats(t *testing.T) {
 		t.Errorf("events %v", got)
 	}
 }
+
+// TestAuditActorIDStringOrNumber: Clari sends actorId as either; a number
+// must not fail the whole page.
+func TestAuditActorIDStringOrNumber(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"events":[{"event":"A","actorId":280627,"eventTimestamp":1},{"event":"B","actorId":"u-1","eventTimestamp":"2"},{"event":"C","actorId":null}]}`)
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL, nil)
+	var got []AuditEvent
+	if err := c.AuditEvents(context.Background(), 10, func(e AuditEvent) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []AuditEvent{{Event: "A", ActorID: "280627", EventTimestamp: 1}, {Event: "B", ActorID: "u-1", EventTimestamp: 2}, {Event: "C"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}

@@ -234,6 +234,9 @@ func TestJobDocumentVariants(t *testing.T) {
 			Job{JobID: "j3", Status: StatusDone, StartTime: 1700000000000, EndTime: 1700000000000, ExpiredTime: time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC).UnixMilli(), Currency: "EUR"}},
 		{"null times", `{"jobId":"j4","status":"SCHEDULED","startTime":null}`, Job{JobID: "j4", Status: StatusScheduled}},
 		{"create answer", `{"jobId":"0123456789abcdef01234567"}`, Job{JobID: "0123456789abcdef01234567"}},
+		// A job's userId is a number at Clari; a string is accepted too.
+		{"numeric userId", `{"jobId":"j5","status":"DONE","userId":280627}`, Job{JobID: "j5", Status: StatusDone, UserID: "280627"}},
+		{"string userId", `{"jobId":"j6","status":"DONE","userId":"280627"}`, Job{JobID: "j6", Status: StatusDone, UserID: "280627"}},
 	}
 	for _, tc := range cases {
 		got, err := decodeJobDocument([]byte(tc.doc))

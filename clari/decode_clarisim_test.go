@@ -44,7 +44,7 @@ func TestDecodeSimulatorJSONAndCSVAgree(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeJSON: %v", err)
 			}
-			if err := clari.DecodeCSV(&csvDoc, clari.Visitor{Entry: func(e *clari.Entry) error { fromCSV = append(fromCSV, *e); return nil }}); err != nil {
+			if err := clari.DecodeCSV(&csvDoc, clari.Visitor{PeriodOf: spec.PeriodOf, Entry: func(e *clari.Entry) error { fromCSV = append(fromCSV, *e); return nil }}); err != nil {
 				t.Fatalf("DecodeCSV: %v", err)
 			}
 			if len(fromJSON) == 0 || len(fromJSON) != len(fromCSV) {
@@ -98,7 +98,7 @@ func BenchmarkDecodeSimulatorJSON(b *testing.B) {
 		b.Fatal(err)
 	}
 	entries := 0
-	v := clari.Visitor{Entry: func(*clari.Entry) error { entries++; return nil }}
+	v := clari.Visitor{Entry: func(*clari.Entry) error { entries++; return nil }, PeriodOf: clarisim.TenantSpec{}.PeriodOf}
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
 	cpu0 := clari.ProcessCPUForBench(b)

@@ -6,25 +6,35 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // DecodeCSV streams a Clari CSV export result to v: one Entry per row,
 // passed as the same reused *Entry. Memory use does not grow with the
 // document (encoding/csv with ReuseRecord; ids are interned).
 //
+// The documented shape (docs/client.md#csv-results) is
+//
+//	User,Email,CRM User ID,Role,Parent Role,Timeframe,Field,Week,Start Day,End Day,Data Type,Data Value
+//	Jane Doe,jane@x.io,005A,AE,Mgr,July FY 2023,Monthly Commit,0,06/30/2023,07/06/2023,Forecast Value,"$3,000,190.00"
+//
 // Columns are located by header name (case and surrounding spaces ignored,
-// order free, extra columns ignored). Required: Timeframe, Field, Start Day,
-// Data Type, Data Value, and CRM User ID or Email. A row maps to an Entry
-// like this:
+// order free, extra columns ignored). Required: Field, Start Day, Data
+// Type, Data Value, and CRM User ID or Email. A row maps to an Entry like
+// this:
 //   - UserID: CRM User ID, or Email when that cell is empty;
 //   - FieldID: Field (the field's display name, as CSV has no field id);
-//   - TimePeriodID: Timeframe (e.g. 2026_Q4);
+//   - TimePeriodID: v.PeriodOf(Start Day), the fiscal period the week
+//     starts in. Timeframe ("July FY 2023") is a label only and not read:
+//     there is no period column, and the rows' days are what shows which
+//     quarter Clari really exported;
 //   - TimeFrameID: "TF:" + Start Day as yyyy-mm-dd (MM/DD/YYYY or
-//     yyyy-mm-dd accepted);
-//   - DataType: Data Type's display name (Forecast, Quota, Forecast Updated,
-//     Adjustment, CRM Total, CRM Closed; the API names work too). Rows of a
-//     data type this package does not know are skipped, as unknown JSON keys
-//     are;
+//     yyyy-mm-dd accepted), as in JSON;
+//   - DataType: the Data Type label: "Forecast Value" and "Forecast
+//     Updated" are documented; for the other types both "X" and "X Value"
+//     are accepted (Quota, Adjustment, CRM Total, CRM Closed), and so are
+//     the API names. Rows of a label this package does not know are
+//     skipped and reported once per label to v.UnknownDataType;
 //   - Value: Data Value like "$3,000,190.00", "-$1,234.50", "($5.00)",
 //     "1234.5", "Yes"/"No"; an empty cell is HasValue false.
 //
@@ -36,7 +46,10 @@ func DecodeCSV(r io.Reader, v Visitor) error {
 	if r == nil {
 		return &DecodeError{Format: string(FormatCSV), Entry: -1, Err: errNilReader}
 	}
-	d := csvDecoder{r: csv.NewReader(r), v: v, ids: make(map[string]string, 256)}
+	if v.PeriodOf == nil {
+		return &DecodeError{Format: string(FormatCSV), Entry: -1, Err: errNoCalendar}
+	}
+	d := csvDecoder{r: csv.NewReader(r), v: v, ids: make(map[string]string, 256), weeks: make(map[string]csvWeek, 16)}
 	d.r.ReuseRecord = true
 	d.r.FieldsPerRecord = -1 // row width is checked against the columns used
 	err := d.decode()
@@ -51,7 +64,6 @@ const (
 	colUser       = "User"
 	colEmail      = "Email"
 	colCRMUserID  = "CRM User ID"
-	colTimeframe  = "Timeframe"
 	colField      = "Field"
 	colStartDay   = "Start Day"
 	colDataType   = "Data Type"
@@ -65,8 +77,15 @@ type csvDecoder struct {
 	ids map[string]string
 
 	// Column indexes; missingColumn when absent.
-	email, crmUserID, timeframe, field, startDay, dataType, dataValue int
-	width                                                             int // columns a row needs
+	email, crmUserID, field, startDay, dataType, dataValue int
+	width                                                  int // columns a row needs
+
+	// weeks caches a Start Day cell's week id and fiscal period: the same
+	// few weeks repeat on every row.
+	weeks map[string]csvWeek
+	// unknown counts rows per Data Type label not known, in order of
+	// first appearance (bounded: see maxUnknownLabels).
+	unknown []unknownLabel
 
 	entry   int   // data-row index
 	line    int   // line of the current row
@@ -113,7 +132,7 @@ func (d *csvDecoder) decode() error {
 		d.offset = d.r.InputOffset()
 		rec, err := d.r.Read()
 		if err == io.EOF {
-			return nil
+			return d.reportUnknown()
 		}
 		if err != nil {
 			return d.readErr(err)
@@ -145,7 +164,6 @@ func (d *csvDecoder) columns(header []string) error {
 		name string
 		idx  *int
 	}{
-		{colTimeframe, &d.timeframe},
 		{colField, &d.field},
 		{colStartDay, &d.startDay},
 		{colDataType, &d.dataType},
@@ -155,7 +173,7 @@ func (d *csvDecoder) columns(header []string) error {
 			return d.errorf("header: missing column %q; header is %q", c.name, header)
 		}
 	}
-	d.width = 1 + max(d.email, d.crmUserID, d.timeframe, d.field, d.startDay, d.dataType, d.dataValue)
+	d.width = 1 + max(d.email, d.crmUserID, d.field, d.startDay, d.dataType, d.dataValue)
 	return nil
 }
 
@@ -187,7 +205,8 @@ func (d *csvDecoder) row(rec []string) error {
 	}
 	dt, ok := csvDataType(rec[d.dataType])
 	if !ok {
-		return nil // a data type this package does not know: skipped
+		d.countUnknown(rec[d.dataType])
+		return nil
 	}
 	user := ""
 	if d.crmUserID != missingColumn {
@@ -196,7 +215,7 @@ func (d *csvDecoder) row(rec []string) error {
 	if user == "" && d.email != missingColumn {
 		user = strings.TrimSpace(rec[d.email])
 	}
-	week, err := d.weekID(rec[d.startDay])
+	week, err := d.week(rec[d.startDay])
 	if err != nil {
 		return err
 	}
@@ -210,8 +229,8 @@ func (d *csvDecoder) row(rec []string) error {
 	d.e = Entry{
 		UserID:       d.intern(user),
 		FieldID:      d.intern(strings.TrimSpace(rec[d.field])),
-		TimePeriodID: d.intern(strings.TrimSpace(rec[d.timeframe])),
-		TimeFrameID:  week,
+		TimePeriodID: week.period,
+		TimeFrameID:  week.id,
 		DataType:     dt,
 		Value:        value,
 		HasValue:     has,
@@ -222,36 +241,109 @@ func (d *csvDecoder) row(rec []string) error {
 	return nil
 }
 
-// csvDataType maps a Data Type cell to a Data* constant.
+// csvDataTypeLabels are the Data Type labels per data type, without the
+// optional " Value" suffix ("Forecast Value" and "Forecast" both mean
+// forecast).
+var csvDataTypeLabels = [...]struct{ label, name string }{
+	{"Forecast", DataForecast},
+	{"Quota", DataQuota},
+	{"Forecast Updated", DataForecastUpdated},
+	{"Adjustment", DataAdjustment},
+	{"CRM Total", DataCRMTotal},
+	{"CRM Closed", DataCRMClosed},
+}
+
+// csvDataType maps a Data Type cell to a Data* constant: "X", "X Value"
+// (any case) or the API name.
 func csvDataType(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	for _, c := range [...]struct{ display, name string }{
-		{"Forecast", DataForecast},
-		{"Quota", DataQuota},
-		{"Forecast Updated", DataForecastUpdated},
-		{"Adjustment", DataAdjustment},
-		{"CRM Total", DataCRMTotal},
-		{"CRM Closed", DataCRMClosed},
-	} {
-		if strings.EqualFold(s, c.display) || s == c.name {
+	bare := s
+	if n := len(s) - len(" value"); n > 0 && strings.EqualFold(s[n:], " value") {
+		bare = strings.TrimSpace(s[:n])
+	}
+	for _, c := range csvDataTypeLabels {
+		if strings.EqualFold(bare, c.label) || s == c.name {
 			return c.name, true
 		}
 	}
 	return "", false
 }
 
+// maxUnknownLabels bounds the distinct unknown Data Type labels tracked;
+// rows of further labels are counted under the last slot's label
+// otherLabels.
+const (
+	maxUnknownLabels = 16
+	otherLabels      = "(other labels)"
+)
+
+type unknownLabel struct {
+	label string
+	rows  int
+}
+
+func (d *csvDecoder) countUnknown(cell string) {
+	label := strings.TrimSpace(cell)
+	for i := range d.unknown {
+		if d.unknown[i].label == label {
+			d.unknown[i].rows++
+			return
+		}
+	}
+	if len(d.unknown) >= maxUnknownLabels {
+		last := &d.unknown[len(d.unknown)-1]
+		last.label = otherLabels
+		last.rows++
+		return
+	}
+	d.unknown = append(d.unknown, unknownLabel{label: excerpt(label, 64), rows: 1})
+}
+
+func (d *csvDecoder) reportUnknown() error {
+	if d.v.UnknownDataType == nil {
+		return nil
+	}
+	for _, u := range d.unknown {
+		if err := d.v.UnknownDataType(u.label, u.rows); err != nil {
+			return visitorError{err}
+		}
+	}
+	return nil
+}
+
+// csvWeek is what a Start Day cell says: the week id and its fiscal period.
+type csvWeek struct{ id, period string }
+
+// week parses a Start Day cell, cached per distinct cell text.
+func (d *csvDecoder) week(cell string) (csvWeek, error) {
+	if w, ok := d.weeks[cell]; ok {
+		return w, nil
+	}
+	id, day, err := d.weekID(cell)
+	if err != nil {
+		return csvWeek{}, err
+	}
+	w := csvWeek{id: id, period: d.intern(d.v.PeriodOf(day))}
+	if len(d.weeks) >= maxInternedIDs {
+		clear(d.weeks)
+	}
+	d.weeks[strings.Clone(cell)] = w
+	return w, nil
+}
+
 // weekID turns a Start Day cell (MM/DD/YYYY, M/D/YYYY or yyyy-mm-dd) into
-// the JSON timeFrameId form "TF:yyyy-mm-dd".
-func (d *csvDecoder) weekID(cell string) (string, error) {
+// the JSON timeFrameId form "TF:yyyy-mm-dd" and the day itself.
+func (d *csvDecoder) weekID(cell string) (string, time.Time, error) {
 	s := strings.TrimSpace(cell)
-	var y, m, day int
+	var y, m, dd int
+	var t time.Time
 	ok := false
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		j := i + 1 + strings.IndexByte(s[i+1:], '/')
 		if j > i {
 			m, ok = atoiRange(s[:i], 1, 2, 1, 12)
 			if ok {
-				day, ok = atoiRange(s[i+1:j], 1, 2, 1, 31)
+				dd, ok = atoiRange(s[i+1:j], 1, 2, 1, 31)
 			}
 			if ok {
 				y, ok = atoiRange(s[j+1:], 4, 4, 1, 9999)
@@ -263,20 +355,25 @@ func (d *csvDecoder) weekID(cell string) (string, error) {
 			m, ok = atoiRange(s[5:7], 2, 2, 1, 12)
 		}
 		if ok {
-			day, ok = atoiRange(s[8:], 2, 2, 1, 31)
+			dd, ok = atoiRange(s[8:], 2, 2, 1, 31)
 		}
 	}
+	if ok {
+		day := time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC)
+		ok = day.Day() == dd // 02/31/2026 is not a day
+		t = day
+	}
 	if !ok {
-		return "", d.errorf("column %q: invalid date %q (want MM/DD/YYYY)", colStartDay, cell)
+		return "", time.Time{}, d.errorf("column %q: invalid date %q (want MM/DD/YYYY)", colStartDay, cell)
 	}
 	b := append(d.scratch[:0], "TF:"...)
 	b = appendDigits(b, y, 4)
 	b = append(b, '-')
 	b = appendDigits(b, m, 2)
 	b = append(b, '-')
-	b = appendDigits(b, day, 2)
+	b = appendDigits(b, dd, 2)
 	d.scratch = b
-	return d.internBytes(b), nil
+	return d.internBytes(b), t, nil
 }
 
 // atoiRange parses a decimal of minLen..maxLen digits within [lo, hi].

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -29,11 +30,11 @@ func TestDecodeCSVRows(t *testing.T) {
 		want []Entry
 	}{
 		{"documented shape", csvHeader +
-			`"Doe, Jane",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast,"$3,000,190.00"` + "\n" +
-			`"Doe, Jane",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Adjustment,"-$1,234.50"` + "\n" +
-			`"Doe, Jane",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast Updated,No` + "\n" +
-			`"Doe, Jane",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast Updated,Yes` + "\n" +
-			`"Doe, Jane",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Quota,` + "\n",
+			`"Doe, Jane",jane@x.io,005A,AE,Mgr,October FY 2026,Commit,0,10/05/2026,10/11/2026,Forecast Value,"$3,000,190.00"` + "\n" +
+			`"Doe, Jane",jane@x.io,005A,AE,Mgr,October FY 2026,Commit,0,10/05/2026,10/11/2026,Adjustment Value,"-$1,234.50"` + "\n" +
+			`"Doe, Jane",jane@x.io,005A,AE,Mgr,October FY 2026,Commit,0,10/05/2026,10/11/2026,Forecast Updated,No` + "\n" +
+			`"Doe, Jane",jane@x.io,005A,AE,Mgr,October FY 2026,Commit,0,10/05/2026,10/11/2026,Forecast Updated,Yes` + "\n" +
+			`"Doe, Jane",jane@x.io,005A,AE,Mgr,October FY 2026,Commit,0,10/05/2026,10/11/2026,Quota,` + "\n",
 			[]Entry{
 				e("005A", "Commit", "2026_Q4", "TF:2026-10-05", DataForecast, 3000190, true),
 				e("005A", "Commit", "2026_Q4", "TF:2026-10-05", DataAdjustment, -1234.5, true),
@@ -58,13 +59,31 @@ func TestDecodeCSVRows(t *testing.T) {
 			"a,P,F,01/01/2026,Quota,TRUE\n" +
 			"a,P,F,01/01/2026,Quota,1e3\n",
 			[]Entry{
-				e("a", "F", "P", "TF:2026-01-01", DataQuota, -7.25, true),
-				e("a", "F", "P", "TF:2026-01-01", DataQuota, 12, true),
-				e("a", "F", "P", "TF:2026-01-01", DataQuota, 0, false),
-				e("a", "F", "P", "TF:2026-01-01", DataQuota, 1, true),
-				e("a", "F", "P", "TF:2026-01-01", DataQuota, 1000, true),
+				e("a", "F", "2026_Q1", "TF:2026-01-01", DataQuota, -7.25, true),
+				e("a", "F", "2026_Q1", "TF:2026-01-01", DataQuota, 12, true),
+				e("a", "F", "2026_Q1", "TF:2026-01-01", DataQuota, 0, false),
+				e("a", "F", "2026_Q1", "TF:2026-01-01", DataQuota, 1, true),
+				e("a", "F", "2026_Q1", "TF:2026-01-01", DataQuota, 1000, true),
 			}},
-		{"unknown data type skipped", csvHeader + "u,e,c,r,p,P,F,W,01/01/2026,01/07/2026,Pipeline Coverage,$5.00\n", nil},
+		// Only "Forecast Value" and "Forecast Updated" are documented: for
+		// the others both "X" and "X Value" are accepted.
+		{"X and X Value labels", "Email,Field,Start Day,Data Type,Data Value\n" +
+			"a,F,07/06/2023,Forecast,1\n" +
+			"a,F,07/06/2023,forecast value,2\n" +
+			"a,F,07/06/2023,Quota Value,3\n" +
+			"a,F,07/06/2023,Adjustment,4\n" +
+			"a,F,07/06/2023,CRM Total Value,5\n" +
+			"a,F,07/06/2023,CRM Closed,6\n" +
+			"a,F,07/06/2023,Forecast Updated Value,Yes\n",
+			[]Entry{
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataForecast, 1, true),
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataForecast, 2, true),
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataQuota, 3, true),
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataAdjustment, 4, true),
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataCRMTotal, 5, true),
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataCRMClosed, 6, true),
+				e("a", "F", "2023_Q3", "TF:2023-07-06", DataForecastUpdated, 1, true),
+			}},
 		{"header only is an empty export", csvHeader, nil},
 	}
 	for _, tt := range tests {
@@ -77,6 +96,36 @@ func TestDecodeCSVRows(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecodeCSVUnknownDataType: rows of an unknown label are skipped and
+// reported once per label, with their count, after the document.
+func TestDecodeCSVUnknownDataType(t *testing.T) {
+	row := func(dt string) string { return "u,e,c,r,p,P,F,0,01/01/2026,01/07/2026," + dt + ",$5.00\n" }
+	doc := csvHeader + row("Pipeline Coverage") + row("Forecast Value") + row("Pipeline Coverage") + row("Best Guess") + row("Pipeline Coverage")
+	var c collected
+	if err := DecodeCSV(strings.NewReader(doc), c.visitor()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Entries) != 1 || c.Entries[0].DataType != DataForecast {
+		t.Errorf("entries %+v, want the one forecast row", c.Entries)
+	}
+	if want := []string{"Pipeline Coverage=3", "Best Guess=1"}; !reflect.DeepEqual(c.Unknown, want) {
+		t.Errorf("unknown labels reported %q, want %q", c.Unknown, want)
+	}
+	// Many distinct labels stay bounded.
+	var b strings.Builder
+	b.WriteString(csvHeader)
+	for i := range 100 {
+		b.WriteString(row("Label " + strconv.Itoa(i)))
+	}
+	c = collected{}
+	if err := DecodeCSV(strings.NewReader(b.String()), c.visitor()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Unknown) != maxUnknownLabels || c.Unknown[maxUnknownLabels-1] != otherLabels+"=85" {
+		t.Errorf("unknown labels %q, want %d with the last one counting the rest", c.Unknown, maxUnknownLabels)
 	}
 }
 
@@ -138,7 +187,7 @@ func TestDecodeCSVRowOffset(t *testing.T) {
 func TestDecodeCSVReaderAndVisitorErrors(t *testing.T) {
 	boom := errors.New("connection reset")
 	doc := csvHeader + strings.Repeat("u,e,c,r,p,P,F,W,01/01/2026,x,Quota,1\n", 10)
-	err := DecodeCSV(io.MultiReader(strings.NewReader(doc[:200]), iotest.ErrReader(boom)), Visitor{})
+	err := DecodeCSV(io.MultiReader(strings.NewReader(doc[:200]), iotest.ErrReader(boom)), Visitor{PeriodOf: calendarQuarter})
 	var de *DecodeError
 	if !errors.As(err, &de) || !errors.Is(err, boom) {
 		t.Fatalf("got %v, want a DecodeError wrapping the read error", err)
@@ -146,7 +195,7 @@ func TestDecodeCSVReaderAndVisitorErrors(t *testing.T) {
 
 	stop := errors.New("stop")
 	calls := 0
-	err = DecodeCSV(strings.NewReader(doc), Visitor{Entry: func(*Entry) error { calls++; return stop }})
+	err = DecodeCSV(strings.NewReader(doc), Visitor{PeriodOf: calendarQuarter, Entry: func(*Entry) error { calls++; return stop }})
 	if err != stop || calls != 1 {
 		t.Fatalf("got %v after %d calls, want the visitor's error as is after 1", err, calls)
 	}
@@ -205,7 +254,7 @@ func TestDecodeCSVAllocsPerRowBounded(t *testing.T) {
 		"\"Doe, Jane\",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Forecast Updated,Yes\n"
 	small.WriteString(csvHeader + strings.Repeat(row, 100))
 	large.WriteString(csvHeader + strings.Repeat(row, 400))
-	v := Visitor{Entry: func(*Entry) error { return nil }}
+	v := Visitor{Entry: func(*Entry) error { return nil }, PeriodOf: calendarQuarter}
 	allocs := func(doc []byte) float64 {
 		return testing.AllocsPerRun(3, func() {
 			if err := DecodeCSV(bytes.NewReader(doc), v); err != nil {

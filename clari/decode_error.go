@@ -69,6 +69,11 @@ func (unexpectedEndError) Is(target error) bool { return target == io.ErrUnexpec
 
 var errNilReader = errors.New("no document: the reader is nil")
 
+// errNoCalendar is returned by DecodeCSV without Visitor.PeriodOf: a CSV
+// result has no period column, so its rows cannot be placed without the
+// fiscal calendar.
+var errNoCalendar = errors.New("CSV results carry no period column: decoding needs the fiscal calendar (Visitor.PeriodOf)")
+
 // visitorError carries an error returned by a Visitor func up through the
 // decoder, so DecodeJSON/DecodeCSV can return it as is (not wrapped in a
 // DecodeError: it is the caller's own error).

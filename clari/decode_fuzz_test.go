@@ -64,13 +64,26 @@ func FuzzDecodeCSV(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(doc.Bytes())
-	f.Add([]byte(csvHeader + `"Doe, Jane",jane@x.io,005A,AE,Mgr,2026_Q4,Commit,Week 1,10/05/2026,10/11/2026,Adjustment,"-$1,234.50"` + "\n"))
+	// Clari's documented sample shape: month-label Timeframe, display-name
+	// Field, 0-based Week, MM/DD/YYYY days, "Forecast Value" labels and
+	// formatted values.
+	f.Add([]byte(csvHeader +
+		`Jane Doe,jane@x.io,005A,AE,Mgr,July FY 2023,Monthly Commit,0,06/30/2023,07/06/2023,Forecast Value,"$3,000,190.00"` + "\n" +
+		`Jane Doe,jane@x.io,005A,AE,Mgr,July FY 2023,Monthly Commit,0,06/30/2023,07/06/2023,Forecast Updated,No` + "\n" +
+		`Jane Doe,jane@x.io,005A,AE,Mgr,July FY 2023,Monthly Commit,1,07/07/2023,07/13/2023,Forecast Value,` + "\n" +
+		`Jane Doe,jane@x.io,005A,AE,Mgr,July FY 2023,Monthly Commit,1,07/07/2023,07/13/2023,Pipeline Coverage,$1.00` + "\n"))
+	f.Add([]byte(csvHeader + `"Doe, Jane",jane@x.io,005A,AE,Mgr,October FY 2026,Commit,0,10/05/2026,10/11/2026,Adjustment Value,"-$1,234.50"` + "\n"))
 	f.Add([]byte("\ufeffdata value, start day ,Extra,TIMEFRAME,Field,crm user id,Email,Data Type\r\n($5.00),2026-01-12,y,2026_Q1,Best Case,007B,bob@x.io,crm_closed\r\n"))
 	f.Add([]byte("Email,Timeframe,Field,Start Day,Data Type,Data Value\na,P,F,1/1/2026,Quota,US$ 12\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := DecodeCSV(bytes.NewReader(data), Visitor{Entry: func(e *Entry) error {
-			if e.DataType == "" || (e.HasValue && e.Value != e.Value) {
+		err := DecodeCSV(bytes.NewReader(data), Visitor{PeriodOf: calendarQuarter, Entry: func(e *Entry) error {
+			if e.DataType == "" || (e.HasValue && e.Value != e.Value) || len(e.TimePeriodID) != len("2026_Q4") {
 				t.Fatalf("bad entry %+v", e)
+			}
+			return nil
+		}, UnknownDataType: func(label string, rows int) error {
+			if rows < 1 {
+				t.Fatalf("unknown label %q reported with %d rows", label, rows)
 			}
 			return nil
 		}})

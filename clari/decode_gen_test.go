@@ -205,10 +205,13 @@ func writeGenCSV(w io.Writer, g genSpec) error {
 					for _, dt := range []struct {
 						name string
 						idx  int
-					}{{"Forecast", idxForecast}, {"Quota", idxQuota}, {"Forecast Updated", idxForecastUpdated}, {"Adjustment", idxAdjustment}, {"CRM Closed", idxCRMClosed}} {
+					}{{"Forecast Value", idxForecast}, {"Quota Value", idxQuota}, {"Forecast Updated", idxForecastUpdated}, {"Adjustment", idxAdjustment}, {"CRM Closed", idxCRMClosed}} {
 						b = b[:0]
-						b = fmt.Appendf(b, "\"User %d, Jr.\",user%d@example.com,%s,Manager,VP Sales,%s,%s,Week %d,%s,%s,%s,",
-							u, u, genCRMID(u), genPeriodID(p), genFieldName(f), wk+1,
+						// The documented shape: Timeframe is the month label of
+						// the week's start and the fiscal year, Week a 0-based
+						// index.
+						b = fmt.Appendf(b, "\"User %d, Jr.\",user%d@example.com,%s,Manager,VP Sales,%s FY %d,%s,%d,%s,%s,%s,",
+							u, u, genCRMID(u), start.Month(), start.Year(), genFieldName(f), wk,
 							start.Format("01/02/2006"), start.AddDate(0, 0, 6).Format("01/02/2006"), dt.name)
 						switch {
 						case dt.idx == idxForecastUpdated:

@@ -253,7 +253,7 @@ var entryKeyNames = [...]string{
 	entryQuota:        "quotaValue",
 	entryIsUpdated:    "isUpdated",
 	entryAdjustment:   "adjustmentValue",
-	entryCRMTotal:     "crmTotalValue",
+	entryCRMTotal:     "aggregationTotal",
 	entryCRMClosed:    "crmClosedValue",
 }
 
@@ -279,7 +279,9 @@ func classifyEntry(b []byte) int {
 		return entryIsUpdated
 	case "adjustmentValue":
 		return entryAdjustment
-	case "crmTotalValue":
+	case "aggregationTotal", "crmTotalValue":
+		// aggregationTotal is the only key a public schema names for the
+		// CRM total; crmTotalValue is kept for documents that use it.
 		return entryCRMTotal
 	case "crmClosedValue":
 		return entryCRMClosed

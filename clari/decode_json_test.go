@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // collected is everything a Visitor saw.
@@ -20,6 +22,7 @@ type collected struct {
 	Fields      []Field
 	TimePeriods []TimePeriod
 	TimeFrames  []TimeFrame
+	Unknown     []string // "label=rows" per unknown CSV data type
 }
 
 func (c *collected) visitor() Visitor {
@@ -29,7 +32,18 @@ func (c *collected) visitor() Visitor {
 		Field:      func(f Field) error { c.Fields = append(c.Fields, f); return nil },
 		TimePeriod: func(p TimePeriod) error { c.TimePeriods = append(c.TimePeriods, p); return nil },
 		TimeFrame:  func(t TimeFrame) error { c.TimeFrames = append(c.TimeFrames, t); return nil },
+		PeriodOf:   calendarQuarter,
+		UnknownDataType: func(label string, rows int) error {
+			c.Unknown = append(c.Unknown, label+"="+strconv.Itoa(rows))
+			return nil
+		},
 	}
+}
+
+// calendarQuarter is a fiscal calendar starting in January, for tests:
+// 2026-10-05 is in 2026_Q4.
+func calendarQuarter(d time.Time) string {
+	return fmt.Sprintf("%04d_Q%d", d.Year(), (int(d.Month())-1)/3+1)
 }
 
 func decodeJSONString(t *testing.T, doc string) (*collected, error) {
@@ -56,6 +70,21 @@ func TestDecodeJSONVariants(t *testing.T) {
 		{"whitespace everywhere", " \n{ \"entries\" :\t[ \r\n" + strings.ReplaceAll(oneEntry, ",", " ,\n ") + " ] } \n", collected{Entries: []Entry{wantOneEntry}}},
 		{"key order inside entry", `{"entries":[{"currency":{"symbol":"$","code":"USD"},"forecastValue":100.5,"updatedOn":1764000000000,"timeFrameId":"TF:2026-10-05","timePeriodId":"2026_Q4","fieldId":"f1","userId":"u1"}]}`,
 			collected{Entries: []Entry{wantOneEntry}}},
+		// aggregationTotal is the documented key of crm_total;
+		// crmTotalValue (above) is still accepted.
+		{"crm_total as aggregationTotal",
+			`{"entries":[{"aggregationTotal":7.5,"userId":"u"},{"aggregationTotal":null,"userId":"u"}]}`,
+			collected{Entries: []Entry{
+				{UserID: "u", DataType: DataCRMTotal, Value: 7.5, HasValue: true},
+				{UserID: "u", DataType: DataCRMTotal},
+			}}},
+		// Ids come as strings or numbers: userId, updatedBy (skipped) and
+		// a users item's userId.
+		{"numeric ids",
+			`{"users":[{"userId":280627,"name":"A"}],"entries":[{"userId":280627,"fieldId":12,"updatedBy":100001,"forecastValue":1}]}`,
+			collected{Users: []User{{UserID: "280627", Name: "A"}}, Entries: []Entry{
+				{UserID: "280627", FieldID: "12", DataType: DataForecast, Value: 1, HasValue: true},
+			}}},
 		{"all data types in fixed order whatever the key order",
 			`{"entries":[{"crmClosedValue":6,"crmTotalValue":5,"adjustmentValue":4,"isUpdated":true,"quotaValue":2,"forecastValue":1,"userId":"u"}]}`,
 			collected{Entries: []Entry{
@@ -361,7 +390,7 @@ func TestDecodeJSONReaderError(t *testing.T) {
 }
 
 func TestDecodeNilReader(t *testing.T) {
-	for name, err := range map[string]error{"JSON": DecodeJSON(nil, Visitor{}), "CSV": DecodeCSV(nil, Visitor{})} {
+	for name, err := range map[string]error{"JSON": DecodeJSON(nil, Visitor{}), "CSV": DecodeCSV(nil, Visitor{PeriodOf: calendarQuarter})} {
 		var de *DecodeError
 		if !errors.As(err, &de) || de.Format != name || !errors.Is(err, errNilReader) {
 			t.Errorf("%s: got %v, want a DecodeError for the nil reader", name, err)

@@ -291,6 +291,7 @@ type wireJob struct {
 	FileType    flexString `json:"fileType"`
 	Currency    flexString `json:"currency"`
 	Downloads   flexMillis `json:"downloads"`
+	UserID      flexString `json:"userId"`
 }
 
 func (w wireJob) job() Job {
@@ -309,6 +310,7 @@ func (w wireJob) job() Job {
 		FileType:    string(w.FileType),
 		Currency:    string(w.Currency),
 		Downloads:   int(max(0, min(int64(w.Downloads), math.MaxInt32))),
+		UserID:      string(w.UserID),
 	}
 }
 

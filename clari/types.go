@@ -6,7 +6,10 @@
 // simulator serves them, the decoders produce them, snapshot/ consumes them.
 package clari
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // DefaultBaseURL is Clari's production API root. The checklist's sample code
 // uses /v1 and Bearer auth; both are wrong for the real API.
@@ -98,6 +101,19 @@ type Visitor struct {
 	Field      func(Field) error
 	TimePeriod func(TimePeriod) error
 	TimeFrame  func(TimeFrame) error
+
+	// PeriodOf maps a day to the id of the fiscal period containing it
+	// ("2026_Q4"): the tenant's fiscal calendar. CSV results have no period
+	// column (Timeframe is a month label), so a CSV row's TimePeriodID is
+	// the period its Start Day falls in; a row outside the requested
+	// quarter then shows as another period (period_mismatch). Required to
+	// decode CSV; JSON does not use it.
+	PeriodOf func(day time.Time) string
+	// UnknownDataType is called after a CSV document once for each Data
+	// Type label the decoder does not know, in order of first appearance,
+	// with the number of rows of it that were skipped. JSON does not use
+	// it (unknown JSON keys are simply ignored).
+	UnknownDataType func(label string, rows int) error
 }
 
 // JobStatus is the status of an export job as Clari reports it.
@@ -136,6 +152,10 @@ type Job struct {
 	Currency    string    `json:"currency,omitempty"`
 	// Downloads counts the downloads of the job's results (anyone's).
 	Downloads int `json:"downloads,omitempty"`
+	// UserID is the id of the user who created the job; Clari sends it as a
+	// number (kept as its decimal text) or a string, so it is decoded by
+	// the client's own wire type, not by these tags.
+	UserID string `json:"-"`
 }
 
 // ExportFormat is the result document format.
@@ -172,9 +192,27 @@ type Limits struct {
 
 // AuditEvent is one item of GET /audit/events.
 type AuditEvent struct {
-	Event          string `json:"event"`
+	Event string `json:"event"`
+	// ActorID is the acting user's id. Clari sends it as a number or a
+	// string; a number is kept as its decimal text.
 	ActorID        string `json:"actorId"`
 	EventTimestamp int64  `json:"eventTimestamp"`
+}
+
+// UnmarshalJSON accepts actorId as a string or a number (and
+// eventTimestamp as a number or numeric string): one id in an unexpected
+// form must not fail a whole audit page.
+func (e *AuditEvent) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Event          flexString `json:"event"`
+		ActorID        flexString `json:"actorId"`
+		EventTimestamp flexMillis `json:"eventTimestamp"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = AuditEvent{Event: string(w.Event), ActorID: string(w.ActorID), EventTimestamp: int64(w.EventTimestamp)}
+	return nil
 }
 
 // Outcome classifies how an export job ended, as the runner and the metrics

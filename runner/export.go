@@ -188,6 +188,16 @@ func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.E
 	j := &job{forecast: forecast, period: period,
 		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)}
 	visitor := j.builder.Visitor()
+	// CSV results have no period column: rows are placed by the fiscal
+	// calendar, so a row outside the requested quarter shows as another
+	// period and fails period_mismatch.
+	cal := cfg.FiscalCalendar
+	visitor.PeriodOf = func(day time.Time) string { return cal.PeriodAt(day).Label() }
+	visitor.UnknownDataType = func(label string, rows int) error {
+		level.Warn(r.logger).Log("msg", "export result has rows of a data type this exporter does not know; they are not counted",
+			"forecast", forecast, "period", period, "data_type_label", label, "rows", rows)
+		return nil
+	}
 	if sink := r.opts.Sink; sink != nil {
 		// Entries go to the sink as they are decoded. A sink error gives
 		// up the load but not the export: the snapshot still counts.

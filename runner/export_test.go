@@ -70,8 +70,14 @@ func TestSuccessfulExport(t *testing.T) {
 		if len(ts.Values) != testFields*len(config.DefaultTypesToExport) {
 			t.Errorf("%s: %d values exposed, want %d: %+v", f, len(ts.Values), testFields*len(config.DefaultTypesToExport), ts.Values)
 		}
+		// Series are labelled with the field's display name (what a CSV
+		// result carries); the simulator's summary is keyed by field id.
+		byName := map[string]string{}
+		for i := range testFields {
+			byName[clarisim.FieldName(i)] = clarisim.FieldID(i)
+		}
 		for _, v := range ts.Values {
-			want, ok := summary.Totals[v.Field][v.DataType]
+			want, ok := summary.Totals[byName[v.Field]][v.DataType]
 			if !ok || !near(v.Value, want, 0.005) {
 				t.Errorf("%s: value %s/%s = %v, simulator total %v (present %v)", f, v.Field, v.DataType, v.Value, want, ok)
 			}

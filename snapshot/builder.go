@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
@@ -66,6 +67,10 @@ type Builder struct {
 	keys   keySet
 	latest latestWeek
 	seq    uint64
+
+	// fieldNames maps a JSON fieldId to the display name its fields list
+	// gives (CSV carries the display name already).
+	fieldNames map[string]string
 }
 
 // NewBuilder starts the snapshot of one export job.
@@ -160,9 +165,45 @@ func (b *Builder) Add(e *clari.Entry) error {
 	return nil
 }
 
-// Visitor returns a clari.Visitor that feeds entries to b.
+// Visitor returns a clari.Visitor that feeds entries and the fields list
+// to b.
 func (b *Builder) Visitor() clari.Visitor {
-	return clari.Visitor{Entry: b.Add}
+	return clari.Visitor{Entry: b.Add, Field: b.AddField}
+}
+
+// AddField records a field's display name (an item of a JSON result's
+// fields list). Totals are labelled by display name, because that is all a
+// CSV result carries: the same data exported as JSON or CSV then gives the
+// same series. The list may come before or after the entries.
+func (b *Builder) AddField(f clari.Field) error {
+	name := strings.TrimSpace(f.FieldName)
+	if f.FieldID == "" || name == "" {
+		return nil
+	}
+	if b.fieldNames == nil {
+		b.fieldNames = make(map[string]string)
+	}
+	b.fieldNames[strings.Clone(f.FieldID)] = strings.Clone(name)
+	return nil
+}
+
+// fieldLabel maps the field id of a total to its display name. A field
+// keeps its id when the fields list does not name it, or when two fields
+// share a name (one series per field, not two with the same labels).
+func (b *Builder) fieldLabel() func(id string) string {
+	if len(b.fieldNames) == 0 {
+		return func(id string) string { return id }
+	}
+	uses := make(map[string]int, len(b.fieldNames))
+	for _, name := range b.fieldNames {
+		uses[name]++
+	}
+	return func(id string) string {
+		if name, ok := b.fieldNames[id]; ok && uses[name] == 1 {
+			return name
+		}
+		return id
+	}
 }
 
 // Finish computes the snapshot. CreatedAt is the current time (UTC); the
@@ -207,8 +248,9 @@ func (b *Builder) Finish() Snapshot {
 		}
 		sum.add(v.value)
 	})
+	label := b.fieldLabel()
 	for ft, sum := range sums {
-		s.Totals = append(s.Totals, Total{Field: ft.field, DataType: ft.dataType, Value: sum.value()})
+		s.Totals = append(s.Totals, Total{Field: label(ft.field), DataType: ft.dataType, Value: sum.value()})
 	}
 	SortTotals(s.Totals)
 	return s

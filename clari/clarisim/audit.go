@@ -1,6 +1,7 @@
 package clarisim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,11 +11,11 @@ import (
 // auditEvent is one item of GET /audit/events (clari.AuditEvent plus keys
 // clients must ignore).
 type auditEvent struct {
-	EventID        string         `json:"eventId"`
-	Event          string         `json:"event"`
-	ActorID        string         `json:"actorId"`
-	EventTimestamp int64          `json:"eventTimestamp"`
-	Details        map[string]any `json:"details,omitempty"`
+	EventID        string          `json:"eventId"`
+	Event          string          `json:"event"`
+	ActorID        json.RawMessage `json:"actorId"` // a number, or a string with Scenario.StringIDs
+	EventTimestamp int64           `json:"eventTimestamp"`
+	Details        map[string]any  `json:"details,omitempty"`
 }
 
 var auditKinds = [...]string{"USER_LOGIN", "FORECAST_SUBMITTED", "API_TOKEN_USED", "EXPORT_JOB_CREATED", "SETTINGS_CHANGED"}
@@ -26,13 +27,19 @@ func (s *Sim) auditLog() []auditEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := max(0, s.sc.AuditEvents)
+	actor := func(id string) json.RawMessage {
+		if s.sc.StringIDs {
+			return json.RawMessage(strconv.Quote(id))
+		}
+		return json.RawMessage(id)
+	}
 	evs := make([]auditEvent, 0, len(s.order)+n)
 	for i := len(s.order) - 1; i >= 0; i-- {
 		j := s.jobs[s.order[i]]
 		if j.foreign {
 			continue
 		}
-		evs = append(evs, auditEvent{EventID: "ev-" + j.id, Event: "EXPORT_JOB_CREATED", ActorID: UserID(0), EventTimestamp: j.created.UnixMilli(),
+		evs = append(evs, auditEvent{EventID: "ev-" + j.id, Event: "EXPORT_JOB_CREATED", ActorID: actor(UserID(0)), EventTimestamp: j.created.UnixMilli(),
 			Details: map[string]any{"jobId": j.id, "forecastId": j.forecast}})
 	}
 	for i := 0; i < n; i++ {
@@ -40,7 +47,7 @@ func (s *Sim) auditLog() []auditEvent {
 		evs = append(evs, auditEvent{
 			EventID:        "ev-" + strconv.Itoa(i+1),
 			Event:          auditKinds[h%uint64(len(auditKinds))],
-			ActorID:        UserID(int(h>>8) % s.tenant.Users),
+			ActorID:        actor(UserID(int(h>>8) % s.tenant.Users)),
 			EventTimestamp: s.auditBase.Add(-time.Duration(i+1) * 37 * time.Minute).UnixMilli(),
 		})
 	}

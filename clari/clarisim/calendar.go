@@ -119,3 +119,9 @@ func exportedWeeks(q Quarter, weeks int, now time.Time, includeHistorical bool) 
 	}
 	return last, last
 }
+
+// PeriodOf returns the id of the tenant's fiscal quarter containing day: the
+// calendar a client needs to place CSV rows (clari.Visitor.PeriodOf).
+func (t TenantSpec) PeriodOf(day time.Time) string {
+	return QuarterOf(day, t.WithDefaults().FiscalStartMonth).ID()
+}

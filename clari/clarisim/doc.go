@@ -31,8 +31,10 @@
 // Entries carry userId, fieldId, timePeriodId, timeFrameId ("TF:yyyy-mm-dd",
 // the week start), one value key per requested type (forecast →
 // forecastValue, quota → quotaValue, adjustment → adjustmentValue,
-// crm_total → crmTotalValue, crm_closed → crmClosedValue,
-// forecast_updated → isUpdated), updatedBy, updatedOn (epoch ms), currency
+// crm_total → aggregationTotal (Scenario.CRMTotalKey: crmTotalValue),
+// crm_closed → crmClosedValue, forecast_updated → isUpdated; types in
+// Scenario.OmitTypes are left out), updatedBy (a number; a string with
+// Scenario.StringIDs), updatedOn (epoch ms), currency
 // {"code","symbol",...} and unknown keys (scopeId, dataSource, sometimes a
 // nested meta object). About 1 in 31 forecastValue is null. Money values
 // are numbers with two decimals.
@@ -44,12 +46,13 @@
 // one row per user × field × week × data type (types in clari.AllDataTypes
 // order), where
 //   - User is the user's name, CRM User ID the user's crmId (JSON users[].crmId);
-//   - Timeframe is the period id, e.g. "2026_Q4";
+//   - Timeframe is the month label of the week's start and the fiscal
+//     year, "November FY 2026" (CSVTimeframe): there is no period column;
 //   - Field is the field's display NAME (JSON fields[].fieldName), e.g. "Best Case";
-//   - Week is "Week N", N 1-based within the quarter;
+//   - Week is the 0-based week index within the quarter;
 //   - Start Day / End Day are the week's first and last day, MM/DD/YYYY;
-//   - Data Type is Forecast, Quota, Forecast Updated, Adjustment, CRM Total
-//     or CRM Closed (CSVDataTypeNames);
+//   - Data Type is Forecast Value, Quota Value, Forecast Updated,
+//     Adjustment Value, CRM Total or CRM Closed (CSVDataTypeNames);
 //   - Data Value is money like "$3,000,190.00" or "-$1,234.50" (symbol of
 //     the currency: $ € £ ¥ CA$ A$, else "CHF 1,234.00"), "Yes"/"No" for
 //     Forecast Updated, and empty for null;

@@ -48,11 +48,27 @@ type ExportParams struct {
 	CSVCRLF bool
 	// CSVBOM starts the CSV with a UTF-8 byte order mark.
 	CSVBOM bool
+	// CRMTotalKey is the JSON value key of crm_total: "aggregationTotal"
+	// (default, the only key a public schema names) or the legacy
+	// "crmTotalValue".
+	CRMTotalKey string
+	// StringIDs sends updatedBy (and, at the API, actorId) as JSON strings
+	// instead of numbers.
+	StringIDs bool
+	// OmitTypes are requested data types the document leaves out (Clari
+	// accepting a type and delivering none of it).
+	OmitTypes []string
 	// KeyOrder is the order of the five top-level JSON lists (entries,
 	// users, fields, timePeriods, timeFrames); nil derives it from the seed.
 	// An unknown top-level key ("exportInfo") is always present too.
 	KeyOrder []string
 }
+
+// JSON value keys of crm_total the simulator can send.
+const (
+	CRMTotalKeyAggregation = "aggregationTotal"
+	CRMTotalKeyLegacy      = "crmTotalValue"
+)
 
 // DefaultNow is the export time used when ExportParams.Now is zero.
 var DefaultNow = time.Date(2026, time.November, 16, 12, 0, 0, 0, time.UTC)
@@ -88,6 +104,7 @@ type docPlan struct {
 	firstWeek   int
 	lastWeek    int
 	types       [numTypes]bool
+	crmTotalKey string
 	currency    string
 	rate        float64 // currency conversion × ratio, for money values except quota
 	quotaRate   float64 // currency conversion only
@@ -122,6 +139,15 @@ func planDocument(spec TenantSpec, p ExportParams, seed int64) (*docPlan, error)
 		if i := typeIndex(t); i >= 0 {
 			d.types[i] = true
 		}
+	}
+	for _, t := range p.OmitTypes {
+		if i := typeIndex(t); i >= 0 {
+			d.types[i] = false
+		}
+	}
+	d.crmTotalKey = p.CRMTotalKey
+	if d.crmTotalKey == "" {
+		d.crmTotalKey = CRMTotalKeyAggregation
 	}
 	d.currency = spec.Currency
 	conv := 1.0

@@ -81,10 +81,13 @@ type jobJSON struct {
 	ExportType string `json:"exportType"`
 	CreatedBy  string `json:"createdBy"`
 	CreatedOn  int64  `json:"createdOn"`
+	// UserID is the token user's numeric id: Clari sends a job's userId
+	// as a number.
+	UserID int64 `json:"userId"`
 }
 
 func (j *job) wire(now time.Time) jobJSON {
-	return jobJSON{Job: j.view(now), ForecastID: j.forecast, ExportType: "FORECAST", CreatedBy: UserID(0), CreatedOn: j.created.UnixMilli()}
+	return jobJSON{Job: j.view(now), ForecastID: j.forecast, ExportType: "FORECAST", CreatedBy: UserID(0), CreatedOn: j.created.UnixMilli(), UserID: userNumber(0)}
 }
 
 // JobInfo is what the simulator knows about a job, for tests.
@@ -323,6 +326,7 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 			ForecastID: rt.forecast, Period: q.ID(), Types: req.TypesToExport, IncludeHistorical: req.IncludeHistorical,
 			Format: format, Currency: currency, ScopeID: req.ScopeID, Now: now, Ratio: ratio, Empty: empty,
 			DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder, CSVCRLF: sc.CSVCRLF, CSVBOM: sc.CSVBOM,
+			CRMTotalKey: sc.CRMTotalKey, StringIDs: sc.StringIDs, OmitTypes: sc.OmitTypes,
 		},
 	}
 	s.jobs[id] = j

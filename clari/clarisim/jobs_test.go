@@ -41,7 +41,7 @@ func TestQuotaWindowAndLimits(t *testing.T) {
 		t.Fatalf("after 3 jobs %+v", l)
 	}
 	code, _, b := do(t, srv, http.MethodPost, "/export/forecast/net_arr", "")
-	if e := apiErr(t, b); code != 400 || e.Code != "export_monthly_quota_reached" || e.ErrorID == "" || e.OrgID == "" {
+	if e := apiErr(t, b); code != 400 || e.Code != "export_monthly_quota_reached" || e.ErrorID == "" || e.OrgID == 0 {
 		t.Fatalf("over quota: %d %s", code, b)
 	}
 	// The first job leaves the rolling window 24 h after its creation.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
 )
@@ -12,13 +13,24 @@ import (
 var CSVHeader = []string{"User", "Email", "CRM User ID", "Role", "Parent Role", "Timeframe", "Field", "Week", "Start Day", "End Day", "Data Type", "Data Value"}
 
 // CSVDataTypeNames maps typesToExport values to the CSV "Data Type" column.
+// Clari documents "Forecast Value" and "Forecast Updated"; the labels of the
+// other types are undocumented, and the simulator uses the "X Value" form
+// for the money types and the bare form for the CRM ones, so a client must
+// accept both shapes.
 var CSVDataTypeNames = map[string]string{
-	clari.DataForecast:        "Forecast",
-	clari.DataQuota:           "Quota",
+	clari.DataForecast:        "Forecast Value",
+	clari.DataQuota:           "Quota Value",
 	clari.DataForecastUpdated: "Forecast Updated",
-	clari.DataAdjustment:      "Adjustment",
+	clari.DataAdjustment:      "Adjustment Value",
 	clari.DataCRMTotal:        "CRM Total",
 	clari.DataCRMClosed:       "CRM Closed",
+}
+
+// CSVTimeframe is the documented Timeframe cell of a week: the month of the
+// week's start and the fiscal year, "July FY 2023". It is a label, not a
+// period id.
+func CSVTimeframe(weekStart time.Time, fiscalYear int) string {
+	return weekStart.Month().String() + " FY " + strconv.Itoa(fiscalYear)
 }
 
 // WriteResultCSV streams the CSV result document for params to w. Columns:
@@ -53,19 +65,21 @@ func (d *docPlan) writeCSV(w io.Writer) error {
 		return err
 	}
 	sym := currencySymbol(d.currency)
-	period := d.quarter.ID()
-	// Everything up to the Week column is fixed per user and field; it is
-	// built once and reused.
+	// Everything up to the Timeframe column is fixed per user; Timeframe
+	// depends on the week and comes before Field, so the row is user,
+	// timeframe(week), field, week columns.
 	cachedUser := -1
 	var userCols []byte
 	fieldCols := make([][]byte, d.spec.Fields)
 	for f := range fieldCols {
-		fieldCols[f] = append(appendCSVField(append([]byte(period), ','), FieldName(f)), ',')
+		fieldCols[f] = append(appendCSVField(nil, FieldName(f)), ',')
 	}
+	timeframeCols := make([][]byte, d.spec.Weeks+1)
 	weekCols := make([][]byte, d.spec.Weeks+1)
 	for n := 1; n <= d.spec.Weeks; n++ {
 		w := weekOf(d.quarter, n)
-		c := strconv.AppendInt([]byte("Week "), int64(n), 10)
+		timeframeCols[n] = append(appendCSVField(nil, CSVTimeframe(w.Start, d.quarter.FiscalYear)), ',')
+		c := strconv.AppendInt(nil, int64(n-1), 10) // Week is a 0-based index
 		c = w.Start.AppendFormat(append(c, ','), "01/02/2006")
 		c = w.End.AppendFormat(append(c, ','), "01/02/2006")
 		weekCols[n] = append(c, ',')
@@ -93,6 +107,7 @@ func (d *docPlan) writeCSV(w io.Writer) error {
 				continue
 			}
 			b = append(b, userCols...)
+			b = append(b, timeframeCols[e.week.N]...)
 			b = append(b, fieldCols[e.field]...)
 			b = append(b, weekCols[e.week.N]...)
 			b = append(b, typeCols[t]...)

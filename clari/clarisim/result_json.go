@@ -141,16 +141,20 @@ func (j *jsonDoc) entries() error {
 			b = appendCents(b, e.value[tAdjustment])
 		}
 		if j.types[tCRMTotal] {
-			b = append(b, `,"crmTotalValue":`...)
+			b = append(b, ',')
+			b = appendJSONString(b, j.crmTotalKey)
+			b = append(b, ':')
 			b = appendCents(b, e.value[tCRMTotal])
 		}
 		if j.types[tCRMClosed] {
 			b = append(b, `,"crmClosedValue":`...)
 			b = appendCents(b, e.value[tCRMClosed])
 		}
-		b = append(b, `,"updatedBy":"`...)
-		b = append(b, e.updatedBy...)
-		b = append(b, `","updatedOn":`...)
+		// updatedBy is a number unless the scenario asks for strings:
+		// Clari sends either.
+		b = append(b, `,"updatedBy":`...)
+		b = j.appendID(b, e.updatedBy)
+		b = append(b, `,"updatedOn":`...)
 		b = strconv.AppendInt(b, e.updatedOn, 10)
 		b = append(b, `,"currency":{"code":"`...)
 		b = append(b, j.currency...)
@@ -270,6 +274,15 @@ func (j *jsonDoc) timeFrames() {
 		j.flush()
 	}
 	j.raw("]")
+}
+
+// appendID appends a numeric user id as a JSON number, or as a string when
+// the scenario sends ids as strings.
+func (j *jsonDoc) appendID(b []byte, id string) []byte {
+	if j.params.StringIDs {
+		return appendJSONString(b, id)
+	}
+	return append(b, id...)
 }
 
 // appendCents appends cents as a JSON number: whole amounts as integers

@@ -99,7 +99,7 @@ func decodeAndDedup(t *testing.T, b []byte) decodedDoc {
 			ForecastValue   *float64 `json:"forecastValue"`
 			QuotaValue      *float64 `json:"quotaValue"`
 			AdjustmentValue *float64 `json:"adjustmentValue"`
-			CRMTotalValue   *float64 `json:"crmTotalValue"`
+			CRMTotalValue   *float64 `json:"aggregationTotal"`
 			CRMClosedValue  *float64 `json:"crmClosedValue"`
 			IsUpdated       *bool    `json:"isUpdated"`
 			UpdatedOn       int64    `json:"updatedOn"`
@@ -202,12 +202,14 @@ func TestCSVResult(t *testing.T) {
 	seen := map[string]bool{}
 	var forecastTotal float64
 	for _, r := range rows[1:] {
-		if r[5] != "2026_Q4" || r[7] != "Week 7" || r[8] != "11/12/2026" || r[9] != "11/18/2026" {
+		// The documented shape: Timeframe is the month label of the week's
+		// start with the fiscal year, Week a 0-based index.
+		if r[5] != "November FY 2026" || r[7] != "6" || r[8] != "11/12/2026" || r[9] != "11/18/2026" {
 			t.Fatalf("period/week columns: %q", r)
 		}
 		seen[r[10]] = true
 		switch r[10] {
-		case "Forecast":
+		case "Forecast Value":
 			if r[11] == "" {
 				continue
 			}
@@ -224,7 +226,7 @@ func TestCSVResult(t *testing.T) {
 			seen["quoted name"] = true
 		}
 	}
-	for _, k := range []string{"Forecast", "Forecast Updated", "Adjustment", "quoted name"} {
+	for _, k := range []string{"Forecast Value", "Forecast Updated", "Adjustment Value", "quoted name"} {
 		if !seen[k] {
 			t.Errorf("no row with %q", k)
 		}

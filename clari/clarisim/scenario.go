@@ -72,6 +72,17 @@ type Scenario struct {
 	CSVCRLF bool `yaml:"csv_crlf"`
 	CSVBOM  bool `yaml:"csv_bom"`
 
+	// CRMTotalKey is the JSON key of crm_total values: "aggregationTotal"
+	// (default) or the legacy "crmTotalValue".
+	CRMTotalKey string `yaml:"crm_total_key"`
+	// StringIDs sends the ids Clari sends either way (an entry's updatedBy,
+	// an audit event's actorId) as JSON strings; by default they are
+	// numbers. orgId and a job's userId are always numbers.
+	StringIDs bool `yaml:"string_ids"`
+	// OmitTypes lists requested data types that results leave out: Clari
+	// accepted the type and delivered no value of it.
+	OmitTypes []string `yaml:"omit_types"`
+
 	// AuditEvents is the number of audit events besides one per created job
 	// (default 25; negative means none).
 	AuditEvents int `yaml:"audit_events"`
@@ -211,6 +222,16 @@ func (sc Scenario) Validate() error {
 	for i, f := range sc.Faults {
 		if err := f.validate(); err != nil {
 			return errorf("faults[%d]: %v", i, err)
+		}
+	}
+	switch sc.CRMTotalKey {
+	case "", CRMTotalKeyAggregation, CRMTotalKeyLegacy:
+	default:
+		return errorf("crm_total_key %q: use %q or %q", sc.CRMTotalKey, CRMTotalKeyAggregation, CRMTotalKeyLegacy)
+	}
+	for _, t := range sc.OmitTypes {
+		if typeIndex(t) < 0 {
+			return errorf("omit_types: unknown data type %q (use %v)", t, clari.AllDataTypes)
 		}
 	}
 	for _, k := range sc.KeyOrder {

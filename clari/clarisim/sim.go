@@ -17,8 +17,8 @@ import (
 // DefaultAPIKey is the key the simulator accepts when Options.APIKey is empty.
 const DefaultAPIKey = "clarisim-test-key"
 
-// OrgID is the orgId of every error body.
-const OrgID = "org_clarisim"
+// OrgID is the orgId of every error body: a number, as Clari sends it.
+const OrgID = 90210
 
 // Options configure a simulator.
 type Options struct {
@@ -255,7 +255,7 @@ type apiError struct {
 	Namespace string `json:"namespace"`
 	ErrorID   string `json:"errorId"`
 	Message   string `json:"message"`
-	OrgID     string `json:"orgId"`
+	OrgID     int64  `json:"orgId"`
 }
 
 // writeError answers status with Clari's error body.

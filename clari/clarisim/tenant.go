@@ -96,6 +96,9 @@ func FieldName(i int) string {
 // UserID returns the Clari user id of user i (0-based): a decimal string.
 func UserID(i int) string { return strconv.Itoa(100001 + i) }
 
+// userNumber is UserID as the number Clari sends where an id is numeric.
+func userNumber(i int) int64 { return int64(100001 + i) }
+
 // UserCRMID returns the CRM (Salesforce-style, 18 chars) id of user i; it is
 // the CSV "CRM User ID" column.
 func UserCRMID(i int) string {
