@@ -52,7 +52,7 @@ type jobListDecoder struct {
 	fn  func(*Job) error
 	job Job
 	// per-key previous values, for interning (statuses, titles, types repeat)
-	lastStatus, lastTitle, lastType, lastCurrency string
+	lastStatus, lastTitle, lastType, lastCurrency, lastUser string
 }
 
 func (d *jobListDecoder) document() error {
@@ -163,6 +163,7 @@ const (
 	jkFileType
 	jkCurrency
 	jkDownloads
+	jkUserID
 	jkJob
 )
 
@@ -190,6 +191,8 @@ func classifyJobKey(b []byte) int {
 		return jkCurrency
 	case "downloads":
 		return jkDownloads
+	case "userId":
+		return jkUserID
 	case "job":
 		return jkJob
 	}
@@ -240,6 +243,9 @@ func (d *jobListDecoder) object(id *string, depth int) error {
 			var n int64
 			n, err = d.millis("downloads")
 			d.job.Downloads = int(max(0, min(n, math.MaxInt32)))
+		case jkUserID:
+			// A number at Clari (kept as its text), a string accepted.
+			d.job.UserID, err = d.id("userId", &d.lastUser)
 		case jkJob:
 			var c byte
 			if c, err = d.s.peek(); err == nil {
