@@ -6,14 +6,13 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/exporter-toolkit/web"
 )
 
 // routes are the exporter's HTTP endpoints, in the model exporters' layout.
 type routes struct {
 	metricsPath string
 	metrics     http.Handler
-	landing     web.LandingConfig
+	landing     http.Handler // the exporter's own page (package landing)
 	ready       *atomic.Bool // set once persisted state is loaded
 	reload      func() error // POST /-/reload
 	logger      log.Logger
@@ -47,11 +46,7 @@ func (r routes) handler() (http.Handler, error) {
 		_, _ = w.Write([]byte("config reloaded\n"))
 	})
 	if r.metricsPath != "/" && r.metricsPath != "" {
-		landing, err := web.NewLandingPage(r.landing)
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", r.landing)
 	}
 	return mux, nil
 }

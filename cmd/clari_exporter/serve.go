@@ -23,6 +23,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/internal/logging"
+	"github.com/clari-exporter/clari_exporter/landing"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 )
@@ -162,7 +163,7 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	mux, err := routes{
 		metricsPath: f.metricsPath,
 		metrics:     metrics,
-		landing:     landingConfig(f.metricsPath, demo),
+		landing:     landingPage(f.metricsPath, demo, holder.Get, st, logger),
 		ready:       &ready,
 		reload:      holder.Reload,
 		logger:      logger,
@@ -239,20 +240,25 @@ func forecastIDs(c *config.Config) []string {
 	return ids
 }
 
-func landingConfig(metricsPath string, demo *demoEnv) web.LandingConfig {
+// landingPage is the exporter's own page: the targets with their last run,
+// the jobs in flight and the recent runs, read from the store.
+func landingPage(metricsPath string, demo *demoEnv, cfg func() *config.Config, runs landing.RunSource, logger log.Logger) http.Handler {
 	desc := "Prometheus exporter and alerting sidecar for Clari forecast exports."
 	if demo != nil {
 		desc = "DEMO MODE: this exporter talks to the built-in Clari simulator (" + demo.simURL +
 			"), not to Clari. Data, jobs and failures are simulated. " + desc
 	}
-	return web.LandingConfig{
+	return landing.New(landing.Options{
 		Name:        "Clari Exporter",
 		Description: desc,
 		Version:     version.Info(),
-		Links: []web.LandingLinks{
-			{Address: metricsPath, Text: "Metrics"},
-			{Address: "/-/healthy", Text: "Health"},
-			{Address: "/-/ready", Text: "Readiness"},
-		},
-	}
+		MetricsPath: metricsPath,
+		DocsURL:     docsURL,
+		Config:      cfg,
+		Runs:        runs,
+		Logger:      logging.Slog(log.With(logger, "component", "landing")),
+	})
 }
+
+// docsURL is where the landing page links the documentation.
+const docsURL = "https://github.com/clari-exporter/clari_exporter/tree/main/docs"
