@@ -65,7 +65,9 @@ var (
 	tableRe = regexp.MustCompile(`(?s)<table id="([a-z]+)">(.*?)</table>`)
 	rowRe   = regexp.MustCompile(`(?s)<tr class="([a-z]+)" data-forecast="([^"]*)" data-period="([^"]*)">(.*?)</tr>`)
 	jobRe   = regexp.MustCompile(`<td class="job">([^<]*)</td>`)
-	cellRe  = func(class string) *regexp.Regexp { return regexp.MustCompile(`<td class="(?:num )?` + class + `"[^>]*>([^<]*)</td>`) }
+	cellRe  = func(class string) *regexp.Regexp {
+		return regexp.MustCompile(`<td class="(?:num )?` + class + `"[^>]*>([^<]*)</td>`)
+	}
 )
 
 type pageRow struct{ class, forecast, period, job, reason, rows string }
