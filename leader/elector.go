@@ -319,3 +319,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	}
 }
+
+// LeaderTransitions implements collector.Leadership.
+func (s State) LeaderTransitions() uint64 { return s.Transitions }

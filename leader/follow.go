@@ -110,3 +110,6 @@ func (f *Follower) SyncNow(ctx context.Context) {
 	}
 	f.state.Store(&FollowState{Synced: true, LastSync: f.o.Now(), Generation: g})
 }
+
+// LastSyncTime implements collector.StoreSync.
+func (s FollowState) LastSyncTime() time.Time { return s.LastSync }

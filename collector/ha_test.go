@@ -1,0 +1,48 @@
+package collector
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+type fakeLeadership uint64
+
+func (f fakeLeadership) LeaderTransitions() uint64 { return uint64(f) }
+
+type fakeSync time.Time
+
+func (f fakeSync) LastSyncTime() time.Time { return time.Time(f) }
+
+func TestHACollector(t *testing.T) {
+	var transitions fakeLeadership
+	synced := fakeSync(time.Time{})
+	c := NewHACollector(HAOptions{
+		Leadership: func() Leadership { return transitions },
+		Sync:       func() StoreSync { return synced },
+	})
+	// Before the first sync: the counter at 0, no sync time.
+	want := `# HELP clari_exporter_leader_transitions_total Times this replica became leader (took the lease of the shared store).
+# TYPE clari_exporter_leader_transitions_total counter
+clari_exporter_leader_transitions_total 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	transitions, synced = 3, fakeSync(time.Unix(1764620000, 500e6))
+	want = `# HELP clari_exporter_leader_transitions_total Times this replica became leader (took the lease of the shared store).
+# TYPE clari_exporter_leader_transitions_total counter
+clari_exporter_leader_transitions_total 3
+# HELP clari_exporter_store_last_sync_timestamp_seconds When this replica last read the shared store's state, in unix seconds (absent before the first read).
+# TYPE clari_exporter_store_last_sync_timestamp_seconds gauge
+clari_exporter_store_last_sync_timestamp_seconds 1.7646200005e+09
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(NewHACollector(HAOptions{})); n != 0 {
+		t.Fatalf("a single replica without sources exposes %d HA series", n)
+	}
+}
