@@ -13,6 +13,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/store"
+	"github.com/clari-exporter/clari_exporter/watch"
 )
 
 // RecentRuns bounds the "recent runs" table: enough to see the last few
@@ -28,6 +29,12 @@ type RunSource interface {
 	InFlight(ctx context.Context) ([]store.InFlight, error)
 }
 
+// PipelineSource is the pipeline watch's published state (watch mode);
+// *watch.Watcher implements it.
+type PipelineSource interface {
+	State() *watch.State
+}
+
 // Options configure the page.
 type Options struct {
 	Name        string // page title, e.g. "Clari Exporter"
@@ -38,7 +45,9 @@ type Options struct {
 	// Config is the running configuration (the targets come from it).
 	Config func() *config.Config
 	Runs   RunSource
-	Now    func() time.Time // default time.Now
+	// Pipeline is the pipeline watch; nil (or watch off) hides its section.
+	Pipeline PipelineSource
+	Now      func() time.Time // default time.Now
 	Logger *slog.Logger
 }
 
@@ -91,6 +100,8 @@ type view struct {
 	InFlight []store.InFlight
 	Recent   []row
 	Bound    int
+	Watch    *watch.State // nil: no pipeline section
+	Statuses []string     // the watch's terminal status vocabulary
 	Errors   []string
 }
 
@@ -114,7 +125,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // rather than failing it: the links and the targets still help.
 func (h *Handler) view(ctx context.Context) view {
 	now := h.o.Now()
-	v := view{Options: h.o, Now: now, Bound: RecentRuns}
+	v := view{Options: h.o, Now: now, Bound: RecentRuns, Statuses: watch.Statuses}
 	cfg := h.o.Config()
 	for _, t := range cfg.Targets(now) {
 		tv := target{Forecast: t.Forecast, Period: t.Period, Current: t.Current, Interval: t.Interval}
@@ -145,6 +156,11 @@ func (h *Handler) view(ctx context.Context) view {
 		return cmp.Or(cmp.Compare(a.Forecast, b.Forecast), cmp.Compare(a.Period, b.Period))
 	})
 	v.InFlight = inflight
+	if h.o.Pipeline != nil {
+		if st := h.o.Pipeline.State(); st != nil && st.Enabled {
+			v.Watch = st
+		}
+	}
 	return v
 }
 

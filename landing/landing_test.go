@@ -14,6 +14,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/store"
+	"github.com/clari-exporter/clari_exporter/watch"
 )
 
 // fakeRuns serves runs per target, newest first, as store.Store does.
@@ -187,3 +188,42 @@ func TestPageShowsStoreErrorsAndOnlyServesRoot(t *testing.T) {
 		t.Errorf("GET /nope: %d, want 404", code)
 	}
 }
+
+type fakeWatch struct{ st *watch.State }
+
+func (f fakeWatch) State() *watch.State { return f.st }
+
+func TestPageShowsThePipelineWatch(t *testing.T) {
+	cfg := testConfig(t)
+	o := Options{Name: "x", Config: func() *config.Config { return cfg }, Runs: &fakeRuns{}, Now: func() time.Time { return now }}
+	if _, body := render(t, New(o), "/"); strings.Contains(body, `id="pipeline"`) {
+		t.Error("a pipeline section without a watch")
+	}
+	o.Pipeline = fakeWatch{&watch.State{Enabled: false}}
+	if _, body := render(t, New(o), "/"); strings.Contains(body, `id="pipeline"`) {
+		t.Error("a pipeline section with the watch off")
+	}
+	o.Pipeline = fakeWatch{&watch.State{
+		Enabled:  true,
+		ListedAt: now.Add(-time.Minute),
+		Org:      watch.OrgQuota{Known: true, Available: 120, Limit: 500, Submitted: 380, ByOthers: 300, ExhaustionKnown: true, Exhaustion: now.Add(72 * time.Hour)},
+		Targets: []watch.Target{
+			{Forecast: "net_arr", Period: "2026_Q4", Jobs: map[string]uint64{watch.StatusDone: 7, watch.StatusFailed: 2}, LastJobKnown: true, LastJobSuccess: false,
+				LastSuccess: now.Add(-2 * time.Hour), Inspected: true, Rows: 4321},
+			{Forecast: "pipeline_only", Period: "2026_Q3", Jobs: map[string]uint64{}},
+		},
+	}}
+	_, body := render(t, New(o), "/")
+	rows := tableRows(t, body, "pipeline")
+	want := []pageRow{{class: "failed", forecast: "net_arr", period: "2026_Q4", rows: "4321"}, {class: "never", forecast: "pipeline_only", period: "2026_Q3"}}
+	if !slices.Equal(rows, want) {
+		t.Errorf("pipeline table:\n got %+v\nwant %+v", rows, want)
+	}
+	for _, s := range []string{`<td class="num done">7</td>`, `<td class="num failed">2</td>`, "120 of 500 exports available", "300 by others", utc(now.Add(72 * time.Hour))} {
+		if !strings.Contains(body, s) {
+			t.Errorf("the pipeline section lacks %q:\n%s", s, body)
+		}
+	}
+}
+
+func utc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
