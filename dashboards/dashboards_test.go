@@ -276,7 +276,7 @@ func TestDashboardsCoverTheirTopics(t *testing.T) {
 			// pipeline watch
 			`clari_pipeline_jobs_total{job=~"$job",instance=~"$instance",status="done"}`, "clari_pipeline_job_duration_seconds_bucket",
 			"clari_pipeline_jobs_stuck", "clari_pipeline_jobs_undownloaded", "clari_org_exports_submitted",
-					// high availability
+			// high availability
 			"max by (instance) (clari_exporter_leader{", "clari_exporter_leader_transitions_total",
 			"clari_exporter_store_last_sync_timestamp_seconds"},
 		"clari-forecast":  {"clari_forecast_value", "clari_forecast_swing_ratio", "clari_forecast_swing_anomalous"},

@@ -48,7 +48,7 @@ type Options struct {
 	// Pipeline is the pipeline watch; nil (or watch off) hides its section.
 	Pipeline PipelineSource
 	Now      func() time.Time // default time.Now
-	Logger *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Handler serves the landing page on "/" and 404 elsewhere.
