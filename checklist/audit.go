@@ -192,6 +192,8 @@ func (a *auditor) check(ctx context.Context, id string) Result {
 		return checkEmptyExport(a.cfg)
 	case CheckStorageMode:
 		return checkStorageMode(a.cfg)
+	case CheckPipelineWatch:
+		return checkPipelineWatch(a.cfg)
 	case CheckWarehouseReachable:
 		return a.checkWarehouseReachable()
 	case CheckWarehouseUpsertKey:

@@ -63,6 +63,8 @@ schedule:
   monthly_budget: 200
 metrics:
   expose_forecast_values: false
+watch:
+  enabled: true
 `
 
 // writeConfig writes the key file (mode 0400) and a config built from

@@ -66,6 +66,7 @@ const (
 	CheckJobTimeoutRequeue    = "job_timeout_requeue"
 	CheckEmptyExportDetection = "empty_export_detection"
 	CheckStorageMode          = "storage_mode"
+	CheckPipelineWatch        = "pipeline_watch"
 	CheckWarehouseReachable   = "warehouse_reachable"
 	CheckWarehouseUpsertKey   = "warehouse_upsert_key"
 	CheckWarehouseRetention   = "warehouse_retention"
@@ -91,6 +92,7 @@ var Definitions = []Definition{
 	{CheckJobTimeoutRequeue, SectionResilience, []int{12, 16}, "Job polling timeout and re-queue configured", P2, true},
 	{CheckEmptyExportDetection, SectionResilience, []int{15}, "Empty exports detected as failures", P1, true},
 	{CheckStorageMode, SectionResilience, nil, "Storage mode (single replica or shared, one leader)", P3, true},
+	{CheckPipelineWatch, SectionMonitoring, []int{12, 15, 19, 20}, "Production pipeline watched from Clari's job records (zero quota)", P3, true},
 	{CheckWarehouseReachable, SectionData, []int{23}, "Warehouse reachable with the configured table", P2, false},
 	{CheckWarehouseUpsertKey, SectionData, []int{17}, "Warehouse natural key is unique (upsert key)", P2, false},
 	{CheckWarehouseRetention, SectionData, []int{18}, "Warehouse retention window set and kept", P2, false},
