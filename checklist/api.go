@@ -19,13 +19,10 @@ func (a *auditor) newClient() (*clari.Client, error) {
 	if a.cfg.Clari.Key == "" {
 		return nil, errors.New("no API key could be read (see api_key_secret_store)")
 	}
-	return clari.New(clari.Options{
-		BaseURL:        a.cfg.Clari.BaseURL,
-		APIKey:         string(a.cfg.Clari.Key),
-		RequestTimeout: time.Duration(a.cfg.Clari.RequestTimeout),
-		HTTPClient:     a.o.ClariHTTPClient,
-		Logger:         a.o.Logger,
-	})
+	o := a.cfg.Clari.ClientOptions()
+	o.Retry, o.Breaker, o.Pacing = clari.RetryOptions{}, clari.BreakerOptions{}, clari.PacingOptions{}
+	o.HTTPClient, o.Logger = a.o.ClariHTTPClient, a.o.Logger
+	return clari.New(o)
 }
 
 func (a *auditor) probeLimits(ctx context.Context) limitsProbe {
@@ -108,10 +105,10 @@ func (a *auditor) checkLeastPrivilege(ctx context.Context) Result {
 // checkBaseURL: checklist item 6.
 func checkBaseURL(cfg *config.Config) Result {
 	base := strings.TrimSuffix(cfg.Clari.BaseURL, "/")
-	if base == clari.DefaultBaseURL {
+	if base == clari.ProductionBaseURL {
 		return result(CheckProductionBaseURL, Pass, fmt.Sprintf("base_url %s (Clari production)", base))
 	}
-	detail := fmt.Sprintf("base_url %s is not Clari's production API %s", base, clari.DefaultBaseURL)
+	detail := fmt.Sprintf("base_url %s is not Clari's production API %s", base, clari.ProductionBaseURL)
 	if u, err := url.Parse(base); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		detail += "; plain http sends the API key unencrypted"
 	}

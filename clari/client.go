@@ -25,11 +25,11 @@ import (
 // pages). Export results are streamed and not bounded by it.
 const maxJSONBody = 64 << 20
 
-// Options configures a Client. The zero value (plus APIKey) talks to the
-// production API with a 30 s per-request timeout, no retries, no breaker and
-// no pacing; the exporter's config turns those on.
+// Options configures a Client. It has no defaults: config (the clari
+// section, through config.Clari.ClientOptions) decides and validates every
+// value. Retries, the breaker and pacing are off when left zero.
 type Options struct {
-	// BaseURL is the API root, default DefaultBaseURL. A trailing slash is
+	// BaseURL is the API root, e.g. ProductionBaseURL. A trailing slash is
 	// trimmed.
 	BaseURL string
 	// APIKey is sent as the `apikey` header. It never appears in errors,
@@ -38,7 +38,7 @@ type Options struct {
 	// UserAgentVersion makes the User-Agent `clari_exporter/<version>`.
 	UserAgentVersion string
 	// RequestTimeout bounds each attempt: no response headers, or no body
-	// progress, within it aborts the attempt (default 30s).
+	// progress, within it aborts the attempt. Required (> 0).
 	RequestTimeout time.Duration
 	Retry          RetryOptions
 	Breaker        BreakerOptions
@@ -94,14 +94,10 @@ func New(o Options) (*Client, error) {
 	if strings.ContainsAny(o.APIKey, "\r\n") {
 		return nil, errors.New("clari: the API key contains a line break; check api_key_file for a trailing newline that was not trimmed")
 	}
-	raw := o.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	raw = strings.TrimRight(raw, "/")
+	raw := strings.TrimRight(o.BaseURL, "/")
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("clari: base URL %q is not an absolute http(s) URL (expected e.g. %s)", raw, DefaultBaseURL)
+		return nil, fmt.Errorf("clari: base URL %q is not an absolute http(s) URL (expected e.g. %s)", raw, ProductionBaseURL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("clari: base URL %q must not carry a query, fragment or user info", u.Redacted())
@@ -114,9 +110,10 @@ func New(o Options) (*Client, error) {
 	if instr == nil {
 		instr = NopInstrumentation{}
 	}
-	timeout := o.RequestTimeout
-	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
+	if o.RequestTimeout <= 0 {
+		// A programming error, not a user's: config validates
+		// clari.request_timeout > 0.
+		return nil, fmt.Errorf("clari: Options.RequestTimeout is %s: build Options with config.Clari.ClientOptions", o.RequestTimeout)
 	}
 	version := o.UserAgentVersion
 	if version == "" {
@@ -127,7 +124,7 @@ func New(o Options) (*Client, error) {
 		baseStr:   raw,
 		apiKey:    o.APIKey,
 		userAgent: "clari_exporter/" + version,
-		timeout:   timeout,
+		timeout:   o.RequestTimeout,
 		instr:     instr,
 		logger:    logger,
 	}

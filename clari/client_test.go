@@ -76,16 +76,19 @@ func TestNewValidatesOptions(t *testing.T) {
 			t.Errorf("base URL %q accepted", bad)
 		}
 	}
-	c, err := New(Options{APIKey: "k", BaseURL: "https://example.test/v4/"})
+	c, err := New(Options{APIKey: "k", BaseURL: "https://example.test/v4/", RequestTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.BaseURL() != "https://example.test/v4" {
 		t.Errorf("trailing slash not trimmed: %q", c.BaseURL())
 	}
-	c, _ = New(Options{APIKey: "k"})
-	if c.BaseURL() != DefaultBaseURL {
-		t.Errorf("default base URL = %q", c.BaseURL())
+	// No defaults here: config decides the base URL and the timeout.
+	if _, err := New(Options{APIKey: "k", RequestTimeout: time.Second}); err == nil || !strings.Contains(err.Error(), "base URL") {
+		t.Errorf("no base URL: got %v, want an error naming the base URL", err)
+	}
+	if _, err := New(Options{APIKey: "k", BaseURL: ProductionBaseURL}); err == nil || !strings.Contains(err.Error(), "RequestTimeout") {
+		t.Errorf("no request timeout: got %v, want an error naming RequestTimeout", err)
 	}
 	if c.BreakerState() != BreakerClosed {
 		t.Errorf("breaker state without breaker = %q", c.BreakerState())
@@ -93,7 +96,7 @@ func TestNewValidatesOptions(t *testing.T) {
 }
 
 func TestOptionsAndClientNeverPrintTheKey(t *testing.T) {
-	o := Options{APIKey: testKey, BaseURL: "https://example.test/v4"}
+	o := Options{APIKey: testKey, BaseURL: "https://example.test/v4", RequestTimeout: time.Second}
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -14,26 +14,21 @@ import (
 	"github.com/go-kit/log/level"
 )
 
-// Lifecycle defaults.
-const (
-	DefaultPollInterval = 15 * time.Second
-	DefaultJobTimeout   = 10 * time.Minute
-	DefaultMaxRequeues  = 1
-)
-
 // cancelTimeout bounds the best-effort cancel of a job we give up on, which
 // runs even when the caller's context has ended.
 const cancelTimeout = 30 * time.Second
 
-// RunOptions configures RunExport and ResumeExport.
+// RunOptions configures RunExport and ResumeExport. There are no defaults:
+// config decides them (clari.poll_interval, clari.poll_timeout,
+// clari.max_requeues).
 type RunOptions struct {
-	// PollInterval is the wait between job status polls (default 15s).
+	// PollInterval is the wait between job status polls.
 	PollInterval time.Duration
 	// Timeout bounds each job from its create (or the resume) to a terminal
-	// status (default 10m). A job past it is cancelled and re-queued.
+	// status. A job past it is cancelled and re-queued.
 	Timeout time.Duration
-	// MaxRequeues is how many new jobs may replace timed-out ones (default
-	// 1, so at most 2 jobs). Negative means none.
+	// MaxRequeues is how many new jobs may replace timed-out ones (1: at
+	// most 2 jobs). 0 or negative means none.
 	MaxRequeues int
 	// Persist is called with each new job id BEFORE polling starts, so a
 	// restart can resume the job instead of spending quota on a new one.
@@ -62,18 +57,8 @@ type RunResult struct {
 	Job Job
 }
 
-func (o RunOptions) withDefaults(req ExportRequest) RunOptions {
-	if o.PollInterval <= 0 {
-		o.PollInterval = DefaultPollInterval
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultJobTimeout
-	}
-	if o.MaxRequeues == 0 {
-		o.MaxRequeues = DefaultMaxRequeues
-	} else if o.MaxRequeues < 0 {
-		o.MaxRequeues = 0
-	}
+func (o RunOptions) withFormat(req ExportRequest) RunOptions {
+	o.MaxRequeues = max(o.MaxRequeues, 0)
 	if o.Format == "" {
 		o.Format = req.ExportFormat
 	}
@@ -94,7 +79,7 @@ var errJobTimeout = errors.New("job did not finish within the timeout")
 // and can be resumed with ResumeExport after a restart); the outcome is then
 // api_error with an Err that matches context.Canceled/DeadlineExceeded.
 func (c *Client) RunExport(ctx context.Context, req ExportRequest, o RunOptions) RunResult {
-	o = o.withDefaults(req)
+	o = o.withFormat(req)
 	start := time.Now()
 	res := c.run(ctx, req, o, "")
 	res.Duration = time.Since(start)
@@ -105,7 +90,7 @@ func (c *Client) RunExport(ctx context.Context, req ExportRequest, o RunOptions)
 // it polls jobID (its Timeout counts from now), fetches its results when
 // DONE, and re-queues like RunExport when it times out.
 func (c *Client) ResumeExport(ctx context.Context, jobID string, req ExportRequest, o RunOptions) RunResult {
-	o = o.withDefaults(req)
+	o = o.withFormat(req)
 	start := time.Now()
 	var res RunResult
 	if strings.TrimSpace(jobID) == "" {

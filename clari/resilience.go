@@ -14,18 +14,17 @@ import (
 )
 
 // RetryOptions configures retries of failed attempts (429, 5xx, network
-// errors, timeouts). Other 4xx are never retried.
+// errors, timeouts). Other 4xx are never retried. There are no defaults
+// here: config (clari.retry) decides every value and validates it.
 type RetryOptions struct {
 	// Enabled turns retries on. When false every call makes one attempt.
 	Enabled bool
-	// InitialInterval is the first backoff delay (default 500ms); each
-	// further delay grows ×1.5 with ±50 % jitter up to MaxInterval
-	// (default 30s).
+	// InitialInterval is the first backoff delay; each further delay grows
+	// ×1.5 with ±50 % jitter up to MaxInterval.
 	InitialInterval time.Duration
 	MaxInterval     time.Duration
-	// MaxElapsedTime bounds the time spent on one call including waits
-	// (default 2m). A Retry-After beyond it makes the call give up with a
-	// *RetryAfterError.
+	// MaxElapsedTime bounds the time spent on one call including waits. A
+	// Retry-After beyond it makes the call give up with a *RetryAfterError.
 	MaxElapsedTime time.Duration
 	// DefaultRetryAfter, when > 0, is the delay after a 429 that carries no
 	// Retry-After header. Zero (the default) uses the backoff interval.
@@ -37,11 +36,11 @@ type RetryOptions struct {
 type BreakerOptions struct {
 	// Enabled turns the breaker on.
 	Enabled bool
-	// ConsecutiveFailures trips the breaker (default 5). Failures are 5xx,
-	// 429, network errors and timeouts of single attempts.
+	// ConsecutiveFailures trips the breaker. Failures are 5xx, 429, network
+	// errors and timeouts of single attempts.
 	ConsecutiveFailures uint32
 	// OpenTimeout is how long the breaker stays open before letting one
-	// probe request through (half-open); default 60s.
+	// probe request through (half-open).
 	OpenTimeout time.Duration
 }
 
@@ -49,20 +48,15 @@ type BreakerOptions struct {
 // against the org's shared API limits. Zero RequestsPerSecond is unlimited.
 type PacingOptions struct {
 	RequestsPerSecond float64
-	// Burst is how many requests may go back to back (default 1).
+	// Burst is how many requests may go back to back.
 	Burst int
 }
 
-// Defaults applied by New.
+// The backoff's shape is not configurable: delays grow ×1.5 with ±50 %
+// jitter.
 const (
-	DefaultRequestTimeout      = 30 * time.Second
-	DefaultRetryInitial        = 500 * time.Millisecond
-	DefaultRetryMaxInterval    = 30 * time.Second
-	DefaultRetryMaxElapsed     = 2 * time.Minute
-	DefaultBreakerFailures     = 5
-	DefaultBreakerOpenTimeout  = 60 * time.Second
-	defaultRandomizationFactor = 0.5
-	defaultMultiplier          = 1.5
+	randomizationFactor = 0.5
+	backoffMultiplier   = 1.5
 )
 
 // Breaker states as reported by BreakerState and Instrumentation.
@@ -108,36 +102,13 @@ func newResilience(o Options, instr Instrumentation, logger log.Logger) *resilie
 		logger: logger,
 		sleep:  sleepCtx,
 		now:    time.Now,
-		jitter: defaultRandomizationFactor,
-	}
-	if r.retry.InitialInterval <= 0 {
-		r.retry.InitialInterval = DefaultRetryInitial
-	}
-	if r.retry.MaxInterval <= 0 {
-		r.retry.MaxInterval = DefaultRetryMaxInterval
-	}
-	if r.retry.MaxInterval < r.retry.InitialInterval {
-		r.retry.MaxInterval = r.retry.InitialInterval
-	}
-	if r.retry.MaxElapsedTime <= 0 {
-		r.retry.MaxElapsedTime = DefaultRetryMaxElapsed
+		jitter: randomizationFactor,
 	}
 	if o.Pacing.RequestsPerSecond > 0 {
-		burst := o.Pacing.Burst
-		if burst <= 0 {
-			burst = 1
-		}
-		r.limiter = rate.NewLimiter(rate.Limit(o.Pacing.RequestsPerSecond), burst)
+		r.limiter = rate.NewLimiter(rate.Limit(o.Pacing.RequestsPerSecond), o.Pacing.Burst)
 	}
 	if o.Breaker.Enabled {
-		failures := o.Breaker.ConsecutiveFailures
-		if failures == 0 {
-			failures = DefaultBreakerFailures
-		}
-		timeout := o.Breaker.OpenTimeout
-		if timeout <= 0 {
-			timeout = DefaultBreakerOpenTimeout
-		}
+		failures, timeout := o.Breaker.ConsecutiveFailures, o.Breaker.OpenTimeout
 		r.breaker = gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
 			Name:        "clari",
 			MaxRequests: 1,
@@ -210,7 +181,7 @@ func (r *resilience) withRetry(ctx context.Context, endpoint string, op func(att
 	b := backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(r.retry.InitialInterval),
 		backoff.WithMaxInterval(r.retry.MaxInterval),
-		backoff.WithMultiplier(defaultMultiplier),
+		backoff.WithMultiplier(backoffMultiplier),
 		backoff.WithRandomizationFactor(r.jitter),
 		backoff.WithMaxElapsedTime(0), // bounded below, with the injectable clock
 	)

@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// DefaultBaseURL is Clari's production API root. The checklist's sample code
+// ProductionBaseURL is Clari's production API root. The checklist's sample code
 // uses /v1 and Bearer auth; both are wrong for the real API.
-const DefaultBaseURL = "https://api.clari.com/v4"
+const ProductionBaseURL = "https://api.clari.com/v4"
 
 // Data types a forecast export can carry (the typesToExport vocabulary).
 const (

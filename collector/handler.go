@@ -15,14 +15,15 @@ import (
 // timeout, in seconds.
 const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
-// Defaults of HandlerOptions.
+// How a scrape's timeout header becomes the probe's deadline. These are
+// not configuration (no config key sets them), so they are constants.
 const (
-	// DefaultTimeoutOffset leaves time to gather and write the response
-	// after the probe (blackbox_exporter uses the same default).
-	DefaultTimeoutOffset = 500 * time.Millisecond
-	// DefaultMaxProbeWait bounds the probe when the scraper sends no
-	// timeout header (curl, a browser) or a larger one.
-	DefaultMaxProbeWait = 10 * time.Second
+	// timeoutOffset leaves time to gather and write the response after the
+	// probe (blackbox_exporter uses the same offset).
+	timeoutOffset = 500 * time.Millisecond
+	// maxProbeWait bounds the probe when the scraper sends no timeout
+	// header (curl, a browser) or a larger one.
+	maxProbeWait = 10 * time.Second
 )
 
 // HandlerOptions configures NewHandler.
@@ -32,14 +33,10 @@ type HandlerOptions struct {
 	// series (unlike prometheus.Gatherers); a metric name gathered twice is
 	// logged and served once. At least one is required.
 	Gatherers []prometheus.Gatherer
-	// Probe is refreshed before each gather; nil for none.
+	// Probe is refreshed before each gather, within the scrape's timeout
+	// less timeoutOffset (at least half of it, at most maxProbeWait); nil
+	// for none.
 	Probe *Probe
-	// TimeoutOffset is taken off the scraper's timeout to get the probe's
-	// deadline, but the probe always keeps at least half the scrape timeout.
-	// Default 0.5 s.
-	TimeoutOffset time.Duration
-	// MaxProbeWait caps the probe's deadline. Default 10 s.
-	MaxProbeWait time.Duration
 	// Logger receives gather errors; nil discards them.
 	Logger log.Logger
 }
@@ -53,19 +50,13 @@ func NewHandler(opts HandlerOptions) (http.Handler, error) {
 	if len(opts.Gatherers) == 0 {
 		return nil, fmt.Errorf("collector: NewHandler needs at least one Gatherer (the collector.Set)")
 	}
-	if opts.TimeoutOffset <= 0 {
-		opts.TimeoutOffset = DefaultTimeoutOffset
-	}
-	if opts.MaxProbeWait <= 0 {
-		opts.MaxProbeWait = DefaultMaxProbeWait
-	}
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
 	metrics := withGzip(encodingHandler{gatherers: opts.Gatherers, logger: opts.Logger})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if opts.Probe != nil {
-			wait := ProbeDeadline(r.Header.Get(ScrapeTimeoutHeader), opts.TimeoutOffset, opts.MaxProbeWait)
+			wait := ProbeDeadline(r.Header.Get(ScrapeTimeoutHeader), timeoutOffset, maxProbeWait)
 			ctx, cancel := context.WithTimeout(r.Context(), wait)
 			opts.Probe.Refresh(ctx)
 			cancel()

@@ -146,3 +146,7 @@ func (f nameFilter) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// probeTimeout is the Probe's Timeout in tests: the probe has no default of
+// its own (the exporter passes clari.request_timeout).
+const probeTimeout = 10 * time.Second

@@ -19,19 +19,15 @@ type LimitsProber interface {
 	Limits(ctx context.Context) (clari.Limits, error)
 }
 
-// Defaults of ProbeOptions.
-const (
-	DefaultProbeInterval = 60 * time.Second
-	DefaultProbeTimeout  = 10 * time.Second
-)
-
-// ProbeOptions configures a Probe. Zero values take the defaults.
+// ProbeOptions configures a Probe. Interval and Timeout have no defaults
+// here: they come from config (clari.probe_interval, clari.request_timeout).
 type ProbeOptions struct {
 	// Interval is the least time between two probe starts, whatever the
-	// scrape rate (config clari.probe_interval). Default 60 s.
+	// scrape rate (config clari.probe_interval).
 	Interval time.Duration
 	// Timeout bounds one probe even when the caller's context has no
-	// deadline. The scrape handler usually gives a shorter one. Default 10 s.
+	// deadline (config clari.request_timeout). The scrape handler usually
+	// gives a shorter one.
 	Timeout time.Duration
 	// Now is the clock deciding whether the cached result is fresh, timing
 	// the probe and stamping clari_exporter_probe_last_timestamp_seconds.
@@ -77,12 +73,6 @@ type probeResult struct {
 // NewProbe returns a probe of prober. A nil prober is allowed: the probe then
 // never runs and clari_up stays 0.
 func NewProbe(prober LimitsProber, opts ProbeOptions) *Probe {
-	if opts.Interval <= 0 {
-		opts.Interval = DefaultProbeInterval
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultProbeTimeout
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

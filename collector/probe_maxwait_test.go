@@ -13,7 +13,7 @@ import (
 // without a second probe.
 func TestProbeMaxWaitDetachesSlowProbe(t *testing.T) {
 	prober := &gatedProber{gate: make(chan struct{})}
-	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, MaxWait: 50 * time.Millisecond})
+	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, Timeout: probeTimeout, MaxWait: 50 * time.Millisecond})
 	h := newTestHandler(t, p)
 
 	start := time.Now()

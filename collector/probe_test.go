@@ -67,7 +67,7 @@ var sampleLimits = clari.Limits{ConcurrentLimit: 3, MonthlyQuota: 1000, Availabl
 func TestProbeGoldenNeverSucceededFailed(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	prober := &fakeProber{clock: clock, took: 250 * time.Millisecond, limits: sampleLimits}
-	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, Now: clock.Now})
+	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, Timeout: probeTimeout, Now: clock.Now})
 
 	compareGolden(t, p, "probe_never") // no probe yet: clari_up 0 and nothing else
 
@@ -85,7 +85,7 @@ func TestProbeGoldenNeverSucceededFailed(t *testing.T) {
 
 func TestProbeLint(t *testing.T) {
 	clock := &fakeClock{t: t0}
-	p := NewProbe(&fakeProber{limits: sampleLimits}, ProbeOptions{Now: clock.Now})
+	p := NewProbe(&fakeProber{limits: sampleLimits}, ProbeOptions{Interval: time.Minute, Timeout: probeTimeout, Now: clock.Now})
 	p.Refresh(context.Background())
 	lintClean(t, p)
 }
@@ -104,7 +104,7 @@ func TestProbeRunsOncePerIntervalWhateverTheScrapeRate(t *testing.T) {
 	const interval = time.Second
 	clock := &fakeClock{t: t0}
 	prober := &fakeProber{limits: sampleLimits}
-	p := NewProbe(prober, ProbeOptions{Interval: interval, Now: clock.Now})
+	p := NewProbe(prober, ProbeOptions{Interval: interval, Timeout: probeTimeout, Now: clock.Now})
 	h := newTestHandler(t, p)
 
 	const scrapesPerTick = 4
@@ -130,7 +130,7 @@ func TestProbeRunsOncePerIntervalWhateverTheScrapeRate(t *testing.T) {
 func TestProbeConcurrentScrapesShareOneInFlightProbe(t *testing.T) {
 	gate := make(chan struct{})
 	prober := &gatedProber{gate: gate}
-	p := NewProbe(prober, ProbeOptions{Interval: time.Minute})
+	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, Timeout: probeTimeout})
 
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -170,7 +170,7 @@ func (g *gatedProber) Limits(ctx context.Context) (clari.Limits, error) {
 
 func TestHandlerAnswersWithinScrapeDeadlineWhenAPIHangs(t *testing.T) {
 	prober := &hangingProber{}
-	p := NewProbe(prober, ProbeOptions{Interval: time.Minute})
+	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, Timeout: probeTimeout})
 	h := newTestHandler(t, p)
 
 	start := time.Now()
@@ -206,7 +206,7 @@ func TestHandlerAnswersWithinScrapeDeadlineWhenAPIHangs(t *testing.T) {
 // deadline.
 func TestHandlerWaitsForInFlightProbeOnlyUntilItsDeadline(t *testing.T) {
 	prober := &hangingProber{}
-	p := NewProbe(prober, ProbeOptions{Interval: time.Minute})
+	p := NewProbe(prober, ProbeOptions{Interval: time.Minute, Timeout: probeTimeout})
 	h := newTestHandler(t, p)
 
 	slow := make(chan struct{})

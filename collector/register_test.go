@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -35,7 +36,7 @@ func fullSet() *Set {
 	clock := &fakeClock{t: t0}
 	s := NewSet(Options{
 		Prober:        &fakeProber{limits: sampleLimits},
-		Probe:         ProbeOptions{Now: clock.Now},
+		Probe:         ProbeOptions{Interval: time.Minute, Timeout: probeTimeout, Now: clock.Now},
 		Exporter:      ExporterOptions{Reload: fakeReload{ok: true, at: t0}, KeyRotationTime: func() float64 { return 1790000000 }},
 		Export:        ExportSourceFunc(exportState),
 		ExportOptions: ExportOptions{ExposeForecastValues: true},

@@ -40,7 +40,7 @@ func Default() *Config {
 
 func defaultClari() Clari {
 	return Clari{
-		BaseURL:        clari.DefaultBaseURL,
+		BaseURL:        clari.ProductionBaseURL,
 		RotationPolicy: dur(90 * day),
 		RequestTimeout: dur(30 * time.Second),
 		ProbeInterval:  dur(60 * time.Second),

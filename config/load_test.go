@@ -273,6 +273,11 @@ func TestBadConfigs(t *testing.T) {
 				"clari.yml:11: warehouse.sink_batch_size: must be > 0, got 0",
 				"clari.yml:13: warehouse.retention.quarters: must be >= 1, got 0",
 				"clari.yml:14: warehouse.check_interval: must be > 0, got 0s"}},
+		// The warehouse package takes this section as validated here and
+		// does not check it again.
+		{"warehouse no driver, three-part table", base + "warehouse:\n  dsn: x.db\n  table: a.b.c\n",
+			[]string{`clari.yml:5: warehouse.driver: must be "postgres" or "sqlite", got ""`,
+				`clari.yml:7: warehouse.table: must be a SQL identifier, optionally schema-qualified (schema.table), got "a.b.c"`}},
 		{"warehouse two dsn sources", base + "warehouse:\n  driver: postgres\n  dsn_env: CLARI_TEST_KEY\n  dsn: \"" + testDSN + "\"\n",
 			[]string{"clari.yml:8: warehouse.dsn: set exactly one of dsn_file, dsn_env or dsn; got dsn_env and dsn"}},
 		{"warehouse dsn file missing", base + "warehouse:\n  driver: postgres\n  dsn_file: " + missing + "\n",

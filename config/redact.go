@@ -30,8 +30,8 @@ func (c *Config) Warnings() []string {
 	if c.Warehouse != nil && c.Warehouse.DSN != "" {
 		w = append(w, "warehouse.dsn: the DSN (with its password) is written in the config file; use dsn_file or dsn_env")
 	}
-	if c.Clari.BaseURL != clari.DefaultBaseURL {
-		w = append(w, fmt.Sprintf("clari.base_url: %q is not Clari's production API (%s)", c.Clari.BaseURL, clari.DefaultBaseURL))
+	if c.Clari.BaseURL != clari.ProductionBaseURL {
+		w = append(w, fmt.Sprintf("clari.base_url: %q is not Clari's production API (%s)", c.Clari.BaseURL, clari.ProductionBaseURL))
 	}
 	if wh := c.Warehouse; wh != nil && wh.Retention.Enforce {
 		for i, f := range c.Forecasts {

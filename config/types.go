@@ -27,7 +27,7 @@ type Config struct {
 
 // Clari is how to reach the Clari API and how hard to try.
 type Clari struct {
-	BaseURL string `yaml:"base_url"` // default clari.DefaultBaseURL
+	BaseURL string `yaml:"base_url"` // default clari.ProductionBaseURL
 	// Exactly one of APIKeyFile, APIKeyEnv, APIKey. APIKey (inline) is
 	// accepted with a loud warning; the readiness audit fails it.
 	APIKeyFile string `yaml:"api_key_file,omitempty"`

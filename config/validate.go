@@ -85,7 +85,7 @@ func positive(errs *fieldErrors, path string, d model.Duration) bool {
 func (c *Config) validateClari(errs *fieldErrors) {
 	cl := &c.Clari
 	if u, err := url.Parse(cl.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs.add("clari.base_url", "must be an http(s) URL like %s, got %q", clari.DefaultBaseURL, cl.BaseURL)
+		errs.add("clari.base_url", "must be an http(s) URL like %s, got %q", clari.ProductionBaseURL, cl.BaseURL)
 	} else if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		errs.add("clari.base_url", "must not carry credentials, a query or a fragment, got %q", u.Redacted())
 	}

@@ -24,14 +24,9 @@ const (
 )
 
 // requeueBudget is clari.RunOptions.MaxRequeues for a run whose job
-// already replaced used timed-out ones. The config's 0 means "never
-// re-queue", which RunOptions spells as a negative number (its 0 is the
-// default, 1).
+// already replaced used timed-out ones (0: never re-queue).
 func requeueBudget(configured, used int) int {
-	if left := configured - used; left > 0 {
-		return left
-	}
-	return -1
+	return max(configured-used, 0)
 }
 
 // persistTimeout bounds the write of an in-flight job id, which is not

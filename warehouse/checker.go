@@ -42,18 +42,18 @@ func NewChecker(w *Warehouse, input func() CheckInput, interval time.Duration, l
 	if interval <= 0 {
 		interval = w.CheckInterval()
 	}
-	return &Checker{w: w, input: input, interval: interval, retry: min(interval, DefaultRetryInterval), logger: logger, trigger: make(chan struct{}, 1)}
+	return &Checker{w: w, input: input, interval: interval, retry: min(interval, errorRetryInterval), logger: logger, trigger: make(chan struct{}, 1)}
 }
 
 // Interval is the time between scheduled runs.
 func (c *Checker) Interval() time.Duration { return c.interval }
 
-// DefaultRetryInterval is how soon a run that had errors is repeated (at
+// errorRetryInterval is how soon a run that had errors is repeated (at
 // most the check interval).
-const DefaultRetryInterval = 5 * time.Minute
+const errorRetryInterval = 5 * time.Minute
 
 // Run runs the checks at once, then every interval — after a run with
-// errors, after DefaultRetryInterval — and whenever Trigger is called,
+// errors, after errorRetryInterval — and whenever Trigger is called,
 // until ctx is done.
 func (c *Checker) Run(ctx context.Context) {
 	t := time.NewTimer(c.interval)

@@ -85,8 +85,8 @@ func TestCheckerRetriesSoonerAfterAFailedRun(t *testing.T) {
 	w := openTest(t, sqliteBackend.cfg(t, "clari_forecast_entries")) // no table: every run fails
 	var calls atomic.Int32
 	c := NewChecker(w, func() CheckInput { calls.Add(1); return CheckInput{CurrentPeriod: "2026_Q4"} }, time.Hour, nil)
-	if c.retry != DefaultRetryInterval {
-		t.Errorf("retry = %v, want %v", c.retry, DefaultRetryInterval)
+	if c.retry != errorRetryInterval {
+		t.Errorf("retry = %v, want %v", c.retry, errorRetryInterval)
 	}
 	c.retry = 10 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())

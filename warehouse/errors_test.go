@@ -62,7 +62,7 @@ func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
 	const wrongPW = "Wr0ng-pa55w0rd-ZX"
 	logger, logs := testLogger()
 
-	cfg := config.Warehouse{Driver: DriverPostgres, ResolvedDSN: config.Secret(withPassword(t, dsn, wrongPW))}
+	cfg := section(DriverPostgres, withPassword(t, dsn, wrongPW))
 	u, _ := url.Parse(dsn)
 	w, err := Open(ctx, cfg, logger)
 	wantCause := "password authentication failed"
@@ -101,7 +101,7 @@ func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
 
 func TestSQLiteInMissingDirectoryIsOneClearError(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "no", "such", "dir", "warehouse.db")
-	cfg := config.Warehouse{Driver: DriverSQLite, DSN: config.Secret(file)}
+	cfg := section(DriverSQLite, file)
 	_, err := Open(context.Background(), cfg, nil)
 	assertOneClearError(t, err, nil, "warehouse: cannot open (driver sqlite, file "+file+")", "directory exists")
 	w, err := New(cfg, nil)
@@ -153,47 +153,30 @@ func TestMissingTableAndColumnAreNamed(t *testing.T) {
 	})
 }
 
-func TestConfigErrorsNameTheSetting(t *testing.T) {
-	base := config.Warehouse{Driver: DriverSQLite, DSN: "x.db"}
-	for _, c := range []struct {
-		name string
-		mod  func(*config.Warehouse)
-		want string
-	}{
-		{"driver", func(c *config.Warehouse) { c.Driver = "mysql" }, `unknown warehouse.driver "mysql"`},
-		{"no driver", func(c *config.Warehouse) { c.Driver = "" }, "warehouse.driver is empty"},
-		{"no dsn", func(c *config.Warehouse) { c.DSN = "" }, "no DSN"},
-		{"table injection", func(c *config.Warehouse) { c.Table = `t; DROP TABLE x` }, "warehouse.table"},
-		{"three-part table", func(c *config.Warehouse) { c.Table = "a.b.c" }, "schema.table"},
-		{"column", func(c *config.Warehouse) { c.Columns.LoadedAt = `loaded"at` }, "warehouse.columns.loaded_at"},
-		{"same column twice", func(c *config.Warehouse) { c.Columns.User = "field_id" }, "warehouse.columns.user and warehouse.columns.field"},
-	} {
-		cfg := base
-		c.mod(&cfg)
-		_, err := New(cfg, nil)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: New error = %v, want one mentioning %q", c.name, err, c.want)
-		}
-	}
-	// The driver is inferred from a postgres:// DSN.
-	w, err := New(config.Warehouse{ResolvedDSN: "postgres://u:p@127.0.0.1:1/db"}, nil)
-	if err != nil || w.Driver() != DriverPostgres {
-		t.Errorf("postgres:// DSN without driver: %v, %v", w, err)
-	}
-}
-
-func TestDefaultsApplied(t *testing.T) {
-	w, err := New(config.Warehouse{Driver: "sqlite", DSN: "x.db"}, nil)
+// The warehouse takes config's values as they are: no defaults of its own
+// (config.TestPackagesHaveNoDefaults guards that), and what it is given is
+// what it uses.
+func TestUsesConfigValues(t *testing.T) {
+	def := config.DefaultWarehouse()
+	w, err := New(section(DriverSQLite, "x.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Table() != DefaultTable || w.r.cols != DefaultColumns || w.CheckInterval() != 24*time.Hour ||
-		w.r.statementTimeout != 30*time.Second || NewSink(w).BatchSize() != 5000 || w.RetentionPolicy().Quarters != 8 {
-		t.Errorf("defaults not applied: %+v", w.r)
+	if w.Table() != def.Table || w.r.cols != def.Columns || w.CheckInterval() != time.Duration(def.CheckInterval) ||
+		w.r.statementTimeout != time.Duration(def.StatementTimeout) || NewSink(w).BatchSize() != def.SinkBatchSize ||
+		w.RetentionPolicy() != def.Retention {
+		t.Errorf("config's values not used: %+v", w.r)
 	}
-	w, err = New(config.Warehouse{Driver: "sqlite", DSN: "x.db", CheckInterval: model.Duration(time.Hour), SinkBatchSize: 7}, nil)
+	cfg := section(DriverSQLite, "x.db")
+	cfg.CheckInterval, cfg.SinkBatchSize = model.Duration(time.Hour), 7
+	w, err = New(cfg, nil)
 	if err != nil || w.CheckInterval() != time.Hour || NewSink(w).BatchSize() != 7 {
 		t.Errorf("configured values not kept: %v", err)
+	}
+	// No DSN (a section that skipped config's secret resolution) is still a
+	// clear error rather than a silent temporary SQLite database.
+	if _, err := New(section(DriverSQLite, ""), nil); err == nil || !strings.Contains(err.Error(), "no DSN") {
+		t.Errorf("no DSN: %v", err)
 	}
 }
 
@@ -203,7 +186,7 @@ func TestPostgresDSNParseErrorHidesTheDSN(t *testing.T) {
 		"postgres://clari:" + pw + "@127.0.0.1:notaport/clari",
 		"host=127.0.0.1 password=" + pw + " port=notaport",
 	} {
-		_, err := New(config.Warehouse{Driver: DriverPostgres, DSN: config.Secret(dsn)}, nil)
+		_, err := New(section(DriverPostgres, dsn), nil)
 		assertOneClearError(t, err, []string{pw, dsn}, "cannot parse the PostgreSQL DSN")
 	}
 }
@@ -234,7 +217,7 @@ func TestPostgresUnreachableIsOneClearError(t *testing.T) {
 	// Port 1 on loopback: nothing listens there, the dial is refused.
 	dsn := "postgres://clari:" + pw + "@127.0.0.1:1/clari?sslmode=disable&connect_timeout=2"
 	logger, logs := testLogger()
-	_, err := Open(context.Background(), config.Warehouse{Driver: DriverPostgres, ResolvedDSN: config.Secret(dsn)}, logger)
+	_, err := Open(context.Background(), section(DriverPostgres, dsn), logger)
 	assertOneClearError(t, err, []string{pw, dsn}, "warehouse: cannot connect (driver postgres, host 127.0.0.1:1, database clari, user clari): ", "refused")
 	if strings.Contains(logs.String(), pw) {
 		t.Error("a log line contains the password")

@@ -53,12 +53,11 @@ func postgresDSN(t testing.TB) string {
 var sqliteBackend = backend{
 	name: DriverSQLite,
 	cfg: func(t testing.TB, table string) config.Warehouse {
-		return config.Warehouse{
-			Driver:           DriverSQLite,
-			DSN:              config.Secret(filepath.Join(t.TempDir(), "warehouse.db")),
-			Table:            table,
-			StatementTimeout: model.Duration(10 * time.Second),
-		}
+		cfg := section(DriverSQLite, "")
+		cfg.DSN = config.Secret(filepath.Join(t.TempDir(), "warehouse.db")) // inline, as a file may give it
+		cfg.Table = table
+		cfg.StatementTimeout = model.Duration(10 * time.Second)
+		return cfg
 	},
 	raw: func(t testing.TB, cfg config.Warehouse) *sql.DB {
 		db, err := sql.Open("sqlite", sqliteDSN(string(cfg.DSN)))
@@ -104,12 +103,10 @@ var postgresBackend = backend{
 			}
 			admin.Close()
 		})
-		return config.Warehouse{
-			Driver:           DriverPostgres,
-			ResolvedDSN:      config.Secret(dsn),
-			Table:            schema + "." + table,
-			StatementTimeout: model.Duration(10 * time.Second),
-		}
+		cfg := section(DriverPostgres, dsn)
+		cfg.Table = schema + "." + table
+		cfg.StatementTimeout = model.Duration(10 * time.Second)
+		return cfg
 	},
 	raw: func(t testing.TB, cfg config.Warehouse) *sql.DB {
 		db, err := sql.Open("pgx", string(cfg.ResolvedDSN))
@@ -254,4 +251,12 @@ func passwordOf(t *testing.T, dsn string) string {
 	}
 	p, _ := u.User.Password()
 	return p
+}
+
+// section is the warehouse section as config.Load returns it (config's
+// defaults) with driver and DSN set: the package applies no defaults.
+func section(driver, dsn string) config.Warehouse {
+	cfg := config.DefaultWarehouse()
+	cfg.Driver, cfg.ResolvedDSN = driver, config.Secret(dsn)
+	return cfg
 }

@@ -6,8 +6,8 @@
 //
 // It speaks PostgreSQL (pgx through database/sql) and SQLite
 // (modernc.org/sqlite). Every name that ends up in SQL is a configured
-// identifier validated against ^[A-Za-z_][A-Za-z0-9_]*$ and quoted; every
-// value is a bound parameter. No error or log line carries the DSN or its
+// identifier (validated by config against ^[A-Za-z_][A-Za-z0-9_]*$) and
+// quoted; every value is a bound parameter. No error or log line carries the DSN or its
 // password.
 package warehouse
 
@@ -55,15 +55,16 @@ func resolveDSN(cfg config.Warehouse) string {
 	return string(cfg.DSN)
 }
 
-// New validates the configuration and prepares a connection pool without
-// connecting. Its errors are configuration errors (driver, DSN syntax, table
-// and column names). Use Connect (or Open) to reach the database.
+// New prepares a connection pool without connecting. cfg is the warehouse
+// section as config.Load returns it (defaulted and validated); New uses it
+// as is. Its errors are about the DSN (missing, unparsable). Use Connect (or
+// Open) to reach the database.
 func New(cfg config.Warehouse, logger log.Logger) (*Warehouse, error) {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
 	dsn := resolveDSN(cfg)
-	r, err := resolve(cfg, dsn)
+	r, err := resolve(cfg)
 	if err != nil {
 		return nil, err
 	}

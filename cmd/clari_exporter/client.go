@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/common/version"
@@ -33,26 +32,11 @@ func (b *clientBox) ResumeExport(ctx context.Context, jobID string, req clari.Ex
 
 // newClient builds a Clari client from the clari section of the config.
 func newClient(c config.Clari, instr clari.Instrumentation, logger log.Logger) (*clari.Client, error) {
-	return clari.New(clari.Options{
-		BaseURL:          c.BaseURL,
-		APIKey:           string(c.Key),
-		UserAgentVersion: version.Version,
-		RequestTimeout:   time.Duration(c.RequestTimeout),
-		Retry: clari.RetryOptions{
-			Enabled:         c.Retry.Enabled,
-			InitialInterval: time.Duration(c.Retry.InitialInterval),
-			MaxInterval:     time.Duration(c.Retry.MaxInterval),
-			MaxElapsedTime:  time.Duration(c.Retry.MaxElapsedTime),
-		},
-		Breaker: clari.BreakerOptions{
-			Enabled:             c.Breaker.Enabled,
-			ConsecutiveFailures: c.Breaker.ConsecutiveFailures,
-			OpenTimeout:         time.Duration(c.Breaker.OpenTimeout),
-		},
-		Pacing:          clari.PacingOptions{RequestsPerSecond: c.Pacing.RequestsPerSecond, Burst: c.Pacing.Burst},
-		Instrumentation: instr,
-		Logger:          logger,
-	})
+	o := c.ClientOptions()
+	o.UserAgentVersion = version.Version
+	o.Instrumentation = instr
+	o.Logger = logger
+	return clari.New(o)
 }
 
 // sameClari reports whether two clari sections build the same client.

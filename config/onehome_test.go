@@ -1,0 +1,134 @@
+package config
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Every default has one home: this package (defaults.go). The packages that
+// take configuration (clari, warehouse, collector, runner, ...) apply none
+// of their own, so none can disagree with config's. The tests below fail
+// when a package grows a default again, and when config leaves an option of
+// theirs unset.
+
+// notConfigDefaults are Default-named values outside config that no config
+// key sets, each with why it is not configuration.
+var notConfigDefaults = map[string]string{
+	"checklist.DefaultRunnerInterval": "how often readiness re-runs the cheap checks; no config key",
+	"checklist.DefaultTimeout":        "the check command's --timeout when the caller gives none; a flag, not the file",
+	"store.DefaultRunsPerTarget":      "how many runs of history the store keeps per target; no config key",
+}
+
+// TestPackagesHaveNoDefaults fails on a top-level const or var named
+// Default…/default… in any package but config, the simulator and the
+// commands, unless notConfigDefaults explains it.
+func TestPackagesHaveNoDefaults(t *testing.T) {
+	root := ".."
+	skip := map[string]bool{"config": true, "clari/clarisim": true, "cmd": true, ".git": true}
+	found := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if skip[rel] || strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		found++
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || (gd.Tok != token.CONST && gd.Tok != token.VAR) {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					if !strings.HasPrefix(strings.ToLower(name.Name), "default") {
+						continue
+					}
+					id := f.Name.Name + "." + name.Name
+					if _, ok := notConfigDefaults[id]; !ok {
+						t.Errorf("%s declares %s: a default outside config. Put it in config/defaults.go and pass the resolved value in (or, if no config key sets it, add it to notConfigDefaults with the reason)", rel, id)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 50 {
+		t.Fatalf("scanned only %d Go files under %s: the walk missed the module", found, root)
+	}
+}
+
+// zeroFields lists the fields (dotted paths) of v that hold their zero
+// value, recursing into structs.
+func zeroFields(v reflect.Value, prefix string) []string {
+	var out []string
+	for i := 0; i < v.NumField(); i++ {
+		f, name := v.Field(i), prefix+v.Type().Field(i).Name
+		if f.Kind() == reflect.Struct {
+			out = append(out, zeroFields(f, name+".")...)
+		} else if f.IsZero() {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// TestClientOptionsFilledByConfig: the Clari client has no defaults, so
+// config must set every option it reads. Only what is not configuration,
+// or off by config's own default, may stay zero.
+func TestClientOptionsFilledByConfig(t *testing.T) {
+	c := Default().Clari
+	c.Key = "k"
+	allowed := map[string]string{
+		"UserAgentVersion":        "the build's version, added by the caller",
+		"Instrumentation":         "metrics, added by the caller",
+		"HTTPClient":              "transport, added by the caller (tests, the audit)",
+		"Logger":                  "added by the caller",
+		"Retry.DefaultRetryAfter": "no config key: a 429 without Retry-After waits the backoff",
+	}
+	for _, f := range zeroFields(reflect.ValueOf(c.ClientOptions()), "") {
+		if _, ok := allowed[f]; !ok {
+			t.Errorf("clari.Options.%s is zero with config's defaults: config must decide it (defaults.go, ClientOptions)", f)
+		}
+	}
+	if got := c.ClientOptions(); got.APIKey != "k" || got.RequestTimeout <= 0 || got.Pacing.Burst != c.Pacing.Burst {
+		t.Errorf("ClientOptions does not carry the section's values: %v", got)
+	}
+}
+
+// TestDefaultWarehouseFillsEveryValue: the warehouse package has no
+// defaults, so DefaultWarehouse sets every value but those the user must
+// choose (driver, DSN) and the switches that are off by default.
+func TestDefaultWarehouseFillsEveryValue(t *testing.T) {
+	allowed := map[string]string{
+		"Driver": "the user's choice", "DSNFile": "the user's choice", "DSNEnv": "the user's choice",
+		"DSN": "the user's choice", "ResolvedDSN": "resolved from the user's source",
+		"Sink": "off by default", "Retention.Enforce": "off by default (report only)",
+	}
+	for _, f := range zeroFields(reflect.ValueOf(DefaultWarehouse()), "") {
+		if _, ok := allowed[f]; !ok {
+			t.Errorf("warehouse.%s has no default in config (DefaultWarehouse), and the warehouse package applies none", f)
+		}
+	}
+}
