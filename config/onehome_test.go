@@ -23,6 +23,8 @@ var notConfigDefaults = map[string]string{
 	"checklist.DefaultRunnerInterval": "how often readiness re-runs the cheap checks; no config key",
 	"checklist.DefaultTimeout":        "the check command's --timeout when the caller gives none; a flag, not the file",
 	"store.DefaultRunsPerTarget":      "how many runs of history the store keeps per target; no config key",
+	"leader.DefaultName":              "the lease's name in the store; no config key",
+	"leader.DefaultPollInterval":      "how often a follower looks at the lease; no config key (ha.* sets the lease and renewal)",
 }
 
 // TestPackagesHaveNoDefaults fails on a top-level const or var named

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"path/filepath"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
