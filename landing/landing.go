@@ -121,8 +121,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// view reads the state. A store error is shown on the page (and logged)
-// rather than failing it: the links and the targets still help.
+// view reads the state. A store error is noted on the page and logged
+// rather than failing it: the links and the targets still help. Its text
+// stays in the log: a database error can name the server and the user.
 func (h *Handler) view(ctx context.Context) view {
 	now := h.o.Now()
 	v := view{Options: h.o, Now: now, Bound: RecentRuns, Statuses: watch.Statuses}
@@ -132,7 +133,7 @@ func (h *Handler) view(ctx context.Context) view {
 		runs, err := h.o.Runs.Runs(ctx, t.Forecast, t.Period, RecentRuns)
 		if err != nil {
 			h.o.Logger.Warn("landing page: reading runs", "forecast", t.Forecast, "period", t.Period, "err", err)
-			v.Errors = append(v.Errors, "runs of "+t.Forecast+" "+t.Period+" could not be read: "+err.Error())
+			v.Errors = append(v.Errors, "The runs of "+t.Forecast+" "+t.Period+" could not be read (see the exporter's log).")
 		}
 		for i, run := range runs {
 			rw := newRow(run)
@@ -150,7 +151,7 @@ func (h *Handler) view(ctx context.Context) view {
 	inflight, err := h.o.Runs.InFlight(ctx)
 	if err != nil {
 		h.o.Logger.Warn("landing page: reading in-flight jobs", "err", err)
-		v.Errors = append(v.Errors, "in-flight jobs could not be read: "+err.Error())
+		v.Errors = append(v.Errors, "The jobs in flight could not be read (see the exporter's log).")
 	}
 	slices.SortFunc(inflight, func(a, b store.InFlight) int {
 		return cmp.Or(cmp.Compare(a.Forecast, b.Forecast), cmp.Compare(a.Period, b.Period))
