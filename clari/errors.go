@@ -305,18 +305,18 @@ func retryReason(err error) (string, bool) {
 	if errors.As(err, &ae) {
 		switch {
 		case ae.StatusCode == http.StatusTooManyRequests:
-			return "429", true
+			return RetryTooManyRequests, true
 		case ae.StatusCode >= 500:
-			return "5xx", true
+			return RetryServerError, true
 		}
 		return "", false
 	}
 	var ne *NetworkError
 	if errors.As(err, &ne) {
 		if ne.Timeout {
-			return "timeout", true
+			return RetryTimeout, true
 		}
-		return "network", true
+		return RetryNetwork, true
 	}
 	return "", false
 }

@@ -173,6 +173,15 @@ func (r *resilience) attempt(ctx context.Context, endpoint string, fn func() err
 	return err
 }
 
+type noRetryKey struct{}
+
+// WithoutRetry marks ctx so requests made with it are tried once: the live
+// health probe, whose next reading is its retry (retrying inside it would
+// hold the reading for the whole request budget while Clari is down).
+func WithoutRetry(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
 // withRetry calls op until it succeeds, fails permanently, or the retry
 // budget is spent. op returns backoff.Permanent(err) for errors that must not
 // be retried; otherwise retryReason decides. Between attempts it waits the
@@ -198,7 +207,7 @@ func (r *resilience) withRetry(ctx context.Context, endpoint string, op func(att
 			return perm.Err
 		}
 		reason, retryable := retryReason(err)
-		if !retryable || !r.retry.Enabled {
+		if !retryable || !r.retry.Enabled || ctx.Value(noRetryKey{}) != nil {
 			return err
 		}
 		delay := b.NextBackOff()

@@ -1,41 +1,27 @@
 package collector
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/clari-exporter/clari_exporter/clari"
 )
 
-// Endpoints lists every value of the `endpoint` label; children of the API
-// metrics are created for each of them at start-up so rates and alerts see a
-// 0 before the first request.
-var Endpoints = []string{
-	clari.EndpointCreateExport,
-	clari.EndpointGetJob,
-	clari.EndpointListJobs,
-	clari.EndpointCancelJob,
-	clari.EndpointResults,
-	clari.EndpointLimits,
-	clari.EndpointAuditEvents,
+// APIVocabulary is the Clari client's lists of label values (clari.Endpoints,
+// clari.RetryReasons, clari.BreakerStates): the API metrics pre-create a
+// child for each value so rates and alerts see a 0 before the first request.
+type APIVocabulary struct {
+	Endpoints, RetryReasons, BreakerStates []string
 }
-
-// RetryReasons lists every value of the `reason` label of clari_api_retries_total.
-var RetryReasons = []string{"429", "5xx", "network", "timeout"}
-
-// BreakerStates lists every value of the `state` label of
-// clari_api_circuit_breaker_state.
-var BreakerStates = []string{"closed", "half_open", "open"}
 
 // APIRequestBuckets spans Clari request latencies from 10 ms (a cached
 // /admin/limits) to 60 s (a large export result download).
 var APIRequestBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60}
 
-// APIMetrics counts what the Clari client does. It implements
-// clari.Instrumentation (hand it to the client) and prometheus.Collector
-// (register it once). All methods are safe for concurrent use.
+// APIMetrics counts what the Clari client does. It has the methods of
+// clari.Instrumentation (hand it to the client) and is a
+// prometheus.Collector (register it once). All methods are safe for concurrent use.
 type APIMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -45,16 +31,17 @@ type APIMetrics struct {
 	// states at 1 in the middle of a transition.
 	breaker     atomic.Int32
 	breakerDesc *prometheus.Desc
+	vocab       APIVocabulary
 }
-
-var _ clari.Instrumentation = (*APIMetrics)(nil)
 
 // NewAPIMetrics creates the API metrics with every bounded child present:
 // retries for each endpoint × reason at 0, requests with code "error" at 0
 // for each endpoint (the code worth alerting on; status codes appear as they
-// are seen), a latency histogram per endpoint, and the breaker in "closed".
-func NewAPIMetrics() *APIMetrics {
+// are seen), a latency histogram per endpoint, and the breaker in the first
+// of vocab.BreakerStates ("closed").
+func NewAPIMetrics(vocab APIVocabulary) *APIMetrics {
 	m := &APIMetrics{
+		vocab: vocab,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "clari_api_requests_total",
 			Help: "HTTP requests made to the Clari API, by endpoint and status code (code=\"error\" when no response arrived).",
@@ -66,38 +53,37 @@ func NewAPIMetrics() *APIMetrics {
 		}, []string{"endpoint"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "clari_api_retries_total",
-			Help: "Retries of Clari API requests, by endpoint and reason (429, 5xx, network, timeout).",
+			Help: "Retries of Clari API requests, by endpoint and reason (" + strings.Join(vocab.RetryReasons, ", ") + ").",
 		}, []string{"endpoint", "reason"}),
 		breakerDesc: prometheus.NewDesc("clari_api_circuit_breaker_state",
-			"Circuit breaker around the Clari API: 1 for the current state (closed, half_open, open), 0 for the others.",
+			"Circuit breaker around the Clari API: 1 for the current state ("+strings.Join(vocab.BreakerStates, ", ")+"), 0 for the others.",
 			[]string{"state"}, nil),
 	}
-	for _, e := range Endpoints {
+	for _, e := range vocab.Endpoints {
 		m.requests.WithLabelValues(e, "error")
 		m.duration.WithLabelValues(e)
-		for _, r := range RetryReasons {
+		for _, r := range vocab.RetryReasons {
 			m.retries.WithLabelValues(e, r)
 		}
 	}
-	m.BreakerState("closed")
 	return m
 }
 
-// Request implements clari.Instrumentation.
+// Request counts one HTTP attempt (clari.Instrumentation).
 func (m *APIMetrics) Request(endpoint, code string, d time.Duration) {
 	m.requests.WithLabelValues(endpoint, code).Inc()
 	m.duration.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
-// Retry implements clari.Instrumentation.
+// Retry counts one retry (clari.Instrumentation).
 func (m *APIMetrics) Retry(endpoint, reason string) {
 	m.retries.WithLabelValues(endpoint, reason).Inc()
 }
 
-// BreakerState implements clari.Instrumentation. An unknown state is ignored
+// BreakerState records the breaker's state (clari.Instrumentation). An unknown state is ignored
 // so the label stays bounded and the gauge keeps exactly one child at 1.
 func (m *APIMetrics) BreakerState(state string) {
-	for i, s := range BreakerStates {
+	for i, s := range m.vocab.BreakerStates {
 		if s == state {
 			m.breaker.Store(int32(i))
 			return
@@ -119,7 +105,7 @@ func (m *APIMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 	m.retries.Collect(ch)
 	current := int(m.breaker.Load())
-	for i, s := range BreakerStates {
+	for i, s := range m.vocab.BreakerStates {
 		v := 0.0
 		if i == current {
 			v = 1

@@ -13,11 +13,11 @@ import (
 // A fresh APIMetrics must already show every bounded child at 0 (and the
 // breaker closed), so alerts on increase() see the first event.
 func TestAPIMetricsInitialChildren(t *testing.T) {
-	compareGolden(t, NewAPIMetrics(), "api_initial")
+	compareGolden(t, NewAPIMetrics(testVocabulary), "api_initial")
 }
 
 func TestAPIMetricsCountsRequestsRetriesAndBreaker(t *testing.T) {
-	m := NewAPIMetrics()
+	m := NewAPIMetrics(testVocabulary)
 	var inst clari.Instrumentation = m
 	inst.Request(clari.EndpointLimits, "200", 30*time.Millisecond)
 	inst.Request(clari.EndpointLimits, "200", 70*time.Millisecond)
@@ -76,7 +76,7 @@ clari_api_request_duration_seconds_count{endpoint="limits"} 2
 }
 
 func TestAPIMetricsLint(t *testing.T) {
-	m := NewAPIMetrics()
+	m := NewAPIMetrics(testVocabulary)
 	m.Request(clari.EndpointResults, "200", time.Second)
 	m.Retry(clari.EndpointResults, "429")
 	lintClean(t, m)

@@ -8,21 +8,19 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/clari-exporter/clari_exporter/clari"
 )
 
 // benchState is a large tenant: 10 forecasts × 5 periods × 20 fields, with
 // values for the three required data types and a swing per field.
-func benchState() ExportState {
-	var st ExportState
+func benchState() testState {
+	var st testState
 	st.CoverageMissing = map[string]int{}
-	dataTypes := []string{clari.DataForecast, clari.DataQuota, clari.DataCRMClosed}
+	dataTypes := []string{"forecast", "quota", "crm_closed"}
 	for f := 0; f < 10; f++ {
 		forecast := fmt.Sprintf("forecast_%02d", f)
 		st.CoverageMissing[forecast] = 0
 		for p := 0; p < 5; p++ {
-			t := TargetState{
+			t := testTarget{
 				Forecast: forecast, Period: fmt.Sprintf("%d_Q%d", 2025+p/4, p%4+1),
 				RunsTotal: 12, FailuresByReason: map[string]float64{"timeout": 1},
 				SkipsByReason: map[string]float64{}, HasRun: true, LastRun: t0,
@@ -32,9 +30,9 @@ func benchState() ExportState {
 			for i := 0; i < 20; i++ {
 				field := fmt.Sprintf("field_%02d", i)
 				for _, dt := range dataTypes {
-					t.Values = append(t.Values, FieldValue{Field: field, DataType: dt, Value: float64(i) * 1000})
+					t.Values = append(t.Values, testValue{Field: field, DataType: dt, Value: float64(i) * 1000})
 				}
-				t.Swings = append(t.Swings, FieldSwing{Field: field, Ratio: 0.05})
+				t.Swings = append(t.Swings, testSwing{Field: field, Ratio: 0.05})
 			}
 			st.Targets = append(st.Targets, t)
 		}
@@ -46,9 +44,9 @@ func benchSet(b *testing.B, generation uint64) (*prometheus.Registry, *Set) {
 	st := benchState()
 	st.Generation = generation
 	s := NewSet(Options{
-		Prober:        &fakeProber{limits: sampleLimits},
-		Export:        ExportSourceFunc(func() ExportState { return st }),
-		ExportOptions: ExportOptions{ExposeForecastValues: true},
+		Probe:         probeOf(sampleProbe),
+		Export:        testSource(func() testState { return st }),
+		ExportOptions: testExportOptions(ExportOptions{ExposeForecastValues: true}),
 		Exporter:      ExporterOptions{Reload: fakeReload{ok: true, at: t0}},
 	})
 	reg := prometheus.NewRegistry()
@@ -60,7 +58,7 @@ func benchSet(b *testing.B, generation uint64) (*prometheus.Registry, *Set) {
 
 // benchHandler serves the set the way cmd does: the fast path.
 func benchHandler(b *testing.B, s *Set) http.Handler {
-	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{s}, Probe: s.Probe})
+	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{s}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +83,6 @@ func benchScrape(b *testing.B, generation uint64, encoding string) {
 	_, s := benchSet(b, generation)
 	h := benchHandler(b, s)
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	req.Header.Set(ScrapeTimeoutHeader, "10")
 	if encoding != "" {
 		req.Header.Set("Accept-Encoding", encoding)
 	}

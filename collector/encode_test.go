@@ -34,20 +34,20 @@ func TestHandlerPreEncodedExportMatchesRegistry(t *testing.T) {
 	gen.Store(1)
 	state := exportState()
 	runs := func() float64 { return float64(gen.Load()) }
-	source := ExportSourceFunc(func() ExportState {
+	source := testSource(func() testState {
 		st := state
 		st.Generation = gen.Load()
-		st.Targets = append([]TargetState(nil), state.Targets...)
+		st.Targets = append([]testTarget(nil), state.Targets...)
 		st.Targets[0].RunsTotal = runs()
 		return st
 	})
-	set := NewSet(Options{Export: source, ExportOptions: ExportOptions{ExposeForecastValues: true}})
+	set := NewSet(Options{Export: source, ExportOptions: testExportOptions(ExportOptions{ExposeForecastValues: true})})
 	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{set}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewPedanticRegistry()
-	if err := NewSet(Options{Export: source, ExportOptions: ExportOptions{ExposeForecastValues: true}}).Register(reg); err != nil {
+	if err := NewSet(Options{Export: source, ExportOptions: testExportOptions(ExportOptions{ExposeForecastValues: true})}).Register(reg); err != nil {
 		t.Fatal(err)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,93 +16,84 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// FailureReasons lists every `reason` of clari_export_failures_total; each
-// configured target exposes all of them, at 0 until they happen.
-var FailureReasons = []string{"failed", "aborted", "cancelled", "timeout", "empty", "period_mismatch", "api_error", "decode_error"}
-
-// SkipReasons lists every `reason` of clari_export_skipped_total.
-var SkipReasons = []string{"quota_reserve", "concurrency", "circuit_open"}
-
 // ExportDurationBuckets span an export job from create to decoded results:
 // seconds for a small tenant, up to the 10-minute default poll timeout and
 // beyond for a re-queued job.
 var ExportDurationBuckets = []float64{1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800}
 
-// ExportSource gives the export collector the runner's state. It is called on
-// every scrape, concurrently: it must be cheap (an in-memory copy, never I/O
-// to Clari) and safe for concurrent use.
+// ExportTarget is what the export collector reads of one (forecast, period)
+// target of the runner's published state.
+type ExportTarget interface {
+	// Labels are the target's forecast id and period label.
+	Labels() (forecast, period string)
+	// Counters are cumulative: runs finished (any outcome), re-queues after
+	// the poll timeout, failures and skips by reason. A known reason
+	// missing from a map is exposed at 0; other keys are exposed as given.
+	Counters() (runs, requeues uint64, failures, skips map[string]uint64)
+	// LastRunResult is the end of the last run (zero until one finished:
+	// the last-run metrics are left out), its success and duration.
+	LastRunResult() (end time.Time, success bool, took time.Duration)
+	// LastSuccessTime is the end of the last successful run; zero if none.
+	LastSuccessTime() time.Time
+	// SnapshotRows describes the latest snapshot; ok is false until a
+	// successful export produced one (rows, values and swings left out).
+	SnapshotRows() (rows, duplicates int, ok bool)
+	// EachTotal visits the latest week's total per field and data type.
+	EachTotal(fn func(field, dataType string, value float64))
+	// EachSwing visits the fields with a previous snapshot to compare
+	// with. A NaN or ±Inf ratio (no usable baseline) leaves
+	// clari_forecast_swing_ratio out for the field.
+	EachSwing(fn func(field string, ratio float64, anomalous bool))
+}
+
+// ExportState is what the export collector reads of the runner's published
+// state; T is the producer's target type.
+type ExportState[T ExportTarget] interface {
+	// ExportGeneration identifies the state: the producer changes it
+	// whenever anything in the state changes. Scrapes of an unchanged
+	// generation reuse the metrics built (and encoded) for it. 0 disables
+	// reuse.
+	ExportGeneration() uint64
+	// ExportTargets holds one entry per configured (forecast, period),
+	// including those that never ran, each once.
+	ExportTargets() []T
+	// EachCoverageMissing visits every configured forecast with how many
+	// required periods have no successful export within their max age.
+	EachCoverageMissing(fn func(forecast string, missing int))
+}
+
+// ExportSource gives the export collector the producer's latest state;
+// build it with ExportSourceOf.
 type ExportSource interface {
-	ExportState() ExportState
+	exportState() exportView
 }
 
-// ExportSourceFunc adapts a func to ExportSource.
-type ExportSourceFunc func() ExportState
-
-// ExportState implements ExportSource.
-func (f ExportSourceFunc) ExportState() ExportState { return f() }
-
-// ExportState is a consistent view of every configured export target.
-type ExportState struct {
-	// Targets holds one entry per configured (forecast, period), including
-	// those that never ran, so their counters show 0. Each (forecast,
-	// period) must appear once.
-	Targets []TargetState
-	// CoverageMissing is, per configured forecast id, how many required
-	// periods have no successful export within their max age.
-	CoverageMissing map[string]int
-	// Generation identifies this state: the source must change it whenever
-	// anything in the state changes (a counter bumped under the runner's
-	// lock). Scrapes of an unchanged generation reuse the metrics built for
-	// it, which makes a scrape of a large tenant cheap. 0 disables reuse.
-	Generation uint64
+// ExportSourceOf reads the state latest returns. latest is called on every
+// scrape, concurrently: it must be cheap (return the published value, never
+// I/O) and safe for concurrent use.
+func ExportSourceOf[T ExportTarget, S ExportState[T]](latest func() S) ExportSource {
+	return exportSourceOf[T, S](latest)
 }
 
-// TargetState is the state of one (forecast, period) export target.
-type TargetState struct {
-	Forecast, Period string
+type exportSourceOf[T ExportTarget, S ExportState[T]] func() S
 
-	RunsTotal     float64 // runs finished, any outcome
-	RequeuesTotal float64 // re-queues after the poll timeout
-	// FailuresByReason and SkipsByReason are counters by reason. Reasons of
-	// FailureReasons / SkipReasons missing from the map are exposed at 0;
-	// other keys are exposed as given.
-	FailuresByReason map[string]float64
-	SkipsByReason    map[string]float64
-
-	// HasRun is false until a run finished; the last-run metrics are left
-	// out until then.
-	HasRun         bool
-	LastRun        time.Time // end of the last run
-	LastRunSuccess bool
-	LastDuration   time.Duration
-	// LastSuccess is the end of the last successful run; zero if never
-	// (the metric is then left out).
-	LastSuccess time.Time
-
-	// HasSnapshot is false until a successful export produced a snapshot;
-	// Rows, DuplicateRows, Values and Swings describe that snapshot.
-	HasSnapshot   bool
-	Rows          float64
-	DuplicateRows float64
-	Values        []FieldValue
-	// Swings holds the fields with a previous snapshot to compare with.
-	Swings []FieldSwing
+func (f exportSourceOf[T, S]) exportState() exportView {
+	s := f()
+	ts := s.ExportTargets()
+	return exportView{
+		generation: s.ExportGeneration(),
+		targets:    len(ts),
+		target:     func(i int) ExportTarget { return ts[i] },
+		coverage:   s.EachCoverageMissing,
+	}
 }
 
-// FieldValue is the total of one field and data type in the latest week.
-type FieldValue struct {
-	Field, DataType string
-	Value           float64
-}
-
-// FieldSwing compares a field's total between the two latest snapshots.
-type FieldSwing struct {
-	Field string
-	// Ratio is (latest − previous) / abs(previous); NaN or ±Inf (no usable
-	// baseline) leaves clari_forecast_swing_ratio out for the field.
-	Ratio float64
-	// Anomalous is true when the swing passes the threshold and its guards.
-	Anomalous bool
+// exportView is one state as the collector walks it.
+type exportView struct {
+	generation uint64
+	targets    int
+	target     func(i int) ExportTarget
+	coverage   func(fn func(forecast string, missing int))
 }
 
 // ExportOptions configures the export collector.
@@ -111,8 +103,16 @@ type ExportOptions struct {
 	// SetExposeForecastValues.
 	ExposeForecastValues bool
 	// DurationBuckets of clari_export_duration_seconds; default
-	// ExportDurationBuckets.
+	// ExportDurationBuckets. Ignored when Durations is set.
 	DurationBuckets []float64
+	// Durations is the histogram the runner observes, built before the
+	// runner (NewExportDurations); nil builds one.
+	Durations *ExportDurations
+	// FailureReasons and SkipReasons are the producer's lists of the
+	// `reason` values (runner.FailureReasons, runner.SkipReasons): every
+	// target exposes each at 0 until it happens, and the HELP strings
+	// name them.
+	FailureReasons, SkipReasons []string
 }
 
 // ExportCollector exposes clari_export_* and clari_forecast_*, built from
@@ -122,11 +122,10 @@ type ExportOptions struct {
 type ExportCollector struct {
 	source       ExportSource
 	exposeValues atomic.Bool
-	durations    *prometheus.HistogramVec
-	durationsReg *prometheus.Registry // gathers durations for the fast path
+	*ExportDurations
 
-	mu        sync.Mutex
-	forecasts map[string]bool // children of durations, so SetForecasts can drop old ones
+	failureReasons, skipReasons []string
+	reasonPairs                 map[string]*dto.LabelPair // one shared, read-only pair per known reason
 
 	cacheMu sync.Mutex
 	cache   *builtState // families of the last non-zero generation
@@ -157,44 +156,29 @@ var (
 	lnDataType = "data_type"
 )
 
-// reasonPairs holds one shared, read-only label pair per known reason.
-var reasonPairs = func() map[string]*dto.LabelPair {
-	m := map[string]*dto.LabelPair{}
-	for _, r := range append(append([]string{}, FailureReasons...), SkipReasons...) {
-		m[r] = &dto.LabelPair{Name: &lnReason, Value: &r}
-	}
-	return m
-}()
-
 // NewExportCollector returns the export collector. A nil source exposes only
 // the duration histogram.
 func NewExportCollector(source ExportSource, opts ExportOptions) *ExportCollector {
-	if opts.DurationBuckets == nil {
-		opts.DurationBuckets = ExportDurationBuckets
-	}
 	const (
 		cached  = " (cached: state of the background export runner, never fetched on scrape)."
 		gauge   = dto.MetricType_GAUGE
 		counter = dto.MetricType_COUNTER
 	)
 	target := []string{"forecast", "period"}
+	if opts.Durations == nil {
+		opts.Durations = NewExportDurations(opts.DurationBuckets)
+	}
 	c := &ExportCollector{
-		source:       source,
-		forecasts:    map[string]bool{},
-		durationsReg: prometheus.NewRegistry(),
-		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "clari_export_duration_seconds",
-			Help:    "Duration of export jobs from create to decoded results, by forecast.",
-			Buckets: opts.DurationBuckets,
-		}, []string{"forecast"}),
+		source:          source,
+		ExportDurations: opts.Durations,
 		runs: newSpec("clari_export_runs_total",
 			"Export runs finished, any outcome"+cached, counter, target...),
 		failures: newSpec("clari_export_failures_total",
-			"Export runs that failed, by reason (failed, aborted, cancelled, timeout, empty, period_mismatch, api_error, decode_error)"+cached, counter, "forecast", "period", "reason"),
+			"Export runs that failed, by reason ("+strings.Join(opts.FailureReasons, ", ")+")"+cached, counter, "forecast", "period", "reason"),
 		requeues: newSpec("clari_export_requeues_total",
 			"Export jobs re-queued after the polling timeout"+cached, counter, target...),
 		skipped: newSpec("clari_export_skipped_total",
-			"Scheduled exports skipped, by reason (quota_reserve, concurrency, circuit_open)"+cached, counter, "forecast", "period", "reason"),
+			"Scheduled exports skipped, by reason ("+strings.Join(opts.SkipReasons, ", ")+")"+cached, counter, "forecast", "period", "reason"),
 		lastRun: newSpec("clari_export_last_run_timestamp_seconds",
 			"End of the last export run, in unix seconds"+cached, gauge, target...),
 		lastSuccess: newSpec("clari_export_last_success_timestamp_seconds",
@@ -216,42 +200,21 @@ func NewExportCollector(source ExportSource, opts ExportOptions) *ExportCollecto
 		swingAnomalous: newSpec("clari_forecast_swing_anomalous",
 			"1 where the swing passes the threshold and its guards (min baseline, min change, min history), else 0"+cached, gauge, "field", "forecast", "period"),
 	}
-	c.durationsReg.MustRegister(c.durations)
 	c.exposeValues.Store(opts.ExposeForecastValues)
+	c.failureReasons = slices.Clone(opts.FailureReasons)
+	c.skipReasons = slices.Clone(opts.SkipReasons)
+	c.reasonPairs = map[string]*dto.LabelPair{}
+	for _, r := range append(slices.Clone(c.failureReasons), c.skipReasons...) {
+		c.reasonPairs[r] = &dto.LabelPair{Name: &lnReason, Value: &r}
+	}
 	return c
-}
-
-// ObserveDuration records one export job's duration (create → decoded).
-func (c *ExportCollector) ObserveDuration(forecast string, d time.Duration) {
-	c.mu.Lock()
-	// Track it even when not configured (any more), so the next
-	// SetForecasts can remove its child.
-	c.forecasts[forecast] = true
-	c.mu.Unlock()
-	c.durations.WithLabelValues(forecast).Observe(d.Seconds())
-}
-
-// SetForecasts makes the duration histogram hold exactly these forecasts:
-// new ones appear with zero observations, removed ones disappear. Call it at
-// start-up and after each config reload.
-func (c *ExportCollector) SetForecasts(ids []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	keep := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		keep[id] = true
-		c.durations.WithLabelValues(id)
-	}
-	for id := range c.forecasts {
-		if !keep[id] {
-			c.durations.DeleteLabelValues(id)
-		}
-	}
-	c.forecasts = keep
 }
 
 // SetExposeForecastValues turns clari_forecast_value on or off (config reload).
 func (c *ExportCollector) SetExposeForecastValues(on bool) { c.exposeValues.Store(on) }
+
+// ExposeForecastValues reports whether clari_forecast_value is published.
+func (c *ExportCollector) ExposeForecastValues() bool { return c.exposeValues.Load() }
 
 func (c *ExportCollector) specs() []*metricSpec {
 	return []*metricSpec{&c.coverageMissing, &c.duplicateRows, &c.failures, &c.lastDuration,
@@ -317,25 +280,24 @@ func (c *ExportCollector) build() ([]*family, prometheus.MultiError) {
 // buildCached is build that also returns the cache entry holding the
 // families (nil when the state has no generation and is not cached).
 func (c *ExportCollector) buildCached() ([]*family, prometheus.MultiError, *builtState) {
-	st := c.source.ExportState()
+	st := c.source.exportState()
 	expose := c.exposeValues.Load()
-	if st.Generation == 0 {
+	if st.generation == 0 {
 		fams, errs := c.buildState(&st, expose)
 		return fams, errs, nil
 	}
 	c.cacheMu.Lock()
 	defer c.cacheMu.Unlock() // concurrent scrapes of a new generation build it once
-	if c.cache == nil || c.cache.generation != st.Generation || c.cache.expose != expose {
+	if c.cache == nil || c.cache.generation != st.generation || c.cache.expose != expose {
 		fams, errs := c.buildState(&st, expose)
-		c.cache = &builtState{generation: st.Generation, expose: expose, fams: fams, errs: errs}
+		c.cache = &builtState{generation: st.generation, expose: expose, fams: fams, errs: errs}
 	}
 	return c.cache.fams, c.cache.errs, c.cache
 }
 
 // buildState turns st into metric families. Targets with a label value that
 // is not valid UTF-8 are left out and reported in errs.
-func (c *ExportCollector) buildState(st *ExportState, expose bool) ([]*family, prometheus.MultiError) {
-
+func (c *ExportCollector) buildState(st *exportView, expose bool) ([]*family, prometheus.MultiError) {
 	specs := c.specs()
 	fams := make([]*family, len(specs))
 	byName := make(map[*metricSpec]*family, len(specs))
@@ -343,74 +305,82 @@ func (c *ExportCollector) buildState(st *ExportState, expose bool) ([]*family, p
 		fams[i] = newFamily(s.desc, s.name, s.help, s.typ)
 		byName[s] = fams[i]
 	}
-	b := newBuilder(countSeries(st, expose))
+	b := newBuilder(c.countSeries(st, expose))
 	var errs prometheus.MultiError
 
-	for i := range st.Targets {
-		t := &st.Targets[i]
+	for i := 0; i < st.targets; i++ {
+		t := st.target(i)
 		if err := validLabels(t); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		f, p := b.pair(&lnForecast, b.str(t.Forecast)), b.pair(&lnPeriod, b.str(t.Period))
-		b.add(byName[&c.runs], t.RunsTotal, f, p)
-		b.add(byName[&c.requeues], t.RequeuesTotal, f, p)
-		b.addReasons(byName[&c.failures], FailureReasons, t.FailuresByReason, f, p)
-		b.addReasons(byName[&c.skipped], SkipReasons, t.SkipsByReason, f, p)
-		if t.HasRun {
-			b.add(byName[&c.lastRun], unixSeconds(t.LastRun), f, p)
-			b.add(byName[&c.lastRunSuccess], boolFloat(t.LastRunSuccess), f, p)
-			b.add(byName[&c.lastDuration], t.LastDuration.Seconds(), f, p)
+		forecast, period := t.Labels()
+		f, p := b.pair(&lnForecast, b.str(forecast)), b.pair(&lnPeriod, b.str(period))
+		runs, requeues, failures, skips := t.Counters()
+		b.add(byName[&c.runs], float64(runs), f, p)
+		b.add(byName[&c.requeues], float64(requeues), f, p)
+		b.addReasons(byName[&c.failures], c.failureReasons, c.reasonPairs, failures, f, p)
+		b.addReasons(byName[&c.skipped], c.skipReasons, c.reasonPairs, skips, f, p)
+		if end, success, took := t.LastRunResult(); !end.IsZero() {
+			b.add(byName[&c.lastRun], unixSeconds(end), f, p)
+			b.add(byName[&c.lastRunSuccess], boolFloat(success), f, p)
+			b.add(byName[&c.lastDuration], took.Seconds(), f, p)
 		}
-		if !t.LastSuccess.IsZero() {
-			b.add(byName[&c.lastSuccess], unixSeconds(t.LastSuccess), f, p)
+		if at := t.LastSuccessTime(); !at.IsZero() {
+			b.add(byName[&c.lastSuccess], unixSeconds(at), f, p)
 		}
-		if !t.HasSnapshot {
+		rows, duplicates, ok := t.SnapshotRows()
+		if !ok {
 			continue
 		}
-		b.add(byName[&c.rows], t.Rows, f, p)
-		b.add(byName[&c.duplicateRows], t.DuplicateRows, f, p)
+		b.add(byName[&c.rows], float64(rows), f, p)
+		b.add(byName[&c.duplicateRows], float64(duplicates), f, p)
 		if expose {
 			value := byName[&c.value]
-			for _, v := range t.Values {
-				b.add(value, v.Value, b.pair(&lnDataType, b.str(v.DataType)), b.pair(&lnField, b.str(v.Field)), f, p)
-			}
+			t.EachTotal(func(field, dataType string, v float64) {
+				b.add(value, v, b.pair(&lnDataType, b.str(dataType)), b.pair(&lnField, b.str(field)), f, p)
+			})
 		}
 		ratio, anomalous := byName[&c.swingRatio], byName[&c.swingAnomalous]
-		for _, s := range t.Swings {
-			field := b.pair(&lnField, b.str(s.Field))
-			if !math.IsNaN(s.Ratio) && !math.IsInf(s.Ratio, 0) {
-				b.add(ratio, s.Ratio, field, f, p)
+		t.EachSwing(func(field string, r float64, anom bool) {
+			fp := b.pair(&lnField, b.str(field))
+			if !math.IsNaN(r) && !math.IsInf(r, 0) {
+				b.add(ratio, r, fp, f, p)
 			}
-			b.add(anomalous, boolFloat(s.Anomalous), field, f, p)
-		}
+			b.add(anomalous, boolFloat(anom), fp, f, p)
+		})
 	}
 
-	forecasts := make([]string, 0, len(st.CoverageMissing))
-	for id := range st.CoverageMissing {
-		forecasts = append(forecasts, id)
+	type coverage struct {
+		forecast string
+		missing  int
 	}
-	sort.Strings(forecasts)
-	for _, id := range forecasts {
-		if !utf8.ValidString(id) {
-			errs = append(errs, fmt.Errorf("clari_export_period_coverage_missing: forecast %q is not valid UTF-8", id))
+	var cov []coverage
+	st.coverage(func(forecast string, missing int) { cov = append(cov, coverage{forecast, missing}) })
+	sort.Slice(cov, func(i, j int) bool { return cov[i].forecast < cov[j].forecast })
+	for _, cv := range cov {
+		if !utf8.ValidString(cv.forecast) {
+			errs = append(errs, fmt.Errorf("clari_export_period_coverage_missing: forecast %q is not valid UTF-8", cv.forecast))
 			continue
 		}
-		b.add(byName[&c.coverageMissing], float64(st.CoverageMissing[id]), b.pair(&lnForecast, b.str(id)))
+		b.add(byName[&c.coverageMissing], float64(cv.missing), b.pair(&lnForecast, b.str(cv.forecast)))
 	}
 	return fams, errs
 }
 
 // countSeries is about how many series build makes, to size its chunks.
-func countSeries(st *ExportState, expose bool) int {
-	n := len(st.CoverageMissing)
-	for i := range st.Targets {
-		t := &st.Targets[i]
-		n += 2 + 3 + 1 + len(FailureReasons) + len(SkipReasons) + len(t.FailuresByReason) + len(t.SkipsByReason)
-		if t.HasSnapshot {
-			n += 2 + 2*len(t.Swings)
+func (c *ExportCollector) countSeries(st *exportView, expose bool) int {
+	n := 0
+	st.coverage(func(string, int) { n++ })
+	for i := 0; i < st.targets; i++ {
+		t := st.target(i)
+		_, _, failures, skips := t.Counters()
+		n += 2 + 3 + 1 + len(c.failureReasons) + len(c.skipReasons) + len(failures) + len(skips)
+		if _, _, ok := t.SnapshotRows(); ok {
+			n += 2
+			t.EachSwing(func(string, float64, bool) { n += 2 })
 			if expose {
-				n += len(t.Values)
+				t.EachTotal(func(string, string, float64) { n++ })
 			}
 		}
 	}
@@ -419,35 +389,42 @@ func countSeries(st *ExportState, expose bool) int {
 
 // validLabels checks that every label value a target would expose is valid
 // UTF-8, as the exposition formats require.
-func validLabels(t *TargetState) error {
+func validLabels(t ExportTarget) error {
+	forecast, period := t.Labels()
 	bad := func(what, v string) error {
-		return fmt.Errorf("export target forecast=%q period=%q: %s %q is not valid UTF-8; the target is left out", t.Forecast, t.Period, what, v)
+		return fmt.Errorf("export target forecast=%q period=%q: %s %q is not valid UTF-8; the target is left out", forecast, period, what, v)
 	}
-	if !utf8.ValidString(t.Forecast) {
-		return bad("forecast", t.Forecast)
+	if !utf8.ValidString(forecast) {
+		return bad("forecast", forecast)
 	}
-	if !utf8.ValidString(t.Period) {
-		return bad("period", t.Period)
+	if !utf8.ValidString(period) {
+		return bad("period", period)
 	}
-	for _, v := range t.Values {
-		if !utf8.ValidString(v.Field) {
-			return bad("field", v.Field)
+	var err error
+	t.EachTotal(func(field, dataType string, _ float64) {
+		switch {
+		case err != nil:
+		case !utf8.ValidString(field):
+			err = bad("field", field)
+		case !utf8.ValidString(dataType):
+			err = bad("data_type", dataType)
 		}
-		if !utf8.ValidString(v.DataType) {
-			return bad("data_type", v.DataType)
+	})
+	t.EachSwing(func(field string, _ float64, _ bool) {
+		if err == nil && !utf8.ValidString(field) {
+			err = bad("field", field)
 		}
+	})
+	if err != nil {
+		return err
 	}
-	for _, s := range t.Swings {
-		if !utf8.ValidString(s.Field) {
-			return bad("field", s.Field)
-		}
-	}
-	for r := range t.FailuresByReason {
+	_, _, failures, skips := t.Counters()
+	for r := range failures {
 		if !utf8.ValidString(r) {
 			return bad("failure reason", r)
 		}
 	}
-	for r := range t.SkipsByReason {
+	for r := range skips {
 		if !utf8.ValidString(r) {
 			return bad("skip reason", r)
 		}
@@ -457,14 +434,14 @@ func validLabels(t *TargetState) error {
 
 // addReasons adds one counter per known reason (0 when absent from counts)
 // and one per extra key of counts, in sorted order.
-func (b *builder) addReasons(f *family, known []string, counts map[string]float64, forecast, period *dto.LabelPair) {
+func (b *builder) addReasons(f *family, known []string, pairs map[string]*dto.LabelPair, counts map[string]uint64, forecast, period *dto.LabelPair) {
 	seen := 0
 	for _, r := range known {
 		v, ok := counts[r]
 		if ok {
 			seen++
 		}
-		b.add(f, v, forecast, period, reasonPairs[r])
+		b.add(f, float64(v), forecast, period, pairs[r])
 	}
 	if seen == len(counts) {
 		return
@@ -477,6 +454,6 @@ func (b *builder) addReasons(f *family, known []string, counts map[string]float6
 	}
 	sort.Strings(extra)
 	for _, r := range extra {
-		b.add(f, counts[r], forecast, period, b.pair(&lnReason, b.str(r)))
+		b.add(f, float64(counts[r]), forecast, period, b.pair(&lnReason, b.str(r)))
 	}
 }

@@ -12,9 +12,9 @@ import (
 
 // exportState has a target that ran (failed last, succeeded before, with a
 // snapshot, values and swings) and a configured target that never ran.
-func exportState() ExportState {
-	return ExportState{
-		Targets: []TargetState{
+func exportState() testState {
+	return testState{
+		Targets: []testTarget{
 			{
 				Forecast: "net_arr", Period: "2026_Q4",
 				RunsTotal: 5, RequeuesTotal: 1,
@@ -24,11 +24,11 @@ func exportState() ExportState {
 				LastDuration: 42500 * time.Millisecond,
 				LastSuccess:  t0,
 				HasSnapshot:  true, Rows: 1200, DuplicateRows: 7,
-				Values: []FieldValue{
+				Values: []testValue{
 					{Field: "commit", DataType: "forecast", Value: 1.5e6},
 					{Field: "commit", DataType: "quota", Value: 2e6},
 				},
-				Swings: []FieldSwing{
+				Swings: []testSwing{
 					{Field: "commit", Ratio: 0.25, Anomalous: true},
 					{Field: "best_case", Ratio: math.NaN(), Anomalous: false}, // no baseline: ratio left out
 				},
@@ -40,12 +40,12 @@ func exportState() ExportState {
 }
 
 func TestExportCollectorGolden(t *testing.T) {
-	c := NewExportCollector(ExportSourceFunc(exportState), ExportOptions{ExposeForecastValues: true})
+	c := NewExportCollector(testSource(exportState), testExportOptions(ExportOptions{ExposeForecastValues: true}))
 	compareGolden(t, c, "export")
 }
 
 func TestExportCollectorHidesForecastValuesWhenDisabled(t *testing.T) {
-	c := NewExportCollector(ExportSourceFunc(exportState), ExportOptions{ExposeForecastValues: true})
+	c := NewExportCollector(testSource(exportState), testExportOptions(ExportOptions{ExposeForecastValues: true}))
 	if n := testutil.CollectAndCount(c, "clari_forecast_value"); n != 2 {
 		t.Fatalf("enabled: clari_forecast_value series = %d, want 2", n)
 	}
@@ -60,11 +60,11 @@ func TestExportCollectorHidesForecastValuesWhenDisabled(t *testing.T) {
 }
 
 func TestExportCollectorExposesUnknownReasonsAfterKnownOnes(t *testing.T) {
-	st := ExportState{Targets: []TargetState{{
+	st := testState{Targets: []testTarget{{
 		Forecast: "f", Period: "2026_Q1",
 		FailuresByReason: map[string]float64{"timeout": 1, "new_reason": 4},
 	}}}
-	c := NewExportCollector(ExportSourceFunc(func() ExportState { return st }), ExportOptions{})
+	c := NewExportCollector(testSource(func() testState { return st }), testExportOptions(ExportOptions{}))
 	want := `
 # HELP clari_export_failures_total Export runs that failed, by reason (failed, aborted, cancelled, timeout, empty, period_mismatch, api_error, decode_error) (cached: state of the background export runner, never fetched on scrape).
 # TYPE clari_export_failures_total counter
@@ -84,8 +84,8 @@ clari_export_failures_total{forecast="f",period="2026_Q1",reason="timeout"} 1
 }
 
 func TestExportCollectorInvalidLabelValueDoesNotPanic(t *testing.T) {
-	st := ExportState{Targets: []TargetState{{Forecast: "bad\xff", Period: "2026_Q1"}}}
-	c := NewExportCollector(ExportSourceFunc(func() ExportState { return st }), ExportOptions{})
+	st := testState{Targets: []testTarget{{Forecast: "bad\xff", Period: "2026_Q1"}}}
+	c := NewExportCollector(testSource(func() testState { return st }), testExportOptions(ExportOptions{}))
 	if _, err := testutil.CollectAndLint(c); err == nil {
 		t.Fatal("gathering a non-UTF-8 label value: want an error, got none")
 	}
@@ -134,7 +134,7 @@ clari_export_duration_seconds_count{forecast="net_arr"} 1
 }
 
 func TestExportCollectorLint(t *testing.T) {
-	c := NewExportCollector(ExportSourceFunc(exportState), ExportOptions{ExposeForecastValues: true})
+	c := NewExportCollector(testSource(exportState), testExportOptions(ExportOptions{ExposeForecastValues: true}))
 	c.SetForecasts([]string{"net_arr"})
 	c.ObserveDuration("net_arr", time.Minute)
 	lintClean(t, c)
@@ -144,16 +144,16 @@ func TestExportCollectorLint(t *testing.T) {
 // it; a new generation (or toggling forecast values) rebuilds them.
 func TestExportCollectorReusesFamiliesOfTheSameGeneration(t *testing.T) {
 	var mu sync.Mutex
-	st := ExportState{Generation: 1, Targets: []TargetState{{Forecast: "f", Period: "2026_Q1", RunsTotal: 1}}}
-	c := NewExportCollector(ExportSourceFunc(func() ExportState {
+	st := testState{Generation: 1, Targets: []testTarget{{Forecast: "f", Period: "2026_Q1", RunsTotal: 1}}}
+	c := NewExportCollector(testSource(func() testState {
 		mu.Lock()
 		defer mu.Unlock()
 		return st
-	}), ExportOptions{})
+	}), testExportOptions(ExportOptions{}))
 	runs := func() float64 { return testutil.ToFloat64(nameFilter{c, "clari_export_runs_total"}) }
 	set := func(gen uint64, n float64) {
 		mu.Lock()
-		st = ExportState{Generation: gen, Targets: []TargetState{{Forecast: "f", Period: "2026_Q1", RunsTotal: n}}}
+		st = testState{Generation: gen, Targets: []testTarget{{Forecast: "f", Period: "2026_Q1", RunsTotal: n}}}
 		mu.Unlock()
 	}
 
@@ -181,7 +181,7 @@ func TestExportCollectorReusesFamiliesOfTheSameGeneration(t *testing.T) {
 func TestExportCollectorRebuildsWhenForecastValuesToggle(t *testing.T) {
 	st := exportState()
 	st.Generation = 7
-	c := NewExportCollector(ExportSourceFunc(func() ExportState { return st }), ExportOptions{})
+	c := NewExportCollector(testSource(func() testState { return st }), testExportOptions(ExportOptions{}))
 	if n := testutil.CollectAndCount(c, "clari_forecast_value"); n != 0 {
 		t.Fatalf("disabled: %d clari_forecast_value series", n)
 	}

@@ -3,10 +3,12 @@ package collector
 import (
 	"bytes"
 	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -81,24 +83,6 @@ func lintClean(t *testing.T, c prometheus.Collector) {
 	}
 }
 
-// fakeClock is a settable clock for the probe.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // onlyEndpoint is the request-duration histogram of one endpoint, as a
 // collector of its own, so a golden need not list every endpoint's buckets.
 func onlyEndpoint(m *APIMetrics, endpoint string) prometheus.Collector {
@@ -147,6 +131,15 @@ func (f nameFilter) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// probeTimeout is the Probe's Timeout in tests: the probe has no default of
-// its own (the exporter passes clari.request_timeout).
-const probeTimeout = 10 * time.Second
+// scrape is one GET of h; it fails the test unless the status is 200.
+func scrape(t *testing.T, h http.Handler, _ string) string {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("scrape: status %d", rec.Code)
+	}
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}

@@ -3,23 +3,13 @@ package collector
 import "github.com/prometheus/client_golang/prometheus"
 
 // ReadinessSource gives the readiness collector the latest audit results
-// (the checklist's automated items). Called on every scrape: return cached
-// results, never run the audit here.
+// (the checklist's automated items). Called on every scrape: it must visit
+// the cached results of the last run, never run the audit.
 type ReadinessSource interface {
-	ReadinessChecks() []ReadinessCheck
-}
-
-// ReadinessSourceFunc adapts a func to ReadinessSource.
-type ReadinessSourceFunc func() []ReadinessCheck
-
-// ReadinessChecks implements ReadinessSource.
-func (f ReadinessSourceFunc) ReadinessChecks() []ReadinessCheck { return f() }
-
-// ReadinessCheck is one automated checklist item's latest result.
-type ReadinessCheck struct {
-	Check    string // the item's id, e.g. "api_key_secret_store"
-	Priority string // P1, P2 or P3
-	Pass     bool
+	// EachReadinessCheck visits every check that produced a result:
+	// its id (e.g. "api_key_secret_store"), priority (P1, P2 or P3) and
+	// whether it passes.
+	EachReadinessCheck(fn func(check, priority string, pass bool))
 }
 
 // ReadinessCollector exposes clari_readiness_check.
@@ -46,7 +36,7 @@ func (c *ReadinessCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.source == nil {
 		return
 	}
-	for _, r := range c.source.ReadinessChecks() {
-		sendConst(ch, c.check, prometheus.GaugeValue, boolFloat(r.Pass), r.Check, r.Priority)
-	}
+	c.source.EachReadinessCheck(func(check, priority string, pass bool) {
+		sendConst(ch, c.check, prometheus.GaugeValue, boolFloat(pass), check, priority)
+	})
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-func readinessChecks() []ReadinessCheck {
-	return []ReadinessCheck{
+func readinessChecks() []testReadinessCheck {
+	return []testReadinessCheck{
 		{Check: "api_key_secret_store", Priority: "P1", Pass: false},
 		{Check: "production_base_url", Priority: "P2", Pass: true},
 		{Check: "anomaly_detection", Priority: "P3", Pass: true},
@@ -16,7 +16,7 @@ func readinessChecks() []ReadinessCheck {
 }
 
 func TestReadinessCollectorGolden(t *testing.T) {
-	c := NewReadinessCollector(ReadinessSourceFunc(readinessChecks))
+	c := NewReadinessCollector(testReadiness(readinessChecks))
 	want := `
 # HELP clari_readiness_check 1 if the automated production-readiness check passes, 0 if it fails, by check and priority (cached: result of the last audit run).
 # TYPE clari_readiness_check gauge
@@ -33,5 +33,5 @@ clari_readiness_check{check="production_base_url",priority="P2"} 1
 }
 
 func TestReadinessCollectorLint(t *testing.T) {
-	lintClean(t, NewReadinessCollector(ReadinessSourceFunc(readinessChecks)))
+	lintClean(t, NewReadinessCollector(testReadiness(readinessChecks)))
 }

@@ -14,24 +14,30 @@ import (
 type Options struct {
 	Logger log.Logger
 
-	// Prober is the live /admin/limits probe (the clari client).
-	Prober LimitsProber
-	Probe  ProbeOptions
+	// API is the Clari client's label-value lists.
+	API APIVocabulary
+	// APIMetrics is the client's instrumentation when it was built before
+	// the set (the client is built before the producers it serves); nil
+	// builds one from API.
+	APIMetrics *APIMetrics
+	// Probe returns the Clari health monitor's latest reading.
+	Probe func() ProbeState
 
 	Exporter ExporterOptions
 
 	Export        ExportSource
 	ExportOptions ExportOptions
 
-	Warehouse WarehouseSource
+	// Warehouse returns the warehouse side's latest published state.
+	Warehouse func() WarehouseState
 	Readiness ReadinessSource
 }
 
 // Set holds every collector of the exporter. Build it once with NewSet, hand
-// API to the clari client, Export to the runner (ObserveDuration,
-// SetForecasts), Exporter to cmd (SetLeader), and serve it with
+// API to the clari client, Export's ObserveDuration to the runner, call
+// Exporter.SetLeader, and serve it with
 //
-//	NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{set, otherReg}, Probe: set.Probe})
+//	NewHandler(HandlerOptions{Set: set})
 //
 // The Set is itself a prometheus.Gatherer: the fast path, which builds the
 // (large) export families without the registry's per-series overhead.
@@ -39,7 +45,7 @@ type Options struct {
 // everything in one place; tests and lint use it). Use one or the other.
 type Set struct {
 	API       *APIMetrics
-	Probe     *Probe
+	Probe     *ProbeCollector
 	Exporter  *ExporterCollector
 	Export    *ExportCollector
 	Warehouse *WarehouseCollector
@@ -53,12 +59,12 @@ func NewSet(opts Options) *Set {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	if opts.Probe.Logger == nil {
-		opts.Probe.Logger = opts.Logger
+	if opts.APIMetrics == nil {
+		opts.APIMetrics = NewAPIMetrics(opts.API)
 	}
 	s := &Set{
-		API:       NewAPIMetrics(),
-		Probe:     NewProbe(opts.Prober, opts.Probe),
+		API:       opts.APIMetrics,
+		Probe:     NewProbeCollector(opts.Probe),
 		Exporter:  NewExporterCollector(opts.Exporter),
 		Export:    NewExportCollector(opts.Export, opts.ExportOptions),
 		Warehouse: NewWarehouseCollector(opts.Warehouse),

@@ -1,11 +1,9 @@
 package collector
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -33,18 +31,16 @@ var contractMetrics = []string{
 }
 
 func fullSet() *Set {
-	clock := &fakeClock{t: t0}
 	s := NewSet(Options{
-		Prober:        &fakeProber{limits: sampleLimits},
-		Probe:         ProbeOptions{Interval: time.Minute, Timeout: probeTimeout, Now: clock.Now},
+		API:           testVocabulary,
+		Probe:         probeOf(sampleProbe),
 		Exporter:      ExporterOptions{Reload: fakeReload{ok: true, at: t0}, KeyRotationTime: func() float64 { return 1790000000 }},
-		Export:        ExportSourceFunc(exportState),
-		ExportOptions: ExportOptions{ExposeForecastValues: true},
-		Warehouse:     WarehouseSourceFunc(warehouseState),
-		Readiness:     ReadinessSourceFunc(readinessChecks),
+		Export:        testSource(exportState),
+		ExportOptions: testExportOptions(ExportOptions{ExposeForecastValues: true}),
+		Warehouse:     testWarehouseSource(warehouseState),
+		Readiness:     testReadiness(readinessChecks),
 	})
 	s.Export.SetForecasts([]string{"net_arr"})
-	s.Probe.Refresh(context.Background())
 	return s
 }
 
@@ -94,7 +90,7 @@ func TestHandlerServesTheSet(t *testing.T) {
 	if err := s.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{reg}, Probe: s.Probe})
+	h, err := NewHandler(HandlerOptions{Gatherers: []prometheus.Gatherer{reg}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +121,10 @@ func TestSetGatherMatchesRegistry(t *testing.T) {
 }
 
 func TestSetGatherReportsInvalidLabelValues(t *testing.T) {
-	s := NewSet(Options{Export: ExportSourceFunc(func() ExportState {
-		return ExportState{Targets: []TargetState{
+	s := NewSet(Options{Export: testSource(func() testState {
+		return testState{Targets: []testTarget{
 			{Forecast: "ok", Period: "2026_Q1"},
-			{Forecast: "ok", Period: "2026_Q2", Values: []FieldValue{{Field: "bad\xff", DataType: "forecast"}}},
+			{Forecast: "ok", Period: "2026_Q2", Values: []testValue{{Field: "bad\xff", DataType: "forecast"}}},
 		}}
 	})})
 	mfs, err := s.Gather()
@@ -144,7 +140,7 @@ func TestSetGatherReportsInvalidLabelValues(t *testing.T) {
 
 func TestMergeGatherersRejectsDuplicateFamilies(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewReadinessCollector(ReadinessSourceFunc(readinessChecks)))
+	reg.MustRegister(NewReadinessCollector(testReadiness(readinessChecks)))
 	mfs, err := mergeGatherers{reg, reg}.Gather()
 	if err == nil || !strings.Contains(err.Error(), "clari_readiness_check is gathered twice") {
 		t.Errorf("err = %v, want one naming the duplicate family", err)

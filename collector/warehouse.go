@@ -1,91 +1,58 @@
 package collector
 
 import (
-	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// WarehouseSource gives the warehouse collector the latest check results. It
-// is called on every scrape: it must return cached results (the checks run
-// on their own schedule, never on a scrape) and be safe for concurrent use.
-type WarehouseSource interface {
-	WarehouseState() WarehouseState
-}
-
-// WarehouseSourceFunc adapts a func to WarehouseSource.
-type WarehouseSourceFunc func() WarehouseState
-
-// WarehouseState implements WarehouseSource.
-func (f WarehouseSourceFunc) WarehouseState() WarehouseState { return f() }
-
-// WarehouseState is the outcome of the latest warehouse checks.
-type WarehouseState struct {
-	// LastRun is when the reconciliation last ran; zero if never (the
-	// metric is then left out).
-	LastRun         time.Time
-	Reconciliations []Reconciliation
-	Tables          []TableState
-	// Checks holds one result per warehouse check (e.g. "reconciliation",
-	// "duplicate_keys", "retention", "freshness", "connect"), so a check that
-	// could not run shows as 0 instead of silently stale numbers.
-	Checks []CheckResult
-}
-
-// Reconciliation compares one (forecast, period) between the last Clari
-// export and the warehouse.
-type Reconciliation struct {
-	Forecast, Period string
-	Expected         float64 // rows the last export says the warehouse should hold
-	Actual           float64 // rows the warehouse holds
-}
-
-// MismatchRatio is abs(actual − expected) / max(expected, 1), the value of
-// clari_reconciliation_mismatch_ratio.
-func (r Reconciliation) MismatchRatio() float64 {
-	return math.Abs(r.Actual-r.Expected) / math.Max(r.Expected, 1)
-}
-
-// TableState is what the checks found in one warehouse table.
-type TableState struct {
-	Table                  string
-	DuplicateKeys          float64 // natural keys held by more than one row
-	SurplusRows            float64 // rows beyond one per key
-	PeriodsBeyondRetention float64
-	// LastLoad is the newest load time; zero when unknown or the table is
-	// empty (the metric is then left out).
-	LastLoad time.Time
-	// RetentionRowsBeyond is the number of rows in periods beyond the
-	// retention window: what retention enforcement deletes, or would delete
-	// (the dry-run count) while warehouse.retention.enforce is off.
-	// RetentionRowsDeleted counts rows enforcement deleted since start-up.
-	RetentionRowsBeyond  float64
-	RetentionRowsDeleted float64
-}
-
-// CheckResult is whether one warehouse check succeeded.
-type CheckResult struct {
-	Check   string
-	Success bool
+// WarehouseState is what the warehouse collector reads of the warehouse
+// side's published state (warehouse.State): the outcome of the latest
+// scheduled checks, never a query made on a scrape.
+type WarehouseState interface {
+	// LastRunTime is when the checks last ran; zero if never (nothing is
+	// exposed then).
+	LastRunTime() time.Time
+	// EachReconciliation visits every (forecast, period) compared between
+	// the last Clari export and the warehouse.
+	EachReconciliation(fn func(forecast, period string, expected, actual int, mismatchRatio float64))
+	// EachCheck visits every warehouse check (connect, reconciliation, ...)
+	// with whether it last ran successfully, so a check that could not
+	// run shows as 0 instead of silently stale numbers.
+	EachCheck(fn func(check string, success bool))
+	// Table is the checked table's name; ok is false when nothing was
+	// measured (connect failed: its check_success 0 says why), which
+	// leaves the table's metrics out rather than showing zeros.
+	Table() (name string, ok bool)
+	// Duplicates: natural keys held by more than one row, and the rows
+	// beyond one per key.
+	Duplicates() (keys, surplusRows int)
+	// Retention: fiscal periods older than the retention window still
+	// present, the rows in them (what enforcement deletes, or would
+	// delete in a dry run), and rows enforcement deleted since start-up.
+	Retention() (periodsBeyond, rowsBeyond, rowsDeleted int64)
+	// LastLoadTime is the table's newest load time; zero when unknown or
+	// the table is empty (the metric is then left out).
+	LastLoadTime() time.Time
 }
 
 // WarehouseCollector exposes clari_reconciliation_* and clari_warehouse_*.
 type WarehouseCollector struct {
-	source WarehouseSource
+	latest func() WarehouseState
 
 	expected, actual, ratio, lastRun,
 	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess,
 	retentionRows, retentionDeleted *prometheus.Desc
 }
 
-// NewWarehouseCollector returns the collector; a nil source exposes nothing.
-func NewWarehouseCollector(source WarehouseSource) *WarehouseCollector {
+// NewWarehouseCollector reads the state latest returns on every scrape (it
+// must return the published value); a nil latest exposes nothing.
+func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 	target := []string{"forecast", "period"}
 	table := []string{"table"}
 	const cached = " (cached: result of the last scheduled warehouse check, never queried on scrape)."
 	return &WarehouseCollector{
-		source: source,
+		latest: latest,
 		expected: prometheus.NewDesc("clari_reconciliation_expected_rows",
 			"Rows the last Clari export says the warehouse should hold"+cached, target, nil),
 		actual: prometheus.NewDesc("clari_reconciliation_actual_rows",
@@ -122,29 +89,32 @@ func (c *WarehouseCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.source == nil {
+	if c.latest == nil {
 		return
 	}
-	st := c.source.WarehouseState()
-	if !st.LastRun.IsZero() {
-		sendConst(ch, c.lastRun, prometheus.GaugeValue, unixSeconds(st.LastRun))
+	st := c.latest()
+	if st == nil || st.LastRunTime().IsZero() {
+		return
 	}
-	for _, r := range st.Reconciliations {
-		sendConst(ch, c.expected, prometheus.GaugeValue, r.Expected, r.Forecast, r.Period)
-		sendConst(ch, c.actual, prometheus.GaugeValue, r.Actual, r.Forecast, r.Period)
-		sendConst(ch, c.ratio, prometheus.GaugeValue, r.MismatchRatio(), r.Forecast, r.Period)
-	}
-	for _, t := range st.Tables {
-		sendConst(ch, c.duplicateKeys, prometheus.GaugeValue, t.DuplicateKeys, t.Table)
-		sendConst(ch, c.surplusRows, prometheus.GaugeValue, t.SurplusRows, t.Table)
-		sendConst(ch, c.beyondRetention, prometheus.GaugeValue, t.PeriodsBeyondRetention, t.Table)
-		sendConst(ch, c.retentionRows, prometheus.GaugeValue, t.RetentionRowsBeyond, t.Table)
-		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, t.RetentionRowsDeleted, t.Table)
-		if !t.LastLoad.IsZero() {
-			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(t.LastLoad), t.Table)
+	sendConst(ch, c.lastRun, prometheus.GaugeValue, unixSeconds(st.LastRunTime()))
+	st.EachReconciliation(func(forecast, period string, expected, actual int, ratio float64) {
+		sendConst(ch, c.expected, prometheus.GaugeValue, float64(expected), forecast, period)
+		sendConst(ch, c.actual, prometheus.GaugeValue, float64(actual), forecast, period)
+		sendConst(ch, c.ratio, prometheus.GaugeValue, ratio, forecast, period)
+	})
+	if name, ok := st.Table(); ok {
+		keys, surplus := st.Duplicates()
+		periods, rowsBeyond, deleted := st.Retention()
+		sendConst(ch, c.duplicateKeys, prometheus.GaugeValue, float64(keys), name)
+		sendConst(ch, c.surplusRows, prometheus.GaugeValue, float64(surplus), name)
+		sendConst(ch, c.beyondRetention, prometheus.GaugeValue, float64(periods), name)
+		sendConst(ch, c.retentionRows, prometheus.GaugeValue, float64(rowsBeyond), name)
+		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, float64(deleted), name)
+		if at := st.LastLoadTime(); !at.IsZero() {
+			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(at), name)
 		}
 	}
-	for _, k := range st.Checks {
-		sendConst(ch, c.checkSuccess, prometheus.GaugeValue, boolFloat(k.Success), k.Check)
-	}
+	st.EachCheck(func(check string, success bool) {
+		sendConst(ch, c.checkSuccess, prometheus.GaugeValue, boolFloat(success), check)
+	})
 }

@@ -79,7 +79,7 @@ func TestJobCreatedAtShutdownIsPersisted(t *testing.T) {
 	if err != nil || len(inflight) != 1 || inflight[0].JobID != "job-at-shutdown" {
 		t.Fatalf("in flight %+v (err %v), want the job created at shutdown", inflight, err)
 	}
-	if ts := target(t, r.ExportState(), "net_arr"); ts.RunsTotal != 0 || sum(ts.FailuresByReason) != 0 {
+	if ts := target(t, r.ExportState(), "net_arr"); ts.Runs != 0 || sum(ts.Failures) != 0 {
 		t.Errorf("state %+v, want no run and no failure", ts)
 	}
 }
@@ -125,8 +125,8 @@ func TestUnauthorisedKeyFailsAsAPIError(t *testing.T) {
 	must(t, err)
 	es := runUntil(t, e.runner(func(o *runner.Options) { o.API = c }), "both ran", allRan(1))
 	for _, ts := range es.Targets {
-		if ts.FailuresByReason["api_error"] != 1 || sum(ts.FailuresByReason) != 1 || sum(ts.SkipsByReason) != 0 {
-			t.Errorf("%s: failures %v skips %v, want one api_error", ts.Forecast, ts.FailuresByReason, ts.SkipsByReason)
+		if ts.Failures["api_error"] != 1 || sum(ts.Failures) != 1 || sum(ts.Skips) != 0 {
+			t.Errorf("%s: failures %v skips %v, want one api_error", ts.Forecast, ts.Failures, ts.Skips)
 		}
 	}
 	if st := e.sim.Stats(); st.JobsCreated != 0 || st.Unauthorized == 0 {

@@ -19,8 +19,11 @@ import (
 // Skip reasons: the `reason` label of clari_export_skipped_total.
 const (
 	SkipQuotaReserve = "quota_reserve"
-	SkipConcurrency  = "concurrency"
-	SkipCircuitOpen  = "circuit_open"
+	// SkipQuotaExhausted: Clari refused the create with
+	// export_monthly_quota_reached although the budget check passed.
+	SkipQuotaExhausted = "quota_exhausted"
+	SkipConcurrency    = "concurrency"
+	SkipCircuitOpen    = "circuit_open"
 )
 
 // requeueBudget is clari.RunOptions.MaxRequeues for a run whose job
@@ -56,7 +59,7 @@ func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Targe
 // not skip: the export attempt then fails (api_error) and pages, which is
 // what an unreachable or unauthorised Clari should do.
 func (r *Runner) budgetSays(ctx context.Context, cfg *config.Config, t config.Target) string {
-	lim, err := r.opts.API.Limits(ctx)
+	lim, err := r.opts.FreshLimits(ctx)
 	if err != nil {
 		if clari.IsBreakerOpen(err) {
 			return SkipCircuitOpen
@@ -317,7 +320,7 @@ func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res cla
 // export_monthly_quota_reached: concurrency when /admin/limits shows no
 // free slot now, else the quota reserve (also when limits cannot be read).
 func (r *Runner) refusalReason(ctx context.Context) string {
-	lim, err := r.opts.API.Limits(ctx)
+	lim, err := r.opts.FreshLimits(ctx)
 	if err == nil && lim.ConcurrentLimit > 0 && lim.AvailableConcurrentLimit < 1 && lim.AvailableMonthlyQuota > 0 {
 		return SkipConcurrency
 	}

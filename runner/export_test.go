@@ -53,22 +53,22 @@ func TestSuccessfulExport(t *testing.T) {
 		if ts.Period != wantPeriod || summary.Period != wantPeriod {
 			t.Errorf("%s: period %q (sim exported %q), want %q", f, ts.Period, summary.Period, wantPeriod)
 		}
-		if ts.RunsTotal != 1 || !ts.HasRun || !ts.LastRunSuccess || ts.LastSuccess.IsZero() || !ts.HasSnapshot {
+		if ts.Runs != 1 || !ts.HasRun() || !ts.LastRunSuccess || ts.LastSuccess.IsZero() || !ts.HasSnapshot() {
 			t.Errorf("%s: runs %v hasRun %v success %v lastSuccess %v snapshot %v; want one successful run with a snapshot",
-				f, ts.RunsTotal, ts.HasRun, ts.LastRunSuccess, ts.LastSuccess, ts.HasSnapshot)
+				f, ts.Runs, ts.HasRun(), ts.LastRunSuccess, ts.LastSuccess, ts.HasSnapshot())
 		}
-		if n := sum(ts.FailuresByReason); n != 0 {
-			t.Errorf("%s: failures %v, want none", f, ts.FailuresByReason)
+		if n := sum(ts.Failures); n != 0 {
+			t.Errorf("%s: failures %v, want none", f, ts.Failures)
 		}
 		wantRows := testUsers * testFields * len(config.DefaultTypesToExport)
-		if summary.Values != wantRows || ts.Rows != float64(wantRows) {
-			t.Errorf("%s: rows %v, simulator values %d, want %d", f, ts.Rows, summary.Values, wantRows)
+		if summary.Values != wantRows || ts.Latest.Rows != wantRows {
+			t.Errorf("%s: rows %v, simulator values %d, want %d", f, ts.Latest.Rows, summary.Values, wantRows)
 		}
 		if expected[[2]string{f, ts.Period}] != wantRows {
 			t.Errorf("%s: LatestExpected %v, want %d", f, expected, wantRows)
 		}
-		if len(ts.Values) != testFields*len(config.DefaultTypesToExport) {
-			t.Errorf("%s: %d values exposed, want %d: %+v", f, len(ts.Values), testFields*len(config.DefaultTypesToExport), ts.Values)
+		if len(ts.Latest.Totals) != testFields*len(config.DefaultTypesToExport) {
+			t.Errorf("%s: %d values exposed, want %d: %+v", f, len(ts.Latest.Totals), testFields*len(config.DefaultTypesToExport), ts.Latest.Totals)
 		}
 		// Series are labelled with the field's display name (what a CSV
 		// result carries); the simulator's summary is keyed by field id.
@@ -76,7 +76,7 @@ func TestSuccessfulExport(t *testing.T) {
 		for i := range testFields {
 			byName[clarisim.FieldName(i)] = clarisim.FieldID(i)
 		}
-		for _, v := range ts.Values {
+		for _, v := range ts.Latest.Totals {
 			want, ok := summary.Totals[byName[v.Field]][v.DataType]
 			if !ok || !near(v.Value, want, 0.005) {
 				t.Errorf("%s: value %s/%s = %v, simulator total %v (present %v)", f, v.Field, v.DataType, v.Value, want, ok)
@@ -106,7 +106,7 @@ func TestSuccessfulExport(t *testing.T) {
 	if err := r2.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := target(t, r2.ExportState(), "net_arr"); got.RunsTotal != 1 || !got.LastRunSuccess || got.Rows != es.Targets[0].Rows {
+	if got := target(t, r2.ExportState(), "net_arr"); got.Runs != 1 || !got.LastRunSuccess || got.Latest.Rows != es.Targets[0].Latest.Rows {
 		t.Errorf("after restart net_arr state %+v, want the persisted run", got)
 	}
 	runFor(t, r2, 60*time.Millisecond)
@@ -125,7 +125,7 @@ func TestFailureReasons(t *testing.T) {
 		failing   string   // forecast whose export fails
 		forecasts []string // configured (nil: net_arr, bookings)
 		setup     func(t *testing.T, sim *clarisim.Sim)
-		requeues  float64
+		requeues  uint64
 	}{
 		{name: "failed", reason: "failed", failing: "net_arr", setup: func(t *testing.T, sim *clarisim.Sim) {
 			must(t, sim.NextJobEnds("net_arr", clari.StatusFailed))
@@ -157,31 +157,31 @@ func TestFailureReasons(t *testing.T) {
 				tc.setup(t, e.sim)
 			}
 			es := runUntil(t, e.runner(nil), "every target ran", allRan(1))
-			var total float64
+			var total uint64
 			for _, ts := range es.Targets {
-				total += sum(ts.FailuresByReason)
-				if ts.RunsTotal != 1 {
-					t.Errorf("%s: RunsTotal %v, want 1", ts.Forecast, ts.RunsTotal)
+				total += sum(ts.Failures)
+				if ts.Runs != 1 {
+					t.Errorf("%s: RunsTotal %v, want 1", ts.Forecast, ts.Runs)
 				}
-				if n := sum(ts.SkipsByReason); n != 0 {
-					t.Errorf("%s: skips %v, want none", ts.Forecast, ts.SkipsByReason)
+				if n := sum(ts.Skips); n != 0 {
+					t.Errorf("%s: skips %v, want none", ts.Forecast, ts.Skips)
 				}
 				if ts.Forecast == tc.failing {
-					if ts.FailuresByReason[tc.reason] != 1 || ts.LastRunSuccess || ts.HasSnapshot || !ts.LastSuccess.IsZero() {
+					if ts.Failures[tc.reason] != 1 || ts.LastRunSuccess || ts.HasSnapshot() || !ts.LastSuccess.IsZero() {
 						t.Errorf("%s: failures %v success %v snapshot %v; want one %q failure and no snapshot",
-							ts.Forecast, ts.FailuresByReason, ts.LastRunSuccess, ts.HasSnapshot, tc.reason)
+							ts.Forecast, ts.Failures, ts.LastRunSuccess, ts.HasSnapshot(), tc.reason)
 					}
-					if ts.RequeuesTotal != tc.requeues {
-						t.Errorf("%s: RequeuesTotal %v, want %v", ts.Forecast, ts.RequeuesTotal, tc.requeues)
+					if ts.Requeues != tc.requeues {
+						t.Errorf("%s: RequeuesTotal %v, want %v", ts.Forecast, ts.Requeues, tc.requeues)
 					}
 					if es.CoverageMissing[ts.Forecast] != 1 {
 						t.Errorf("%s: CoverageMissing %v, want 1 after a failed export", ts.Forecast, es.CoverageMissing)
 					}
 					continue
 				}
-				if !ts.LastRunSuccess || !ts.HasSnapshot || ts.RequeuesTotal != 0 {
+				if !ts.LastRunSuccess || !ts.HasSnapshot() || ts.Requeues != 0 {
 					t.Errorf("%s: success %v snapshot %v requeues %v; want an unaffected successful export",
-						ts.Forecast, ts.LastRunSuccess, ts.HasSnapshot, ts.RequeuesTotal)
+						ts.Forecast, ts.LastRunSuccess, ts.HasSnapshot(), ts.Requeues)
 				}
 			}
 			if total != 1 {
@@ -221,13 +221,13 @@ func TestPeriodMismatch(t *testing.T) {
 	for i, p := range periods {
 		ts := targetPeriod(t, es, "net_arr", p)
 		if i < 2 {
-			if !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 {
-				t.Errorf("%s: success %v failures %v, want success", p, ts.LastRunSuccess, ts.FailuresByReason)
+			if !ts.LastRunSuccess || sum(ts.Failures) != 0 {
+				t.Errorf("%s: success %v failures %v, want success", p, ts.LastRunSuccess, ts.Failures)
 			}
 			continue
 		}
-		if ts.FailuresByReason["period_mismatch"] != 1 || sum(ts.FailuresByReason) != 1 || ts.HasSnapshot {
-			t.Errorf("%s: failures %v snapshot %v, want one period_mismatch and no snapshot", p, ts.FailuresByReason, ts.HasSnapshot)
+		if ts.Failures["period_mismatch"] != 1 || sum(ts.Failures) != 1 || ts.HasSnapshot() {
+			t.Errorf("%s: failures %v snapshot %v, want one period_mismatch and no snapshot", p, ts.Failures, ts.HasSnapshot())
 		}
 	}
 	// The simulator did fall back for the third job.
@@ -253,9 +253,9 @@ func TestRequeueThenDone(t *testing.T) {
 	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
 	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
 	ts := target(t, es, "net_arr")
-	if ts.RunsTotal != 1 || ts.RequeuesTotal != 1 || !ts.LastRunSuccess || !ts.HasSnapshot || sum(ts.FailuresByReason) != 0 {
+	if ts.Runs != 1 || ts.Requeues != 1 || !ts.LastRunSuccess || !ts.HasSnapshot() || sum(ts.Failures) != 0 {
 		t.Errorf("runs %v requeues %v success %v snapshot %v failures %v; want 1 successful run after 1 requeue",
-			ts.RunsTotal, ts.RequeuesTotal, ts.LastRunSuccess, ts.HasSnapshot, ts.FailuresByReason)
+			ts.Runs, ts.Requeues, ts.LastRunSuccess, ts.HasSnapshot(), ts.Failures)
 	}
 	jobs := jobsOf(e.sim, "net_arr")
 	if len(jobs) != 2 || e.sim.Stats().JobsCreated != 2 {
@@ -286,8 +286,8 @@ func TestTimeoutWithRefusedRequeue(t *testing.T) {
 	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
 	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
 	ts := target(t, es, "net_arr")
-	if ts.FailuresByReason["timeout"] != 1 || sum(ts.FailuresByReason) != 1 || sum(ts.SkipsByReason) != 0 || ts.LastRunSuccess {
-		t.Errorf("failures %v skips %v success %v, want one timeout failure and no skip", ts.FailuresByReason, ts.SkipsByReason, ts.LastRunSuccess)
+	if ts.Failures["timeout"] != 1 || sum(ts.Failures) != 1 || sum(ts.Skips) != 0 || ts.LastRunSuccess {
+		t.Errorf("failures %v skips %v success %v, want one timeout failure and no skip", ts.Failures, ts.Skips, ts.LastRunSuccess)
 	}
 	if st := e.sim.Stats(); st.JobsCreated != 1 || st.CreateCalls != 2 || st.Cancels != 1 {
 		t.Errorf("jobs %d, create calls %d, cancels %d; want 1 job, its refused re-queue, 1 cancel", st.JobsCreated, st.CreateCalls, st.Cancels)
@@ -312,11 +312,11 @@ func TestCSVExport(t *testing.T) {
 	}
 	summary, err := e.sim.JobSummary(jobs[0].Job.JobID)
 	must(t, err)
-	if !ts.LastRunSuccess || ts.Rows != float64(summary.CSVRows) || summary.CSVRows != testUsers*testFields*len(config.DefaultTypesToExport) {
-		t.Errorf("success %v rows %v, simulator CSV rows %d", ts.LastRunSuccess, ts.Rows, summary.CSVRows)
+	if !ts.LastRunSuccess || ts.Latest.Rows != summary.CSVRows || summary.CSVRows != testUsers*testFields*len(config.DefaultTypesToExport) {
+		t.Errorf("success %v rows %v, simulator CSV rows %d", ts.LastRunSuccess, ts.Latest.Rows, summary.CSVRows)
 	}
 	names := map[string]bool{clarisim.FieldName(0): true, clarisim.FieldName(1): true}
-	for _, v := range ts.Values {
+	for _, v := range ts.Latest.Totals {
 		if !names[v.Field] {
 			t.Errorf("value for field %q, want the CSV display names %v", v.Field, names)
 		}
@@ -331,8 +331,8 @@ func TestMaxRequeuesZero(t *testing.T) {
 	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
 	es := runUntil(t, e.runner(nil), "net_arr ran", allRan(1))
 	ts := target(t, es, "net_arr")
-	if ts.FailuresByReason["timeout"] != 1 || ts.RequeuesTotal != 0 {
-		t.Errorf("failures %v requeues %v, want one timeout and no requeue", ts.FailuresByReason, ts.RequeuesTotal)
+	if ts.Failures["timeout"] != 1 || ts.Requeues != 0 {
+		t.Errorf("failures %v requeues %v, want one timeout and no requeue", ts.Failures, ts.Requeues)
 	}
 	if n := e.sim.Stats().JobsCreated; n != 1 {
 		t.Errorf("JobsCreated %d, want 1", n)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
@@ -164,7 +163,7 @@ func (e *env) runner(change func(*runner.Options)) *runner.Runner {
 
 // runUntil runs r until cond holds for its ExportState, then cancels it and
 // waits for Run to return. It fails the test after 10 s.
-func runUntil(t *testing.T, r *runner.Runner, what string, cond func(collector.ExportState) bool) collector.ExportState {
+func runUntil(t *testing.T, r *runner.Runner, what string, cond func(*runner.State) bool) *runner.State {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -191,20 +190,20 @@ func runUntil(t *testing.T, r *runner.Runner, what string, cond func(collector.E
 }
 
 // runFor runs r for d, then cancels it and waits for Run to return.
-func runFor(t *testing.T, r *runner.Runner, d time.Duration) collector.ExportState {
+func runFor(t *testing.T, r *runner.Runner, d time.Duration) *runner.State {
 	t.Helper()
 	start := time.Now()
-	return runUntil(t, r, "time to pass", func(collector.ExportState) bool { return time.Since(start) >= d })
+	return runUntil(t, r, "time to pass", func(*runner.State) bool { return time.Since(start) >= d })
 }
 
 // allRan is a runUntil condition: every target has n finished runs.
-func allRan(n float64) func(collector.ExportState) bool {
-	return func(es collector.ExportState) bool {
+func allRan(n uint64) func(*runner.State) bool {
+	return func(es *runner.State) bool {
 		if len(es.Targets) == 0 {
 			return false
 		}
 		for _, ts := range es.Targets {
-			if ts.RunsTotal < n {
+			if ts.Runs < n {
 				return false
 			}
 		}
@@ -213,13 +212,13 @@ func allRan(n float64) func(collector.ExportState) bool {
 }
 
 // allSkipped is a runUntil condition: every target has a skip with reason.
-func allSkipped(reason string) func(collector.ExportState) bool {
-	return func(es collector.ExportState) bool {
+func allSkipped(reason string) func(*runner.State) bool {
+	return func(es *runner.State) bool {
 		if len(es.Targets) == 0 {
 			return false
 		}
 		for _, ts := range es.Targets {
-			if ts.SkipsByReason[reason] < 1 {
+			if ts.Skips[reason] < 1 {
 				return false
 			}
 		}
@@ -229,7 +228,7 @@ func allSkipped(reason string) func(collector.ExportState) bool {
 
 // target returns the state of forecast's current-quarter target (the
 // first one listed for it).
-func target(t *testing.T, es collector.ExportState, forecast string) collector.TargetState {
+func target(t *testing.T, es *runner.State, forecast string) runner.Target {
 	t.Helper()
 	for _, ts := range es.Targets {
 		if ts.Forecast == forecast {
@@ -237,10 +236,10 @@ func target(t *testing.T, es collector.ExportState, forecast string) collector.T
 		}
 	}
 	t.Fatalf("no target for forecast %s in %+v", forecast, es.Targets)
-	return collector.TargetState{}
+	return runner.Target{}
 }
 
-func targetPeriod(t *testing.T, es collector.ExportState, forecast, period string) collector.TargetState {
+func targetPeriod(t *testing.T, es *runner.State, forecast, period string) runner.Target {
 	t.Helper()
 	for _, ts := range es.Targets {
 		if ts.Forecast == forecast && ts.Period == period {
@@ -248,11 +247,11 @@ func targetPeriod(t *testing.T, es collector.ExportState, forecast, period strin
 		}
 	}
 	t.Fatalf("no target %s/%s in %+v", forecast, period, es.Targets)
-	return collector.TargetState{}
+	return runner.Target{}
 }
 
-func sum(m map[string]float64) float64 {
-	var s float64
+func sum(m map[string]uint64) uint64 {
+	var s uint64
 	for _, v := range m {
 		s += v
 	}

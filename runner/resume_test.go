@@ -9,8 +9,8 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 )
 
@@ -29,7 +29,7 @@ func TestShutdownMidJobThenResume(t *testing.T) {
 	// Process A: stopped once the job id is persisted.
 	a := e.runner(nil)
 	var inflight []store.InFlight
-	runUntil(t, a, "the job is persisted in flight", func(collector.ExportState) bool {
+	runUntil(t, a, "the job is persisted in flight", func(*runner.State) bool {
 		var err error
 		inflight, err = e.store.InFlight(ctx)
 		return err == nil && len(inflight) == 1
@@ -52,7 +52,7 @@ func TestShutdownMidJobThenResume(t *testing.T) {
 			t.Errorf("%s/%s after shutdown: runs %d failures %v, want none", s.Forecast, s.Period, s.Runs, s.Failures)
 		}
 	}
-	if ts := target(t, a.ExportState(), "net_arr"); ts.RunsTotal != 0 || sum(ts.FailuresByReason) != 0 || ts.HasRun {
+	if ts := target(t, a.ExportState(), "net_arr"); ts.Runs != 0 || sum(ts.Failures) != 0 || ts.HasRun() {
 		t.Errorf("A's state after shutdown %+v, want no run", ts)
 	}
 	if got, err := e.store.InFlight(ctx); err != nil || len(got) != 1 || got[0].JobID != jobID {
@@ -66,9 +66,9 @@ func TestShutdownMidJobThenResume(t *testing.T) {
 	b := e.runner(nil)
 	es := runUntil(t, b, "the resumed job finished", allRan(1))
 	ts := target(t, es, "net_arr")
-	if ts.RunsTotal != 1 || !ts.LastRunSuccess || !ts.HasSnapshot || ts.Rows == 0 {
+	if ts.Runs != 1 || !ts.LastRunSuccess || !ts.HasSnapshot() || ts.Latest.Rows == 0 {
 		t.Errorf("after resume: runs %v success %v snapshot %v rows %v; want one successful run with a snapshot",
-			ts.RunsTotal, ts.LastRunSuccess, ts.HasSnapshot, ts.Rows)
+			ts.Runs, ts.LastRunSuccess, ts.HasSnapshot(), ts.Latest.Rows)
 	}
 	if n := e.sim.Stats().JobsCreated; n != 1 {
 		t.Errorf("JobsCreated %d, want 1: the resume must not create a job", n)
@@ -95,7 +95,7 @@ func TestUnreadableInFlightIsDropped(t *testing.T) {
 	must(t, e.store.PutInFlight(ctx, store.InFlight{Forecast: "net_arr", Period: period, JobID: "0123456789abcdef01234567",
 		CreatedAt: e.clock.Now(), Request: []byte("{not json")}))
 	es := runUntil(t, e.runner(nil), "net_arr exported", allRan(1))
-	if ts := target(t, es, "net_arr"); !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 {
+	if ts := target(t, es, "net_arr"); !ts.LastRunSuccess || sum(ts.Failures) != 0 {
 		t.Errorf("net_arr %+v, want a successful fresh export", ts)
 	}
 	if st := e.sim.Stats(); st.JobsCreated != 1 || st.Responses[404] != 0 {
@@ -135,14 +135,14 @@ func TestRequeueCountedAtShutdown(t *testing.T) {
 	must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
 	ctx := context.Background()
 	r := e.runner(nil)
-	runUntil(t, r, "the re-queued job is in flight", func(collector.ExportState) bool {
+	runUntil(t, r, "the re-queued job is in flight", func(*runner.State) bool {
 		jobs := jobsOf(e.sim, "net_arr")
 		inf, err := e.store.InFlight(ctx)
 		return err == nil && len(jobs) == 2 && len(inf) == 1 && inf[0].JobID == jobs[1].Job.JobID
 	})
 	ts := target(t, r.ExportState(), "net_arr")
-	if ts.RequeuesTotal != 1 || ts.RunsTotal != 0 || sum(ts.FailuresByReason) != 0 {
-		t.Errorf("requeues %v runs %v failures %v after shutdown, want 1 requeue and no run", ts.RequeuesTotal, ts.RunsTotal, ts.FailuresByReason)
+	if ts.Requeues != 1 || ts.Runs != 0 || sum(ts.Failures) != 0 {
+		t.Errorf("requeues %v runs %v failures %v after shutdown, want 1 requeue and no run", ts.Requeues, ts.Runs, ts.Failures)
 	}
 }
 
@@ -156,15 +156,15 @@ func TestRequeueBudgetSurvivesRestart(t *testing.T) {
 		must(t, e.sim.NextJobEnds("net_arr", clarisim.NeverFinish))
 	}
 	ctx := context.Background()
-	runUntil(t, e.runner(nil), "the re-queued job is in flight", func(collector.ExportState) bool {
+	runUntil(t, e.runner(nil), "the re-queued job is in flight", func(*runner.State) bool {
 		jobs := jobsOf(e.sim, "net_arr")
 		inf, err := e.store.InFlight(ctx)
 		return err == nil && len(jobs) == 2 && len(inf) == 1 && inf[0].JobID == jobs[1].Job.JobID
 	})
 	es := runUntil(t, e.runner(nil), "the resumed run ended", allRan(1))
 	ts := target(t, es, "net_arr")
-	if ts.FailuresByReason["timeout"] != 1 || ts.RequeuesTotal != 1 {
-		t.Errorf("failures %v requeues %v, want one timeout after 1 requeue", ts.FailuresByReason, ts.RequeuesTotal)
+	if ts.Failures["timeout"] != 1 || ts.Requeues != 1 {
+		t.Errorf("failures %v requeues %v, want one timeout after 1 requeue", ts.Failures, ts.Requeues)
 	}
 	if n := e.sim.Stats().JobsCreated; n != 2 {
 		t.Errorf("JobsCreated %d, want 2 (max_requeues 1 across the restart)", n)

@@ -11,6 +11,7 @@ package runner
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/internal/every"
@@ -46,6 +47,10 @@ type Options struct {
 	// Config returns the current configuration (a reload takes effect at the
 	// next scheduling tick).
 	Config func() *config.Config
+	// FreshLimits reads /admin/limits right before each create (the budget
+	// check): the Clari health monitor's Fresh, so the reading it takes is
+	// the one /metrics and readiness show. Default API.Limits.
+	FreshLimits func(ctx context.Context) (clari.Limits, error)
 	// Sink is optional.
 	Sink Sink
 	// ObserveDuration feeds clari_export_duration_seconds; optional.
@@ -67,9 +72,14 @@ type Runner struct {
 
 	mu          sync.RWMutex
 	lastAttempt map[targetKey]time.Time // run or skip, drives the schedule
-	state       []targetState           // cached for ExportState, rebuilt after every change
-	gen         uint64                  // bumped with every rebuild of state
+	stored      stored                  // the store's targets, rebuilt after every change
 	loaded      bool
+
+	onChange []func() // OnStateChange and OnChange subscribers, guarded by mu
+
+	state  atomic.Pointer[State] // the published state (state.go)
+	pubMu  sync.Mutex            // serialises publishing
+	pubGen uint64                // Generation of the latest published State
 }
 
 type targetKey struct{ forecast, period string }
@@ -85,7 +95,23 @@ func New(o Options) *Runner {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	return &Runner{opts: o, logger: o.Logger, lastAttempt: map[targetKey]time.Time{}}
+	if o.FreshLimits == nil && o.API != nil {
+		o.FreshLimits = o.API.Limits
+	}
+	r := &Runner{opts: o, logger: o.Logger, lastAttempt: map[targetKey]time.Time{}}
+	if o.OnStateChange != nil {
+		r.onChange = append(r.onChange, o.OnStateChange)
+	}
+	return r
+}
+
+// OnChange registers fn to be called after the published state changed
+// (what OnStateChange does), for a component built after the runner that
+// follows its state (the warehouse reconciliation).
+func (r *Runner) OnChange(fn func()) {
+	r.mu.Lock()
+	r.onChange = append(r.onChange, fn)
+	r.mu.Unlock()
 }
 
 // Load reads the persisted state so /metrics and the schedule start from
@@ -97,9 +123,9 @@ func (r *Runner) Load(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.state {
+	for k, s := range r.stored.targets {
 		if !s.LastRun.IsZero() {
-			r.lastAttempt[targetKey{s.Forecast, s.Period}] = s.LastRun
+			r.lastAttempt[k] = s.LastRun
 		}
 	}
 	r.loaded = true
@@ -153,7 +179,10 @@ func (r *Runner) changed(ctx context.Context) {
 	if err := r.refresh(ctx); err != nil {
 		level.Warn(r.logger).Log("msg", "cannot refresh export state from the store", "err", err)
 	}
-	if r.opts.OnStateChange != nil {
-		r.opts.OnStateChange()
+	r.mu.RLock()
+	subscribers := r.onChange
+	r.mu.RUnlock()
+	for _, fn := range subscribers {
+		fn()
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/clari-exporter/clari_exporter/clari"
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 )
 
@@ -34,8 +34,8 @@ func TestScheduleInterval(t *testing.T) {
 		t.Errorf("JobsCreated %d after one interval, want 4", n)
 	}
 	for _, ts := range es.Targets {
-		if ts.RunsTotal != 2 {
-			t.Errorf("%s: RunsTotal %v, want 2", ts.Forecast, ts.RunsTotal)
+		if ts.Runs != 2 {
+			t.Errorf("%s: RunsTotal %v, want 2", ts.Forecast, ts.Runs)
 		}
 	}
 }
@@ -94,7 +94,7 @@ func TestCoverageMissing(t *testing.T) {
 	}, scenario: scenarioInstant()})
 	r := e.runner(nil)
 	must(t, r.Load(context.Background()))
-	check := func(when string, es collector.ExportState, netArr, bookings int) {
+	check := func(when string, es *runner.State, netArr, bookings int) {
 		t.Helper()
 		if es.CoverageMissing["net_arr"] != netArr || es.CoverageMissing["bookings"] != bookings || len(es.CoverageMissing) != 2 {
 			t.Errorf("%s: CoverageMissing %v, want net_arr %d bookings %d", when, es.CoverageMissing, netArr, bookings)

@@ -67,8 +67,8 @@ func TestSinkGetsSuccessfulExportsOnly(t *testing.T) {
 	e.sim.SetEmpty("bookings", "*", true)
 	sink := &recordingSink{}
 	es := runUntil(t, e.runner(func(o *runner.Options) { o.Sink = sink }), "both ran", allRan(1))
-	if ts := target(t, es, "bookings"); ts.FailuresByReason["empty"] != 1 {
-		t.Fatalf("setup: bookings failures %v, want one empty", ts.FailuresByReason)
+	if ts := target(t, es, "bookings"); ts.Failures["empty"] != 1 {
+		t.Fatalf("setup: bookings failures %v, want one empty", ts.Failures)
 	}
 	calls := sink.Calls()
 	if len(calls) != 1 || calls[0].forecast != "net_arr" {

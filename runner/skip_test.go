@@ -7,24 +7,23 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/runner"
 )
 
 // checkOnlySkips asserts every target was skipped with reason (and nothing
 // else) and that no run was counted.
-func checkOnlySkips(t *testing.T, es collector.ExportState, reason string) {
+func checkOnlySkips(t *testing.T, es *runner.State, reason string) {
 	t.Helper()
 	if len(es.Targets) != 2 {
 		t.Fatalf("%d targets, want 2", len(es.Targets))
 	}
 	for _, ts := range es.Targets {
-		if ts.SkipsByReason[reason] < 1 || sum(ts.SkipsByReason) != ts.SkipsByReason[reason] {
-			t.Errorf("%s: skips %v, want only %q", ts.Forecast, ts.SkipsByReason, reason)
+		if ts.Skips[reason] < 1 || sum(ts.Skips) != ts.Skips[reason] {
+			t.Errorf("%s: skips %v, want only %q", ts.Forecast, ts.Skips, reason)
 		}
-		if ts.RunsTotal != 0 || ts.HasRun || sum(ts.FailuresByReason) != 0 {
-			t.Errorf("%s: runs %v failures %v, want no run", ts.Forecast, ts.RunsTotal, ts.FailuresByReason)
+		if ts.Runs != 0 || ts.HasRun() || sum(ts.Failures) != 0 {
+			t.Errorf("%s: runs %v failures %v, want no run", ts.Forecast, ts.Runs, ts.Failures)
 		}
 	}
 }
@@ -94,8 +93,8 @@ func TestSkipNotRetriedBeforeInterval(t *testing.T) {
 	runUntil(t, r, "both targets skipped", allSkipped(runner.SkipQuotaReserve))
 	es := runFor(t, r, 150*time.Millisecond) // ~15 more ticks
 	for _, ts := range es.Targets {
-		if ts.SkipsByReason[runner.SkipQuotaReserve] != 1 {
-			t.Errorf("%s: %v quota skips in 15 ticks, want 1", ts.Forecast, ts.SkipsByReason[runner.SkipQuotaReserve])
+		if ts.Skips[runner.SkipQuotaReserve] != 1 {
+			t.Errorf("%s: %v quota skips in 15 ticks, want 1", ts.Forecast, ts.Skips[runner.SkipQuotaReserve])
 		}
 	}
 }
@@ -128,12 +127,12 @@ func TestRefusedCreateSkipReason(t *testing.T) {
 		e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{ConcurrentLimit: 1}})
 		must(t, e.sim.NextJobEnds("bookings", clarisim.NeverFinish))
 		api := &slotThiefAPI{ExportAPI: e.client(clari.BreakerOptions{}), thief: e.client(clari.BreakerOptions{})}
-		es := runUntil(t, e.runner(func(o *runner.Options) { o.API = api }), "net_arr skipped", func(es collector.ExportState) bool {
-			return sum(target(t, es, "net_arr").SkipsByReason) >= 1
+		es := runUntil(t, e.runner(func(o *runner.Options) { o.API = api }), "net_arr skipped", func(es *runner.State) bool {
+			return sum(target(t, es, "net_arr").Skips) >= 1
 		})
 		ts := target(t, es, "net_arr")
-		if ts.SkipsByReason[runner.SkipConcurrency] != 1 || sum(ts.SkipsByReason) != 1 || ts.RunsTotal != 0 {
-			t.Errorf("skips %v runs %v, want one concurrency skip and no run", ts.SkipsByReason, ts.RunsTotal)
+		if ts.Skips[runner.SkipConcurrency] != 1 || sum(ts.Skips) != 1 || ts.Runs != 0 {
+			t.Errorf("skips %v runs %v, want one concurrency skip and no run", ts.Skips, ts.Runs)
 		}
 		if st := e.sim.Stats(); st.CreateCalls != 2 || st.JobsCreated != 1 {
 			t.Errorf("create calls %d jobs %d, want the refused create and the thief's job", st.CreateCalls, st.JobsCreated)
@@ -146,12 +145,12 @@ func TestRefusedCreateSkipReason(t *testing.T) {
 		e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{MonthlyQuota: 1},
 			config: func(c *config.Config) { c.Schedule.QuotaReserve = 0 }})
 		api := &slotThiefAPI{ExportAPI: e.client(clari.BreakerOptions{}), thief: e.client(clari.BreakerOptions{})}
-		es := runUntil(t, e.runner(func(o *runner.Options) { o.API = api }), "net_arr skipped", func(es collector.ExportState) bool {
-			return sum(target(t, es, "net_arr").SkipsByReason) >= 1
+		es := runUntil(t, e.runner(func(o *runner.Options) { o.API = api }), "net_arr skipped", func(es *runner.State) bool {
+			return sum(target(t, es, "net_arr").Skips) >= 1
 		})
 		ts := target(t, es, "net_arr")
-		if ts.SkipsByReason[runner.SkipQuotaReserve] != 1 || sum(ts.SkipsByReason) != 1 || ts.RunsTotal != 0 {
-			t.Errorf("skips %v runs %v, want one quota_reserve skip and no run", ts.SkipsByReason, ts.RunsTotal)
+		if ts.Skips[runner.SkipQuotaReserve] != 1 || sum(ts.Skips) != 1 || ts.Runs != 0 {
+			t.Errorf("skips %v runs %v, want one quota_reserve skip and no run", ts.Skips, ts.Runs)
 		}
 	})
 }

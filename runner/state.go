@@ -2,23 +2,128 @@ package runner
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
+	"time"
 
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 	"github.com/clari-exporter/clari_exporter/store"
 )
 
-// targetState is a store.TargetState plus the swings of its latest snapshot
-// against the one before, computed once per change rather than per scrape.
-type targetState struct {
-	store.TargetState
-	swings []snapshot.Swing
+// State is the runner's published export state: every configured target
+// (those that never ran included, so their counters show 0) and the coverage
+// of each forecast. A published State never changes; treat it as read-only.
+// The runner publishes a new one when the store changed (a run, a skip, a
+// re-queue), the config was reloaded, or the clock moved past a coverage
+// deadline or the end of the current quarter, and keeps the same one
+// otherwise, so a scrape of an unchanged state costs nothing per series.
+type State struct {
+	// Generation identifies this value: never 0, different for every State
+	// the runner publishes. The collector keeps its encoded metrics per
+	// generation.
+	Generation uint64
+	// Targets holds one entry per configured (forecast, period), in config
+	// order.
+	Targets []Target
+	// CoverageMissing is, per configured forecast id, how many required
+	// periods have no successful export within their max age.
+	CoverageMissing map[string]int
+
+	forecasts  []string       // configured forecast ids, in config order
+	cfg        *config.Config // the config it was built from
+	storeGen   uint64         // the store refresh it reflects
+	validUntil time.Time      // first instant a clock-dependent value changes
 }
 
-// refresh rebuilds the cached state from the store. It runs after every run
+// Target is the state of one configured (forecast, period): what the store
+// holds for it (zero when it never ran) plus the swings of its latest
+// snapshot against the ones before, computed once per change.
+type Target struct {
+	store.TargetState
+	// MaxAge is how old its last successful export may be before the
+	// period counts as missing coverage.
+	MaxAge time.Duration
+	Swings []snapshot.Swing
+}
+
+// The methods below are what the export collector reads
+// (collector.ExportTarget); they only read the value.
+
+// Labels returns the target's forecast id and period label.
+func (t Target) Labels() (forecast, period string) { return t.Forecast, t.Period }
+
+// Counters returns the cumulative counters: runs finished (any outcome),
+// re-queues, and failures and skips by reason.
+func (t Target) Counters() (runs, requeues uint64, failures, skips map[string]uint64) {
+	return t.Runs, t.Requeues, t.Failures, t.Skips
+}
+
+// HasRun reports whether a run of the target finished.
+func (t Target) HasRun() bool { return !t.LastRun.IsZero() }
+
+// LastRunResult returns the end of the last run (zero when none), whether
+// it succeeded and how long its job took.
+func (t Target) LastRunResult() (end time.Time, success bool, took time.Duration) {
+	return t.LastRun, t.LastRunSuccess, t.LastDuration
+}
+
+// LastSuccessTime is the end of the last successful run; zero when none.
+func (t Target) LastSuccessTime() time.Time { return t.LastSuccess }
+
+// HasSnapshot reports whether a successful export left a snapshot.
+func (t Target) HasSnapshot() bool { return t.Latest != nil }
+
+// SnapshotRows returns the distinct and duplicate entries of the latest
+// snapshot; ok is false when there is none.
+func (t Target) SnapshotRows() (rows, duplicates int, ok bool) {
+	if t.Latest == nil {
+		return 0, 0, false
+	}
+	return t.Latest.Rows, t.Latest.DuplicateRows, true
+}
+
+// EachTotal calls fn with every field and data type total of the latest
+// snapshot.
+func (t Target) EachTotal(fn func(field, dataType string, value float64)) {
+	if t.Latest == nil {
+		return
+	}
+	for _, v := range t.Latest.Totals {
+		fn(v.Field, v.DataType, v.Value)
+	}
+}
+
+// EachSwing calls fn with every field's swing against the previous snapshot.
+func (t Target) EachSwing(fn func(field string, ratio float64, anomalous bool)) {
+	for _, s := range t.Swings {
+		fn(s.Field, s.Ratio, s.Anomalous)
+	}
+}
+
+// The methods below are what the export collector reads of the whole state
+// (collector.ExportState).
+
+// ExportGeneration returns Generation.
+func (s *State) ExportGeneration() uint64 { return s.Generation }
+
+// ExportTargets returns Targets.
+func (s *State) ExportTargets() []Target { return s.Targets }
+
+// EachCoverageMissing calls fn for every configured forecast, in config
+// order, with its count of missing periods.
+func (s *State) EachCoverageMissing(fn func(forecast string, missing int)) {
+	for _, id := range s.forecasts {
+		fn(id, s.CoverageMissing[id])
+	}
+}
+
+// stored is what the store holds, refreshed after every change: the
+// targets that have a run, re-queue or skip, with their swings.
+type stored struct {
+	gen     uint64
+	targets map[targetKey]Target
+}
+
+// refresh rebuilds the stored state from the store. It runs after every run
 // or skip, never on a scrape, so /metrics answers from memory.
 func (r *Runner) refresh(ctx context.Context) error {
 	states, err := r.opts.Store.TargetStates(ctx)
@@ -30,126 +135,101 @@ func (r *Runner) refresh(ctx context.Context) error {
 		Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
 		MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
 	}
-	out := make([]targetState, 0, len(states))
+	byKey := make(map[targetKey]Target, len(states))
 	for _, s := range states {
-		ts := targetState{TargetState: s}
+		t := Target{TargetState: s}
 		if s.Latest != nil {
 			hist, err := r.opts.Store.SnapshotHistory(ctx, s.Forecast, s.Period, max(cfg.Swing.MinHistory, 2))
 			if err != nil {
 				return err
 			}
-			ts.swings = snapshot.CompareSwings(hist, *s.Latest, swingCfg)
+			t.Swings = snapshot.CompareSwings(hist, *s.Latest, swingCfg)
 		}
-		out = append(out, ts)
+		byKey[targetKey{s.Forecast, s.Period}] = t
 	}
 	r.mu.Lock()
-	r.state = out
-	r.gen++
+	r.stored = stored{gen: r.stored.gen + 1, targets: byKey}
 	r.mu.Unlock()
+	r.publish()
 	return nil
 }
 
-// ExportState implements collector.ExportSource: every configured target
-// (those that never ran included, so their counters show 0) and the
-// coverage of each forecast. It only reads memory.
-func (r *Runner) ExportState() collector.ExportState {
+// ExportState returns the published state, first publishing a new one when
+// the store, the config or the clock made the current one stale. Checking
+// costs a few comparisons: nothing per target.
+func (r *Runner) ExportState() *State {
+	if st := r.state.Load(); st != nil && r.current(st) {
+		return st
+	}
+	return r.publish()
+}
+
+// current reports whether st still describes the store, config and clock.
+func (r *Runner) current(st *State) bool {
+	r.mu.RLock()
+	gen := r.stored.gen
+	r.mu.RUnlock()
+	return st.storeGen == gen && st.cfg == r.opts.Config() && r.opts.Now().Before(st.validUntil)
+}
+
+// publish builds the state from the stored one, config and clock, and
+// publishes it unless a concurrent publish already made a current one.
+func (r *Runner) publish() *State {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	if st := r.state.Load(); st != nil && r.current(st) {
+		return st
+	}
 	cfg := r.opts.Config()
 	now := r.opts.Now()
 	r.mu.RLock()
-	byKey := make(map[targetKey]*targetState, len(r.state))
-	for i := range r.state {
-		byKey[targetKey{r.state[i].Forecast, r.state[i].Period}] = &r.state[i]
-	}
-	defer r.mu.RUnlock()
+	stored := r.stored
+	r.mu.RUnlock()
 
 	targets := cfg.Targets(now)
-	es := collector.ExportState{
-		Targets:         make([]collector.TargetState, 0, len(targets)),
+	st := &State{
+		Targets:         make([]Target, 0, len(targets)),
 		CoverageMissing: make(map[string]int, len(cfg.Forecasts)),
+		forecasts:       make([]string, 0, len(cfg.Forecasts)),
+		cfg:             cfg,
+		storeGen:        stored.gen,
+		// The target list follows the current quarter.
+		validUntil: cfg.FiscalCalendar.PeriodAt(now).End,
 	}
 	for _, f := range cfg.Forecasts {
-		es.CoverageMissing[f.ID] = 0
+		st.CoverageMissing[f.ID] = 0
+		st.forecasts = append(st.forecasts, f.ID)
 	}
-	for _, t := range targets {
-		s := byKey[targetKey{t.Forecast, t.Period}]
-		if s == nil {
-			es.Targets = append(es.Targets, collector.TargetState{Forecast: t.Forecast, Period: t.Period})
-			es.CoverageMissing[t.Forecast]++
-			continue
+	for _, ct := range targets {
+		t, ok := stored.targets[targetKey{ct.Forecast, ct.Period}]
+		if !ok {
+			t.Forecast, t.Period = ct.Forecast, ct.Period
 		}
-		es.Targets = append(es.Targets, toCollector(s, cfg))
-		if s.LastSuccess.IsZero() || now.Sub(s.LastSuccess) > t.MaxAge {
-			es.CoverageMissing[t.Forecast]++
-		}
-	}
-	es.Generation = generation(r.gen, es, cfg)
-	return es
-}
-
-// generation identifies an ExportState for the collector's cache: the
-// store state (gen, bumped by every refresh) plus what depends on the clock
-// and the config: the target list and the coverage counts.
-func generation(gen uint64, es collector.ExportState, cfg *config.Config) uint64 {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d|%p|", gen, cfg)
-	for _, t := range es.Targets {
-		fmt.Fprintf(h, "%s/%s|", t.Forecast, t.Period)
-	}
-	for _, f := range cfg.Forecasts {
-		fmt.Fprintf(h, "%s=%d|", f.ID, es.CoverageMissing[f.ID])
-	}
-	return h.Sum64() | 1 // never 0, which disables the cache
-}
-
-func toCollector(s *targetState, cfg *config.Config) collector.TargetState {
-	cs := collector.TargetState{
-		Forecast: s.Forecast, Period: s.Period,
-		RunsTotal:        float64(s.Runs),
-		RequeuesTotal:    float64(s.Requeues),
-		FailuresByReason: toFloats(s.Failures),
-		SkipsByReason:    toFloats(s.Skips),
-		HasRun:           !s.LastRun.IsZero(),
-		LastRun:          s.LastRun,
-		LastRunSuccess:   s.LastRunSuccess,
-		LastDuration:     s.LastDuration,
-		LastSuccess:      s.LastSuccess,
-	}
-	if s.Latest != nil {
-		cs.HasSnapshot = true
-		cs.Rows = float64(s.Latest.Rows)
-		cs.DuplicateRows = float64(s.Latest.DuplicateRows)
-		for _, t := range s.Latest.Totals {
-			cs.Values = append(cs.Values, collector.FieldValue{Field: t.Field, DataType: t.DataType, Value: t.Value})
-		}
-		for _, sw := range s.swings {
-			cs.Swings = append(cs.Swings, collector.FieldSwing{Field: sw.Field, Ratio: sw.Ratio, Anomalous: sw.Anomalous})
+		t.MaxAge = ct.MaxAge
+		st.Targets = append(st.Targets, t)
+		expires := t.LastSuccess.Add(ct.MaxAge)
+		if t.LastSuccess.IsZero() || now.Sub(t.LastSuccess) > ct.MaxAge {
+			st.CoverageMissing[ct.Forecast]++
+		} else if expires.Before(st.validUntil) {
+			// Coverage changes once now passes expires.
+			st.validUntil = expires.Add(time.Nanosecond)
 		}
 	}
-	return cs
-}
-
-func toFloats(m map[string]uint64) map[string]float64 {
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = float64(v)
-	}
-	return out
+	r.pubGen++
+	st.Generation = r.pubGen
+	r.state.Store(st)
+	return st
 }
 
 // LatestExpected lists, per configured target with a snapshot, how many
 // rows its last successful export holds: the warehouse reconciliation's
 // expectation. Targets dropped from the config are left out.
 func (r *Runner) LatestExpected() map[[2]string]int {
-	configured := map[targetKey]bool{}
-	for _, t := range r.opts.Config().Targets(r.opts.Now()) {
-		configured[targetKey{t.Forecast, t.Period}] = true
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make(map[[2]string]int, len(r.state))
-	for _, s := range r.state {
-		if s.Latest != nil && configured[targetKey{s.Forecast, s.Period}] {
-			out[[2]string{s.Forecast, s.Period}] = s.Latest.Rows
+	st := r.ExportState()
+	out := make(map[[2]string]int, len(st.Targets))
+	for _, t := range st.Targets {
+		if t.Latest != nil {
+			out[[2]string{t.Forecast, t.Period}] = t.Latest.Rows
 		}
 	}
 	return out

@@ -38,7 +38,7 @@ func TestSwings(t *testing.T) {
 				if len(ts.Swings) != 0 {
 					t.Errorf("%s: swings %+v after one snapshot, want none", ts.Forecast, ts.Swings)
 				}
-				for _, v := range ts.Values {
+				for _, v := range ts.Latest.Totals {
 					// The anomalous case must not pass only because the
 					// baseline guard was mis-set.
 					if v.DataType == "forecast" && tc.minBaseline == 0 && v.Value < e.config().Swing.MinBaseline {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/runner"
 )
 
 // demoTiming sets the pace of --demo. The real demo shows every failure mode
@@ -192,7 +192,7 @@ func (d *demoEnv) Close() {
 // renewals' totals swing by +35% once it has a baseline, the monthly quota
 // is squeezed to the reserve until an export is skipped for it, and rows of
 // one quarter go missing from the warehouse (reconciliation drift).
-func (d *demoEnv) script(ctx context.Context, state func() collector.ExportState, logger log.Logger) {
+func (d *demoEnv) script(ctx context.Context, state func() *runner.State, logger log.Logger) {
 	logger = log.With(logger, "component", "demo")
 	must := func(err error) {
 		if err != nil {
@@ -216,7 +216,7 @@ func (d *demoEnv) script(ctx context.Context, state func() collector.ExportState
 		}
 		for _, t := range state().Targets {
 			switch {
-			case !swung && t.Forecast == demoRenewals && t.HasSnapshot:
+			case !swung && t.Forecast == demoRenewals && t.HasSnapshot():
 				must(d.sim.Swing(demoRenewals, 1.35))
 				swung = true
 				level.Info(logger).Log("msg", "demo: renewals totals will swing +35% on the next export")
@@ -228,7 +228,7 @@ func (d *demoEnv) script(ctx context.Context, state func() collector.ExportState
 				must(d.sim.UpdateScenario(func(sc *clarisim.Scenario) { sc.MonthlyQuota = used + 100 }))
 				squeezed = true
 				level.Info(logger).Log("msg", "demo: monthly quota squeezed down to the reserve")
-			case squeezed && !released && t.SkipsByReason["quota_reserve"] > 0:
+			case squeezed && !released && t.Skips[runner.SkipQuotaReserve] > 0:
 				must(d.sim.UpdateScenario(func(sc *clarisim.Scenario) { sc.MonthlyQuota = 1000 }))
 				released = true
 				level.Info(logger).Log("msg", "demo: monthly quota restored")

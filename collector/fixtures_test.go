@@ -1,0 +1,199 @@
+package collector
+
+import (
+	"math"
+	"time"
+)
+
+// Test fixtures: plain values that implement the interfaces the collectors
+// read through, so tests can state what a producer published.
+
+type testState struct {
+	Targets         []testTarget
+	CoverageMissing map[string]int
+	Generation      uint64
+}
+
+type testTarget struct {
+	Forecast, Period string
+
+	RunsTotal, RequeuesTotal        float64
+	FailuresByReason, SkipsByReason map[string]float64
+
+	HasRun         bool
+	LastRun        time.Time
+	LastRunSuccess bool
+	LastDuration   time.Duration
+	LastSuccess    time.Time
+
+	HasSnapshot   bool
+	Rows          float64
+	DuplicateRows float64
+	Values        []testValue
+	Swings        []testSwing
+}
+
+type testValue struct {
+	Field, DataType string
+	Value           float64
+}
+
+type testSwing struct {
+	Field     string
+	Ratio     float64
+	Anomalous bool
+}
+
+func (s testState) ExportGeneration() uint64    { return s.Generation }
+func (s testState) ExportTargets() []testTarget { return s.Targets }
+func (s testState) EachCoverageMissing(fn func(string, int)) {
+	for id, n := range s.CoverageMissing {
+		fn(id, n)
+	}
+}
+
+func (t testTarget) Labels() (string, string) { return t.Forecast, t.Period }
+func (t testTarget) Counters() (uint64, uint64, map[string]uint64, map[string]uint64) {
+	return uint64(t.RunsTotal), uint64(t.RequeuesTotal), toUints(t.FailuresByReason), toUints(t.SkipsByReason)
+}
+func (t testTarget) LastRunResult() (time.Time, bool, time.Duration) {
+	if !t.HasRun {
+		return time.Time{}, false, 0
+	}
+	return t.LastRun, t.LastRunSuccess, t.LastDuration
+}
+func (t testTarget) LastSuccessTime() time.Time { return t.LastSuccess }
+func (t testTarget) SnapshotRows() (int, int, bool) {
+	return int(t.Rows), int(t.DuplicateRows), t.HasSnapshot
+}
+func (t testTarget) EachTotal(fn func(string, string, float64)) {
+	for _, v := range t.Values {
+		fn(v.Field, v.DataType, v.Value)
+	}
+}
+func (t testTarget) EachSwing(fn func(string, float64, bool)) {
+	for _, s := range t.Swings {
+		fn(s.Field, s.Ratio, s.Anomalous)
+	}
+}
+
+func toUints(m map[string]float64) map[string]uint64 {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]uint64, len(m))
+	for k, v := range m {
+		out[k] = uint64(v)
+	}
+	return out
+}
+
+// testSource serves the state f returns.
+func testSource(f func() testState) ExportSource {
+	return ExportSourceOf[testTarget](f)
+}
+
+// testExportOptions are ExportOptions with the reason lists of the runner
+// as they were when the golden files were written.
+func testExportOptions(o ExportOptions) ExportOptions {
+	if o.FailureReasons == nil {
+		o.FailureReasons = []string{"failed", "aborted", "cancelled", "timeout", "empty", "period_mismatch", "api_error", "decode_error"}
+	}
+	if o.SkipReasons == nil {
+		o.SkipReasons = []string{"quota_reserve", "concurrency", "circuit_open"}
+	}
+	return o
+}
+
+type testWarehouse struct {
+	LastRun         time.Time
+	Reconciliations []testReconciliation
+	Tables          []testTable
+	Checks          []testCheck
+}
+
+type testReconciliation struct {
+	Forecast, Period string
+	Expected, Actual float64
+}
+
+type testTable struct {
+	Table                                     string
+	DuplicateKeys, SurplusRows                float64
+	PeriodsBeyondRetention                    float64
+	LastLoad                                  time.Time
+	RetentionRowsBeyond, RetentionRowsDeleted float64
+}
+
+type testCheck struct {
+	Check   string
+	Success bool
+}
+
+func (w testWarehouse) LastRunTime() time.Time { return w.LastRun }
+func (w testWarehouse) EachReconciliation(fn func(string, string, int, int, float64)) {
+	for _, r := range w.Reconciliations {
+		fn(r.Forecast, r.Period, int(r.Expected), int(r.Actual), math.Abs(r.Actual-r.Expected)/math.Max(r.Expected, 1))
+	}
+}
+func (w testWarehouse) EachCheck(fn func(string, bool)) {
+	for _, c := range w.Checks {
+		fn(c.Check, c.Success)
+	}
+}
+func (w testWarehouse) Table() (string, bool) {
+	if len(w.Tables) == 0 {
+		return "", false
+	}
+	return w.Tables[0].Table, true
+}
+func (w testWarehouse) Duplicates() (int, int) {
+	return int(w.Tables[0].DuplicateKeys), int(w.Tables[0].SurplusRows)
+}
+func (w testWarehouse) Retention() (int64, int64, int64) {
+	t := w.Tables[0]
+	return int64(t.PeriodsBeyondRetention), int64(t.RetentionRowsBeyond), int64(t.RetentionRowsDeleted)
+}
+func (w testWarehouse) LastLoadTime() time.Time { return w.Tables[0].LastLoad }
+
+func testWarehouseSource(f func() testWarehouse) func() WarehouseState {
+	return func() WarehouseState { return f() }
+}
+
+type testReadinessCheck struct {
+	Check, Priority string
+	Pass            bool
+}
+
+type testReadinessList []testReadinessCheck
+
+func (l testReadinessList) EachReadinessCheck(fn func(string, string, bool)) {
+	for _, c := range l {
+		fn(c.Check, c.Priority, c.Pass)
+	}
+}
+
+func testReadiness(f func() []testReadinessCheck) ReadinessSource { return testReadinessList(f()) }
+
+// testProbe is a published probe reading.
+type testProbe struct {
+	done, ok bool
+	ended    time.Time
+	took     time.Duration
+	quota    [4]int
+}
+
+func (p testProbe) ProbeResult() (bool, bool, time.Time, time.Duration) {
+	return p.done, p.ok, p.ended, p.took
+}
+func (p testProbe) Quota() (int, int, int, int) {
+	return p.quota[0], p.quota[1], p.quota[2], p.quota[3]
+}
+
+// testVocabulary is the Clari client's label values as they were when the
+// golden files were written.
+var testVocabulary = APIVocabulary{
+	Endpoints:     []string{"create_export", "get_job", "list_jobs", "cancel_job", "results", "limits", "audit_events"},
+	RetryReasons:  []string{"429", "5xx", "network", "timeout"},
+	BreakerStates: []string{"closed", "half_open", "open"},
+}

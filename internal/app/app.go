@@ -1,0 +1,376 @@
+// Package app is the running exporter: it builds every component in
+// dependency order (each from values built before it, never a closure over
+// one built later), and owns their lifecycle: start, ready, reload, stop.
+//
+// Build order (New):
+//
+//	config → store → Clari client (+ its instrumentation) → Clari health
+//	monitor → warehouse handle and sink → runner → warehouse checks →
+//	readiness audit → collectors → /metrics handler and routes
+//
+// A reload loads and validates the file once and fans the new config out
+// through Component.ApplyConfig, in the same order (components.go).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/clari-exporter/clari_exporter/checklist"
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/collector"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/health"
+	"github.com/clari-exporter/clari_exporter/internal/logging"
+	"github.com/clari-exporter/clari_exporter/landing"
+	"github.com/clari-exporter/clari_exporter/runner"
+	"github.com/clari-exporter/clari_exporter/store"
+	"github.com/clari-exporter/clari_exporter/warehouse"
+)
+
+// Options are what the command line decides.
+type Options struct {
+	// ConfigFile is loaded at start and on every reload.
+	ConfigFile string
+	// Config, when set, is used instead of ConfigFile (--demo builds it in
+	// code); a reload then fails and keeps it.
+	Config *config.Config
+	// StoragePath overrides storage.path when set (--storage.path).
+	StoragePath string
+	// MetricsPath is where /metrics is served (--web.telemetry-path).
+	MetricsPath string
+	// Web is exporter-toolkit's listener and TLS/auth configuration.
+	Web *web.FlagConfig
+	// Description is the landing page's text; DocsURL where it links the
+	// documentation.
+	Description, DocsURL string
+	// Tick is the runner's scheduling resolution; 0 for its default.
+	Tick   time.Duration
+	Logger log.Logger
+	// Components join the reload fan-out after the built-in ones.
+	Components []Component
+}
+
+// App is the built exporter. Create it with New, run it with Run.
+type App struct {
+	opts   Options
+	logger log.Logger
+
+	config     *configState
+	store      store.Store
+	apiMetrics *collector.APIMetrics
+	client     *clientBox
+	health     *health.Monitor
+	durations  *collector.ExportDurations
+	wh         *warehouse.Warehouse // nil without a usable warehouse section
+	runner     *runner.Runner
+	whChecks   *warehouse.Service // nil without a warehouse
+	readiness  *checklist.Runner
+	metrics    *collector.Set
+	handler    http.Handler
+
+	components []Component
+	ready      atomic.Bool
+}
+
+// New builds every component in dependency order. Nothing runs yet.
+func New(opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = log.NewNopLogger()
+	}
+	if opts.MetricsPath == "" {
+		opts.MetricsPath = "/metrics"
+	}
+	a := &App{opts: opts, logger: opts.Logger}
+	logger := opts.Logger
+
+	cfg := opts.Config
+	path := ""
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(opts.ConfigFile); err != nil {
+			return nil, err
+		}
+		path = opts.ConfigFile
+	}
+	a.config = newConfigState(path, cfg, logger)
+
+	if cfg.Storage.Shared() {
+		// Refuse rather than fall back to a private SQLite file: replicas
+		// that each had their own store would each spend quota.
+		return nil, errors.New("storage.driver postgres: this build cannot run on a shared store yet (the leader election is not wired into serve); use storage.driver sqlite with one replica")
+	}
+	storagePath := cfg.Storage.Path
+	if opts.StoragePath != "" {
+		storagePath = opts.StoragePath
+	}
+	st, err := store.OpenSQLite(storagePath, log.With(logger, "component", "store"))
+	if err != nil {
+		return nil, fmt.Errorf("opening state store (storage.path): %w", err)
+	}
+	a.store = st
+
+	a.apiMetrics = collector.NewAPIMetrics(collector.APIVocabulary{
+		Endpoints: clari.Endpoints, RetryReasons: clari.RetryReasons, BreakerStates: clari.BreakerStates})
+	a.client = &clientBox{instr: a.apiMetrics, logger: log.With(logger, "component", "clari")}
+	if err := a.client.ApplyConfig(cfg); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("building the Clari client: %w", err)
+	}
+
+	a.health = health.New(health.Options{
+		API:      a.client,
+		Interval: time.Duration(cfg.Clari.ProbeInterval),
+		Timeout:  time.Duration(cfg.Clari.RequestTimeout),
+		Logger:   log.With(logger, "component", "health"),
+	})
+
+	a.durations = collector.NewExportDurations(nil)
+	a.durations.SetForecasts(forecastIDs(cfg))
+
+	var sink runner.Sink
+	if cfg.Warehouse != nil {
+		whLogger := log.With(logger, "component", "warehouse")
+		if w, err := warehouse.New(*cfg.Warehouse, whLogger); err != nil {
+			level.Error(whLogger).Log("msg", "warehouse section unusable; warehouse checks disabled", "err", err)
+		} else {
+			a.wh = w
+			if w.SinkEnabled() {
+				sink = warehouse.NewSink(w)
+			}
+		}
+	}
+
+	a.runner = runner.New(runner.Options{
+		API: a.client, Store: st, Config: a.config.Get, Sink: sink,
+		FreshLimits:     a.health.Fresh,
+		ObserveDuration: a.durations.ObserveDuration,
+		Logger:          log.With(logger, "component", "runner"),
+		Tick:            opts.Tick,
+	})
+
+	if a.wh != nil {
+		a.whChecks = warehouse.NewService(a.wh, expectedRows{a.config, a.runner}.input,
+			func(t time.Time) string { return a.config.Get().FiscalCalendar.PeriodAt(t).Label() },
+			log.With(logger, "component", "warehouse"))
+		a.runner.OnChange(a.whChecks.Trigger) // reconcile right after a load
+	}
+
+	webConfigFile := ""
+	if opts.Web != nil && opts.Web.WebConfigFile != nil {
+		webConfigFile = *opts.Web.WebConfigFile
+	}
+	a.readiness = checklist.NewRunner(checklist.RunnerOptions{
+		Config:        a.config.Get,
+		WebConfigFile: webConfigFile,
+		Limits:        a.health.Cached,
+		Logger:        log.With(logger, "component", "readiness"),
+	})
+
+	var whState func() collector.WarehouseState
+	if a.whChecks != nil {
+		whState = func() collector.WarehouseState { return a.whChecks.State() }
+	}
+	a.metrics = collector.NewSet(collector.Options{
+		Logger:     logger,
+		APIMetrics: a.apiMetrics,
+		Probe:      func() collector.ProbeState { return a.health.Last() },
+		Exporter: collector.ExporterOptions{
+			Reload:          a.config,
+			KeyRotationTime: func() float64 { return a.config.Get().Clari.KeyRotatedAt },
+		},
+		Export: collector.ExportSourceOf[runner.Target](a.runner.ExportState),
+		ExportOptions: collector.ExportOptions{
+			ExposeForecastValues: cfg.Metrics.ExposeForecastValues,
+			Durations:            a.durations,
+			FailureReasons:       runner.FailureReasons,
+			SkipReasons:          runner.SkipReasons,
+		},
+		Warehouse: whState,
+		Readiness: a.readiness,
+	})
+	// One store, one runner: this replica exports. The leader lease (HA)
+	// sets this instead.
+	a.metrics.Exporter.SetLeader(true)
+
+	processReg := prometheus.NewRegistry()
+	processReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metricsHandler, err := collector.NewHandler(collector.HandlerOptions{
+		Gatherers: []prometheus.Gatherer{a.metrics, processReg},
+		Logger:    logger,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.handler, err = routes{
+		metricsPath: opts.MetricsPath,
+		metrics:     metricsHandler,
+		landing: landing.New(landing.Options{
+			Name:        "Clari Exporter",
+			Description: opts.Description,
+			Version:     version.Info(),
+			MetricsPath: opts.MetricsPath,
+			DocsURL:     opts.DocsURL,
+			Config:      a.config.Get,
+			Runs:        st,
+			Logger:      logging.Slog(log.With(logger, "component", "landing")),
+		}),
+		ready:  &a.ready,
+		reload: a.Reload,
+		logger: logger,
+	}.handler()
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+
+	a.components = append(a.builtin(), opts.Components...)
+	return a, nil
+}
+
+// Runner is the export runner (the demo script reads its state).
+func (a *App) Runner() *runner.Runner { return a.runner }
+
+// Config is the configuration in force.
+func (a *App) Config() *config.Config { return a.config.Get() }
+
+// Components lists the reload fan-out, in order.
+func (a *App) Components() []Component { return a.components }
+
+// Handler serves every HTTP endpoint (for tests; Run serves it).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Ready reports whether persisted state is loaded (/-/ready).
+func (a *App) Ready() bool { return a.ready.Load() }
+
+// Reload loads and validates the file, then offers the new config to every
+// component; it takes effect only when all accept it. On any failure the
+// running config stays in force everywhere and
+// clari_exporter_config_last_reload_successful drops to 0.
+func (a *App) Reload() error {
+	s := a.config
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fail := func(err error) error {
+		s.lastOK.Store(false)
+		level.Error(a.logger).Log("msg", "Configuration reload failed, keeping the previous configuration", "file", s.path, "err", err)
+		return err
+	}
+	if s.path == "" {
+		return fail(errNoFile)
+	}
+	cfg, err := config.Load(s.path)
+	if err != nil {
+		return fail(err)
+	}
+	if err := applyAll(a.components, s.Get(), cfg); err != nil {
+		return fail(err)
+	}
+	s.commit(cfg)
+	level.Info(a.logger).Log("msg", "Configuration reloaded", "file", s.path)
+	s.logWarnings(cfg)
+	return nil
+}
+
+// firstProbeWait is how long start-up waits for the first Clari reading
+// before reporting ready, so the first scrape usually knows whether Clari
+// answers; a hung Clari delays readiness by no more than this.
+const firstProbeWait = 50 * time.Millisecond
+
+// Run starts every component, serves HTTP, reloads on SIGHUP, and stops
+// gracefully when ctx ends (in-flight export jobs stay persisted and resume
+// at the next start). It closes the store before returning.
+func (a *App) Run(ctx context.Context) error {
+	defer a.store.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	server := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, a.opts.Web, logging.Slog(a.logger)) }()
+
+	var wg sync.WaitGroup
+	goRun := func(fn func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(ctx) }()
+	}
+	goRun(a.health.Run)
+	goRun(a.start)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	stop := func() {
+		shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancelShutdown()
+		_ = server.Shutdown(shutdownCtx)
+		cancel()
+		wg.Wait()
+	}
+	for {
+		select {
+		case <-hup:
+			if err := a.Reload(); err != nil {
+				level.Error(a.logger).Log("msg", "reload on SIGHUP failed; keeping the running config", "err", err)
+			}
+		case err := <-serveErr:
+			stop()
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			return err
+		case <-ctx.Done():
+			level.Info(a.logger).Log("msg", "shutting down; in-flight export jobs stay persisted and resume at the next start")
+			stop()
+			return nil
+		}
+	}
+}
+
+// start loads persisted state, reports ready and runs the producers.
+func (a *App) start(ctx context.Context) {
+	if err := a.runner.Load(ctx); err != nil {
+		level.Error(a.logger).Log("msg", "cannot load persisted state", "err", err)
+		return
+	}
+	select {
+	case <-a.health.First():
+	case <-time.After(firstProbeWait):
+	case <-ctx.Done():
+	}
+	a.ready.Store(true)
+	var wg sync.WaitGroup
+	if a.whChecks != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.whChecks.Run(ctx) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.readiness.Run(ctx) }()
+	if err := a.runner.Run(ctx); err != nil {
+		level.Error(a.logger).Log("msg", "export runner stopped", "err", err)
+	}
+	wg.Wait()
+}
+
+func forecastIDs(c *config.Config) []string {
+	ids := make([]string, len(c.Forecasts))
+	for i, f := range c.Forecasts {
+		ids[i] = f.ID
+	}
+	return ids
+}

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/common/version"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/runner"
+	"github.com/clari-exporter/clari_exporter/warehouse"
+)
+
+// builtin is the reload fan-out of the built components, in build order.
+// Components that read the config through configState.Get (the runner, the
+// readiness audit) take a new config when the app commits it, after every
+// component here accepted it.
+func (a *App) builtin() []Component {
+	return []Component{
+		restartOnly{name: "store", logger: a.logger, settings: []string{"storage"},
+			key: func(c *config.Config) any { return c.Storage }, started: a.config.Get()},
+		a.client,
+		healthComponent{a},
+		restartOnly{name: "warehouse", logger: a.logger, settings: []string{"warehouse"},
+			key: func(c *config.Config) any {
+				if c.Warehouse == nil {
+					return nil
+				}
+				return *c.Warehouse
+			}, started: a.config.Get()},
+		runnerComponent{},
+		readinessComponent{},
+		collectorComponent{a},
+	}
+}
+
+// restartOnly is a component whose settings are fixed at start-up (the
+// store's file, the warehouse connection and its check schedule): a reload
+// that changes them is accepted, with a warning that they wait for a
+// restart.
+type restartOnly struct {
+	name     string
+	logger   log.Logger
+	settings []string
+	key      func(*config.Config) any
+	started  *config.Config
+}
+
+func (r restartOnly) Name() string     { return r.name }
+func (r restartOnly) Reloads() Reloads { return Reloads{Restart: r.settings} }
+func (r restartOnly) changed(c *config.Config) bool {
+	a, b := r.key(r.started), r.key(c)
+	defer func() { _ = recover() }() // uncomparable values count as changed
+	return a != b
+}
+
+func (r restartOnly) ApplyConfig(c *config.Config) error {
+	if r.changed(c) {
+		level.Warn(r.logger).Log("msg", "reloaded setting needs a restart to take effect; keeping the running one", "component", r.name, "settings", r.settings)
+	}
+	return nil
+}
+
+// clientBox holds the current Clari client. A reload that changes the
+// client's settings (a rotated key, another base URL, timeouts, retry,
+// breaker, pacing) swaps in a new client; the runner and the health monitor
+// always call the current one.
+type clientBox struct {
+	instr  clari.Instrumentation
+	logger log.Logger
+	c      atomic.Pointer[clari.Client]
+	cfg    atomic.Pointer[config.Clari] // the section the current client was built from
+}
+
+func (b *clientBox) Name() string { return "clari client" }
+
+func (b *clientBox) Reloads() Reloads {
+	return Reloads{Live: []string{"clari.base_url", "clari.api_key_file", "clari.api_key_env", "clari.api_key",
+		"clari.request_timeout", "clari.retry", "clari.breaker", "clari.pacing"}}
+}
+
+// ApplyConfig builds a new client when the clari section's client settings
+// changed; a section the client rejects keeps the old client.
+func (b *clientBox) ApplyConfig(c *config.Config) error {
+	if old := b.cfg.Load(); old != nil && sameClient(*old, c.Clari) {
+		return nil
+	}
+	nc, err := newClient(c.Clari, b.instr, b.logger)
+	if err != nil {
+		return err
+	}
+	section := c.Clari
+	b.c.Store(nc)
+	b.cfg.Store(&section)
+	return nil
+}
+
+func (b *clientBox) Limits(ctx context.Context) (clari.Limits, error) {
+	return b.c.Load().Limits(ctx)
+}
+
+func (b *clientBox) RunExport(ctx context.Context, req clari.ExportRequest, o clari.RunOptions) clari.RunResult {
+	return b.c.Load().RunExport(ctx, req, o)
+}
+
+func (b *clientBox) ResumeExport(ctx context.Context, jobID string, req clari.ExportRequest, o clari.RunOptions) clari.RunResult {
+	return b.c.Load().ResumeExport(ctx, jobID, req, o)
+}
+
+// newClient builds a Clari client from the clari section of the config.
+func newClient(c config.Clari, instr clari.Instrumentation, logger log.Logger) (*clari.Client, error) {
+	o := c.ClientOptions()
+	o.UserAgentVersion = version.Version
+	o.Instrumentation = instr
+	o.Logger = logger
+	return clari.New(o)
+}
+
+// sameClient reports whether two clari sections build the same client.
+func sameClient(a, b config.Clari) bool {
+	return a.BaseURL == b.BaseURL && a.Key == b.Key && a.RequestTimeout == b.RequestTimeout &&
+		a.Retry == b.Retry && a.Breaker == b.Breaker && a.Pacing == b.Pacing
+}
+
+// healthComponent applies the probe's timing live.
+type healthComponent struct{ a *App }
+
+func (healthComponent) Name() string { return "clari health" }
+func (healthComponent) Reloads() Reloads {
+	return Reloads{Live: []string{"clari.probe_interval", "clari.request_timeout"}}
+}
+func (h healthComponent) ApplyConfig(c *config.Config) error {
+	h.a.health.SetTiming(time.Duration(c.Clari.ProbeInterval), time.Duration(c.Clari.RequestTimeout))
+	return nil
+}
+
+// runnerComponent: the runner reads the config in force at every tick.
+type runnerComponent struct{}
+
+func (runnerComponent) Name() string { return "runner" }
+func (runnerComponent) Reloads() Reloads {
+	return Reloads{Live: []string{"forecasts", "fiscal_calendar", "schedule", "swing", "metrics.empty_export_is_failure",
+		"clari.poll_interval", "clari.poll_timeout", "clari.max_requeues"}}
+}
+func (runnerComponent) ApplyConfig(*config.Config) error { return nil }
+
+// readinessComponent: the audit reads the config in force at every run.
+type readinessComponent struct{}
+
+func (readinessComponent) Name() string { return "readiness" }
+func (readinessComponent) Reloads() Reloads {
+	return Reloads{Live: []string{"clari.environment", "clari.rotated_at", "clari.rotation_policy"}}
+}
+func (readinessComponent) ApplyConfig(*config.Config) error { return nil }
+
+// collectorComponent applies what /metrics shows.
+type collectorComponent struct{ a *App }
+
+func (collectorComponent) Name() string { return "collector" }
+func (collectorComponent) Reloads() Reloads {
+	return Reloads{Live: []string{"metrics.expose_forecast_values", "forecasts", "clari.rotated_at", "clari.rotation_policy"}}
+}
+func (c collectorComponent) ApplyConfig(cfg *config.Config) error {
+	c.a.metrics.Export.SetExposeForecastValues(cfg.Metrics.ExposeForecastValues)
+	c.a.durations.SetForecasts(forecastIDs(cfg))
+	return nil
+}
+
+// expectedRows feeds the warehouse reconciliation from the runner's state.
+type expectedRows struct {
+	config *configState
+	runner *runner.Runner
+}
+
+func (e expectedRows) input() warehouse.CheckInput {
+	now := time.Now()
+	in := warehouse.CheckInput{Now: now, CurrentPeriod: e.config.Get().FiscalCalendar.PeriodAt(now).Label()}
+	for k, rows := range e.runner.LatestExpected() {
+		in.Expected = append(in.Expected, warehouse.Expected{Forecast: k[0], Period: k[1], Rows: rows})
+	}
+	sort.Slice(in.Expected, func(i, j int) bool {
+		a, b := in.Expected[i], in.Expected[j]
+		return a.Forecast < b.Forecast || a.Forecast == b.Forecast && a.Period < b.Period
+	})
+	return in
+}
