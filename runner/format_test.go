@@ -9,8 +9,8 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/runner"
 )
 
 // TestJSONAndCSVGiveSameSeries exports the same simulated data once as JSON
@@ -19,7 +19,7 @@ import (
 // identical, labels included (both use the field's display name).
 func TestJSONAndCSVGiveSameSeries(t *testing.T) {
 	t.Parallel()
-	run := func(format clari.ExportFormat) collector.TargetState {
+	run := func(format clari.ExportFormat) runner.Target {
 		e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
 			c.Forecasts[0].ExportFormat = string(format)
 			c.Forecasts[0].TypesToExport = clari.AllDataTypes
@@ -39,16 +39,16 @@ func TestJSONAndCSVGiveSameSeries(t *testing.T) {
 	}
 	fromJSON, fromCSV := run(clari.FormatJSON), run(clari.FormatCSV)
 	if !fromJSON.LastRunSuccess || !fromCSV.LastRunSuccess {
-		t.Fatalf("success JSON %v CSV %v (failures %v / %v)", fromJSON.LastRunSuccess, fromCSV.LastRunSuccess, fromJSON.FailuresByReason, fromCSV.FailuresByReason)
+		t.Fatalf("success JSON %v CSV %v (failures %v / %v)", fromJSON.LastRunSuccess, fromCSV.LastRunSuccess, fromJSON.Failures, fromCSV.Failures)
 	}
-	wantRows := float64(testUsers * testFields * len(clari.AllDataTypes))
-	if fromJSON.Rows != wantRows || fromCSV.Rows != fromJSON.Rows {
-		t.Errorf("rows JSON %v CSV %v, want both %v", fromJSON.Rows, fromCSV.Rows, wantRows)
+	wantRows := testUsers * testFields * len(clari.AllDataTypes)
+	if fromJSON.Latest.Rows != wantRows || fromCSV.Latest.Rows != fromJSON.Latest.Rows {
+		t.Errorf("rows JSON %v CSV %v, want both %v", fromJSON.Latest.Rows, fromCSV.Latest.Rows, wantRows)
 	}
-	if len(fromJSON.Values) != testFields*len(clari.AllDataTypes) || !reflect.DeepEqual(fromJSON.Values, fromCSV.Values) {
-		t.Errorf("values differ:\nJSON %+v\nCSV  %+v", fromJSON.Values, fromCSV.Values)
+	if len(fromJSON.Latest.Totals) != testFields*len(clari.AllDataTypes) || !reflect.DeepEqual(fromJSON.Latest.Totals, fromCSV.Latest.Totals) {
+		t.Errorf("values differ:\nJSON %+v\nCSV  %+v", fromJSON.Latest.Totals, fromCSV.Latest.Totals)
 	}
-	for _, v := range fromJSON.Values {
+	for _, v := range fromJSON.Latest.Totals {
 		if v.Field != clarisim.FieldName(0) && v.Field != clarisim.FieldName(1) {
 			t.Errorf("value labelled %q, want a field display name", v.Field)
 		}
@@ -79,13 +79,13 @@ func TestCSVOutsideRequestedQuarterIsPeriodMismatch(t *testing.T) {
 	es := runUntil(t, e.runner(nil), "every target ran", allRan(1))
 	cal := e.config().FiscalCalendar
 	cur := cal.PeriodAt(e.clock.Now())
-	if ts := targetPeriod(t, es, "net_arr", cur.Label()); !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 {
-		t.Errorf("%s: success %v failures %v, want success", cur.Label(), ts.LastRunSuccess, ts.FailuresByReason)
+	if ts := targetPeriod(t, es, "net_arr", cur.Label()); !ts.LastRunSuccess || sum(ts.Failures) != 0 {
+		t.Errorf("%s: success %v failures %v, want success", cur.Label(), ts.LastRunSuccess, ts.Failures)
 	}
 	prev := cal.Shift(cur, -1).Label()
 	ts := targetPeriod(t, es, "net_arr", prev)
-	if ts.FailuresByReason["period_mismatch"] != 1 || sum(ts.FailuresByReason) != 1 || ts.HasSnapshot {
-		t.Errorf("%s: failures %v snapshot %v, want one period_mismatch", prev, ts.FailuresByReason, ts.HasSnapshot)
+	if ts.Failures["period_mismatch"] != 1 || sum(ts.Failures) != 1 || ts.HasSnapshot() {
+		t.Errorf("%s: failures %v snapshot %v, want one period_mismatch", prev, ts.Failures, ts.HasSnapshot())
 	}
 	fellBack := 0
 	for _, j := range e.sim.Jobs() {
