@@ -35,6 +35,9 @@ type ExportTarget interface {
 	LastRunResult() (end time.Time, success bool, took time.Duration)
 	// LastSuccessTime is the end of the last successful run; zero if none.
 	LastSuccessTime() time.Time
+	// MaxAgeLimit is how old the last success may be before the period
+	// counts as missing coverage (the configured max age).
+	MaxAgeLimit() time.Duration
 	// SnapshotRows describes the latest snapshot; ok is false until a
 	// successful export produced one (rows, values and swings left out).
 	SnapshotRows() (rows, duplicates int, ok bool)
@@ -131,7 +134,7 @@ type ExportCollector struct {
 	cache   *builtState // families of the last non-zero generation
 
 	runs, failures, requeues, skipped,
-	lastRun, lastSuccess, lastRunSuccess, lastDuration,
+	lastRun, lastSuccess, lastRunSuccess, lastDuration, maxAge,
 	rows, duplicateRows, coverageMissing,
 	value, swingRatio, swingAnomalous metricSpec
 }
@@ -185,6 +188,8 @@ func NewExportCollector(source ExportSource, opts ExportOptions) *ExportCollecto
 			"End of the last successful export run, in unix seconds; absent if none succeeded yet"+cached, gauge, target...),
 		lastRunSuccess: newSpec("clari_export_last_run_success",
 			"1 if the last export run succeeded, 0 if it failed"+cached, gauge, target...),
+		maxAge: newSpec("clari_export_max_age_seconds",
+			"The max age configured for the target: how old its last successful export may be before the period counts as missing coverage"+cached, gauge, target...),
 		lastDuration: newSpec("clari_export_last_duration_seconds",
 			"Duration of the last export job from create to decoded results"+cached, gauge, target...),
 		rows: newSpec("clari_export_rows",
@@ -217,7 +222,7 @@ func (c *ExportCollector) SetExposeForecastValues(on bool) { c.exposeValues.Stor
 func (c *ExportCollector) ExposeForecastValues() bool { return c.exposeValues.Load() }
 
 func (c *ExportCollector) specs() []*metricSpec {
-	return []*metricSpec{&c.coverageMissing, &c.duplicateRows, &c.failures, &c.lastDuration,
+	return []*metricSpec{&c.coverageMissing, &c.duplicateRows, &c.failures, &c.lastDuration, &c.maxAge,
 		&c.lastRunSuccess, &c.lastRun, &c.lastSuccess, &c.requeues, &c.rows, &c.runs, &c.skipped,
 		&c.swingAnomalous, &c.swingRatio, &c.value}
 }
@@ -319,6 +324,7 @@ func (c *ExportCollector) buildState(st *exportView, expose bool) ([]*family, pr
 		runs, requeues, failures, skips := t.Counters()
 		b.add(byName[&c.runs], float64(runs), f, p)
 		b.add(byName[&c.requeues], float64(requeues), f, p)
+		b.add(byName[&c.maxAge], t.MaxAgeLimit().Seconds(), f, p)
 		b.addReasons(byName[&c.failures], c.failureReasons, c.reasonPairs, failures, f, p)
 		b.addReasons(byName[&c.skipped], c.skipReasons, c.reasonPairs, skips, f, p)
 		if end, success, took := t.LastRunResult(); !end.IsZero() {
@@ -375,7 +381,7 @@ func (c *ExportCollector) countSeries(st *exportView, expose bool) int {
 	for i := 0; i < st.targets; i++ {
 		t := st.target(i)
 		_, _, failures, skips := t.Counters()
-		n += 2 + 3 + 1 + len(c.failureReasons) + len(c.skipReasons) + len(failures) + len(skips)
+		n += 3 + 3 + 1 + len(c.failureReasons) + len(c.skipReasons) + len(failures) + len(skips)
 		if _, _, ok := t.SnapshotRows(); ok {
 			n += 2
 			t.EachSwing(func(string, float64, bool) { n += 2 })

@@ -16,7 +16,7 @@ func exportState() testState {
 	return testState{
 		Targets: []testTarget{
 			{
-				Forecast: "net_arr", Period: "2026_Q4",
+				Forecast: "net_arr", Period: "2026_Q4", MaxAge: 12 * time.Hour,
 				RunsTotal: 5, RequeuesTotal: 1,
 				FailuresByReason: map[string]float64{"failed": 1, "empty": 2},
 				SkipsByReason:    map[string]float64{"quota_reserve": 3},

@@ -20,6 +20,8 @@ type testTarget struct {
 	RunsTotal, RequeuesTotal        float64
 	FailuresByReason, SkipsByReason map[string]float64
 
+	MaxAge time.Duration
+
 	HasRun         bool
 	LastRun        time.Time
 	LastRunSuccess bool
@@ -63,6 +65,7 @@ func (t testTarget) LastRunResult() (time.Time, bool, time.Duration) {
 	return t.LastRun, t.LastRunSuccess, t.LastDuration
 }
 func (t testTarget) LastSuccessTime() time.Time { return t.LastSuccess }
+func (t testTarget) MaxAgeLimit() time.Duration { return t.MaxAge }
 func (t testTarget) SnapshotRows() (int, int, bool) {
 	return int(t.Rows), int(t.DuplicateRows), t.HasSnapshot
 }

@@ -69,6 +69,9 @@ func (t Target) LastRunResult() (end time.Time, success bool, took time.Duration
 // LastSuccessTime is the end of the last successful run; zero when none.
 func (t Target) LastSuccessTime() time.Time { return t.LastSuccess }
 
+// MaxAgeLimit returns MaxAge.
+func (t Target) MaxAgeLimit() time.Duration { return t.MaxAge }
+
 // HasSnapshot reports whether a successful export left a snapshot.
 func (t Target) HasSnapshot() bool { return t.Latest != nil }
 
