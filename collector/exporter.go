@@ -26,6 +26,10 @@ type ExporterOptions struct {
 	// seconds (config clari.rotated_at or the key file's mtime); 0 when
 	// unknown, which leaves clari_api_key_rotation_timestamp_seconds out.
 	KeyRotationTime func() float64
+	// KeyRotationDue returns when the key is due for rotation (rotation
+	// time + clari.rotation_policy), in unix seconds; 0 when unknown,
+	// which leaves clari_api_key_rotation_due_timestamp_seconds out.
+	KeyRotationDue func() float64
 }
 
 // ExporterCollector exposes build info, config reload status, leadership and
@@ -34,7 +38,7 @@ type ExporterCollector struct {
 	opts   ExporterOptions
 	leader atomic.Bool
 
-	buildInfo, reloadOK, reloadTime, leaderDesc, keyRotation *prometheus.Desc
+	buildInfo, reloadOK, reloadTime, leaderDesc, keyRotation, keyRotationDue *prometheus.Desc
 }
 
 // NewExporterCollector returns the collector; leadership starts false.
@@ -56,6 +60,9 @@ func NewExporterCollector(opts ExporterOptions) *ExporterCollector {
 		keyRotation: prometheus.NewDesc("clari_api_key_rotation_timestamp_seconds",
 			"When the Clari API key was last rotated, in unix seconds (config clari.rotated_at, else the key file's modification time).",
 			nil, nil),
+		keyRotationDue: prometheus.NewDesc("clari_api_key_rotation_due_timestamp_seconds",
+			"When the Clari API key is due for rotation, in unix seconds: its rotation time plus clari.rotation_policy.",
+			nil, nil),
 	}
 }
 
@@ -69,6 +76,7 @@ func (c *ExporterCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.reloadTime
 	ch <- c.leaderDesc
 	ch <- c.keyRotation
+	ch <- c.keyRotationDue
 }
 
 // Collect implements prometheus.Collector.
@@ -85,6 +93,11 @@ func (c *ExporterCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.opts.KeyRotationTime != nil {
 		if ts := c.opts.KeyRotationTime(); ts > 0 {
 			sendConst(ch, c.keyRotation, prometheus.GaugeValue, ts)
+		}
+	}
+	if c.opts.KeyRotationDue != nil {
+		if ts := c.opts.KeyRotationDue(); ts > 0 {
+			sendConst(ch, c.keyRotationDue, prometheus.GaugeValue, ts)
 		}
 	}
 }

@@ -83,3 +83,14 @@ func TestExporterCollectorLint(t *testing.T) {
 		KeyRotationTime: func() float64 { return 1790000000 },
 	}))
 }
+
+func TestExporterCollectorKeyRotationDue(t *testing.T) {
+	c := NewExporterCollector(ExporterOptions{KeyRotationDue: func() float64 { return 1797776000 }})
+	if got := testutil.ToFloat64(nameFilter{c, "clari_api_key_rotation_due_timestamp_seconds"}); got != 1797776000 {
+		t.Errorf("clari_api_key_rotation_due_timestamp_seconds = %v, want 1797776000", got)
+	}
+	unknown := NewExporterCollector(ExporterOptions{KeyRotationDue: func() float64 { return 0 }})
+	if n := testutil.CollectAndCount(unknown, "clari_api_key_rotation_due_timestamp_seconds"); n != 0 {
+		t.Errorf("unknown rotation time: %d series, want none", n)
+	}
+}

@@ -32,9 +32,10 @@ var contractMetrics = []string{
 
 func fullSet() *Set {
 	s := NewSet(Options{
-		API:           testVocabulary,
-		Probe:         probeOf(sampleProbe),
-		Exporter:      ExporterOptions{Reload: fakeReload{ok: true, at: t0}, KeyRotationTime: func() float64 { return 1790000000 }},
+		API:   testVocabulary,
+		Probe: probeOf(sampleProbe),
+		Exporter: ExporterOptions{Reload: fakeReload{ok: true, at: t0}, KeyRotationTime: func() float64 { return 1790000000 },
+			KeyRotationDue: func() float64 { return 1797776000 }},
 		Export:        testSource(exportState),
 		ExportOptions: testExportOptions(ExportOptions{ExposeForecastValues: true}),
 		Warehouse:     testWarehouseSource(warehouseState),

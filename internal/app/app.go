@@ -193,6 +193,7 @@ func New(opts Options) (*App, error) {
 		Exporter: collector.ExporterOptions{
 			Reload:          a.config,
 			KeyRotationTime: func() float64 { return a.config.Get().Clari.KeyRotatedAt },
+			KeyRotationDue:  func() float64 { return keyRotationDue(a.config.Get().Clari) },
 		},
 		Export: collector.ExportSourceOf[runner.Target](a.runner.ExportState),
 		ExportOptions: collector.ExportOptions{
@@ -373,4 +374,13 @@ func forecastIDs(c *config.Config) []string {
 		ids[i] = f.ID
 	}
 	return ids
+}
+
+// keyRotationDue is the key's rotation time plus clari.rotation_policy, in
+// unix seconds; 0 when the rotation time is unknown.
+func keyRotationDue(c config.Clari) float64 {
+	if c.KeyRotatedAt <= 0 {
+		return 0
+	}
+	return c.KeyRotatedAt + time.Duration(c.RotationPolicy).Seconds()
 }

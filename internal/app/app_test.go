@@ -345,3 +345,13 @@ func TestReloadDuringStartUp(t *testing.T) {
 		t.Errorf("/-/ready %d %s after reloads during start-up", rec.Code, body)
 	}
 }
+
+func TestKeyRotationDueAddsThePolicy(t *testing.T) {
+	c := config.Clari{KeyRotatedAt: 1790000000, RotationPolicy: model.Duration(90 * 24 * time.Hour)}
+	if got, want := keyRotationDue(c), 1790000000+90*86400.0; got != want {
+		t.Errorf("keyRotationDue = %v, want %v", got, want)
+	}
+	if got := keyRotationDue(config.Clari{RotationPolicy: model.Duration(time.Hour)}); got != 0 {
+		t.Errorf("keyRotationDue without a rotation time = %v, want 0 (left out)", got)
+	}
+}
