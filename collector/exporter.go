@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/version"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 )
 
 // ReloadStatus reports the outcome of config loads; cmd implements it.
@@ -35,19 +35,20 @@ type ExporterOptions struct {
 // ExporterCollector exposes build info, config reload status, leadership and
 // the API key's rotation time.
 type ExporterCollector struct {
-	opts   ExporterOptions
-	leader atomic.Bool
+	opts      ExporterOptions
+	leader    atomic.Bool
+	buildInfo prometheus.Collector // client_golang's clari_exporter_build_info
 
-	buildInfo, reloadOK, reloadTime, leaderDesc, keyRotation, keyRotationDue *prometheus.Desc
+	reloadOK, reloadTime, leaderDesc, keyRotation, keyRotationDue *prometheus.Desc
 }
 
 // NewExporterCollector returns the collector; leadership starts false.
+// Build info is read from prometheus/common/version when it is called
+// (ldflags, else the Go build info: see cmd/clari_exporter).
 func NewExporterCollector(opts ExporterOptions) *ExporterCollector {
 	return &ExporterCollector{
-		opts: opts,
-		buildInfo: prometheus.NewDesc("clari_exporter_build_info",
-			"A metric with a constant '1' value labeled by version, revision and goversion from which clari_exporter was built.",
-			[]string{"version", "revision", "goversion"}, nil),
+		opts:      opts,
+		buildInfo: versioncollector.NewCollector("clari_exporter"),
 		reloadOK: prometheus.NewDesc("clari_exporter_config_last_reload_successful",
 			"1 if the last configuration load or reload succeeded, 0 if it failed (the previous configuration stays in force).",
 			nil, nil),
@@ -71,7 +72,7 @@ func (c *ExporterCollector) SetLeader(leader bool) { c.leader.Store(leader) }
 
 // Describe implements prometheus.Collector.
 func (c *ExporterCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.buildInfo
+	c.buildInfo.Describe(ch)
 	ch <- c.reloadOK
 	ch <- c.reloadTime
 	ch <- c.leaderDesc
@@ -81,8 +82,7 @@ func (c *ExporterCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *ExporterCollector) Collect(ch chan<- prometheus.Metric) {
-	sendConst(ch, c.buildInfo, prometheus.GaugeValue, 1,
-		version.Version, version.Revision, version.GoVersion)
+	c.buildInfo.Collect(ch)
 	sendConst(ch, c.leaderDesc, prometheus.GaugeValue, boolFloat(c.leader.Load()))
 	if c.opts.Reload != nil {
 		sendConst(ch, c.reloadOK, prometheus.GaugeValue, boolFloat(c.opts.Reload.LastReloadSuccessful()))

@@ -31,9 +31,9 @@ func TestExporterCollectorGolden(t *testing.T) {
 # HELP clari_api_key_rotation_timestamp_seconds When the Clari API key was last rotated, in unix seconds (config clari.rotated_at, else the key file's modification time).
 # TYPE clari_api_key_rotation_timestamp_seconds gauge
 clari_api_key_rotation_timestamp_seconds 1.79e+09
-# HELP clari_exporter_build_info A metric with a constant '1' value labeled by version, revision and goversion from which clari_exporter was built.
+# HELP clari_exporter_build_info A metric with a constant '1' value labeled by version, revision, branch, goversion from which clari_exporter was built, and the goos and goarch for the build.
 # TYPE clari_exporter_build_info gauge
-clari_exporter_build_info{goversion="` + version.GoVersion + `",revision="abc123",version="1.2.3"} 1
+clari_exporter_build_info{branch="",goarch="` + version.GoArch + `",goos="` + version.GoOS + `",goversion="` + version.GoVersion + `",revision="abc123",tags="` + version.GetTags() + `",version="1.2.3"} 1
 # HELP clari_exporter_config_last_reload_success_timestamp_seconds When the configuration was last loaded successfully, in unix seconds.
 # TYPE clari_exporter_config_last_reload_success_timestamp_seconds gauge
 clari_exporter_config_last_reload_success_timestamp_seconds 1.7957808e+09

@@ -22,6 +22,7 @@ import (
 const defaultListenAddress = ":9852"
 
 func main() {
+	useBuildInfo()
 	os.Exit(run(os.Args[1:]))
 }
 
