@@ -2,7 +2,9 @@ package collector
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 
@@ -20,40 +22,58 @@ import (
 // families (API counters, probe, process) and copies the rest.
 
 // splitGatherer is a Gatherer that can hand part of its metrics already
-// encoded in format.
+// encoded in format (gzip-compressed as one gzip member when gz).
 type splitGatherer interface {
 	prometheus.Gatherer
-	GatherSplit(format expfmt.Format) (fresh []*dto.MetricFamily, encoded []byte, err error)
+	GatherSplit(format expfmt.Format, gz bool) (fresh []*dto.MetricFamily, encoded []byte, err error)
 }
 
 // GatherSplit implements splitGatherer: the small collectors and the export
 // duration histogram fresh, the export state's families pre-encoded.
-func (s *Set) GatherSplit(format expfmt.Format) ([]*dto.MetricFamily, []byte, error) {
+func (s *Set) GatherSplit(format expfmt.Format, gz bool) ([]*dto.MetricFamily, []byte, error) {
 	fresh, err := mergeGatherers{s.small, s.Export.durationsReg}.Gather()
 	var errs prometheus.MultiError
 	errs.Append(err)
-	encoded, err := s.Export.encoded(format)
+	encoded, err := s.Export.encoded(format, gz)
 	errs.Append(err)
 	return fresh, encoded, errs.MaybeUnwrap()
 }
 
-// encoded returns the export state's families encoded in format, reusing
-// the encoding of an unchanged generation.
-func (c *ExportCollector) encoded(format expfmt.Format) ([]byte, error) {
+// encoding is one way of serving the export families: a format, and
+// whether gzip-compressed.
+type encoding struct {
+	format expfmt.Format
+	gzip   bool
+}
+
+// encoded returns the export state's families encoded in format (as one
+// gzip member when gz), reusing the bytes of an unchanged generation: a
+// scrape of an unchanged state neither rebuilds, encodes nor compresses
+// them.
+func (c *ExportCollector) encoded(format expfmt.Format, gz bool) ([]byte, error) {
 	if c.source == nil {
 		return nil, nil
 	}
 	fams, errs, cached := c.buildCached()
+	key := encoding{format, gz}
 	if cached != nil {
 		c.cacheMu.Lock()
-		b, ok := cached.encoded[format]
+		b, ok := cached.encoded[key]
 		c.cacheMu.Unlock()
 		if ok {
 			return b, errs.MaybeUnwrap()
 		}
 	}
 	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, format)
+	var out io.Writer = &buf
+	var zw *gzip.Writer
+	if gz {
+		zw = gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
+		defer gzipWriters.Put(zw)
+		out = zw
+	}
+	enc := expfmt.NewEncoder(out, format)
 	for _, f := range fams {
 		if len(f.mf.Metric) == 0 {
 			continue
@@ -62,19 +82,25 @@ func (c *ExportCollector) encoded(format expfmt.Format) ([]byte, error) {
 			errs = append(errs, fmt.Errorf("encoding %s: %w", f.mf.GetName(), err))
 		}
 	}
+	if zw != nil {
+		_ = zw.Close() // into a bytes.Buffer: cannot fail
+	}
 	if cached != nil {
 		c.cacheMu.Lock()
 		if cached.encoded == nil {
-			cached.encoded = map[expfmt.Format][]byte{}
+			cached.encoded = map[encoding][]byte{}
 		}
-		cached.encoded[format] = buf.Bytes()
+		cached.encoded[key] = buf.Bytes()
 		c.cacheMu.Unlock()
 	}
 	return buf.Bytes(), errs.MaybeUnwrap()
 }
 
 // encodingHandler serves gatherers like promhttp.HandlerFor with
-// ContinueOnError, taking pre-encoded parts from splitGatherers.
+// ContinueOnError, taking pre-encoded parts from splitGatherers. With gzip
+// the body is a series of gzip members (the fresh part, each pre-compressed
+// part, OpenMetrics' # EOF), which every gzip reader takes as one stream
+// (RFC 1952, 2.2).
 type encodingHandler struct {
 	gatherers []prometheus.Gatherer
 	logger    log.Logger
@@ -82,12 +108,13 @@ type encodingHandler struct {
 
 func (h encodingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	var fresh []*dto.MetricFamily
 	var encoded [][]byte
 	var errs prometheus.MultiError
 	for _, g := range h.gatherers {
 		if s, ok := g.(splitGatherer); ok {
-			mfs, b, err := s.GatherSplit(format)
+			mfs, b, err := s.GatherSplit(format, gz)
 			errs.Append(err)
 			fresh = append(fresh, mfs...)
 			encoded = append(encoded, b)
@@ -102,21 +129,49 @@ func (h encodingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level.Error(h.logger).Log("msg", "gathering metrics failed; serving the rest", "err", err)
 	}
 
+	w.Header().Add("Vary", "Accept-Encoding")
 	w.Header().Set("Content-Type", string(format))
-	enc := expfmt.NewEncoder(w, format)
+	var out io.Writer = w
+	var zw *gzip.Writer
+	if gz {
+		w.Header().Set("Content-Encoding", "gzip")
+		zw = gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(w)
+		defer gzipWriters.Put(zw)
+		out = zw
+	}
+	// A scraper that hangs up (a timeout, a restart) makes every write
+	// fail with a broken pipe: not the exporter's error, so debug level.
+	writeFailed := func(err error) {
+		level.Debug(h.logger).Log("msg", "writing metrics failed (scraper gone?)", "err", err)
+	}
+	enc := expfmt.NewEncoder(out, format)
 	for _, mf := range fresh {
 		if err := enc.Encode(mf); err != nil {
-			level.Error(h.logger).Log("msg", "writing metrics failed", "family", mf.GetName(), "err", err)
+			writeFailed(err)
+			return
+		}
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil { // ends the fresh part's member
+			writeFailed(err)
 			return
 		}
 	}
 	for _, b := range encoded {
 		if _, err := w.Write(b); err != nil {
+			writeFailed(err)
 			return
 		}
 	}
 	if closer, ok := enc.(expfmt.Closer); ok {
+		if zw != nil {
+			zw.Reset(w) // # EOF in a member of its own
+		}
 		_ = closer.Close() // OpenMetrics' "# EOF"
+		if zw != nil {
+			_ = zw.Close()
+		}
 	}
 }
 

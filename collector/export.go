@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 )
 
 // ExportDurationBuckets span an export job from create to decoded results:
@@ -272,7 +271,7 @@ type builtState struct {
 	expose     bool
 	fams       []*family
 	errs       prometheus.MultiError
-	encoded    map[expfmt.Format][]byte
+	encoded    map[encoding][]byte
 }
 
 // build returns the metric families of the source's current state, reusing

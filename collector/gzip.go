@@ -2,7 +2,6 @@ package collector
 
 import (
 	"compress/gzip"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,32 +10,13 @@ import (
 // promhttp compresses with gzip's default level, which costs about three
 // times the CPU of the whole uncompressed scrape for a large tenant (600 KB of
 // text). BestSpeed compresses the repetitive exposition text nearly as well
-// for a fraction of the CPU, so the handler does the compression itself.
+// for a fraction of the CPU, so the handler does the compression itself, and
+// keeps the export families compressed per generation (encode.go).
 
 var gzipWriters = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: cannot fail
 	return w
 }}
-
-// withGzip serves next's response gzip-compressed when the client accepts
-// gzip; next must not compress itself.
-func withGzip(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Accept-Encoding")
-		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gzipWriters.Put(gz)
-		}()
-		w.Header().Set("Content-Encoding", "gzip")
-		next.ServeHTTP(gzipResponseWriter{w, gz}, r)
-	})
-}
 
 // acceptsGzip reports whether an Accept-Encoding header value allows gzip
 // (listed, or "*", without q=0).
@@ -56,10 +36,3 @@ func acceptsGzip(header string) bool {
 	}
 	return false
 }
-
-type gzipResponseWriter struct {
-	http.ResponseWriter
-	gz *gzip.Writer
-}
-
-func (w gzipResponseWriter) Write(p []byte) (int, error) { return w.gz.Write(p) }

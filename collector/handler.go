@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // HandlerOptions configures NewHandler.
@@ -15,6 +16,10 @@ type HandlerOptions struct {
 	// series (unlike prometheus.Gatherers); a metric name gathered twice is
 	// logged and served once. At least one is required.
 	Gatherers []prometheus.Gatherer
+	// Instrument, when set, gets promhttp's own handler metrics
+	// (promhttp_metric_handler_requests_total, _in_flight); it should be
+	// one of Gatherers' registries so they are served too.
+	Instrument prometheus.Registerer
 	// Logger receives gather errors; nil discards them.
 	Logger log.Logger
 }
@@ -30,5 +35,9 @@ func NewHandler(opts HandlerOptions) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	return withGzip(encodingHandler{gatherers: opts.Gatherers, logger: opts.Logger}), nil
+	var h http.Handler = encodingHandler{gatherers: opts.Gatherers, logger: opts.Logger}
+	if opts.Instrument != nil {
+		h = promhttp.InstrumentMetricHandler(opts.Instrument, h)
+	}
+	return h, nil
 }

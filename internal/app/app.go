@@ -212,8 +212,9 @@ func New(opts Options) (*App, error) {
 	processReg := prometheus.NewRegistry()
 	processReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metricsHandler, err := collector.NewHandler(collector.HandlerOptions{
-		Gatherers: []prometheus.Gatherer{a.metrics, processReg},
-		Logger:    logger,
+		Gatherers:  []prometheus.Gatherer{a.metrics, processReg},
+		Instrument: processReg,
+		Logger:     logger,
 	})
 	if err != nil {
 		_ = st.Close()

@@ -29,7 +29,7 @@ const testKey = "app-test-key"
 
 // testConfig writes a config for baseURL with the given probe interval and
 // returns its path.
-func testConfig(t *testing.T, dir, baseURL, probeInterval, extra string) string {
+func testConfig(t testing.TB, dir, baseURL, probeInterval, extra string) string {
 	t.Helper()
 	key := filepath.Join(dir, "clari.key")
 	if err := os.WriteFile(key, []byte(testKey), 0o600); err != nil {
@@ -57,7 +57,7 @@ storage:
 	return path
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -249,7 +249,7 @@ func TestRejectedReloadKeepsEveryComponentOnTheOldConfig(t *testing.T) {
 }
 
 // run starts a in the background until the test ends.
-func run(t *testing.T, a *App) {
+func run(t testing.TB, a *App) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -353,5 +353,22 @@ func TestKeyRotationDueAddsThePolicy(t *testing.T) {
 	}
 	if got := keyRotationDue(config.Clari{RotationPolicy: model.Duration(time.Hour)}); got != 0 {
 		t.Errorf("keyRotationDue without a rotation time = %v, want 0 (left out)", got)
+	}
+}
+
+// /metrics serves promhttp's own handler metrics.
+func TestMetricsServePromhttpHandlerMetrics(t *testing.T) {
+	dir := t.TempDir()
+	a, err := New(Options{ConfigFile: testConfig(t, dir, "http://127.0.0.1:1/v4", "1h", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.store.Close()
+	metric(t, a.Handler(), "clari_up")
+	if v, ok := metric(t, a.Handler(), "promhttp_metric_handler_requests_total"); !ok || v < 1 {
+		t.Errorf("promhttp_metric_handler_requests_total = %v (present %v), want the earlier scrape counted", v, ok)
+	}
+	if _, ok := metric(t, a.Handler(), "promhttp_metric_handler_requests_in_flight"); !ok {
+		t.Error("no promhttp_metric_handler_requests_in_flight")
 	}
 }
