@@ -8,6 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/runner"
 )
 
 // contractMetrics are the names METRICS.md promises (the contract with
@@ -30,14 +33,16 @@ var contractMetrics = []string{
 	"clari_readiness_check",
 }
 
+// fullSet is every collector with the producers' own label-value lists,
+// as internal/app builds it (docs/metrics.md documents these).
 func fullSet() *Set {
 	s := NewSet(Options{
-		API:   testVocabulary,
+		API:   APIVocabulary{Endpoints: clari.Endpoints, RetryReasons: clari.RetryReasons, BreakerStates: clari.BreakerStates},
 		Probe: probeOf(sampleProbe),
 		Exporter: ExporterOptions{Reload: fakeReload{ok: true, at: t0}, KeyRotationTime: func() float64 { return 1790000000 },
 			KeyRotationDue: func() float64 { return 1797776000 }},
 		Export:        testSource(exportState),
-		ExportOptions: testExportOptions(ExportOptions{ExposeForecastValues: true}),
+		ExportOptions: ExportOptions{ExposeForecastValues: true, FailureReasons: runner.FailureReasons, SkipReasons: runner.SkipReasons},
 		Warehouse:     testWarehouseSource(warehouseState),
 		Readiness:     testReadiness(readinessChecks),
 	})
