@@ -19,13 +19,19 @@ var (
 // (clari_api_request_duration_seconds), as in the exposition's # TYPE line.
 var histogramSuffixes = []string{"_bucket", "_sum", "_count"}
 
-// ExprMetricNames returns the clari_* metric families a PromQL expression
-// (or a Grafana query with $variables) reads, sorted and de-duplicated.
-// Histogram series names (_bucket, _sum, _count) are normalised to the
-// family name. Recording-rule names (level:metric:ops) are not included.
-func ExprMetricNames(expr string) []string {
-	expr = stringLiteral.ReplaceAllString(expr, `""`)
-	seen := map[string]bool{}
+// metricRef is a metric name read by a PromQL expression, with its position
+// (the series selector's matchers, if any, start at end).
+type metricRef struct {
+	name       string
+	start, end int
+}
+
+// metricRefs returns the clari_* metrics and `up` that an expression (or a
+// Grafana query with $variables) reads, in order of appearance.
+// Recording-rule names (level:metric:ops) are not included.
+func metricRefs(expr string) []metricRef {
+	expr = blankStrings(expr)
+	var out []metricRef
 	skipUntil := 0
 	for _, loc := range identifier.FindAllStringIndex(expr, -1) {
 		if loc[0] < skipUntil {
@@ -37,16 +43,46 @@ func ExprMetricNames(expr string) []string {
 			skipUntil = labelListEnd(expr, loc[1])
 			continue
 		}
-		if !strings.HasPrefix(tok, "clari_") || strings.Contains(tok, ":") {
+		if tok != "up" && (!strings.HasPrefix(tok, "clari_") || strings.Contains(tok, ":")) {
 			continue
 		}
 		if loc[0] > 0 && (expr[loc[0]-1] == '$' || expr[loc[0]-1] == '{') && isVariable(expr, loc[0]) {
 			continue
 		}
+		if loc[0] > 0 && (isIdentByte(expr[loc[0]-1]) || expr[loc[0]-1] == '.') {
+			continue // the tail of a longer word, e.g. a $labels.up field
+		}
 		if isLabelName(expr, loc[1]) {
 			continue
 		}
-		seen[NormaliseMetricName(tok)] = true
+		out = append(out, metricRef{name: tok, start: loc[0], end: loc[1]})
+	}
+	return out
+}
+
+// blankStrings replaces the content of PromQL string literals with spaces,
+// keeping every position: label values such as job=~"clari.*" must not be
+// read as metric names.
+func blankStrings(expr string) string {
+	return stringLiteral.ReplaceAllStringFunc(expr, func(lit string) string {
+		return lit[:1] + strings.Repeat(" ", len(lit)-2) + lit[len(lit)-1:]
+	})
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// ExprMetricNames returns the clari_* metric families a PromQL expression
+// (or a Grafana query with $variables) reads, sorted and de-duplicated.
+// Histogram series names (_bucket, _sum, _count) are normalised to the
+// family name. Recording-rule names (level:metric:ops) are not included.
+func ExprMetricNames(expr string) []string {
+	seen := map[string]bool{}
+	for _, r := range metricRefs(expr) {
+		if r.name != "up" {
+			seen[NormaliseMetricName(r.name)] = true
+		}
 	}
 	return sortedKeys(seen)
 }

@@ -7,15 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
-
-const runbookBase = "https://github.com/clari-exporter/clari_exporter/blob/main/docs/runbooks.md#"
 
 // requireBinary returns the path of an outside tool. It skips the test when
 // the tool is missing, except in CI (CI=true), where a missing tool fails.
@@ -31,11 +30,14 @@ func requireBinary(t *testing.T, name string) string {
 	return p
 }
 
+// ruleFiles are the generated rule files, relative to this directory.
+var ruleFiles = []string{"clari.rules.yml", "clari-watchdog.rules.yml"}
+
 func TestPromtoolCheckRules(t *testing.T) {
 	promtool := requireBinary(t, "promtool")
-	out, err := exec.Command(promtool, "check", "rules", "clari.rules.yml").CombinedOutput()
+	out, err := exec.Command(promtool, append([]string{"check", "rules"}, ruleFiles...)...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("promtool check rules clari.rules.yml: %v\n%s", err, out)
+		t.Fatalf("promtool check rules %v: %v\n%s", ruleFiles, err, out)
 	}
 }
 
@@ -57,22 +59,257 @@ func testFiles(t *testing.T) []string {
 	return files
 }
 
-func loadRules(t *testing.T) *RuleFile {
-	t.Helper()
-	rf, err := Load()
+// TestCommittedFilesAreGenerated: every generated file (rule files, mixin
+// jsonnet, PrometheusRule) equals what the generator writes now.
+func TestCommittedFilesAreGenerated(t *testing.T) {
+	files, err := Artifacts("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rf.AlertingRules()) == 0 {
-		t.Fatal("clari.rules.yml has no alerting rules")
+	for _, p := range []string{RulesPath, WatchdogRulesPath, PrometheusRulePath, mixinConfigPath, mixinAlertsPath, mixinRulesPath, mixinDashboards} {
+		if files[p] == nil {
+			t.Errorf("the generator does not write %s", p)
+		}
+	}
+	for p, want := range files {
+		got, err := os.ReadFile(filepath.Join("..", p))
+		if err != nil {
+			t.Errorf("%v (run go generate ./alerts)", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the generator's output; run go generate ./alerts and commit the result", p)
+		}
+	}
+	// The embedded file Load parses is the generated default.
+	if !bytes.Equal(RulesFile, files[RulesPath]) {
+		t.Error("the embedded RulesFile is not the generated clari.rules.yml")
+	}
+}
+
+func generated(t *testing.T, cfg Config) *RuleFile {
+	t.Helper()
+	rf, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return rf
 }
 
+func withWatchdog() Config {
+	c := DefaultConfig()
+	c.WatchdogEnabled = true
+	return c
+}
+
+// TestLint: the generated rules pass the lint, with and without the
+// watchdog, and every alert's runbook anchor exists in docs/runbooks.md.
+func TestLint(t *testing.T) {
+	anchors := githubAnchors(t, filepath.Join("..", "docs", "runbooks.md"))
+	for _, cfg := range []Config{DefaultConfig(), withWatchdog()} {
+		rf := generated(t, cfg)
+		for _, err := range Lint(rf, cfg.Selector, anchors) {
+			t.Error(err)
+		}
+	}
+	if n := len(generated(t, DefaultConfig()).AlertingRules()); n < 29 {
+		t.Errorf("only %d alerts generated", n)
+	}
+}
+
+// TestLintCatches: each lint rule rejects a rule that breaks it (so a
+// passing TestLint means something).
+func TestLintCatches(t *testing.T) {
+	anchors := map[string]bool{"clarigood": true}
+	good := func() Rule {
+		return Rule{Alert: "ClariGood", Expr: `clari_up{job="x"} == 0`, Labels: map[string]string{"severity": "warning"},
+			Annotations: map[string]string{"summary": "Static.", "description": "On {{ $labels.instance }}.", "runbook_url": "https://x/runbooks.md#clarigood"}}
+	}
+	cases := []struct {
+		want   string
+		mutate func(*Rule)
+	}{
+		{"", func(*Rule) {}},
+		{"must be CamelCase", func(r *Rule) { r.Alert = "Clari_Bad" }},
+		{"must be CamelCase", func(r *Rule) { r.Alert = "clariBad" }},
+		{"at most 40", func(r *Rule) { r.Alert = "Clari" + strings.Repeat("Abcdefgh", 5) }},
+		{"severity", func(r *Rule) { r.Labels["severity"] = "none" }},
+		{"severity", func(r *Rule) { r.Labels["severity"] = "page" }},
+		{"templated", func(r *Rule) { r.Labels["value"] = "{{ $value }}" }},
+		{"summary must be static", func(r *Rule) { r.Annotations["summary"] = "On {{ $labels.instance }}." }},
+		{"summary must be static and end with a period", func(r *Rule) { r.Annotations["summary"] = "No period" }},
+		{"description must use templates", func(r *Rule) { r.Annotations["description"] = "Static." }},
+		{"unexpected annotation", func(r *Rule) { r.Annotations["dashboard"] = "x" }},
+		{"no runbook_url", func(r *Rule) { delete(r.Annotations, "runbook_url") }},
+		{"has no heading", func(r *Rule) { r.Annotations["runbook_url"] = "https://x/runbooks.md#clarimissing" }},
+		{"not in the metric contract", func(r *Rule) { r.Expr = `clari_upp{job="x"} == 0` }},
+		{"lacks job=\"x\"", func(r *Rule) { r.Expr = `clari_up == 0` }},
+		{"lacks job=\"x\"", func(r *Rule) { r.Expr = `clari_up{job="x"} == 0 or up{job="y"} == 0` }},
+		{"lacks job=\"x\"", func(r *Rule) { r.Expr = `absent(up)` }},
+	}
+	for _, c := range cases {
+		r := good()
+		c.mutate(&r)
+		errs := Lint(&RuleFile{Groups: []RuleGroup{{Name: "g", Rules: []Rule{r}}}}, `job="x"`, anchors)
+		switch {
+		case c.want == "" && len(errs) > 0:
+			t.Errorf("good rule: %v", errs)
+		case c.want != "" && !slices.ContainsFunc(errs, func(e error) bool { return strings.Contains(e.Error(), c.want) }):
+			t.Errorf("rule %+v: errors %v, want one containing %q", r, errs, c.want)
+		}
+	}
+	var many []Rule
+	for i := range maxRulesPerGroup + 1 {
+		r := good()
+		r.Alert = "ClariGood" + strings.Repeat("X", i) + "a"
+		many = append(many, r)
+	}
+	if errs := Lint(&RuleFile{Groups: []RuleGroup{{Name: "g", Rules: many}}}, `job="x"`, nil); !slices.ContainsFunc(errs, func(e error) bool { return strings.Contains(e.Error(), "at most 20 per group") }) {
+		t.Errorf("21 rules in a group: %v", errs)
+	}
+	dup := []Rule{good(), good()}
+	if errs := Lint(&RuleFile{Groups: []RuleGroup{{Name: "g", Rules: dup}}}, `job="x"`, anchors); len(errs) != 1 || !strings.Contains(errs[0].Error(), "defined twice") {
+		t.Errorf("an alert defined twice: %v", errs)
+	}
+}
+
+// TestGroupsPerArea: one group per area, recording rules in their own.
+func TestGroupsPerArea(t *testing.T) {
+	var names []string
+	for _, g := range generated(t, withWatchdog()).Groups {
+		names = append(names, g.Name)
+	}
+	want := []string{"clari-export.rules", "clari-api.rules", "clari-export", "clari-pipeline", "clari-api", "clari-warehouse", "clari-exporter", "clari-ha", "clari-watchdog"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("groups %v, want %v", names, want)
+	}
+}
+
+// TestThresholdsFromMetrics: staleness and rotation read the exporter's
+// metrics, and no expression carries the constants they replaced (2 × the
+// default current_interval, the default rotation policy).
+func TestThresholdsFromMetrics(t *testing.T) {
+	rf := generated(t, withWatchdog())
+	for _, r := range rf.AlertingRules() {
+		for _, c := range []string{"43200", "7776000"} {
+			if strings.Contains(r.Expr, c) {
+				t.Errorf("%s: expression contains the copied constant %s:\n%s", r.Alert, c, r.Expr)
+			}
+		}
+	}
+	reads := map[string]string{
+		"ClariExportStale":           "clari_export_max_age_seconds",
+		"ClariPipelineStale":         "clari_export_max_age_seconds",
+		"ClariAPIKeyRotationOverdue": "clari_api_key_rotation_due_timestamp_seconds",
+	}
+	for _, r := range rf.AlertingRules() {
+		if m, ok := reads[r.Alert]; ok {
+			if !slices.Contains(ExprMetricNames(r.Expr), m) {
+				t.Errorf("%s does not read %s: %s", r.Alert, m, r.Expr)
+			}
+			delete(reads, r.Alert)
+		}
+	}
+	if len(reads) > 0 {
+		t.Errorf("alerts missing: %v", reads)
+	}
+}
+
+// TestConfigChangesEveryRule: a custom selector reaches every series
+// selector, thresholds and the runbook pattern reach their rules, and the
+// watchdog is off by default.
+func TestConfigChangesEveryRule(t *testing.T) {
+	cfg := withWatchdog()
+	cfg.Selector = `namespace="billing",job="clari-prod"`
+	cfg.RunbookURLPattern = "https://wiki.example.com/clari/%s"
+	cfg.QuotaAvailableMin = 0.25
+	cfg.ProjectionWithin = 86400
+	rf := generated(t, cfg)
+	for _, err := range Lint(rf, cfg.Selector, nil) {
+		t.Error(err)
+	}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "ClariWatchdog" && !strings.Contains(r.Expr, cfg.Selector) {
+				t.Errorf("%s%s: selector missing from %s", r.Alert, r.Record, r.Expr)
+			}
+			if strings.Contains(r.Expr, `job=~"clari.*"`) {
+				t.Errorf("%s%s: default selector left in %s", r.Alert, r.Record, r.Expr)
+			}
+			if r.Alert != "" && r.Annotations["runbook_url"] != "https://wiki.example.com/clari/"+strings.ToLower(r.Alert) {
+				t.Errorf("%s: runbook_url %q", r.Alert, r.Annotations["runbook_url"])
+			}
+		}
+	}
+	exprs := map[string]string{}
+	for _, r := range rf.AlertingRules() {
+		exprs[r.Alert] = r.Expr
+	}
+	if !strings.HasSuffix(exprs["ClariExportQuotaNearlyExhausted"], "< 0.25") || !strings.HasSuffix(exprs["ClariQuotaExhaustionProjected"], "< 86400") {
+		t.Errorf("thresholds not applied:\n%s\n%s", exprs["ClariExportQuotaNearlyExhausted"], exprs["ClariQuotaExhaustionProjected"])
+	}
+	if slices.Contains(generated(t, DefaultConfig()).AlertNames(), "ClariWatchdog") {
+		t.Error("ClariWatchdog is in the default rules; it must be off by default")
+	}
+	wd, err := GenerateWatchdog(DefaultConfig())
+	if err != nil || !reflect.DeepEqual(wd.AlertNames(), []string{"ClariWatchdog"}) {
+		t.Errorf("GenerateWatchdog = %v, %v; want ClariWatchdog alone", wd, err)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		mutate func(*Config)
+		want   string
+	}{
+		{func(c *Config) { c.Selector = " " }, "clariExporterSelector: must not be empty"},
+		{func(c *Config) { c.Selector = `{job="x"}` }, "without braces"},
+		{func(c *Config) { c.RunbookURLPattern = "https://x/" }, "exactly one %s"},
+		{func(c *Config) { c.RunbookURLPattern = "https://x/%s/%d" }, "exactly one %s"},
+		{func(c *Config) { c.ReconMismatchMax = 0 }, "reconciliationMismatchRatioThreshold: must be > 0"},
+		{func(c *Config) { c.PipelineStaleMax = 1234567 }, "more than 6 significant digits"},
+	}
+	for _, c := range cases {
+		cfg := DefaultConfig()
+		c.mutate(&cfg)
+		if _, err := Generate(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Generate: err %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	values := map[string]any{"sel": `job="x"`, "n": 0.1, "big": 259200.0, "on": true}
+	cases := []struct{ in, want, err string }{
+		{`a{%(sel)s} > %(n)g`, `a{job="x"} > 0.1`, ""},
+		{`%(big)g`, `259200`, ""},
+		{`100%% of %(sel)s`, `100% of job="x"`, ""},
+		{`printf %s without a parameter`, `printf %s without a parameter`, ""},
+		{`%(nope)s`, "", "unknown parameter"},
+		{`%(sel)g`, "", "is a string"},
+		{`%(n)s`, "", "is a number"},
+		{`%(on)s`, "", "cannot be used"},
+		{`%(sel)s and %d`, "", "must start"},
+	}
+	for _, c := range cases {
+		got, err := expand(c.in, values)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("expand(%q): err %v, want %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("expand(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
 // promtoolTests is the part of the promtool unit-test format read here.
 type promtoolTests struct {
-	RuleFiles []string `yaml:"rule_files"`
-	Tests     []struct {
+	RuleFiles          []string `yaml:"rule_files"`
+	EvaluationInterval string   `yaml:"evaluation_interval"`
+	Tests              []struct {
 		AlertRuleTest []struct {
 			EvalTime  string `yaml:"eval_time"`
 			AlertName string `yaml:"alertname"`
@@ -84,23 +321,17 @@ type promtoolTests struct {
 	} `yaml:"tests"`
 }
 
-// TestEveryAlertIsTested checks that every alert has a promtool case where
-// it fires (asserting its severity and full annotations, runbook_url
-// included) and, except the always-firing watchdog, a case where it does not.
+// TestEveryAlertIsTested checks that every alert has promtool cases where it
+// fires (asserting its severity and full annotations, runbook_url included),
+// where it does not, and at its boundary: two evaluations one evaluation
+// interval apart in one test group, one firing and one not. The always
+// firing watchdog needs only the first.
 func TestEveryAlertIsTested(t *testing.T) {
-	rf := loadRules(t)
-	severities := map[string]map[string]bool{}
-	runbooks := map[string]string{}
-	for _, r := range rf.AlertingRules() {
-		if severities[r.Alert] == nil {
-			severities[r.Alert] = map[string]bool{}
-		}
-		severities[r.Alert][r.Labels["severity"]] = true
-		runbooks[r.Alert] = r.Annotations["runbook_url"]
+	all := map[string]Rule{}
+	for _, r := range generated(t, withWatchdog()).AlertingRules() {
+		all[r.Alert] = r
 	}
-
-	fires := map[string]bool{}
-	silent := map[string]bool{}
+	fires, silent, boundary := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, f := range testFiles(t) {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -110,106 +341,91 @@ func TestEveryAlertIsTested(t *testing.T) {
 		if err := yaml.Unmarshal(data, &pt); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if !reflect.DeepEqual(pt.RuleFiles, []string{"../clari.rules.yml"}) {
-			t.Errorf("%s: rule_files = %v, want [../clari.rules.yml]", f, pt.RuleFiles)
+		if len(pt.RuleFiles) != 1 || !slices.Contains([]string{"../" + ruleFiles[0], "../" + ruleFiles[1]}, pt.RuleFiles[0]) {
+			t.Errorf("%s: rule_files = %v, want one of the generated files", f, pt.RuleFiles)
+		}
+		step, err := time.ParseDuration(pt.EvaluationInterval)
+		if err != nil {
+			t.Fatalf("%s: evaluation_interval %q: %v", f, pt.EvaluationInterval, err)
 		}
 		for _, tc := range pt.Tests {
+			firingAt := map[string]map[time.Duration]bool{}
 			for _, art := range tc.AlertRuleTest {
-				if _, ok := severities[art.AlertName]; !ok {
+				r, ok := all[art.AlertName]
+				if !ok {
 					t.Errorf("%s: test for unknown alert %q", f, art.AlertName)
 					continue
 				}
+				at, err := time.ParseDuration(art.EvalTime)
+				if err != nil {
+					t.Fatalf("%s: eval_time %q: %v", f, art.EvalTime, err)
+				}
+				if firingAt[art.AlertName] == nil {
+					firingAt[art.AlertName] = map[time.Duration]bool{}
+				}
+				firingAt[art.AlertName][at] = len(art.ExpAlerts) > 0
 				if len(art.ExpAlerts) == 0 {
 					silent[art.AlertName] = true
 					continue
 				}
+				fires[art.AlertName] = true
 				for _, ea := range art.ExpAlerts {
-					if !severities[art.AlertName][ea.ExpLabels["severity"]] {
-						t.Errorf("%s: %s at %s expects severity %q, not one the rule sets", f, art.AlertName, art.EvalTime, ea.ExpLabels["severity"])
+					if ea.ExpLabels["severity"] != r.Labels["severity"] {
+						t.Errorf("%s: %s at %s expects severity %q, the rule sets %q", f, art.AlertName, art.EvalTime, ea.ExpLabels["severity"], r.Labels["severity"])
 					}
 					for _, k := range []string{"summary", "description", "runbook_url"} {
 						if ea.ExpAnnotations[k] == "" {
 							t.Errorf("%s: %s at %s does not assert annotation %s", f, art.AlertName, art.EvalTime, k)
 						}
 					}
-					if got := ea.ExpAnnotations["runbook_url"]; got != runbooks[art.AlertName] {
-						t.Errorf("%s: %s asserts runbook_url %q, rule has %q", f, art.AlertName, got, runbooks[art.AlertName])
+					if got := ea.ExpAnnotations["runbook_url"]; got != r.Annotations["runbook_url"] {
+						t.Errorf("%s: %s asserts runbook_url %q, rule has %q", f, art.AlertName, got, r.Annotations["runbook_url"])
 					}
 				}
-				fires[art.AlertName] = true
+			}
+			for name, at := range firingAt {
+				for ts, firing := range at {
+					if other, ok := at[ts+step]; ok && other != firing {
+						boundary[name] = true
+					}
+				}
 			}
 		}
 	}
-	for _, name := range rf.AlertNames() {
+	for name := range all {
 		if !fires[name] {
 			t.Errorf("alert %s has no promtool test case in which it fires", name)
 		}
-		if !silent[name] && name != "ClariWatchdog" {
+		if name == "ClariWatchdog" {
+			continue
+		}
+		if !silent[name] {
 			t.Errorf("alert %s has no promtool test case in which it does not fire", name)
 		}
-	}
-}
-
-var (
-	alertName     = regexp.MustCompile(`^Clari[A-Z][A-Za-z0-9]*$`)
-	recordingName = regexp.MustCompile(`^[a-z_]+:clari_[a-z0-9_]+:[a-z0-9_]+$`)
-	severities    = map[string]bool{"critical": true, "warning": true, "info": true, "none": true}
-)
-
-func TestAlertConventions(t *testing.T) {
-	rf := loadRules(t)
-	for _, r := range rf.AlertingRules() {
-		if !alertName.MatchString(r.Alert) {
-			t.Errorf("alert %q: name must be ClariCamelCase", r.Alert)
-		}
-		if !severities[r.Labels["severity"]] {
-			t.Errorf("alert %s: severity %q, want one of critical, warning, info, none", r.Alert, r.Labels["severity"])
-		}
-		for k, v := range r.Labels {
-			if strings.Contains(v, "$value") || strings.Contains(v, "{{") {
-				t.Errorf("alert %s: label %s=%q is templated; a changing label makes a new alert each evaluation", r.Alert, k, v)
-			}
-		}
-		summary, desc := r.Annotations["summary"], r.Annotations["description"]
-		if summary == "" || strings.Contains(summary, "{{") {
-			t.Errorf("alert %s: summary must be set and static, got %q", r.Alert, summary)
-		}
-		if !strings.Contains(desc, "{{") {
-			t.Errorf("alert %s: description must be set and templated, got %q", r.Alert, desc)
-		}
-		want := runbookBase + strings.ToLower(r.Alert)
-		if got := r.Annotations["runbook_url"]; got != want {
-			t.Errorf("alert %s: runbook_url %q, want %q", r.Alert, got, want)
-		}
-		for k := range r.Annotations {
-			if k != "summary" && k != "description" && k != "runbook_url" {
-				t.Errorf("alert %s: unexpected annotation %q", r.Alert, k)
-			}
-		}
-	}
-	for _, r := range rf.RecordingRules() {
-		if !recordingName.MatchString(r.Record) {
-			t.Errorf("recording rule %q: name must be level:metric:operations", r.Record)
+		if !boundary[name] {
+			t.Errorf("alert %s has no boundary case (firing and not firing one evaluation apart)", name)
 		}
 	}
 }
 
-// TestPagingAlerts pins which alerts page: the checklist's P1 items and any
-// export failure must stay critical.
+// TestPagingAlerts pins which alerts page: the checklist's P1 items, any
+// export failure (the exporter's or the pipeline's), quota exhaustion and
+// the leader lease must stay critical.
 func TestPagingAlerts(t *testing.T) {
-	rf := loadRules(t)
+	rf := generated(t, DefaultConfig())
 	got := map[string]string{}
 	for _, r := range rf.AlertingRules() {
 		got[r.Alert] = r.Labels["severity"]
 	}
-	for _, name := range []string{"ClariExportFailed", "ClariExportEmpty", "ClariAPIUnauthorized", "ClariAPIUnreachable", "ClariExporterDown"} {
+	for _, name := range []string{"ClariExportFailed", "ClariExportEmpty", "ClariAPIUnauthorized", "ClariAPIUnreachable", "ClariExporterDown",
+		"ClariExportQuotaExhausted", "ClariPipelineExportFailed", "ClariPipelineExportEmpty", "ClariExporterNoLeader", "ClariExporterSplitBrain"} {
 		if got[name] != "critical" {
 			t.Errorf("%s: severity %q, want critical", name, got[name])
 		}
 	}
 	for _, r := range rf.AlertingRules() {
-		if r.Alert == "ClariExportFailed" && r.For != "" {
-			t.Errorf("ClariExportFailed has for: %s; an export failure must page at once", r.For)
+		if (r.Alert == "ClariExportFailed" || r.Alert == "ClariPipelineExportFailed") && r.For != "" {
+			t.Errorf("%s has for: %s; an export failure must page at once", r.Alert, r.For)
 		}
 	}
 }
@@ -257,22 +473,6 @@ func githubAnchors(t *testing.T, path string) map[string]bool {
 	return anchors
 }
 
-func TestRunbookAnchorsExist(t *testing.T) {
-	rf := loadRules(t)
-	anchors := githubAnchors(t, filepath.Join("..", "docs", "runbooks.md"))
-	for _, r := range rf.AlertingRules() {
-		url := r.Annotations["runbook_url"]
-		anchor, ok := strings.CutPrefix(url, runbookBase)
-		if !ok {
-			t.Errorf("alert %s: runbook_url %q does not point into docs/runbooks.md", r.Alert, url)
-			continue
-		}
-		if !anchors[anchor] {
-			t.Errorf("alert %s: docs/runbooks.md has no heading with anchor #%s (add \"## %s\")", r.Alert, anchor, r.Alert)
-		}
-	}
-}
-
 func TestExprMetricNames(t *testing.T) {
 	cases := []struct {
 		expr string
@@ -296,45 +496,22 @@ func TestExprMetricNames(t *testing.T) {
 	}
 }
 
-// contract is the metric contract of /work/shared/METRICS.md (plus the
-// reload timestamp); every name a rule reads must be in it.
-var contract = map[string]bool{
-	"clari_up": true, "clari_api_probe_duration_seconds": true, "clari_api_requests_total": true,
-	"clari_api_request_duration_seconds": true, "clari_api_retries_total": true,
-	"clari_api_circuit_breaker_state": true, "clari_export_quota_available": true,
-	"clari_export_quota_limit": true, "clari_api_key_rotation_timestamp_seconds": true,
-	"clari_exporter_build_info": true, "clari_exporter_config_last_reload_successful": true,
-	"clari_exporter_config_last_reload_success_timestamp_seconds": true, "clari_exporter_leader": true,
-	"clari_export_runs_total": true, "clari_export_failures_total": true, "clari_export_requeues_total": true,
-	"clari_export_skipped_total": true, "clari_export_last_run_timestamp_seconds": true,
-	"clari_export_last_success_timestamp_seconds": true, "clari_export_last_run_success": true,
-	"clari_export_duration_seconds": true, "clari_export_last_duration_seconds": true,
-	"clari_export_rows": true, "clari_export_duplicate_rows": true, "clari_export_period_coverage_missing": true,
-	"clari_forecast_value": true, "clari_forecast_swing_ratio": true, "clari_forecast_swing_anomalous": true,
-	"clari_reconciliation_expected_rows": true, "clari_reconciliation_actual_rows": true,
-	"clari_reconciliation_mismatch_ratio": true, "clari_reconciliation_last_run_timestamp_seconds": true,
-	"clari_warehouse_duplicate_keys": true, "clari_warehouse_surplus_rows": true,
-	"clari_warehouse_periods_beyond_retention": true, "clari_warehouse_last_load_timestamp_seconds": true,
-	"clari_readiness_check": true,
-}
-
-func TestMetricNamesAreInContract(t *testing.T) {
+func TestMetricNames(t *testing.T) {
 	names, err := MetricNames()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range names {
-		if !contract[n] {
-			t.Errorf("rules read %s, which is not in the metric contract (METRICS.md)", n)
-		}
-	}
-	for _, must := range []string{"clari_export_failures_total", "clari_up", "clari_api_request_duration_seconds"} {
-		found := false
-		for _, n := range names {
-			found = found || n == must
-		}
-		if !found {
+	for _, must := range []string{"clari_export_failures_total", "clari_up", "clari_api_request_duration_seconds", "clari_export_max_age_seconds", "clari_pipeline_last_job_success", "clari_exporter_leader"} {
+		if !slices.Contains(names, must) {
 			t.Errorf("MetricNames() = %v lacks %s", names, must)
 		}
+	}
+	for _, n := range names {
+		if !InContract(n) {
+			t.Errorf("rules read %s, which is not in the metric contract", n)
+		}
+	}
+	if InContract("clari_export_max_age_second") {
+		t.Error("InContract accepts a misspelt name")
 	}
 }

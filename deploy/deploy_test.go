@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,7 +81,11 @@ func TestRoutingFollowsSeverity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rf.AlertingRules() {
+	wd, err := alerts.GenerateWatchdog(alerts.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range append(rf.AlertingRules(), wd.AlertingRules()...) {
 		sev := r.Labels["severity"]
 		want := "default"
 		switch {
@@ -119,8 +124,12 @@ func TestInhibitionsNameShippedAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wd, err := alerts.GenerateWatchdog(alerts.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
 	known := map[string]bool{}
-	for _, r := range rf.AlertingRules() {
+	for _, r := range append(rf.AlertingRules(), wd.AlertingRules()...) {
 		known[r.Alert] = true
 	}
 	var am amConfig
@@ -136,7 +145,7 @@ func TestInhibitionsNameShippedAlerts(t *testing.T) {
 			}
 			for _, name := range strings.Split(sm[2], "|") {
 				if !known[name] {
-					t.Errorf("inhibit_rules[%d]: %s names %q, which is not an alert in alerts/clari.rules.yml", i, m, name)
+					t.Errorf("inhibit_rules[%d]: %s names %q, which is not a generated alert (alerts/*.rules.yml)", i, m, name)
 				}
 			}
 		}
@@ -156,12 +165,12 @@ func TestInhibitionsNameShippedAlerts(t *testing.T) {
 func TestPrometheusConfigIsValid(t *testing.T) {
 	promtool := requireBinary(t, "promtool", "prometheus")
 	// promtool resolves rule_files relative to the config file, so this also
-	// proves ../alerts/clari.rules.yml is found and valid.
+	// proves the generated rule files are found and valid.
 	out, err := exec.Command(promtool, "check", "config", "prometheus.yml").CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check config prometheus.yml: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "1 rule files found") {
+	if !strings.Contains(string(out), "2 rule files found") {
 		t.Errorf("promtool found no rule file:\n%s", out)
 	}
 }
@@ -186,8 +195,8 @@ type promConfig struct {
 func TestScrapeMatchesExporterAndWebConfig(t *testing.T) {
 	var pc promConfig
 	readYAML(t, "prometheus.yml", &pc)
-	if len(pc.RuleFiles) != 1 || pc.RuleFiles[0] != "../alerts/clari.rules.yml" {
-		t.Errorf("rule_files = %v, want [../alerts/clari.rules.yml]", pc.RuleFiles)
+	if want := []string{"../" + alerts.RulesPath, "../" + alerts.WatchdogRulesPath}; !slices.Equal(pc.RuleFiles, want) {
+		t.Errorf("rule_files = %v, want %v (the generated rule files)", pc.RuleFiles, want)
 	}
 	var web struct {
 		BasicAuthUsers map[string]string `yaml:"basic_auth_users"`

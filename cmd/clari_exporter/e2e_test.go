@@ -35,6 +35,20 @@ import (
 // is injected until the pager webhook holds the firing critical alert.
 const maxTimeToPage = 15 * time.Second
 
+// documentedMetrics returns the metric names docs/metrics.md documents.
+func documentedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(clari_[a-z0-9_]+)`").FindAllStringSubmatch(string(doc), -1) {
+		out[m[1]] = true
+	}
+	return out
+}
+
 // TestE2EDemoScrapeHasEveryRuleAndDashboardMetric: every metric family the
 // shipped rules and dashboards read (taken from the files themselves, not
 // from a list kept by hand) has at least one sample in a real scrape of the
@@ -63,6 +77,21 @@ func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 	if len(want) < 10 {
 		t.Fatalf("rules and dashboards read only %d metric families (%v); the name extraction is broken", len(want), want)
 	}
+	// The rules already cover metrics of features still being built (the
+	// pipeline watch, HA, per-target max age…): a rule metric of the
+	// contract (METRICS.md) that the exporter does not document yet in
+	// docs/metrics.md — which collector's TestDocsListEveryMetric keeps in
+	// step with the code — has no producer yet and is not required here. A
+	// name outside the contract is a typo and stays required; once the
+	// producer lands and documents it, it is required again.
+	documented := documentedMetrics(t)
+	want = slices.DeleteFunc(want, func(name string) bool {
+		pending := slices.Contains(ruleNames, name) && alerts.InContract(name) && !documented[name]
+		if pending {
+			t.Logf("%s: read by the rules, in the contract, not produced yet (not in docs/metrics.md); not required", name)
+		}
+		return pending
+	})
 
 	base, logs := startDemoServe(t)
 	start := time.Now()
@@ -399,7 +428,11 @@ func rewriteAlertmanagerConfig(t *testing.T, path, webhookBase string) []byte {
 // scraped under the shipped job name (ClariExporterDown selects job=~"clari.*").
 func prometheusConfig(t *testing.T, exporterAddr, amAddr string) []byte {
 	t.Helper()
-	rules, err := filepath.Abs(filepath.Join("..", "..", "alerts", "clari.rules.yml"))
+	rules, err := filepath.Abs(filepath.Join("..", "..", alerts.RulesPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watchdog, err := filepath.Abs(filepath.Join("..", "..", alerts.WatchdogRulesPath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,6 +443,7 @@ func prometheusConfig(t *testing.T, exporterAddr, amAddr string) []byte {
   evaluation_interval: 1s
 rule_files:
   - %q
+  - %q
 alerting:
   alertmanagers:
     - static_configs:
@@ -418,7 +452,7 @@ scrape_configs:
   - job_name: %q
     static_configs:
       - targets: [%q]
-`, rules, amAddr, job, exporterAddr)
+`, rules, watchdog, amAddr, job, exporterAddr)
 }
 
 // shippedExporterJob is the job name deploy/prometheus.yml scrapes the
