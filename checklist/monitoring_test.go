@@ -177,8 +177,8 @@ func TestPrometheusChecks(t *testing.T) {
 	}
 	assertNoSecrets(t, rep, "prom-secret-pw")
 
-	// Now only the watchdog rule and a target nobody listens on.
-	one := writeFile(t, dir, "one.rules.yml", "groups:\n- name: x\n  rules:\n  - alert: ClariWatchdog\n    expr: vector(1)\n", 0o644)
+	// Now only one shipped rule and a target nobody listens on.
+	one := writeFile(t, dir, "one.rules.yml", "groups:\n- name: x\n  rules:\n  - alert: ClariExporterDown\n    expr: vector(1)\n", 0o644)
 	writeFile(t, dir, "prometheus.yml", fmt.Sprintf(promConfig, one, "clari_exporter", closedAddr(t)), 0o644)
 	post(t, promURL+"/-/reload")
 	waitFor(t, "the reload", 20*time.Second, func() bool {
