@@ -6,16 +6,24 @@ import (
 	"github.com/prometheus/common/version"
 )
 
-// useBuildInfo fills version.Version from the build info the Go toolchain
-// embeds when no -ldflags -X set it: the module version (`go install
-// ...@vX.Y.Z`, "(devel)" in a checkout). The revision needs nothing here:
-// prometheus/common reads vcs.revision itself. So a plain `go build` from a
-// git checkout shows its commit in clari_exporter_build_info.
+// useBuildInfo fills version.Version and version.BuildDate from the build
+// info the Go toolchain embeds when no -ldflags -X set them: the module
+// version (`go install ...@vX.Y.Z`, a pseudo-version or "(devel)" in a
+// checkout) and, with VCS stamping, the commit time. The revision needs
+// nothing here: prometheus/common reads vcs.revision itself. So a plain
+// `go build` from a git checkout shows its commit in
+// clari_exporter_build_info and in --version.
 func useBuildInfo() {
-	if version.Version != "" {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
 		return
 	}
-	if info, ok := debug.ReadBuildInfo(); ok {
+	if version.Version == "" {
 		version.Version = info.Main.Version
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.time" && version.BuildDate == "" {
+			version.BuildDate = s.Value
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 )
 
@@ -30,7 +31,7 @@ func main() {
 // can drive the binary's logic in-process.
 func run(args []string) int {
 	app := kingpin.New("clari_exporter", "Prometheus exporter and alerting sidecar for Clari forecast exports.")
-	app.Version(versionString())
+	app.Version(version.Print("clari_exporter"))
 	app.HelpFlag.Short('h')
 	app.UsageWriter(os.Stderr)
 	app.ErrorWriter(os.Stderr)
