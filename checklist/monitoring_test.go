@@ -158,7 +158,7 @@ func TestPrometheusChecks(t *testing.T) {
 		"--web.listen-address="+addr, "--web.enable-lifecycle", "--log.level=warn")
 	promURL := "http://" + addr
 	waitFor(t, "Prometheus ready", 30*time.Second, func() bool { return httpOK(promURL + "/-/ready") })
-	waitFor(t, "the exporter target up", 20*time.Second, func() bool { return targetHealth(promURL, "clari_exporter") == "up" })
+	waitFor(t, "the exporter target up", 60*time.Second, func() bool { return targetHealth(promURL, "clari_exporter") == "up" })
 
 	rf, err := alerts.Load()
 	if err != nil {
@@ -181,7 +181,7 @@ func TestPrometheusChecks(t *testing.T) {
 	one := writeFile(t, dir, "one.rules.yml", "groups:\n- name: x\n  rules:\n  - alert: ClariExporterDown\n    expr: vector(1)\n", 0o644)
 	writeFile(t, dir, "prometheus.yml", fmt.Sprintf(promConfig, one, "clari_exporter", closedAddr(t)), 0o644)
 	post(t, promURL+"/-/reload")
-	waitFor(t, "the reload", 20*time.Second, func() bool {
+	waitFor(t, "the reload", 60*time.Second, func() bool {
 		return alertRuleCount(promURL) == 1 && targetHealth(promURL, "clari_exporter") == "down"
 	})
 	rep = audit(t, Options{ConfigFile: cfg, PrometheusURL: promURL})
@@ -194,7 +194,7 @@ func TestPrometheusChecks(t *testing.T) {
 	// A scrape job not named clari*: ClariExporterDown would not see it.
 	writeFile(t, dir, "prometheus.yml", fmt.Sprintf(promConfig, rules, "sidecar", strings.TrimPrefix(exporter.URL, "http://")), 0o644)
 	post(t, promURL+"/-/reload")
-	waitFor(t, "the second reload", 20*time.Second, func() bool { return targetHealth(promURL, "sidecar") != "" })
+	waitFor(t, "the second reload", 60*time.Second, func() bool { return targetHealth(promURL, "sidecar") != "" })
 	rep = audit(t, Options{ConfigFile: cfg, PrometheusURL: promURL})
 	expect(t, rep, CheckPrometheusTarget, Fail, "no active target of a job matching clari.*")
 

@@ -162,13 +162,14 @@ func (e *env) runner(change func(*runner.Options)) *runner.Runner {
 }
 
 // runUntil runs r until cond holds for its ExportState, then cancels it and
-// waits for Run to return. It fails the test after 10 s.
+// waits for Run to return. It fails the test after 30 s (the slowest
+// condition takes about 2 s on a loaded machine).
 func runUntil(t *testing.T, r *runner.Runner, what string, cond func(*runner.State) bool) *runner.State {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond(r.ExportState()) {
 		if time.Now().After(deadline) {
 			cancel()

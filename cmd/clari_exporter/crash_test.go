@@ -74,7 +74,7 @@ storage:
 	logPath := filepath.Join(dir, "exporter.log")
 
 	first := startChild(t, args, logPath)
-	waitFor(t, 20*time.Second, "the first job to be polled", func() bool {
+	waitFor(t, 60*time.Second, "the first job to be polled", func() bool {
 		return sim.Stats().Requests[clari.EndpointGetJob] >= 2
 	})
 	jobs := sim.Jobs()
@@ -90,7 +90,7 @@ storage:
 	second := startChild(t, args, logPath)
 	// The store file is locked by the running exporter: watch its metrics.
 	runsSample := fmt.Sprintf(`clari_export_runs_total{forecast="net_arr",period=%q} 1`, currentPeriodLabel())
-	waitFor(t, 30*time.Second, "the resumed job to be recorded", func() bool {
+	waitFor(t, 60*time.Second, "the resumed job to be recorded", func() bool {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
 			return false

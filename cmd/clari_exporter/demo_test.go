@@ -42,10 +42,10 @@ func TestDemoScenario(t *testing.T) {
 
 	type seen struct{ failed, empty, requeue, skip, retry429, swing, drift bool }
 	var s seen
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(180 * time.Second)
 	for !(s.failed && s.empty && s.requeue && s.skip && s.retry429 && s.swing && s.drift) {
 		if time.Now().After(deadline) {
-			t.Fatalf("demo did not show everything within 60s: %+v\nlogs:\n%s", s, tail(logs(), 40))
+			t.Fatalf("demo did not show everything within 180s: %+v\nlogs:\n%s", s, tail(logs(), 40))
 		}
 		time.Sleep(200 * time.Millisecond)
 		mfs, _ := scrape(t, base)
@@ -108,7 +108,7 @@ func TestDemoExposesEveryMetric(t *testing.T) {
 	}
 	base, logs := startDemoServe(t)
 	var missing []string
-	waitFor(t, 30*time.Second, "every contract metric", func() bool {
+	waitFor(t, 120*time.Second, "every contract metric", func() bool {
 		mfs, _ := scrape(t, base)
 		missing = missing[:0]
 		for _, m := range want {

@@ -82,7 +82,7 @@ func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 	start := time.Now()
 	var missing []string
 	lastMissing := -1
-	deadline := start.Add(50 * time.Second)
+	deadline := start.Add(180 * time.Second)
 	for {
 		mfs, _ := scrape(t, base)
 		missing = missing[:0]
@@ -100,7 +100,7 @@ func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 50s of the demo, the scrape still has no sample of %v, which the shipped rules or dashboards read\nlogs:\n%s",
+			t.Fatalf("after 180s of the demo, the scrape still has no sample of %v, which the shipped rules or dashboards read\nlogs:\n%s",
 				missing, tail(logs(), 20))
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -177,7 +177,7 @@ storage:
 
 	// The pipeline works (the watchdog arrives on its own receiver) and an
 	// export has succeeded and been scraped and evaluated.
-	waitOrDump(t, 30*time.Second, "the watchdog notification and a scraped successful export", diag, func() bool {
+	waitOrDump(t, 60*time.Second, "the watchdog notification and a scraped successful export", diag, func() bool {
 		return hook.firing("/watchdog", "ClariWatchdog") != nil &&
 			len(prom.query(`clari_export_last_run_success{forecast="net_arr"} == 1`)) > 0
 	})
@@ -219,7 +219,7 @@ storage:
 	}
 
 	// Recovery: the next export succeeds and the page resolves.
-	waitOrDump(t, 30*time.Second, "the ClariExportFailed page to resolve", diag, func() bool {
+	waitOrDump(t, 60*time.Second, "the ClariExportFailed page to resolve", diag, func() bool {
 		return hook.resolved("/pager", "ClariExportFailed", a.Labels["period"])
 	})
 	t.Logf("resolved %s after the injection", time.Since(injected).Round(10*time.Millisecond))
@@ -256,7 +256,7 @@ storage:
 			continue
 		}
 		for _, e := range exprs {
-			waitOrDump(t, 15*time.Second, fmt.Sprintf("data in panel %q of %s: %s", c.panel, c.dashboard, e), diag, func() bool {
+			waitOrDump(t, 60*time.Second, fmt.Sprintf("data in panel %q of %s: %s", c.panel, c.dashboard, e), diag, func() bool {
 				return len(prom.query(e)) > 0
 			})
 		}
@@ -305,7 +305,7 @@ func startTool(t *testing.T, bin, base string, args ...string) func() string {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
 		case <-exited:

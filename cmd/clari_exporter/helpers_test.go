@@ -62,11 +62,11 @@ func startServe(t *testing.T, f serveFlags, base string) (logs func() string) {
 			if err != nil {
 				t.Errorf("serve returned %v", err)
 			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("serve did not stop within 15s of cancellation")
+		case <-time.After(60 * time.Second):
+			t.Errorf("serve did not stop within 60s of cancellation")
 		}
 	})
-	waitFor(t, 20*time.Second, "exporter ready", func() bool {
+	waitFor(t, 60*time.Second, "exporter ready", func() bool {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return false

@@ -29,7 +29,7 @@ func TestDemoScrapePassesPromtool(t *testing.T) {
 	promtool := needBinary(t, "promtool")
 	base, _ := startDemoServe(t)
 	var body string
-	waitFor(t, 30*time.Second, "a demo scrape with forecast values", func() bool {
+	waitFor(t, 60*time.Second, "a demo scrape with forecast values", func() bool {
 		_, body = scrape(t, base)
 		return strings.Contains(body, "clari_forecast_value{")
 	})

@@ -93,7 +93,7 @@ func TestReload(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "SIGHUP reload to add forecast bookings", func() bool {
+	waitFor(t, 30*time.Second, "SIGHUP reload to add forecast bookings", func() bool {
 		mfs, _ := scrape(t, base)
 		_, ok := value(mfs, "clari_export_runs_total", map[string]string{"forecast": "bookings"})
 		v, _ := value(mfs, "clari_exporter_config_last_reload_successful", nil)

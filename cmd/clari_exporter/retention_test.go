@@ -30,7 +30,7 @@ func TestRetentionDryRunThenEnforce(t *testing.T) {
 			startServe(t, f, base)
 
 			table := map[string]string{"table": config.DefaultWarehouseTable}
-			waitFor(t, 15*time.Second, "a retention run", func() bool {
+			waitFor(t, 30*time.Second, "a retention run", func() bool {
 				mfs, _ := scrape(t, base)
 				beyond, ok1 := value(mfs, "clari_warehouse_retention_rows_beyond", table)
 				deleted, ok2 := value(mfs, "clari_warehouse_retention_deleted_rows_total", table)

@@ -32,7 +32,7 @@ func TestAPIKeyNeverExposed(t *testing.T) {
 			f.configFile = path
 			logs := startServe(t, f, base)
 
-			waitFor(t, 15*time.Second, "both forecasts to have run", func() bool {
+			waitFor(t, 60*time.Second, "both forecasts to have run", func() bool {
 				mfs, _ := scrape(t, base)
 				return sum(mfs, "clari_export_runs_total", nil) >= 2
 			})

@@ -65,7 +65,7 @@ func TestWarehouseProblemsShowOnTheirCheck(t *testing.T) {
 			f.configFile = writeConfig(t, cfg)
 			logs := startServe(t, f, base)
 
-			waitFor(t, 15*time.Second, "a failed connect check and a finished export", func() bool {
+			waitFor(t, 60*time.Second, "a failed connect check and a finished export", func() bool {
 				mfs, _ := scrape(t, base)
 				ok, present := value(mfs, "clari_warehouse_check_success", map[string]string{"check": "connect"})
 				runs := sum(mfs, "clari_export_runs_total", nil)
