@@ -86,6 +86,7 @@ type App struct {
 
 	components []Component
 	ready      atomic.Bool
+	shared     *shared // nil with SQLite: this replica leads alone
 }
 
 // New builds every component in dependency order. Nothing runs yet.
@@ -110,18 +111,9 @@ func New(opts Options) (*App, error) {
 	}
 	a.config = newConfigState(path, cfg, logger)
 
-	if cfg.Storage.Shared() {
-		// Refuse rather than fall back to a private SQLite file: replicas
-		// that each had their own store would each spend quota.
-		return nil, errors.New("storage.driver postgres: this build cannot run on a shared store yet (the leader election is not wired into serve); use storage.driver sqlite with one replica")
-	}
-	storagePath := cfg.Storage.Path
-	if opts.StoragePath != "" {
-		storagePath = opts.StoragePath
-	}
-	st, err := store.OpenSQLite(storagePath, log.With(logger, "component", "store"))
+	st, err := store.Open(context.Background(), cfg.Storage, opts.StoragePath, log.With(logger, "component", "store"))
 	if err != nil {
-		return nil, fmt.Errorf("opening state store (storage.path): %w", err)
+		return nil, fmt.Errorf("opening the state store: %w", err)
 	}
 	a.store = st
 
@@ -205,14 +197,26 @@ func New(opts Options) (*App, error) {
 		Warehouse: whState,
 		Readiness: a.readiness,
 	})
-	// One store, one runner: this replica exports. The leader lease (HA)
-	// sets this instead.
-	a.metrics.Exporter.SetLeader(true)
+	// One store, one runner: this replica exports. On a shared store the
+	// leader lease decides (docs/ha.md).
+	haMetrics := prometheus.NewRegistry()
+	if pg, ok := st.(*store.Postgres); ok {
+		if a.shared, err = a.newShared(cfg, pg, logger); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		haMetrics.MustRegister(collector.NewHACollector(collector.HAOptions{
+			Leadership: func() collector.Leadership { return a.shared.elector.State() },
+			Sync:       func() collector.StoreSync { return a.shared.follower.State() },
+		}))
+	} else {
+		a.metrics.Exporter.SetLeader(true)
+	}
 
 	processReg := prometheus.NewRegistry()
 	processReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metricsHandler, err := collector.NewHandler(collector.HandlerOptions{
-		Gatherers:  []prometheus.Gatherer{a.metrics, processReg},
+		Gatherers:  []prometheus.Gatherer{a.metrics, haMetrics, processReg},
 		Instrument: processReg,
 		Logger:     logger,
 	})
@@ -346,6 +350,10 @@ func (a *App) Run(ctx context.Context) error {
 
 // start loads persisted state, reports ready and runs the producers.
 func (a *App) start(ctx context.Context) {
+	if a.shared != nil {
+		a.runShared(ctx)
+		return
+	}
 	if err := a.runner.Load(ctx); err != nil {
 		level.Error(a.logger).Log("msg", "cannot load persisted state", "err", err)
 		return

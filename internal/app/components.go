@@ -22,8 +22,8 @@ import (
 // component here accepted it.
 func (a *App) builtin() []Component {
 	return []Component{
-		restartOnly{name: "store", logger: a.logger, settings: []string{"storage"},
-			key: func(c *config.Config) any { return c.Storage }, started: a.config.Get()},
+		restartOnly{name: "store", logger: a.logger, settings: []string{"storage", "ha"},
+			key: func(c *config.Config) any { return [2]any{c.Storage, c.HA} }, started: a.config.Get()},
 		a.client,
 		healthComponent{a},
 		restartOnly{name: "warehouse", logger: a.logger, settings: []string{"warehouse"},

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/leader"
+	"github.com/clari-exporter/clari_exporter/store"
+)
+
+// shared is what a replica on a shared (PostgreSQL) store runs besides the
+// single-replica components: the leader election and the follower sync.
+// Only the leader runs the export runner, the warehouse checks and
+// retention; every replica serves the shared state (docs/ha.md).
+type shared struct {
+	elector  *leader.Elector
+	follower *leader.Follower
+}
+
+// newShared builds the election on the store's lease and the follower sync
+// of the runner's published state.
+func (a *App) newShared(cfg *config.Config, pg *store.Postgres, logger log.Logger) (*shared, error) {
+	s := &shared{}
+	var err error
+	s.elector, err = leader.New(leader.Options{
+		Lease:         pg,
+		LeaseDuration: time.Duration(cfg.HA.LeaseDuration),
+		RenewInterval: time.Duration(cfg.HA.RenewInterval),
+		Logger:        log.With(logger, "component", "leader"),
+		Lead:          a.lead,
+		OnChange:      func(st leader.State) { a.metrics.Exporter.SetLeader(st.Leader) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.follower = leader.NewFollower(leader.FollowOptions{
+		Store: pg,
+		// The leader's runner refreshes itself after its own writes (and
+		// keeps its schedule); a follower re-reads what the leader wrote.
+		Refresh: func(ctx context.Context) error {
+			if s.elector.State().Leader {
+				return nil
+			}
+			return a.runner.Load(ctx)
+		},
+		Logger: log.With(logger, "component", "follower"),
+	})
+	return s, nil
+}
+
+// runShared is start for a replica of a shared store: ready once it serves
+// the shared state, then it competes for the lease until ctx ends (and
+// releases it then, so another replica takes over at once).
+func (a *App) runShared(ctx context.Context) {
+	s := a.shared
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.follower.Run(ctx) }()
+	for !s.follower.Ready() {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	a.ready.Store(true)
+	wg.Add(1)
+	go func() { defer wg.Done(); a.readiness.Run(ctx) }()
+	if err := s.elector.Run(ctx); err != nil {
+		level.Error(a.logger).Log("msg", "leader election stopped", "err", err)
+	}
+	wg.Wait()
+}
+
+// lead runs what only the leader may run, for one term, until ctx ends
+// (leadership lost or shutdown). The runner starts as after a restart: it
+// loads the state, reconciles every create intent left by an older term
+// against Clari's job list and resumes the in-flight jobs before it
+// creates anything.
+func (a *App) lead(ctx context.Context, term int64) {
+	level.Info(a.logger).Log("msg", "leading: running exports, warehouse checks and retention", "term", term)
+	if err := a.runner.Load(ctx); err != nil {
+		level.Error(a.logger).Log("msg", "cannot load the shared state; stepping down", "err", err)
+		return
+	}
+	var wg sync.WaitGroup
+	if a.whChecks != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.whChecks.Run(ctx) }()
+	}
+	if err := a.runner.Run(ctx); err != nil && ctx.Err() == nil {
+		level.Error(a.logger).Log("msg", "export runner stopped", "err", err)
+	}
+	wg.Wait()
+}
