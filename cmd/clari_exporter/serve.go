@@ -15,6 +15,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/internal/app"
 	"github.com/clari-exporter/clari_exporter/internal/logging"
+	"github.com/clari-exporter/clari_exporter/internal/memlimit"
 )
 
 func runServe(f serveFlags) int {
@@ -26,6 +27,7 @@ func runServe(f serveFlags) int {
 	if f.configCheck {
 		return checkConfig(f.configFile, os.Stdout, os.Stderr)
 	}
+	memlimit.ApplyAndLog(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := serve(ctx, f, logger); err != nil {
