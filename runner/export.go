@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -186,6 +187,10 @@ func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.E
 	j := &job{forecast: forecast, period: period,
 		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)}
 	visitor := j.builder.Visitor()
+	// Through j, not method values: finish lets go of the builder.
+	build := func(e *clari.Entry) error { return j.builder.Add(e) }
+	visitor.Entry = build
+	visitor.Field = func(f clari.Field) error { return j.builder.AddField(f) }
 	// CSV results have no period column: rows are placed by the fiscal
 	// calendar, so a row outside the requested quarter shows as another
 	// period and fails period_mismatch.
@@ -199,7 +204,6 @@ func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.E
 	if sink := r.opts.Sink; sink != nil {
 		// Entries go to the sink as they are decoded. A sink error gives
 		// up the load but not the export: the snapshot still counts.
-		build := visitor.Entry
 		visitor.Entry = func(e *clari.Entry) error {
 			if j.sink == nil {
 				j.sink = new(sinkLoad)
@@ -292,6 +296,14 @@ func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res cla
 	var snap *snapshot.Snapshot
 	if res.Outcome == clari.OutcomeDone {
 		s := j.builder.Finish()
+		// What the builder holds (8 bytes a row) is garbage from here on.
+		// Before a sink merge (minutes of small garbage for a large export)
+		// collect it now: the heap goal then starts from what is live, not
+		// from twice the builder.
+		j.builder = nil
+		if j.sink != nil {
+			runtime.GC()
+		}
 		s.JobID = res.JobID
 		run.Rows = s.Rows
 		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {

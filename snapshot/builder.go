@@ -48,7 +48,7 @@ type baseColumns struct {
 // concurrent use; feed it from the decoder's Visitor.Entry callback.
 //
 // Memory: 8 bytes per entry for its packed key (exact distinct and
-// duplicate counts come from sorting them, see keySet), 40 bytes per entry
+// duplicate counts come from sorting them, see keySet), 32 bytes per entry
 // of the requested period's latest week (the only values totals and swings
 // read), and one copy of each distinct user id and column.
 type Builder struct {
@@ -161,7 +161,7 @@ func (b *Builder) Add(e *clari.Entry) error {
 		b.latest.week = b.cols[cid].timeFrame
 		b.latest.values = b.latest.values[:0]
 	}
-	b.latest.values = append(b.latest.values, latestValue{key: key, seq: b.seq, updatedOn: e.UpdatedOn, value: e.Value, hasValue: e.HasValue})
+	b.latest.values = append(b.latest.values, latestValue{key: key, seq: uint32(b.seq), updatedOn: e.UpdatedOn, value: e.Value, hasValue: e.HasValue})
 	return nil
 }
 

@@ -2,11 +2,12 @@ package snapshot
 
 import "slices"
 
-// chunkKeys is how many 8-byte keys a full chunk of a keySet holds (2 MiB).
-// Bigger chunks mean fewer runs to merge at the end; the first chunk grows
-// by append, so a small export does not pay for a full one. A variable for
-// tests only.
-var chunkKeys = 1 << 18
+// chunkKeys is how many 8-byte keys a full chunk of a keySet holds (512
+// KiB). Bigger chunks mean fewer runs to merge at the end, smaller ones
+// less memory in the open chunk and the sort's scratch; the first chunk
+// grows by append, so a small export does not pay for a full one. A
+// variable for tests only.
+var chunkKeys = 1 << 16
 
 // keySet counts the distinct uint64 keys added to it, exactly, in 8 bytes
 // per added key (less where a chunk's own duplicates are squeezed out)

@@ -7,9 +7,9 @@ import "slices"
 // what the totals need.
 type latestValue struct {
 	key       uint64
-	seq       uint64
 	updatedOn int64
 	value     float64
+	seq       uint32 // wraps after 4G entries: ties then go to either one
 	hasValue  bool
 }
 

@@ -152,7 +152,7 @@ func TestRadixSort(t *testing.T) {
 }
 
 // TestBuilderMemoryPerRow: what the builder holds after the last entry is
-// at most 16 bytes per distinct row plus the latest week's values (40
+// at most 16 bytes per distinct row plus the latest week's values (32
 // bytes each) and a fixed few MiB (the radix sort's scratch chunk, maps of
 // users and columns), measured as live heap after a GC.
 func TestBuilderMemoryPerRow(t *testing.T) {
@@ -185,7 +185,7 @@ func TestBuilderMemoryPerRow(t *testing.T) {
 	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	rows := users * fields * weeks
 	latest := users * fields
-	limit := int64(16*rows + 40*latest + 4<<20)
+	limit := int64(16*rows + 32*latest + 4<<20)
 	t.Logf("builder holds %d bytes for %d rows: %.1f B/row (limit %d)", held, rows, float64(held)/float64(rows), limit)
 	if held > limit {
 		t.Errorf("builder holds %d bytes for %d rows (%d of the latest week), over %d", held, rows, latest, limit)

@@ -170,3 +170,39 @@ func TestSinkIdenticalReExportLeavesNoDeadTuples(t *testing.T) {
 		t.Errorf("n_dead_tup %d after an identical re-export and %d changed rows, want at most %d", dead, changed, changed)
 	}
 }
+
+// TestSinkStagesAnyTextAndNumber: ids with quotes, backslashes, tabs,
+// newlines, control and non-ASCII characters, negative and large values
+// and updated_on survive staging (COPY text, SQLite's JSON rows) intact.
+func TestSinkStagesAnyTextAndNumber(t *testing.T) {
+	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		w := openWithTable(t, cfg)
+		db := b.raw(t, cfg)
+		users := []string{`a"b`, `back\slash`, "tab\there", "new\nline\r", "ctl\x01\x1f", "Zoë 山田", `\N`, "end\\"}
+		values := []float64{-1.5, 1e15, 0.1, 123456789.125, -0, 1e-300, 42, 7}
+		var es []clari.Entry
+		for i, u := range users {
+			es = append(es, clari.Entry{UserID: u, FieldID: "f\t" + u, TimePeriodID: "2026_Q4", TimeFrameID: "TF:2026-10-05",
+				DataType: clari.DataForecast, Value: values[i], HasValue: i != 7, UpdatedOn: 1_764_000_000_000 + int64(i)})
+		}
+		if _, err := NewSink(w).WriteSlice(ctx, "net_arr", es, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		rows := readRows(t, db, w)
+		for _, e := range es {
+			k := strings.Join([]string{"net_arr", e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType}, "|")
+			r, ok := rows[k]
+			switch {
+			case !ok:
+				t.Errorf("user %q: no row (rows: %v)", e.UserID, rows)
+			case r.Value.Valid != e.HasValue || (e.HasValue && r.Value.Float64 != e.Value) || r.UpdatedOn != e.UpdatedOn:
+				t.Errorf("user %q: value %v/%v updated_on %d, want %v/%v %d", e.UserID, r.Value.Float64, r.Value.Valid, r.UpdatedOn, e.Value, e.HasValue, e.UpdatedOn)
+			}
+		}
+		if len(rows) != len(es) {
+			t.Errorf("%d rows, want %d", len(rows), len(es))
+		}
+	})
+}

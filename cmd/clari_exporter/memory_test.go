@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+)
+
+// The memory bounds of issue 13, on the built exporter (no -race: the
+// race detector's shadow memory would be measured too), exporting from the
+// simulator: peak RSS is the child's VmHWM once the export (and its sink
+// load) is done.
+const (
+	memUsers  = 20_000
+	memFields = 4
+	memWeeks  = 13
+	memRows   = memUsers * memFields * memWeeks // 1.04M entries, one data type
+	mib       = 1 << 20
+)
+
+// exporterBinary builds ./cmd/clari_exporter, without -race, into t's
+// temporary directory.
+func exporterBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no go command to build the exporter with: %v", err)
+		}
+		t.Skipf("memory test skipped: no go command in PATH to build the exporter (%v)", err)
+	}
+	bin := filepath.Join(t.TempDir(), "clari_exporter")
+	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// peakRSSOfExport runs the built exporter against a simulator tenant of
+// users × 4 fields, the current quarter complete (13 weeks), one data
+// type, until its one export has run, and returns VmHWM in bytes and the
+// rows the export reported. sink is "", "sqlite" or "postgres" (dsn).
+func peakRSSOfExport(t *testing.T, bin string, users int, sink, dsn string) (peak int64, rows float64) {
+	t.Helper()
+	// The simulator's clock runs from the last day of the quarter the
+	// exporter calls current, so that quarter has all 13 weeks.
+	now := time.Now().UTC()
+	qEnd := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+4), 1, 0, 0, 0, 0, time.UTC).Add(-12 * time.Hour)
+	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 13,
+		Clock:    func() time.Time { return qEnd.Add(time.Since(now)) },
+		Tenant:   clarisim.TenantSpec{Users: users, Fields: memFields, Weeks: memWeeks, Quarters: 1},
+		Scenario: clarisim.Scenario{JobDuration: 10 * time.Millisecond}})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	t.Cleanup(sim.Close)
+
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`
+clari:
+  base_url: %s
+  api_key_file: %%KEYFILE%%
+  poll_interval: 50ms
+  poll_timeout: 5m
+forecasts:
+  - id: net_arr
+    types_to_export: [forecast]
+    include_historical: true
+    historical_quarters: 0
+schedule:
+  current_interval: 1h
+  monthly_budget: 1000
+storage:
+  path: %s
+`, srv.URL, filepath.Join(dir, "state.db"))
+	switch sink {
+	case "sqlite":
+		cfg += fmt.Sprintf("warehouse:\n  driver: sqlite\n  dsn: %s\n  sink: true\n", filepath.Join(dir, "warehouse.db"))
+	case "postgres":
+		cfg += "warehouse:\n  driver: postgres\n  dsn_env: CLARI_MEMTEST_WAREHOUSE_DSN\n  sink: true\n"
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	cmd := exec.Command(bin, "--config.file="+writeConfig(t, cfg), "--web.listen-address="+addr)
+	cmd.Env = append(os.Environ(), "CLARI_MEMTEST_WAREHOUSE_DSN="+dsn)
+	logPath := filepath.Join(dir, "exporter.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logFile.Close()
+	}()
+	logs := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("the export did not finish within 5 minutes; logs:\n%s", logs())
+		}
+		if cmd.ProcessState != nil {
+			t.Fatalf("the exporter exited; logs:\n%s", logs())
+		}
+		time.Sleep(250 * time.Millisecond)
+		mfs, ok := tryScrape(base)
+		if !ok {
+			continue
+		}
+		if sum(mfs, "clari_export_runs_total", nil) < 1 {
+			continue
+		}
+		rows = sum(mfs, "clari_export_rows", nil)
+		break
+	}
+	// The sink load ends before the run is recorded: once the run shows,
+	// the peak is in.
+	peak = vmHWM(t, cmd.Process.Pid)
+	if sink != "" && !strings.Contains(logs(), "warehouse sink load done") {
+		t.Fatalf("the sink load did not complete; logs:\n%s", logs())
+	}
+	return peak, rows
+}
+
+// tryScrape is scrape that reports a child not answering yet.
+func tryScrape(base string) (map[string]*dto.MetricFamily, bool) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return nil, false
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	return mfs, err == nil
+}
+
+// vmHWM reads the peak resident set size of pid from /proc.
+func vmHWM(t *testing.T, pid int) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: peak RSS cannot be read here (%v)", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
+
+// TestPeakRSSOfA1MEntryExport: a 1.04M-entry export (20,000 users, 13
+// weeks) peaks at ≤ 40 MiB + 16 B/row without the sink and ≤ 56 MiB + 16
+// B/row with the SQLite sink.
+func TestPeakRSSOfA1MEntryExport(t *testing.T) {
+	bin := exporterBinary(t)
+	for _, c := range []struct {
+		sink  string
+		fixed int64
+	}{{"", 40 * mib}, {"sqlite", 56 * mib}} {
+		name := c.sink
+		if name == "" {
+			name = "no_sink"
+		}
+		t.Run(name, func(t *testing.T) {
+			peak, rows := peakRSSOfExport(t, bin, memUsers, c.sink, "")
+			if rows != memRows {
+				t.Fatalf("the export reported %v rows, want %d", rows, memRows)
+			}
+			limit := c.fixed + 16*memRows
+			t.Logf("peak RSS %.1f MiB for %d rows (limit %.1f MiB)", float64(peak)/mib, memRows, float64(limit)/mib)
+			if peak > limit {
+				t.Errorf("peak RSS %.1f MiB, over %.1f MiB (%d MiB + 16 B × %d rows)", float64(peak)/mib, float64(limit)/mib, c.fixed>>20, memRows)
+			}
+		})
+	}
+}
