@@ -50,6 +50,25 @@ func exporterBinary(t *testing.T) string {
 	return bin
 }
 
+// quarterEnd is now and noon of the last day of its quarter.
+func quarterEnd() (now, end time.Time) {
+	now = time.Now().UTC()
+	return now, time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+4), 1, 0, 0, 0, 0, time.UTC).Add(-12 * time.Hour)
+}
+
+// memTypes is the export's types_to_export: one data type, so a JSON
+// entry is one row (TestPeakRSSFigures may ask for more).
+var memTypes = []string{"forecast"}
+
+func memTenant(users int) clarisim.TenantSpec {
+	return clarisim.TenantSpec{Users: users, Fields: memFields, Weeks: memWeeks, Quarters: 1}
+}
+
+// countingWriter counts what is written to it.
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
 // peakRSSOfExport runs the built exporter against a simulator tenant of
 // users × 4 fields, the current quarter complete (13 weeks), one data
 // type, until its one export has run, and returns VmHWM in bytes and the
@@ -58,11 +77,10 @@ func peakRSSOfExport(t *testing.T, bin string, users int, sink, dsn string) (pea
 	t.Helper()
 	// The simulator's clock runs from the last day of the quarter the
 	// exporter calls current, so that quarter has all 13 weeks.
-	now := time.Now().UTC()
-	qEnd := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+4), 1, 0, 0, 0, 0, time.UTC).Add(-12 * time.Hour)
+	now, qEnd := quarterEnd()
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 13,
 		Clock:    func() time.Time { return qEnd.Add(time.Since(now)) },
-		Tenant:   clarisim.TenantSpec{Users: users, Fields: memFields, Weeks: memWeeks, Quarters: 1},
+		Tenant:   memTenant(users),
 		Scenario: clarisim.Scenario{JobDuration: 10 * time.Millisecond}})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -77,7 +95,7 @@ clari:
   poll_timeout: 5m
 forecasts:
   - id: net_arr
-    types_to_export: [forecast]
+    types_to_export: [%s]
     include_historical: true
     historical_quarters: 0
 schedule:
@@ -85,7 +103,7 @@ schedule:
   monthly_budget: 1000
 storage:
   path: %s
-`, srv.URL, filepath.Join(dir, "state.db"))
+`, srv.URL, strings.Join(memTypes, ", "), filepath.Join(dir, "state.db"))
 	switch sink {
 	case "sqlite":
 		cfg += fmt.Sprintf("warehouse:\n  driver: sqlite\n  dsn: %s\n  sink: true\n", filepath.Join(dir, "warehouse.db"))
@@ -198,5 +216,61 @@ func TestPeakRSSOfA1MEntryExport(t *testing.T) {
 				t.Errorf("peak RSS %.1f MiB, over %.1f MiB (%d MiB + 16 B × %d rows)", float64(peak)/mib, float64(limit)/mib, c.fixed>>20, memRows)
 			}
 		})
+	}
+}
+
+// TestPeakRSSGrowthOfA4xExport: a document four times as large (80,000
+// users) raises peak RSS by at most 16 B per extra row. Minutes with a
+// sink, so a bench command rather than CI:
+//
+//	CLARI_MEMTEST_4X=1 go test -count=1 -run TestPeakRSSGrowthOfA4xExport -v ./cmd/clari_exporter
+func TestPeakRSSGrowthOfA4xExport(t *testing.T) {
+	if os.Getenv("CLARI_MEMTEST_4X") == "" {
+		t.Skip("set CLARI_MEMTEST_4X=1 to run (a 4.16M-entry export)")
+	}
+	bin := exporterBinary(t)
+	small, rows1 := peakRSSOfExport(t, bin, memUsers, "", "")
+	large, rows4 := peakRSSOfExport(t, bin, 4*memUsers, "", "")
+	perRow := float64(large-small) / (rows4 - rows1)
+	t.Logf("peak RSS %.1f MiB (%v rows) → %.1f MiB (%v rows): %.1f B per extra row", float64(small)/mib, rows1, float64(large)/mib, rows4, perRow)
+	if perRow > 16 {
+		t.Errorf("%.1f B of peak RSS per extra row, want ≤ 16", perRow)
+	}
+}
+
+// TestPeakRSSFigures prints the peak RSS table of docs/performance.md:
+//
+//	CLARI_MEMTEST_USERS=2000,20000,200000 CLARI_MEMTEST_SINKS=none,sqlite,postgres CLARI_MEMTEST_TYPES=forecast,quota,… \
+//	  CLARI_MEMTEST_PG_DSN=postgres://… go test -count=1 -run TestPeakRSSFigures -v -timeout 3h ./cmd/clari_exporter
+func TestPeakRSSFigures(t *testing.T) {
+	usersList, sinks := os.Getenv("CLARI_MEMTEST_USERS"), os.Getenv("CLARI_MEMTEST_SINKS")
+	if usersList == "" || sinks == "" {
+		t.Skip("set CLARI_MEMTEST_USERS and CLARI_MEMTEST_SINKS to print the figures")
+	}
+	if v := os.Getenv("CLARI_MEMTEST_TYPES"); v != "" {
+		defer func(old []string) { memTypes = old }(memTypes)
+		memTypes = strings.Split(v, ",")
+	}
+	bin := exporterBinary(t)
+	for _, u := range strings.Split(usersList, ",") {
+		users, err := strconv.Atoi(u)
+		if err != nil {
+			t.Fatalf("CLARI_MEMTEST_USERS: %v", err)
+		}
+		for _, sink := range strings.Split(sinks, ",") {
+			if sink == "none" {
+				sink = ""
+			}
+			_, end := quarterEnd()
+			var doc countingWriter
+			if err := clarisim.WriteResultJSON(&doc, memTenant(users), clarisim.ExportParams{ForecastID: "net_arr",
+				Types: memTypes, IncludeHistorical: true, Now: end}, 13); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			peak, rows := peakRSSOfExport(t, bin, users, sink, os.Getenv("CLARI_MEMTEST_PG_DSN"))
+			t.Logf("document %.1f MB, users %d rows %v sink %q: peak RSS %.1f MiB (%.1f B/row over the idle 25 MiB), %s",
+				float64(doc.n)/1e6, users, rows, sink, float64(peak)/mib, (float64(peak)-25*mib)/rows, time.Since(start).Round(time.Second))
+		}
 	}
 }
