@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -108,7 +109,15 @@ storage:
 	case "sqlite":
 		cfg += fmt.Sprintf("warehouse:\n  driver: sqlite\n  dsn: %s\n  sink: true\n", filepath.Join(dir, "warehouse.db"))
 	case "postgres":
-		cfg += "warehouse:\n  driver: postgres\n  dsn_env: CLARI_MEMTEST_WAREHOUSE_DSN\n  sink: true\n"
+		// A fresh table, so every run loads every row.
+		table := fmt.Sprintf("memtest_%d", time.Now().UnixNano())
+		cfg += "warehouse:\n  driver: postgres\n  dsn_env: CLARI_MEMTEST_WAREHOUSE_DSN\n  sink: true\n  table: " + table + "\n"
+		t.Cleanup(func() {
+			if db, err := sql.Open("pgx", dsn); err == nil {
+				db.Exec("DROP TABLE IF EXISTS " + table) //nolint:errcheck // best effort
+				db.Close()
+			}
+		})
 	}
 	addr := freeAddr(t)
 	base := "http://" + addr
