@@ -84,7 +84,7 @@ func (r *Runner) skip(ctx context.Context, t config.Target, reason string) {
 	if err := r.opts.Store.RecordSkip(ctx, t.Forecast, t.Period, reason, r.opts.Now()); err != nil {
 		level.Error(r.logger).Log("msg", "cannot record skipped export", "forecast", t.Forecast, "period", t.Period, "err", err)
 	}
-	r.changed(ctx)
+	r.changed(ctx, t.Forecast, t.Period)
 }
 
 func forecastByID(cfg *config.Config, id string) (config.Forecast, bool) {
@@ -137,7 +137,7 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 	if ctx.Err() != nil {
 		// Shutting down: the job stays in flight and is resumed at start-up.
 		if res.Requeues > 0 {
-			r.changed(context.WithoutCancel(ctx))
+			r.changed(context.WithoutCancel(ctx), forecast, period)
 		}
 		return
 	}
@@ -325,7 +325,7 @@ func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res cla
 	if snap != nil {
 		level.Info(r.logger).Log("msg", "export done", "forecast", forecast, "period", period, "job", res.JobID, "rows", snap.Rows, "duplicates", snap.DuplicateRows, "duration", res.Duration)
 	}
-	r.changed(ctx)
+	r.changed(ctx, forecast, period)
 }
 
 // refusalReason is the skip reason of a create Clari refused with

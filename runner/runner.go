@@ -175,8 +175,10 @@ func (r *Runner) markAttempt(t config.Target, at time.Time) {
 	r.mu.Unlock()
 }
 
-func (r *Runner) changed(ctx context.Context) {
-	if err := r.refresh(ctx); err != nil {
+// changed re-reads the target a run or skip changed, and only that one:
+// the cost of a run does not grow with the number of targets.
+func (r *Runner) changed(ctx context.Context, forecast, period string) {
+	if err := r.refreshTarget(ctx, forecast, period); err != nil {
 		level.Warn(r.logger).Log("msg", "cannot refresh export state from the store", "err", err)
 	}
 	r.mu.RLock()

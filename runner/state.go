@@ -157,6 +157,47 @@ func (r *Runner) refresh(ctx context.Context) error {
 	return nil
 }
 
+// refreshTarget re-reads one target after its run or skip: two store
+// reads whatever the number of targets. Targets that left the config (a
+// quarter rolled out of the window) are dropped from the stored state on
+// the way, in memory only. The map is copied, not changed in place:
+// publish reads the previous one without the lock.
+func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) error {
+	s, err := r.opts.Store.TargetState(ctx, forecast, period)
+	if err != nil {
+		return err
+	}
+	cfg := r.opts.Config()
+	t := Target{TargetState: s}
+	if s.Latest != nil {
+		hist, err := r.opts.Store.SnapshotHistory(ctx, s.Forecast, s.Period, max(cfg.Swing.MinHistory, 2))
+		if err != nil {
+			return err
+		}
+		t.Swings = snapshot.CompareSwings(hist, *s.Latest, snapshot.SwingConfig{
+			Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
+			MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
+		})
+	}
+	configured := map[targetKey]bool{}
+	for _, ct := range cfg.Targets(r.opts.Now()) {
+		configured[targetKey{ct.Forecast, ct.Period}] = true
+	}
+	k := targetKey{forecast, period}
+	r.mu.Lock()
+	targets := make(map[targetKey]Target, len(r.stored.targets)+1)
+	for key, v := range r.stored.targets {
+		if configured[key] {
+			targets[key] = v
+		}
+	}
+	targets[k] = t
+	r.stored = stored{gen: r.stored.gen + 1, targets: targets}
+	r.mu.Unlock()
+	r.publish()
+	return nil
+}
+
 // ExportState returns the published state, first publishing a new one when
 // the store, the config or the clock made the current one stale. Checking
 // costs a few comparisons: nothing per target.

@@ -139,8 +139,16 @@ func stateOf(t testing.TB, s Store, forecast, period string) TargetState {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The one-target read must say the same as the full one.
+	one, err := s.TargetState(context.Background(), forecast, period)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, st := range states {
 		if st.Forecast == forecast && st.Period == period {
+			if !reflect.DeepEqual(one, st) {
+				t.Fatalf("TargetState(%s, %s)\n = %+v\nTargetStates has %+v", forecast, period, one, st)
+			}
 			return st
 		}
 	}

@@ -201,6 +201,22 @@ type targetKey struct{ forecast, period string }
 // counters and the latest snapshots in one consistent read transaction:
 // O(targets + counters + latest totals) rows, all by primary key.
 func (s *core) TargetStates(ctx context.Context) ([]TargetState, error) {
+	return s.targetStates(ctx, "", nil)
+}
+
+// TargetState implements Store: TargetStates of one target, by primary
+// key, so its cost does not grow with the number of targets.
+func (s *core) TargetState(ctx context.Context, forecast, period string) (TargetState, error) {
+	states, err := s.targetStates(ctx, " AND forecast = ? AND period = ?", []any{forecast, period})
+	if err != nil || len(states) == 0 {
+		return TargetState{Forecast: forecast, Period: period, Failures: map[string]uint64{}, Skips: map[string]uint64{}}, err
+	}
+	return states[0], nil
+}
+
+// targetStates reads the targets matching and (a condition on forecast and
+// period starting with " AND ", with its args; "" for all).
+func (s *core) targetStates(ctx context.Context, and string, args []any) ([]TargetState, error) {
 	states := make(map[targetKey]*TargetState)
 	get := func(f, p string) *TargetState {
 		k := targetKey{f, p}
@@ -213,7 +229,7 @@ func (s *core) TargetStates(ctx context.Context) ([]TargetState, error) {
 	}
 	err := s.read(ctx, func(tx txn) error {
 		rows, err := tx.query(ctx, `SELECT forecast, period, last_run_ns, last_run_success, last_outcome,
-			last_duration_ns, last_success_ns FROM target_state`)
+			last_duration_ns, last_success_ns FROM target_state WHERE true`+and, args...)
 		if err != nil {
 			return err
 		}
@@ -234,7 +250,7 @@ func (s *core) TargetStates(ctx context.Context) ([]TargetState, error) {
 			return err
 		}
 
-		rows, err = tx.query(ctx, `SELECT forecast, period, kind, reason, value FROM counters`)
+		rows, err = tx.query(ctx, `SELECT forecast, period, kind, reason, value FROM counters WHERE true`+and, args...)
 		if err != nil {
 			return err
 		}
@@ -262,7 +278,7 @@ func (s *core) TargetStates(ctx context.Context) ([]TargetState, error) {
 			return err
 		}
 
-		snaps, err := loadSnapshots(ctx, tx, latestJobs)
+		snaps, err := loadSnapshots(ctx, tx, latestJobs+and, args...)
 		if err != nil {
 			return err
 		}

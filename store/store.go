@@ -160,6 +160,10 @@ type Store interface {
 	// TargetStates returns the state of every target that has a run, a
 	// requeue or a skip, ordered by forecast and period.
 	TargetStates(ctx context.Context) ([]TargetState, error)
+	// TargetState returns the state of one target (zero counters when it
+	// has none): what a finished run re-reads, whatever the number of
+	// targets.
+	TargetState(ctx context.Context, forecast, period string) (TargetState, error)
 
 	// Generation counts committed writes. It moves with every change of
 	// the state, so a replica that does not write (a follower) polls it
