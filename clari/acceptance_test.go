@@ -134,7 +134,7 @@ func TestSimJobAndListEnvelopes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if job.JobID != id || job.Status != clari.StatusDone || job.EndTime == 0 || !strings.Contains(job.Title, "net_arr") {
+				if job.JobID != id || job.Status != clari.StatusDone || job.EndTime == 0 || job.Title != "Forecast Export" || !strings.HasPrefix(job.FileName, "clari_export_net_arr_") {
 					t.Errorf("job = %+v", job)
 				}
 				jobs, err := e.c.ListJobs(ctx(t))

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -76,11 +75,6 @@ type Client struct {
 	res       *resilience
 	instr     Instrumentation
 	logger    log.Logger
-
-	// adoptMu serialises creates so that the list-before-create snapshot
-	// used to recognise a job Clari created despite an error is not
-	// confused by our own concurrent creates.
-	adoptMu sync.Mutex
 }
 
 // String keeps the API key out of logs that print a *Client.
@@ -455,167 +449,6 @@ func (c *Client) Results(ctx context.Context, jobID string, format ExportFormat,
 			}
 			return nil
 		})
-}
-
-// CreateExport starts a forecast export and returns its job id. Clari
-// answers 200 (reference) or 202; any 2xx is accepted.
-//
-// Creating an export spends quota and Clari has no idempotency key, so this
-// POST is never retried blindly:
-//   - retried after a 429 (Clari refused it) or a dial error (the
-//     connection never opened, so Clari never saw it);
-//   - after a 5xx, a timeout or a connection lost mid-request, Clari may
-//     have created the job anyway. The client then lists the jobs and, if a
-//     job appeared that was not in the list taken just before the first
-//     attempt, adopts it instead of creating another. Only when exactly one
-//     such job exists (or exactly one whose title names the forecast) is it
-//     adopted; when the list shows none, the create is retried (the list is
-//     taken again before that retry, to catch a job Clari finished creating
-//     late). When the lists cannot be read, or several candidates make the
-//     answer ambiguous, the error is returned rather than risk a second job.
-//   - every other error (400 quota, 401, ...) is returned at once.
-func (c *Client) CreateExport(ctx context.Context, req ExportRequest) (string, error) {
-	const ep = EndpointCreateExport
-	if err := checkID(ep, "forecast id", req.ForecastID); err != nil {
-		return "", err
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return "", fmt.Errorf("clari: %s: encoding request: %v", ep, err)
-	}
-	c.adoptMu.Lock()
-	defer c.adoptMu.Unlock()
-
-	// The jobs that existed before we asked: anything new after an
-	// ambiguous failure is a candidate for adoption.
-	prior, priorErr := c.jobIDs(ctx)
-	if priorErr != nil {
-		if ctx.Err() != nil || IsBreakerOpen(priorErr) || IsAuth(priorErr) {
-			// The create would fail the same way.
-			return "", priorErr
-		}
-		level.Warn(c.logger).Log("msg", "could not list export jobs before creating one; an ambiguous create failure will not be retried", "err", priorErr)
-	}
-
-	r := &request{endpoint: ep, method: http.MethodPost, path: "/export/forecast/" + url.PathEscape(req.ForecastID), body: body}
-	var jobID string
-	ambiguous := false
-	err = c.res.withRetry(ctx, ep, func(attempt int) error {
-		if ambiguous {
-			// A previous attempt may have created the job after all.
-			id, found, aerr := c.adopt(ctx, prior, priorErr, req)
-			if aerr != nil {
-				return backoff.Permanent(aerr)
-			}
-			if found {
-				jobID = id
-				return nil
-			}
-		}
-		err := c.res.attempt(ctx, ep, func() error {
-			return c.once(ctx, r, func(resp *http.Response, b io.Reader) error {
-				id, err := decodeCreated(resp.StatusCode, b)
-				if err != nil {
-					return err
-				}
-				jobID = id
-				return nil
-			})
-		})
-		if err == nil {
-			return nil
-		}
-		var mr *MalformedResponseError
-		switch {
-		case errors.As(err, &mr):
-			// 2xx without a usable job id: the job may exist; adopting is
-			// the only safe way forward.
-			id, found, aerr := c.adopt(ctx, prior, priorErr, req)
-			if aerr == nil && found {
-				jobID = id
-				return nil
-			}
-			return backoff.Permanent(err)
-		case !IsRetryable(err):
-			return backoff.Permanent(err)
-		case isStatus(err, http.StatusTooManyRequests), isNotSent(err):
-			return err // provably not created: plain retry
-		}
-		// 5xx, timeout or a connection lost after sending: maybe created.
-		ambiguous = true
-		id, found, aerr := c.adopt(ctx, prior, priorErr, req)
-		if aerr != nil {
-			return backoff.Permanent(fmt.Errorf("%w; %v", err, aerr))
-		}
-		if found {
-			level.Info(c.logger).Log("msg", "create export failed but Clari created the job; adopting it", "job_id", id, "err", err)
-			jobID = id
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	return jobID, nil
-}
-
-func isStatus(err error, code int) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.StatusCode == code
-}
-
-func isNotSent(err error) bool {
-	var ne *NetworkError
-	return errors.As(err, &ne) && ne.NotSent
-}
-
-func (c *Client) jobIDs(ctx context.Context) (map[string]bool, error) {
-	jobs, err := c.ListJobs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids := make(map[string]bool, len(jobs))
-	for _, j := range jobs {
-		ids[j.JobID] = true
-	}
-	return ids, nil
-}
-
-// adopt looks for the job an ambiguous create may have made: one not in
-// prior. See CreateExport for the rule.
-func (c *Client) adopt(ctx context.Context, prior map[string]bool, priorErr error, req ExportRequest) (string, bool, error) {
-	if priorErr != nil {
-		return "", false, fmt.Errorf("cannot tell whether Clari created the job (listing jobs before the create failed: %v); not retrying so as not to spend quota twice", priorErr)
-	}
-	jobs, err := c.ListJobs(ctx)
-	if err != nil {
-		return "", false, fmt.Errorf("cannot tell whether Clari created the job (listing jobs failed: %v); not retrying so as not to spend quota twice", err)
-	}
-	var fresh []Job
-	for _, j := range jobs {
-		if j.JobID != "" && !prior[j.JobID] {
-			fresh = append(fresh, j)
-		}
-	}
-	if len(fresh) > 1 {
-		// Someone else (the production pipeline shares the token) created
-		// jobs too; keep those whose title names our forecast.
-		var named []Job
-		for _, j := range fresh {
-			if req.ForecastID != "" && strings.Contains(strings.ToLower(j.Title), strings.ToLower(req.ForecastID)) {
-				named = append(named, j)
-			}
-		}
-		fresh = named
-		if len(fresh) != 1 {
-			return "", false, errors.New("several export jobs appeared while the create failed; cannot tell which is ours, not retrying so as not to spend quota twice")
-		}
-	}
-	if len(fresh) == 1 {
-		return fresh[0].JobID, true, nil
-	}
-	return "", false, nil
 }
 
 // decodeCreated reads {"jobId":"..."} (or a job document) from a 2xx create.

@@ -39,6 +39,9 @@ type RunOptions struct {
 	Visitor Visitor
 	// Format of the results; default the request's ExportFormat, else JSON.
 	Format ExportFormat
+	// Spend records and resolves the create intent of every job the run
+	// creates (the spend protocol, see spend.go).
+	Spend Spend
 }
 
 // RunResult is how an export run ended.
@@ -114,7 +117,7 @@ func (c *Client) run(ctx context.Context, req ExportRequest, o RunOptions, resum
 		jobID := resumeID
 		resumed := jobID != "" && jobs == 0
 		if !resumed {
-			id, err := c.CreateExport(ctx, req)
+			id, err := c.create(ctx, req, o)
 			if err != nil {
 				res.Err = err
 				res.Outcome = outcomeOf(err)

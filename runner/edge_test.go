@@ -58,6 +58,10 @@ func (a *shutdownAPI) ResumeExport(context.Context, string, clari.ExportRequest,
 	return clari.RunResult{Outcome: clari.OutcomeAPIError, Err: context.Canceled}
 }
 
+func (a *shutdownAPI) ReconcileExport(context.Context, time.Time, clari.ExportRequest, clari.RunOptions) clari.RunResult {
+	return clari.RunResult{Outcome: clari.OutcomeAPIError, Err: context.Canceled}
+}
+
 // TestJobCreatedAtShutdownIsPersisted: a job created while the runner is
 // being stopped is still persisted, so the next start resumes it instead
 // of it being cancelled (its quota is spent either way).

@@ -50,7 +50,13 @@ func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Targe
 		return
 	}
 	req := exportRequest(f, t.Period)
-	r.export(ctx, cfg, t.Forecast, t.Period, req, "", 0)
+	// An intent left by an earlier run is reconciled before any new create
+	// for the target: the job it may have made is adopted, not paid twice.
+	from, ok := r.pendingIntent(ctx, t)
+	if !ok {
+		return
+	}
+	r.export(ctx, cfg, t.Forecast, t.Period, req, from)
 }
 
 // budgetSays reads /admin/limits (free: it costs no quota) and returns a
@@ -118,19 +124,45 @@ type persistedRequest struct {
 	Requeues int `json:"requeues,omitempty"`
 }
 
-// export runs one export job to its end (resumeJobID: continue that job,
-// which replaced priorRequeues timed-out ones, instead of creating one) and
-// records the outcome exactly once: as a run, or as a skip when nothing ran.
-func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) {
+// start says how a run gets its job: a new create (zero value), the job id
+// persisted by an earlier process (jobID, which replaced requeues
+// timed-out ones), or the create intent an earlier run left (intentAt).
+type start struct {
+	jobID    string
+	intentAt time.Time
+	requeues int
+	// create says whether an intent that had no job is followed by a new
+	// create in the same run (the budget check passed) or left to the
+	// schedule (start-up).
+	create bool
+}
+
+// export runs one export job to its end and records the outcome exactly
+// once: as a run, or as a skip when nothing ran. An earlier intent that
+// turns out to have no job is resolved (and a new job created if
+// from.create).
+func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, from start) (ran bool) {
 	started := r.opts.Now()
-	job := r.newJob(cfg, forecast, period, req, resumeJobID, priorRequeues)
+	job := r.newJob(cfg, forecast, period, req, from.jobID, from.requeues)
 	var res clari.RunResult
 	// Whatever happens below, a started sink load ends; finish keeps it.
 	job.ctx = ctx
 	defer job.endSink(ctx, false, r)
-	if resumeJobID != "" {
-		res = r.opts.API.ResumeExport(ctx, resumeJobID, req, job.opts)
-	} else {
+	switch {
+	case from.jobID != "":
+		res = r.opts.API.ResumeExport(ctx, from.jobID, req, job.opts)
+	case !from.intentAt.IsZero():
+		res = r.opts.API.ReconcileExport(ctx, from.intentAt, req, job.opts)
+		if errors.Is(res.Err, clari.ErrNoJobFound) {
+			// Clari made no job for the earlier intent: nothing was spent.
+			level.Info(r.logger).Log("msg", "the earlier create intent made no job in Clari; resolved", "forecast", forecast, "period", period, "requested_at", from.intentAt)
+			r.clearIntent(ctx, forecast, period, from.intentAt)
+			if !from.create {
+				return false
+			}
+			res = r.opts.API.RunExport(ctx, req, job.opts)
+		}
+	default:
 		res = r.opts.API.RunExport(ctx, req, job.opts)
 	}
 	r.recordRequeues(ctx, forecast, period, res.Requeues)
@@ -139,13 +171,14 @@ func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, perio
 		if res.Requeues > 0 {
 			r.changed(context.WithoutCancel(ctx), forecast, period)
 		}
-		return
+		return true
 	}
 	if reason, skipped := r.nothingRan(ctx, &res, forecast, period); skipped {
 		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, reason)
-		return
+		return true
 	}
 	r.finish(ctx, cfg, job, res, started)
+	return true
 }
 
 // sinkLoad is the warehouse load of one export, started by the first
@@ -242,6 +275,9 @@ func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.E
 			defer cancel()
 			return r.opts.Store.PutInFlight(pctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
 		},
+		Spend: r.spend(forecast, period, func() ([]byte, error) {
+			return json.Marshal(persistedRequest{ForecastID: forecast, ExportRequest: req, Requeues: requeues})
+		}),
 	}
 	return j
 }
@@ -360,6 +396,7 @@ func (r *Runner) resumeInFlight(ctx context.Context) {
 		pr.ExportRequest.ForecastID = pr.ForecastID
 		level.Info(r.logger).Log("msg", "resuming export job left in flight", "forecast", j.Forecast, "period", j.Period, "job", j.JobID)
 		r.markAttempt(config.Target{Forecast: j.Forecast, Period: j.Period}, r.opts.Now())
-		r.export(ctx, cfg, j.Forecast, j.Period, pr.ExportRequest, j.JobID, pr.Requeues)
+		r.export(ctx, cfg, j.Forecast, j.Period, pr.ExportRequest, start{jobID: j.JobID, requeues: pr.Requeues})
 	}
+	r.reconcileIntents(ctx, cfg)
 }

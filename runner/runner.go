@@ -29,6 +29,9 @@ type ExportAPI interface {
 	Limits(ctx context.Context) (clari.Limits, error)
 	RunExport(ctx context.Context, req clari.ExportRequest, o clari.RunOptions) clari.RunResult
 	ResumeExport(ctx context.Context, jobID string, req clari.ExportRequest, o clari.RunOptions) clari.RunResult
+	// ReconcileExport adopts the job a create intent made at since may have
+	// made, or answers clari.ErrNoJobFound.
+	ReconcileExport(ctx context.Context, since time.Time, req clari.ExportRequest, o clari.RunOptions) clari.RunResult
 }
 
 // Sink receives the entries of every export as they are decoded (the

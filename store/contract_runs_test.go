@@ -222,6 +222,24 @@ func testRequeuesAndSkips(t *testing.T, b backend) {
 	}
 }
 
+func TestDuplicateJobsCounted(t *testing.T) { forEachBackend(t, testDuplicateJobsCounted) }
+
+func testDuplicateJobsCounted(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
+	ctx := context.Background()
+	for range 2 {
+		if err := s.RecordDuplicateJob(ctx, "f", "p", t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RecordDuplicateJob(ctx, "", "p", t0); err == nil {
+		t.Fatal("duplicate without forecast accepted")
+	}
+	if st := stateOf(t, s, "f", "p"); st.DuplicateJobs != 2 || st.Requeues != 0 || st.Runs != 0 {
+		t.Fatalf("duplicate jobs: %+v", st)
+	}
+}
+
 func TestSnapshotHistoryAndLatest(t *testing.T) { forEachBackend(t, testSnapshotHistoryAndLatest) }
 
 func testSnapshotHistoryAndLatest(t *testing.T, b backend) {

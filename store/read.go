@@ -271,6 +271,8 @@ func (s *core) targetStates(ctx context.Context, and string, args []any) ([]Targ
 				st.Requeues += uint64(v)
 			case kindSkips:
 				st.Skips[reason] += uint64(v)
+			case kindDuplicateJobs:
+				st.DuplicateJobs += uint64(v)
 			}
 		}
 		rows.Close()

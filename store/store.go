@@ -110,6 +110,9 @@ type TargetState struct {
 	Failures map[string]uint64 // clari_export_failures_total by reason
 	Requeues uint64            // clari_export_requeues_total
 	Skips    map[string]uint64 // clari_export_skipped_total by reason
+	// DuplicateJobs counts extra Clari jobs found for one create intent
+	// and cancelled (clari_export_duplicate_jobs_total).
+	DuplicateJobs uint64
 
 	// Latest is the newest snapshot of the target, nil when none.
 	Latest *snapshot.Snapshot
@@ -146,8 +149,14 @@ type Store interface {
 	// RecordRequeue counts one re-queue of a target's job.
 	RecordRequeue(ctx context.Context, forecast, period string, at time.Time) error
 	// RecordSkip counts one skipped export of a target (reason: quota_reserve,
-	// concurrency, circuit_open).
+	// quota_exhausted, concurrency, circuit_open).
 	RecordSkip(ctx context.Context, forecast, period, reason string, at time.Time) error
+	// RecordDuplicateJob counts one extra Clari job found for a create
+	// intent of the target (and cancelled).
+	RecordDuplicateJob(ctx context.Context, forecast, period string, at time.Time) error
+	// OwnJobIDs returns the ids of the jobs this exporter holds: recorded
+	// runs and jobs in flight. Adoption never takes one of them.
+	OwnJobIDs(ctx context.Context) (map[string]bool, error)
 
 	// LatestSnapshots returns the newest snapshot of every target, ordered by
 	// forecast and period.

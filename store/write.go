@@ -16,6 +16,9 @@ const (
 	kindFailures = "failures"
 	kindRequeues = "requeues"
 	kindSkips    = "skips"
+	// kindDuplicateJobs counts extra Clari jobs found for one create intent
+	// (each cancelled): clari_export_duplicate_jobs_total.
+	kindDuplicateJobs = "duplicate_jobs"
 )
 
 // PutInFlight implements Store.
@@ -68,6 +71,16 @@ func (s *core) RecordSkip(ctx context.Context, forecast, period, reason string, 
 	}
 	return s.write(ctx, func(tx txn) error {
 		return bumpCounter(ctx, tx, forecast, period, kindSkips, reason, at)
+	})
+}
+
+// RecordDuplicateJob implements Store.
+func (s *core) RecordDuplicateJob(ctx context.Context, forecast, period string, at time.Time) error {
+	if forecast == "" {
+		return errors.New("store: duplicate job needs a forecast")
+	}
+	return s.write(ctx, func(tx txn) error {
+		return bumpCounter(ctx, tx, forecast, period, kindDuplicateJobs, "", at)
 	})
 }
 

@@ -57,7 +57,7 @@ func (s *Sim) takeFault(endpoint string, kinds ...FaultKind) (Fault, bool) {
 		if f.Endpoint != "" && f.Endpoint != endpoint {
 			continue
 		}
-		if f.Kind == FaultCreateThenError && endpoint != clari.EndpointCreateExport {
+		if isCreateFault(f.Kind) && endpoint != clari.EndpointCreateExport {
 			continue
 		}
 		hit := false
@@ -103,20 +103,7 @@ func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault) (serve
 		}
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"message": "API rate limit exceeded"})
 	case FaultServerError:
-		status := f.Status
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		switch status {
-		case http.StatusBadGateway:
-			writeJSON(w, status, map[string]string{"message": "An invalid response was received from the upstream server"})
-		case http.StatusServiceUnavailable:
-			writeJSON(w, status, map[string]string{"message": "name resolution failed"})
-		case http.StatusGatewayTimeout:
-			writeJSON(w, status, map[string]string{"message": "The upstream server is timing out"})
-		default:
-			s.writeError(w, status, "api", "internal_server_error", "Internal server error")
-		}
+		s.write5xx(w, f.Status)
 	case FaultHang:
 		select {
 		case <-r.Context().Done():
@@ -187,4 +174,21 @@ func (s *Sim) writeBody(w http.ResponseWriter, status int, endpoint string, csv 
 		garbage = `"unterminated,` + strconv.Quote("x") + "\n"
 	}
 	_, _ = io.WriteString(w, garbage)
+}
+
+// write5xx answers status (default 500) as Clari or its gateway would.
+func (s *Sim) write5xx(w http.ResponseWriter, status int) {
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	switch status {
+	case http.StatusBadGateway:
+		writeJSON(w, status, map[string]string{"message": "An invalid response was received from the upstream server"})
+	case http.StatusServiceUnavailable:
+		writeJSON(w, status, map[string]string{"message": "name resolution failed"})
+	case http.StatusGatewayTimeout:
+		writeJSON(w, status, map[string]string{"message": "The upstream server is timing out"})
+	default:
+		s.writeError(w, status, "api", "internal_server_error", "Internal server error")
+	}
 }

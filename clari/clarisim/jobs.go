@@ -31,13 +31,19 @@ type job struct {
 	downloads    int
 	selfDownload bool
 	pipeline     bool // made by StartPipeline or AddJobHistory, not a POST
+	// visible is when the job shows in the job list and answers GET: a
+	// create fault can make Clari finish a create after the client gave up.
+	visible time.Time
 }
+
+// shown reports whether the job is in the job list and known to GET at now.
+func (j *job) shown(now time.Time) bool { return !j.created.After(now) && !j.visible.After(now) }
 
 // view is the job as Clari reports it at now.
 func (j *job) view(now time.Time) clari.Job {
 	v := clari.Job{
 		JobID:    j.id,
-		Title:    "Forecast export " + j.forecast + " " + j.period,
+		Title:    "Forecast Export", // the tab's title: it names neither forecast nor period
 		FileType: string(j.params.Format),
 		Currency: j.params.Currency,
 	}
@@ -318,27 +324,48 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 	for _, p := range fs.EmptyPeriods {
 		empty = empty || p == "*" || p == q.ID()
 	}
-	id := s.newJobIDLocked(now)
-	j := &job{
-		id: id, forecast: rt.forecast, req: req, period: q.ID(), fellBack: fellBack, created: now,
-		scheduledFor: sched, duration: duration, final: final, resultsTTL: sc.ResultsTTL,
-		params: ExportParams{
-			ForecastID: rt.forecast, Period: q.ID(), Types: req.TypesToExport, IncludeHistorical: req.IncludeHistorical,
-			Format: format, Currency: currency, ScopeID: req.ScopeID, Now: now, Ratio: ratio, Empty: empty,
-			DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder, CSVCRLF: sc.CSVCRLF, CSVBOM: sc.CSVBOM,
-			CRMTotalKey: sc.CRMTotalKey, StringIDs: sc.StringIDs, OmitTypes: sc.OmitTypes,
-		},
+	s.mu.Unlock()
+	// A create fault makes the job(s) first, so they exist and cost quota
+	// whatever the client hears.
+	fault, faulted := s.takeFault(clari.EndpointCreateExport, createFaults...)
+	n, visible := 1, now
+	if faulted {
+		n, visible = max(1, fault.Jobs), now.Add(fault.Delay)
 	}
-	s.jobs[id] = j
-	s.order = append(s.order, id)
-	s.stats.JobsCreated++
+	s.mu.Lock()
+	var id string
+	for range n {
+		id = s.newJobIDLocked(now)
+		j := &job{
+			id: id, forecast: rt.forecast, req: req, period: q.ID(), fellBack: fellBack, created: now, visible: visible,
+			scheduledFor: sched, duration: duration, final: final, resultsTTL: sc.ResultsTTL,
+			params: ExportParams{
+				ForecastID: rt.forecast, Period: q.ID(), Types: req.TypesToExport, IncludeHistorical: req.IncludeHistorical,
+				Format: format, Currency: currency, ScopeID: req.ScopeID, Now: now, Ratio: ratio, Empty: empty,
+				DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder, CSVCRLF: sc.CSVCRLF, CSVBOM: sc.CSVBOM,
+				CRMTotalKey: sc.CRMTotalKey, StringIDs: sc.StringIDs, OmitTypes: sc.OmitTypes,
+			},
+		}
+		s.jobs[id] = j
+		s.order = append(s.order, id)
+		s.stats.JobsCreated++
+	}
 	s.mu.Unlock()
 
-	if _, ok := s.takeFault(clari.EndpointCreateExport, FaultCreateThenError); ok {
-		s.writeError(w, http.StatusInternalServerError, ns, "internal_server_error", "Internal server error")
-		return
+	switch {
+	case !faulted:
+		writeJSON(w, sc.CreateStatus, map[string]string{"jobId": id})
+	case fault.Kind == FaultCreateThenError:
+		s.write5xx(w, fault.Status)
+	case fault.Kind == FaultCreateThenHang:
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		panic(http.ErrAbortHandler)
+	default: // FaultCreateThenReset: the request was read; no answer at all
+		panic(http.ErrAbortHandler)
 	}
-	writeJSON(w, sc.CreateStatus, map[string]string{"jobId": id})
 }
 
 // decodeCreateBody reads the create body. unknownParam reports a key Clari
@@ -412,10 +439,11 @@ func decodeScope(v json.RawMessage) (string, error) {
 // lookupJob finds a job for a request, answering 400/403 itself when it
 // cannot be served.
 func (s *Sim) lookupJob(w http.ResponseWriter, id string) (*job, bool) {
+	now := s.clock()
 	s.mu.Lock()
 	j, ok := s.jobs[id]
 	s.mu.Unlock()
-	if !ok {
+	if !ok || !j.shown(now) {
 		s.writeError(w, http.StatusBadRequest, "export", "invalid_jobId", "No job found with jobId "+id)
 		return nil, false
 	}

@@ -371,7 +371,7 @@ func (s *Sim) listJobs(w http.ResponseWriter) {
 			batch = batch[:0]
 			s.mu.Lock()
 			for ; i < len(s.order) && len(batch) < cap(batch); i++ {
-				if j := s.jobs[s.order[i]]; !j.foreign && !j.created.After(now) {
+				if j := s.jobs[s.order[i]]; !j.foreign && j.shown(now) {
 					batch = append(batch, j.wire(now))
 				}
 			}

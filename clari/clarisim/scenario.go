@@ -132,9 +132,28 @@ const (
 	// ends), then serves the request normally.
 	FaultSlow FaultKind = "slow"
 	// FaultCreateThenError creates the job (it exists and costs quota) and
-	// then answers 500 internal_server_error to the create.
+	// then answers Status (default 500 internal_server_error; 502, 503 and
+	// 504 answer like a gateway) to the create.
 	FaultCreateThenError FaultKind = "create_then_500"
+	// FaultCreateThenHang creates the job and never answers the create:
+	// the client gives up (its request timeout) not knowing the job exists.
+	FaultCreateThenHang FaultKind = "create_then_hang"
+	// FaultCreateThenReset reads the create, creates the job and drops the
+	// connection without an answer (a reset after the request was written).
+	FaultCreateThenReset FaultKind = "create_then_reset"
 )
+
+// createFaults are the kinds that make the job before failing the create.
+var createFaults = []FaultKind{FaultCreateThenError, FaultCreateThenHang, FaultCreateThenReset}
+
+func isCreateFault(k FaultKind) bool {
+	for _, c := range createFaults {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
 
 // Fault is an injected failure for the next Count matching requests.
 type Fault struct {
@@ -154,8 +173,14 @@ type Fault struct {
 	// Bytes is how much of the body FaultTruncate/FaultMalformed let through
 	// (default 512).
 	Bytes int `yaml:"bytes" json:"bytes"`
-	// Delay is the wait of FaultSlow (default 1s).
+	// Delay is the wait of FaultSlow (default 1s). For the create_then_*
+	// kinds it is how long (simulator clock) the job stays out of the job
+	// list and unknown to GET after the create: Clari finishing the create
+	// after the client gave up.
 	Delay time.Duration `yaml:"delay" json:"delay"`
+	// Jobs is how many jobs a create_then_* create makes (default 1): two
+	// jobs for one POST (a gateway retrying upstream) is a hazard too.
+	Jobs int `yaml:"jobs" json:"jobs"`
 }
 
 // withDefaults returns the scenario with zero values replaced.
@@ -256,9 +281,13 @@ func validStatus(s clari.JobStatus) error {
 
 func (f Fault) validate() error {
 	switch f.Kind {
-	case FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow, FaultTruncate, FaultMalformed, FaultCreateThenError:
+	case FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow, FaultTruncate, FaultMalformed,
+		FaultCreateThenError, FaultCreateThenHang, FaultCreateThenReset:
 	default:
-		return errorf("kind %q: use 429, 5xx, hang, slow, truncate, malformed or create_then_500", f.Kind)
+		return errorf("kind %q: use 429, 5xx, hang, slow, truncate, malformed, create_then_500, create_then_hang or create_then_reset", f.Kind)
+	}
+	if f.Jobs < 0 || f.Jobs > 10 {
+		return errorf("jobs %d: must be 0..10", f.Jobs)
 	}
 	if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
 		return errorf("status %d: must be 5xx", f.Status)
@@ -266,7 +295,7 @@ func (f Fault) validate() error {
 	if (f.Kind == FaultTruncate || f.Kind == FaultMalformed) && f.Endpoint != "" && f.Endpoint != clari.EndpointResults {
 		return errorf("kind %s applies to the results endpoint only", f.Kind)
 	}
-	if f.Kind == FaultCreateThenError && f.Endpoint != "" && f.Endpoint != clari.EndpointCreateExport {
+	if isCreateFault(f.Kind) && f.Endpoint != "" && f.Endpoint != clari.EndpointCreateExport {
 		return errorf("kind %s applies to the create_export endpoint only", f.Kind)
 	}
 	switch f.Endpoint {

@@ -112,6 +112,10 @@ func (b *clientBox) ResumeExport(ctx context.Context, jobID string, req clari.Ex
 	return b.c.Load().ResumeExport(ctx, jobID, req, o)
 }
 
+func (b *clientBox) ReconcileExport(ctx context.Context, since time.Time, req clari.ExportRequest, o clari.RunOptions) clari.RunResult {
+	return b.get().ReconcileExport(ctx, since, req, o)
+}
+
 // newClient builds a Clari client from the clari section of the config.
 func newClient(c config.Clari, instr clari.Instrumentation, logger log.Logger) (*clari.Client, error) {
 	o := c.ClientOptions()

@@ -1,0 +1,342 @@
+package clari
+
+// The spend protocol. Creating an export spends quota that the production
+// pipeline shares, and Clari has no idempotency key, so every create goes
+// like this (docs/client.md#the-spend-protocol):
+//
+//  1. Intent: the caller records (forecast, period, requested at, request)
+//     durably BEFORE the POST (Spend.Intent). A crash at any later point
+//     leaves the intent behind, and the next run reconciles it.
+//  2. POST once. It is sent again only when Clari provably did not create
+//     a job: after a 429, or a connection error that proves nothing was
+//     sent (dial refused, DNS failure, dial timeout). Never after a
+//     timeout, a connection reset once the request was written, a 5xx or a
+//     2xx without a job id: Clari may have made the job.
+//  3. After such an ambiguous outcome the job Clari may have made is looked
+//     for in the job list (free), a few times over a bounded window (at
+//     most 2 × poll_interval): a job whose fileName names this forecast and
+//     period, whose creation time (the id's leading 8 hex digits, else
+//     startTime, else the fileName's time) is not before the intent, and
+//     that no other run holds (Spend.Claimed). Titles are not used: Clari's
+//     are the tab's title ("Forecast Export").
+//  4. Found: it is adopted (persisted like any new job, which resolves the
+//     intent). More than one: the earliest is used and each other one is
+//     cancelled (a cancel frees its quota slot) and reported
+//     (Spend.Duplicate). None: the run ends api_error; the intent stays and
+//     the next run, or the next start-up, reconciles it (ReconcileExport)
+//     before any new create for that target.
+//  5. A create Clari refused (any 4xx, a 429 whose retries ran out) or that
+//     was never sent resolves the intent as "no job" (Spend.NoJob).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/go-kit/log/level"
+)
+
+// Spend is how a run records and resolves its create intents. Every func is
+// optional; without Intent nothing is recorded (tests, the audit).
+type Spend struct {
+	// Intent records the intent to create, at time at, before the POST is
+	// sent. An error means the POST is not sent (the run ends api_error).
+	Intent func(at time.Time) error
+	// NoJob resolves the intent recorded at at: Clari provably made no job
+	// (the create was refused or never sent).
+	NoJob func(at time.Time)
+	// Claimed returns the job ids other runs hold (recorded runs, jobs in
+	// flight); they are never adopted.
+	Claimed func(ctx context.Context) (map[string]bool, error)
+	// Duplicate is called with each extra job found for one intent, after
+	// it was cancelled.
+	Duplicate func(jobID string)
+	// Window bounds the search for the job after an ambiguous create
+	// (default and maximum 2 × RunOptions.PollInterval).
+	Window time.Duration
+	// Now is the clock intents are recorded with (default time.Now); it
+	// must agree with Clari's, whose job ids carry their creation time.
+	Now func() time.Time
+}
+
+func (s Spend) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// window is the bounded search time after an ambiguous create.
+func (s Spend) window(poll time.Duration) time.Duration {
+	maxW := 2 * poll
+	if s.Window <= 0 || s.Window > maxW {
+		return maxW
+	}
+	return s.Window
+}
+
+// adoptSearches is how often the job list is read within the window.
+const adoptSearches = 5
+
+// AmbiguousCreateError is a create whose outcome is unknown: Clari may or
+// may not have made the job (timeout, reset after the request was written,
+// 5xx, a 2xx without a job id, the caller's cancellation mid-request).
+type AmbiguousCreateError struct{ Err error }
+
+func (e *AmbiguousCreateError) Error() string {
+	return fmt.Sprintf("%v (Clari may have created the job)", e.Err)
+}
+
+func (e *AmbiguousCreateError) Unwrap() error { return e.Err }
+
+// IsAmbiguousCreate reports whether err is a create whose outcome is unknown.
+func IsAmbiguousCreate(err error) bool {
+	var ae *AmbiguousCreateError
+	return errors.As(err, &ae)
+}
+
+// ErrNoJobFound is ReconcileExport's answer when Clari's job list holds no
+// job for the intent: the intent can be resolved as "no job".
+var ErrNoJobFound = errors.New("clari: no job for the create intent in Clari's job list")
+
+// CreateExport sends the create POST once and returns the job id. Clari
+// answers 200 (reference) or 202; any 2xx is accepted. It is retried only
+// after a 429 or a connection error that proves nothing was sent; every
+// outcome that leaves open whether Clari made the job is returned as an
+// *AmbiguousCreateError (see the spend protocol above), every other error
+// (400 quota, 401, ...) as is.
+func (c *Client) CreateExport(ctx context.Context, req ExportRequest) (string, error) {
+	const ep = EndpointCreateExport
+	if err := checkID(ep, "forecast id", req.ForecastID); err != nil {
+		return "", err
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("clari: %s: encoding request: %v", ep, err)
+	}
+	r := &request{endpoint: ep, method: http.MethodPost, path: "/export/forecast/" + url.PathEscape(req.ForecastID), body: body}
+	var jobID string
+	err = c.res.withRetry(ctx, ep, func(int) error {
+		err := c.res.attempt(ctx, ep, func() error {
+			return c.once(ctx, r, func(resp *http.Response, b io.Reader) error {
+				id, err := decodeCreated(resp.StatusCode, b)
+				if err != nil {
+					return err
+				}
+				jobID = id
+				return nil
+			})
+		})
+		var mr *MalformedResponseError
+		switch {
+		case err == nil:
+			return nil
+		case isStatus(err, http.StatusTooManyRequests), isNotSent(err):
+			return err // provably not created: the retry policy decides
+		case IsBreakerOpen(err):
+			return backoff.Permanent(err) // refused here, never sent
+		case errors.As(err, &mr), IsRetryable(err), isParentContext(err):
+			// A 2xx without a job id, a 5xx, a timeout, a reset after the
+			// request was written, or our own cancellation mid-request.
+			return backoff.Permanent(&AmbiguousCreateError{Err: err})
+		}
+		return backoff.Permanent(err)
+	})
+	if err != nil {
+		return "", err
+	}
+	return jobID, nil
+}
+
+func isStatus(err error, code int) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == code
+}
+
+func isNotSent(err error) bool {
+	var ne *NetworkError
+	return errors.As(err, &ne) && ne.NotSent
+}
+
+func isParentContext(err error) bool {
+	var pc parentContextError
+	return errors.As(err, &pc)
+}
+
+// adoptClockSkew is how much earlier than the intent a job's creation time
+// may be and still be adopted: ids carry whole seconds, and Clari's clock
+// and ours differ a little.
+const adoptClockSkew = time.Second
+
+// jobCreated is a job's creation time: its id's, else startTime, else its
+// fileName's. ok is false when none is known.
+func jobCreated(j Job, f ExportFileName) (time.Time, bool) {
+	if t, ok := JobIDTime(j.JobID); ok && t.Unix() > 0 {
+		return t, true
+	}
+	if j.StartTime > 0 {
+		return time.UnixMilli(j.StartTime).UTC(), true
+	}
+	if !f.Created.IsZero() {
+		return f.Created, true
+	}
+	return time.Time{}, false
+}
+
+// FindCreated lists Clari's jobs once and returns those that can be the job
+// of a create intent of req made at since: fileName names req's forecast
+// and period, created at since or later, and not in claimed. Oldest first.
+func (c *Client) FindCreated(ctx context.Context, req ExportRequest, since time.Time, claimed map[string]bool) ([]Job, error) {
+	jobs, err := c.ListJobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type cand struct {
+		job     Job
+		created time.Time
+	}
+	var out []cand
+	for _, j := range jobs {
+		if j.JobID == "" || claimed[j.JobID] {
+			continue
+		}
+		f, err := ParseExportFileName(j.FileName)
+		if err != nil || f.ForecastID != req.ForecastID || (req.TimePeriod != "" && f.TimePeriod != req.TimePeriod) {
+			continue
+		}
+		created, ok := jobCreated(j, f)
+		if !ok || created.Before(since.Truncate(time.Second).Add(-adoptClockSkew)) {
+			continue
+		}
+		out = append(out, cand{j, created})
+	}
+	slices.SortStableFunc(out, func(a, b cand) int { return a.created.Compare(b.created) })
+	found := make([]Job, len(out))
+	for i, c := range out {
+		found[i] = c.job
+	}
+	return found, nil
+}
+
+// findJob searches for the job of the intent at since over the bounded
+// window: the job list is read adoptSearches times, the first time at once.
+// It returns the job to use, having cancelled and reported every other
+// candidate; "" when none appeared.
+func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, since time.Time) (string, error) {
+	window := o.Spend.window(o.PollInterval)
+	step := window / (adoptSearches - 1)
+	deadline := time.Now().Add(window)
+	var lastErr error
+	for i := 0; ; i++ {
+		claimed := map[string]bool{}
+		if o.Spend.Claimed != nil {
+			cl, err := o.Spend.Claimed(ctx)
+			if err != nil {
+				return "", fmt.Errorf("cannot read the job ids other runs hold: %w", err)
+			}
+			claimed = cl
+		}
+		found, err := c.FindCreated(ctx, req, since, claimed)
+		lastErr = err
+		if err == nil && len(found) > 0 {
+			c.dropDuplicates(ctx, req, o, found[1:])
+			return found[0].JobID, nil
+		}
+		if i >= adoptSearches-1 || time.Now().After(deadline) {
+			break
+		}
+		if err := sleepCtx(ctx, step); err != nil {
+			return "", err
+		}
+	}
+	if lastErr != nil {
+		return "", fmt.Errorf("listing jobs failed: %w", lastErr)
+	}
+	return "", nil
+}
+
+// dropDuplicates cancels the extra jobs Clari made for one intent (a cancel
+// frees the quota slot) and reports each.
+func (c *Client) dropDuplicates(ctx context.Context, req ExportRequest, o RunOptions, extra []Job) {
+	for _, j := range extra {
+		level.Warn(c.logger).Log("msg", "Clari made more than one job for one create; cancelling the extra one", "forecast", req.ForecastID, "period", req.TimePeriod, "job_id", j.JobID)
+		c.cancelQuietly(ctx, j.JobID, "duplicate job for one create intent")
+		if o.Spend.Duplicate != nil {
+			o.Spend.Duplicate(j.JobID)
+		}
+	}
+}
+
+// create runs steps 1–5 of the spend protocol for one job of a run and
+// returns its id. The error's outcome is the run's.
+func (c *Client) create(ctx context.Context, req ExportRequest, o RunOptions) (string, error) {
+	at := o.Spend.now()
+	if o.Spend.Intent != nil {
+		if err := o.Spend.Intent(at); err != nil {
+			return "", fmt.Errorf("clari: recording the create intent of %s/%s failed, nothing sent: %w", req.ForecastID, periodLabel(req.TimePeriod), err)
+		}
+	}
+	id, err := c.CreateExport(ctx, req)
+	if err == nil {
+		return id, nil
+	}
+	if !IsAmbiguousCreate(err) {
+		if o.Spend.NoJob != nil {
+			o.Spend.NoJob(at)
+		}
+		return "", err
+	}
+	if ctx.Err() != nil {
+		// Shutting down mid-create: the intent stays; start-up reconciles.
+		return "", err
+	}
+	level.Warn(c.logger).Log("msg", "create export outcome unknown; looking for the job Clari may have made instead of sending it again", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
+	found, ferr := c.findJob(ctx, req, o, at)
+	switch {
+	case ferr != nil:
+		return "", fmt.Errorf("%w; cannot tell whether Clari made the job (%v): not sending it again; the create intent is kept and reconciled before the next create of %s/%s",
+			err, ferr, req.ForecastID, periodLabel(req.TimePeriod))
+	case found == "":
+		return "", fmt.Errorf("%w; no job for %s/%s appeared in Clari's job list within %s: not sending it again (quota is spent once); the create intent is kept and reconciled before the next create of this target",
+			err, req.ForecastID, periodLabel(req.TimePeriod), o.Spend.window(o.PollInterval))
+	}
+	level.Info(c.logger).Log("msg", "adopting the job Clari made despite the failed create", "forecast", req.ForecastID, "period", req.TimePeriod, "job_id", found)
+	return found, nil
+}
+
+// ReconcileExport resolves a create intent left by an earlier run (made at
+// since): it looks for the job Clari may have made, like a run does after
+// an ambiguous create. Found: the job is adopted (o.Persist), duplicates
+// cancelled, and it is polled and its results decoded like ResumeExport.
+// Not found: the result's Err is ErrNoJobFound and nothing was spent, so
+// the caller can resolve the intent and create anew.
+func (c *Client) ReconcileExport(ctx context.Context, since time.Time, req ExportRequest, o RunOptions) RunResult {
+	o = o.withFormat(req)
+	start := time.Now()
+	id, err := c.findJob(ctx, req, o, since)
+	var res RunResult
+	switch {
+	case err != nil:
+		res = RunResult{Outcome: OutcomeAPIError, Err: fmt.Errorf("clari: reconciling the create intent of %s/%s: %w", req.ForecastID, periodLabel(req.TimePeriod), err)}
+	case id == "":
+		res = RunResult{Err: ErrNoJobFound}
+	default:
+		level.Info(c.logger).Log("msg", "adopting the job of a create intent left by an earlier run", "forecast", req.ForecastID, "period", req.TimePeriod, "job_id", id)
+		if o.Persist != nil {
+			if perr := o.Persist(id); perr != nil {
+				res = RunResult{JobID: id, Outcome: OutcomeAPIError, Err: fmt.Errorf("clari: persisting adopted job id %s failed: %w", id, perr)}
+				break
+			}
+		}
+		res = c.run(ctx, req, o, id)
+	}
+	res.Duration = time.Since(start)
+	return res
+}

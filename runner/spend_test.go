@@ -1,0 +1,162 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/store"
+)
+
+// spendConfig: one forecast, a poll interval of 2 s, so the search after an
+// ambiguous create lasts up to 4 s (2 × poll_interval).
+func spendConfig(c *config.Config) {
+	c.Clari.PollInterval = model.Duration(2 * time.Second)
+	c.Clari.PollTimeout = model.Duration(time.Minute)
+}
+
+func storeState(t *testing.T, st store.Store, forecast string) store.TargetState {
+	t.Helper()
+	states, err := st.TargetStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range states {
+		if s.Forecast == forecast {
+			return s
+		}
+	}
+	t.Fatalf("no store state for %s: %+v", forecast, states)
+	return store.TargetState{}
+}
+
+func noIntentsLeft(t *testing.T, st store.Store) {
+	t.Helper()
+	if in, err := st.Intents(context.Background()); err != nil || len(in) != 0 {
+		t.Errorf("create intents left: %+v (%v)", in, err)
+	}
+}
+
+// TestAmbiguousCreateAdoptsTheLateJob: the create's outcome is unknown (the
+// client timed out, a 5xx answered it, or the connection was reset after
+// the request was written) and Clari's job shows in the job list only 3 s
+// later. The client must not send the POST again: exactly one job exists
+// at the simulator, it is adopted, and the run succeeds.
+func TestAmbiguousCreateAdoptsTheLateJob(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault clarisim.Fault
+	}{
+		{"timeout", clarisim.Fault{Kind: clarisim.FaultCreateThenHang}},
+		{"502", clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 502}},
+		{"503", clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 503}},
+		{"504", clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 504}},
+		{"reset after write", clarisim.Fault{Kind: clarisim.FaultCreateThenReset}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: spendConfig})
+			f := tc.fault
+			f.Delay = 3 * time.Second
+			must(t, e.sim.AddFault(f))
+			es := runUntil(t, e.runner(nil), "the run ended", allRan(1))
+			ts := target(t, es, "net_arr")
+			st := e.sim.Stats()
+			if st.CreateCalls != 1 || st.JobsCreated != 1 {
+				t.Fatalf("create calls %d, jobs created %d: want exactly one of each", st.CreateCalls, st.JobsCreated)
+			}
+			if !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 || !ts.HasSnapshot {
+				t.Fatalf("success %v failures %v snapshot %v, want the adopted job's success", ts.LastRunSuccess, ts.FailuresByReason, ts.HasSnapshot)
+			}
+			runs, err := e.store.Runs(context.Background(), "net_arr", ts.Period, 5)
+			must(t, err)
+			if jobs := e.sim.Jobs(); len(runs) != 1 || runs[0].JobID != jobs[0].Job.JobID {
+				t.Errorf("runs %+v, want one of the simulator's job %s", runs, jobs[0].Job.JobID)
+			}
+			noIntentsLeft(t, e.store)
+		})
+	}
+}
+
+// TestTwoJobsForOneIntent: Clari made two jobs for one create. The first
+// is used, the other cancelled (its quota slot freed) and counted.
+func TestTwoJobsForOneIntent(t *testing.T) {
+	t.Parallel()
+	// The jobs run for a while, so the unused one is still running (and
+	// holding a slot) when it is found.
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: spendConfig, scenario: clarisim.Scenario{JobDuration: 4 * time.Second}})
+	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 502, Jobs: 2, Delay: time.Second}))
+	es := runUntil(t, e.runner(nil), "the run ended", allRan(1))
+	ts := target(t, es, "net_arr")
+	jobs := e.sim.Jobs()
+	if st := e.sim.Stats(); len(jobs) != 2 || st.CreateCalls != 1 {
+		t.Fatalf("%d jobs after %d creates, want the two of one create", len(jobs), st.CreateCalls)
+	}
+	runs, err := e.store.Runs(context.Background(), "net_arr", ts.Period, 5)
+	must(t, err)
+	if !ts.LastRunSuccess || len(runs) != 1 || runs[0].JobID != jobs[0].Job.JobID {
+		t.Fatalf("success %v runs %+v, want the first job %s used", ts.LastRunSuccess, runs, jobs[0].Job.JobID)
+	}
+	if jobs[1].Job.Status != clari.StatusCancelled || jobs[0].Job.Status != clari.StatusDone {
+		t.Fatalf("jobs end %s and %s, want the used one DONE and the unused one CANCELLED", jobs[0].Job.Status, jobs[1].Job.Status)
+	}
+	if e.sim.Stats().Cancels != 1 {
+		t.Errorf("%d cancels, want the unused job's", e.sim.Stats().Cancels)
+	}
+	if got := storeState(t, e.store, "net_arr").DuplicateJobs; got != 1 {
+		t.Errorf("duplicate jobs counted %d, want 1", got)
+	}
+	noIntentsLeft(t, e.store)
+}
+
+// TestIntentWithoutJobIsReconciledByTheNextRun: the job of an ambiguous
+// create appears only after the search window. The run ends api_error and
+// keeps the intent; the next scheduled run adopts the late job instead of
+// creating another.
+func TestIntentWithoutJobIsReconciledByTheNextRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+		c.Clari.PollInterval = model.Duration(500 * time.Millisecond) // window 1 s
+		c.Clari.PollTimeout = model.Duration(time.Minute)
+		c.Schedule.CurrentInterval = model.Duration(time.Minute)
+	}})
+	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 504, Delay: 3 * time.Second}))
+	r := e.runner(nil)
+	first := target(t, runUntil(t, r, "the first run ended", allRan(1)), "net_arr")
+	if first.FailuresByReason["api_error"] != 1 {
+		t.Fatalf("failures %v, want api_error", first.FailuresByReason)
+	}
+	intents, err := e.store.Intents(context.Background())
+	if err != nil || len(intents) != 1 {
+		t.Fatalf("intents %+v (%v), want the first run's kept", intents, err)
+	}
+	time.Sleep(3 * time.Second) // the job shows in Clari's list now
+	e.clock.Advance(2 * time.Minute)
+	es := runUntil(t, r, "the second run ended", allRan(2))
+	ts := target(t, es, "net_arr")
+	if st := e.sim.Stats(); st.CreateCalls != 1 || st.JobsCreated != 1 {
+		t.Fatalf("create calls %d, jobs %d: the next run must adopt, not create", st.CreateCalls, st.JobsCreated)
+	}
+	if !ts.LastRunSuccess || ts.RunsTotal != 2 {
+		t.Errorf("runs %v last success %v, want the adopted job's success", ts.RunsTotal, ts.LastRunSuccess)
+	}
+	noIntentsLeft(t, e.store)
+}
+
+// TestRefusedCreateResolvesItsIntent: a create Clari refused made no job;
+// its intent must not block the target's next create.
+func TestRefusedCreateResolvesItsIntent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{NoOptIn: []string{"net_arr"}}})
+	es := runUntil(t, e.runner(nil), "the run ended", allRan(1))
+	if ts := target(t, es, "net_arr"); ts.FailuresByReason["api_error"] != 1 {
+		t.Fatalf("failures %v, want api_error", ts.FailuresByReason)
+	}
+	noIntentsLeft(t, e.store)
+}
