@@ -58,9 +58,6 @@ type Spend struct {
 	// Duplicate is called with each extra job found for one intent, after
 	// it was cancelled.
 	Duplicate func(jobID string)
-	// Window bounds the search for the job after an ambiguous create
-	// (default and maximum 2 × RunOptions.PollInterval).
-	Window time.Duration
 	// Now is the clock intents are recorded with (default time.Now); it
 	// must agree with Clari's, whose job ids carry their creation time.
 	Now func() time.Time
@@ -73,14 +70,9 @@ func (s Spend) now() time.Time {
 	return time.Now()
 }
 
-// window is the bounded search time after an ambiguous create.
-func (s Spend) window(poll time.Duration) time.Duration {
-	maxW := 2 * poll
-	if s.Window <= 0 || s.Window > maxW {
-		return maxW
-	}
-	return s.Window
-}
+// searchWindow bounds the search for the job after an ambiguous create:
+// two poll intervals, the time a poll loop would take to notice a job.
+func searchWindow(poll time.Duration) time.Duration { return 2 * poll }
 
 // adoptSearches is how often the job list is read within the window.
 const adoptSearches = 5
@@ -230,7 +222,7 @@ func (c *Client) FindCreated(ctx context.Context, req ExportRequest, since time.
 // It returns the job to use, having cancelled and reported every other
 // candidate; "" when none appeared.
 func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, since time.Time) (string, error) {
-	window := o.Spend.window(o.PollInterval)
+	window := searchWindow(o.PollInterval)
 	step := window / (adoptSearches - 1)
 	deadline := time.Now().Add(window)
 	var lastErr error
@@ -305,7 +297,7 @@ func (c *Client) create(ctx context.Context, req ExportRequest, o RunOptions) (s
 			err, ferr, req.ForecastID, periodLabel(req.TimePeriod))
 	case found == "":
 		return "", fmt.Errorf("%w; no job for %s/%s appeared in Clari's job list within %s: not sending it again (quota is spent once); the create intent is kept and reconciled before the next create of this target",
-			err, req.ForecastID, periodLabel(req.TimePeriod), o.Spend.window(o.PollInterval))
+			err, req.ForecastID, periodLabel(req.TimePeriod), searchWindow(o.PollInterval))
 	}
 	level.Info(c.logger).Log("msg", "adopting the job Clari made despite the failed create", "forecast", req.ForecastID, "period", req.TimePeriod, "job_id", found)
 	return found, nil

@@ -113,7 +113,7 @@ func (b *clientBox) ResumeExport(ctx context.Context, jobID string, req clari.Ex
 }
 
 func (b *clientBox) ReconcileExport(ctx context.Context, since time.Time, req clari.ExportRequest, o clari.RunOptions) clari.RunResult {
-	return b.get().ReconcileExport(ctx, since, req, o)
+	return b.c.Load().ReconcileExport(ctx, since, req, o)
 }
 
 // newClient builds a Clari client from the clari section of the config.
