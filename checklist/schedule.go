@@ -85,7 +85,9 @@ func checkQuotaBudget(cfg *config.Config, lp limitsProbe, limitsErr error) Resul
 	}
 	detail := fmt.Sprintf("schedule costs %d of monthly_budget %d exports per 30 days", cost, s.MonthlyBudget)
 	if limitsErr != nil {
-		return result(CheckQuotaBudget, Pass, detail+"; org quota not checked (/admin/limits unavailable, see api_token_valid)")
+		// Half the check (the org's quota) could not run: not a pass.
+		return result(CheckQuotaBudget, Skip, fmt.Sprintf("%s; the org's monthly quota could not be read (GET /admin/limits: %s), so whether it also covers quota_reserve %d is unknown; see api_token_valid",
+			detail, excerptErr(limitsErr), s.QuotaReserve))
 	}
 	l := lp.limits
 	if cost+s.QuotaReserve > l.MonthlyQuota {
@@ -138,4 +140,13 @@ func checkEmptyExport(cfg *config.Config) Result {
 		return result(CheckEmptyExportDetection, Fail, "metrics.empty_export_is_failure is false: an export with no entries passes silently")
 	}
 	return result(CheckEmptyExportDetection, Pass, "metrics.empty_export_is_failure on: an export with no entries fails with reason empty (alert ClariExportEmpty)")
+}
+
+// excerptErr is an error's text cut to one short line for a check detail.
+func excerptErr(err error) string {
+	t := strings.Join(strings.Fields(err.Error()), " ")
+	if len(t) > 200 {
+		t = t[:200] + "…"
+	}
+	return t
 }
