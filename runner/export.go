@@ -218,7 +218,8 @@ func (j *job) endSink(ctx context.Context, keep bool, r *Runner) {
 
 func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
 	j := &job{forecast: forecast, period: period,
-		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency}, resumeJobID)}
+		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency,
+			DataTypes: req.TypesToExport}, resumeJobID)}
 	visitor := j.builder.Visitor()
 	// Through j, not method values: finish lets go of the builder.
 	build := func(e *clari.Entry) error { return j.builder.Add(e) }
@@ -347,6 +348,12 @@ func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res cla
 			level.Error(r.logger).Log("msg", "export failed its data-quality guard", "forecast", forecast, "period", period, "job", res.JobID, "reason", reason, "periods", strings.Join(s.Periods, ","))
 		} else {
 			snap = &s
+			if missing := s.MissingDataTypes(); len(missing) > 0 && s.Rows > 0 {
+				// Clari accepted the type and delivered none of it: the
+				// export still succeeds, but the warehouse misses a type.
+				level.Warn(r.logger).Log("msg", "export delivered no rows of a requested data type", "forecast", forecast, "period", period, "job", res.JobID,
+					"missing_data_types", strings.Join(missing, ","), "rows", s.Rows)
+			}
 		}
 	} else {
 		level.Error(r.logger).Log("msg", "export failed", "forecast", forecast, "period", period, "job", res.JobID, "reason", res.Outcome, "err", res.Err)
@@ -366,13 +373,15 @@ func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res cla
 
 // refusalReason is the skip reason of a create Clari refused with
 // export_monthly_quota_reached: concurrency when /admin/limits shows no
-// free slot now, else the quota reserve (also when limits cannot be read).
+// free slot now, else quota_exhausted (also when limits cannot be read):
+// the org's quota is spent, which blocks the production pipeline too, so
+// it is not counted as the exporter holding back for its reserve.
 func (r *Runner) refusalReason(ctx context.Context) string {
 	lim, err := r.opts.FreshLimits(ctx)
 	if err == nil && lim.ConcurrentLimit > 0 && lim.AvailableConcurrentLimit < 1 && lim.AvailableMonthlyQuota > 0 {
 		return SkipConcurrency
 	}
-	return SkipQuotaReserve
+	return SkipQuotaExhausted
 }
 
 // resumeInFlight finishes the jobs a previous process left in flight.

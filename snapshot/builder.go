@@ -20,6 +20,9 @@ type Target struct {
 	Period   string // requested period; "" = Clari's default (current quarter)
 	ScopeID  string
 	Currency string
+	// DataTypes are the requested typesToExport; each one is accounted for
+	// in Snapshot.RowsByDataType, with 0 when the export delivered none.
+	DataTypes []string
 }
 
 // column is the part of an entry's natural key other than the user: the
@@ -215,6 +218,12 @@ func (b *Builder) Finish() Snapshot {
 		JobID:        b.jobID,
 		CreatedAt:    b.now().UTC(),
 		RowsByPeriod: make(map[string]int),
+		// Every requested type is present, so one that delivered nothing
+		// reads 0 rather than vanishing.
+		RowsByDataType: make(map[string]int, len(b.target.DataTypes)),
+	}
+	for _, dt := range b.target.DataTypes {
+		s.RowsByDataType[dt] = 0
 	}
 	perColumn := make([]int, len(b.cols))
 	s.DuplicateRows = b.keys.distinct(func(k uint64) { perColumn[k>>32]++ })
@@ -222,6 +231,7 @@ func (b *Builder) Finish() Snapshot {
 		if n > 0 {
 			s.Rows += n
 			s.RowsByPeriod[b.cols[id].period] += n
+			s.RowsByDataType[b.cols[id].dataType] += n
 		}
 	}
 	for p := range s.RowsByPeriod {

@@ -38,6 +38,10 @@ type Snapshot struct {
 	Periods []string
 	// RowsByPeriod counts distinct entries per TimePeriodID.
 	RowsByPeriod map[string]int
+	// RowsByDataType counts distinct entries per data type, entries whose
+	// value is null included, so the types sum to Rows; every requested
+	// type is present (0 when the export delivered none of it).
+	RowsByDataType map[string]int
 	// LatestWeek is the greatest TimeFrameID ("TF:yyyy-mm-dd", which sorts
 	// by date) among entries of the requested period; "" when there are none.
 	LatestWeek string
@@ -73,6 +77,19 @@ func (s Snapshot) Check() (reason string, ok bool) {
 		return ReasonPeriodMismatch, false
 	}
 	return "", true
+}
+
+// MissingDataTypes returns the requested data types (present in
+// RowsByDataType) that delivered no row, sorted.
+func (s Snapshot) MissingDataTypes() []string {
+	var out []string
+	for dt, n := range s.RowsByDataType {
+		if n == 0 {
+			out = append(out, dt)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Total returns the total of field and data type, and whether it exists.

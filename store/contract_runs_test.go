@@ -367,3 +367,23 @@ func testEmptySnapshotSuccess(t *testing.T, b backend) {
 	mustFinish(t, s, okRun("f", "p", "j", t0, 0), snap)
 	assertSnapEqual(t, stateOf(t, s, "f", "p").Latest, snap)
 }
+
+func TestSnapshotRowsByDataTypeRoundTrip(t *testing.T) {
+	forEachBackend(t, testSnapshotRowsByDataTypeRoundTrip)
+}
+
+func testSnapshotRowsByDataTypeRoundTrip(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
+	ctx := context.Background()
+	snap := &snapshot.Snapshot{Forecast: "f", Period: "p", JobID: "j1", CreatedAt: t0, Rows: 7,
+		RowsByPeriod: map[string]int{"p": 7}, Periods: []string{"p"},
+		RowsByDataType: map[string]int{"forecast": 4, "quota": 3, "crm_total": 0}}
+	run := Run{Forecast: "f", Period: "p", JobID: "j1", Outcome: OutcomeDone, StartedAt: t0, FinishedAt: t0.Add(time.Second), Rows: 7}
+	if err := s.FinishRun(ctx, run, snap); err != nil {
+		t.Fatal(err)
+	}
+	got := stateOf(t, s, "f", "p").Latest
+	if got == nil || !reflect.DeepEqual(got.RowsByDataType, snap.RowsByDataType) {
+		t.Fatalf("rows by data type %+v, want %+v (a requested type with 0 rows kept)", got, snap.RowsByDataType)
+	}
+}

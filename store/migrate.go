@@ -218,6 +218,16 @@ var sqliteMigrations = []migration{
 		)`,
 		`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
 	}},
+	{version: 4, name: "snapshot rows per data type", statements: []string{
+		// Rows per data type of a snapshot, every requested type included
+		// (0 when Clari delivered none): clari_export_data_type_rows.
+		`CREATE TABLE snapshot_data_types (
+			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
+			data_type TEXT NOT NULL,
+			row_count INTEGER NOT NULL,
+			PRIMARY KEY (job_id, data_type)
+		)`,
+	}},
 }
 
 // postgresMigrations is the PostgreSQL schema history: the SQLite schema
@@ -324,5 +334,15 @@ var postgresMigrations = []migration{
 			value BIGINT NOT NULL
 		)`,
 		`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
+	}},
+	{version: 4, name: "snapshot rows per data type", statements: []string{
+		// Rows per data type of a snapshot, every requested type included
+		// (0 when Clari delivered none): clari_export_data_type_rows.
+		`CREATE TABLE snapshot_data_types (
+			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
+			data_type TEXT NOT NULL,
+			row_count INTEGER NOT NULL,
+			PRIMARY KEY (job_id, data_type)
+		)`,
 	}},
 }

@@ -171,16 +171,42 @@ func loadSnapshots(ctx context.Context, tx txn, jobs string, args ...any) ([]sna
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var job, period string
 		var n int
 		if err := rows.Scan(&job, &period, &n); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		if i, ok := byJob[job]; ok {
 			out[i].Periods = append(out[i].Periods, period)
 			out[i].RowsByPeriod[period] = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	// Snapshots stored before the table existed have no rows here: their
+	// RowsByDataType stays nil (unknown), not a map of zeros.
+	rows, err = tx.query(ctx, `SELECT job_id, data_type, row_count FROM snapshot_data_types
+		WHERE job_id IN (`+jobs+`) ORDER BY job_id, data_type`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var job, dt string
+		var n int
+		if err := rows.Scan(&job, &dt, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := byJob[job]; ok {
+			if out[i].RowsByDataType == nil {
+				out[i].RowsByDataType = make(map[string]int)
+			}
+			out[i].RowsByDataType[dt] = n
 		}
 	}
 	return out, rows.Err()

@@ -206,6 +206,12 @@ func insertSnapshot(ctx context.Context, tx txn, jobID string, snap *snapshot.Sn
 			return wrap(fmt.Errorf("rows of period %s: %w", p, err))
 		}
 	}
+	for dt, n := range snap.RowsByDataType {
+		if _, err := tx.exec(ctx, `INSERT INTO snapshot_data_types (job_id, data_type, row_count) VALUES (?, ?, ?)`,
+			jobID, dt, n); err != nil {
+			return wrap(fmt.Errorf("rows of data type %s: %w", dt, err))
+		}
+	}
 	return nil
 }
 
