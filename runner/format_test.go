@@ -1,9 +1,15 @@
 package runner_test
 
 import (
+	"bytes"
+	"context"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-kit/log"
 
 	"github.com/prometheus/common/model"
 
@@ -96,4 +102,106 @@ func TestCSVOutsideRequestedQuarterIsPeriodMismatch(t *testing.T) {
 	if fellBack != 1 {
 		t.Errorf("%d CSV jobs fell back, want 1", fellBack)
 	}
+}
+
+// TestEveryRequestedDataTypeAccountedFor: with all six types requested,
+// each has rows in the snapshot and the types sum to the export's rows; a
+// type the simulator leaves out reads 0 and is logged as a warning.
+func TestEveryRequestedDataTypeAccountedFor(t *testing.T) {
+	t.Parallel()
+	for _, format := range []clari.ExportFormat{clari.FormatJSON, clari.FormatCSV} {
+		t.Run(string(format), func(t *testing.T) {
+			t.Parallel()
+			var logs lockedLog
+			e := newEnv(t, envOptions{forecasts: []string{"net_arr", "bookings"},
+				config: func(c *config.Config) {
+					for i := range c.Forecasts {
+						c.Forecasts[i].TypesToExport = clari.AllDataTypes
+						c.Forecasts[i].ExportFormat = string(format)
+					}
+				}})
+			// bookings' exports leave crm_closed out (Clari accepting a type
+			// and delivering none of it).
+			es := runUntil(t, e.runner(func(o *runner.Options) {
+				o.Logger = logs.logger()
+				o.API = omitFor{ExportAPI: o.API, sim: e.sim, forecast: "bookings", omit: clari.DataCRMClosed}
+			}), "both ran", allRan(1))
+			snaps, err := e.store.LatestSnapshots(context.Background())
+			must(t, err)
+			if len(snaps) != 2 {
+				t.Fatalf("%d snapshots, want 2", len(snaps))
+			}
+			for _, s := range snaps {
+				total := 0
+				for _, dt := range clari.AllDataTypes {
+					n, ok := s.RowsByDataType[dt]
+					total += n
+					switch {
+					case !ok:
+						t.Errorf("%s: requested type %s missing from %v", s.Forecast, dt, s.RowsByDataType)
+					case s.Forecast == "bookings" && dt == clari.DataCRMClosed && n != 0:
+						t.Errorf("%s: omitted type %s has %d rows", s.Forecast, dt, n)
+					case !(s.Forecast == "bookings" && dt == clari.DataCRMClosed) && n != testUsers*testFields:
+						t.Errorf("%s: type %s has %d rows, want %d", s.Forecast, dt, n, testUsers*testFields)
+					}
+				}
+				if total != s.Rows || len(s.RowsByDataType) != len(clari.AllDataTypes) {
+					t.Errorf("%s: types %v sum to %d, rows %d", s.Forecast, s.RowsByDataType, total, s.Rows)
+				}
+			}
+			if ts := target(t, es, "bookings"); !ts.LastRunSuccess {
+				t.Errorf("a missing type must not fail the export: %+v", ts.FailuresByReason)
+			}
+			warn := logs.lines(`missing_data_types=crm_closed`)
+			if len(warn) != 1 || !strings.Contains(warn[0], "forecast=bookings") || !strings.Contains(warn[0], "level=warn") {
+				t.Errorf("want one warning naming bookings' missing crm_closed, got %q", warn)
+			}
+		})
+	}
+}
+
+// omitFor makes the simulator leave a data type out of one forecast's
+// exports (the scenario switch applies to every forecast).
+type omitFor struct {
+	runner.ExportAPI
+	sim            *clarisim.Sim
+	forecast, omit string
+}
+
+func (a omitFor) RunExport(ctx context.Context, req clari.ExportRequest, o clari.RunOptions) clari.RunResult {
+	var omit []string
+	if req.ForecastID == a.forecast {
+		omit = []string{a.omit}
+	}
+	if err := a.sim.UpdateScenario(func(sc *clarisim.Scenario) { sc.OmitTypes = omit }); err != nil {
+		return clari.RunResult{Outcome: clari.OutcomeAPIError, Err: err}
+	}
+	return a.ExportAPI.RunExport(ctx, req, o)
+}
+
+// lockedLog collects logfmt lines from concurrent writers.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) logger() log.Logger { return log.NewLogfmtLogger(l) }
+
+// lines returns the lines containing substr.
+func (l *lockedLog) lines(substr string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.buf.String(), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
