@@ -46,6 +46,12 @@ type ExportTarget interface {
 	// with. A NaN or ±Inf ratio (no usable baseline) leaves
 	// clari_forecast_swing_ratio out for the field.
 	EachSwing(fn func(field string, ratio float64, anomalous bool))
+	// DuplicateJobCount is the cumulative count of extra Clari jobs found
+	// for one create intent (each cancelled).
+	DuplicateJobCount() uint64
+	// EachDataTypeRows visits the latest snapshot's rows per data type,
+	// every requested type included (0 when it delivered none).
+	EachDataTypeRows(fn func(dataType string, rows int))
 }
 
 // ExportState is what the export collector reads of the runner's published
@@ -135,7 +141,8 @@ type ExportCollector struct {
 	runs, failures, requeues, skipped,
 	lastRun, lastSuccess, lastRunSuccess, lastDuration, maxAge,
 	rows, duplicateRows, coverageMissing,
-	value, swingRatio, swingAnomalous metricSpec
+	value, swingRatio, swingAnomalous,
+	duplicateJobs, dataTypeRows metricSpec
 }
 
 // metricSpec is one metric family the export collector builds.
@@ -195,6 +202,10 @@ func NewExportCollector(source ExportSource, opts ExportOptions) *ExportCollecto
 			"Distinct entries in the last successful export"+cached, gauge, target...),
 		duplicateRows: newSpec("clari_export_duplicate_rows",
 			"Entries dropped as duplicates (same natural key) in the last successful export"+cached, gauge, target...),
+		duplicateJobs: newSpec("clari_export_duplicate_jobs_total",
+			"Extra Clari jobs found for one create intent, each cancelled to free its quota slot"+cached, counter, target...),
+		dataTypeRows: newSpec("clari_export_data_type_rows",
+			"Rows per data type in the last successful export, null values included; 0 for a requested type that delivered none"+cached, gauge, "data_type", "forecast", "period"),
 		coverageMissing: newSpec("clari_export_period_coverage_missing",
 			"Required periods (current + historical) with no successful export within their max age, by forecast"+cached, gauge, "forecast"),
 		value: newSpec("clari_forecast_value",
@@ -221,7 +232,7 @@ func (c *ExportCollector) SetExposeForecastValues(on bool) { c.exposeValues.Stor
 func (c *ExportCollector) ExposeForecastValues() bool { return c.exposeValues.Load() }
 
 func (c *ExportCollector) specs() []*metricSpec {
-	return []*metricSpec{&c.coverageMissing, &c.duplicateRows, &c.failures, &c.lastDuration, &c.maxAge,
+	return []*metricSpec{&c.coverageMissing, &c.dataTypeRows, &c.duplicateJobs, &c.duplicateRows, &c.failures, &c.lastDuration, &c.maxAge,
 		&c.lastRunSuccess, &c.lastRun, &c.lastSuccess, &c.requeues, &c.rows, &c.runs, &c.skipped,
 		&c.swingAnomalous, &c.swingRatio, &c.value}
 }
@@ -323,6 +334,7 @@ func (c *ExportCollector) buildState(st *exportView, expose bool) ([]*family, pr
 		runs, requeues, failures, skips := t.Counters()
 		b.add(byName[&c.runs], float64(runs), f, p)
 		b.add(byName[&c.requeues], float64(requeues), f, p)
+		b.add(byName[&c.duplicateJobs], float64(t.DuplicateJobCount()), f, p)
 		b.add(byName[&c.maxAge], t.MaxAgeLimit().Seconds(), f, p)
 		b.addReasons(byName[&c.failures], c.failureReasons, c.reasonPairs, failures, f, p)
 		b.addReasons(byName[&c.skipped], c.skipReasons, c.reasonPairs, skips, f, p)
@@ -340,6 +352,10 @@ func (c *ExportCollector) buildState(st *exportView, expose bool) ([]*family, pr
 		}
 		b.add(byName[&c.rows], float64(rows), f, p)
 		b.add(byName[&c.duplicateRows], float64(duplicates), f, p)
+		dtRows := byName[&c.dataTypeRows]
+		t.EachDataTypeRows(func(dataType string, n int) {
+			b.add(dtRows, float64(n), b.pair(&lnDataType, b.str(dataType)), f, p)
+		})
 		if expose {
 			value := byName[&c.value]
 			t.EachTotal(func(field, dataType string, v float64) {
@@ -380,9 +396,10 @@ func (c *ExportCollector) countSeries(st *exportView, expose bool) int {
 	for i := 0; i < st.targets; i++ {
 		t := st.target(i)
 		_, _, failures, skips := t.Counters()
-		n += 3 + 3 + 1 + len(c.failureReasons) + len(c.skipReasons) + len(failures) + len(skips)
+		n += 3 + 3 + 2 + len(c.failureReasons) + len(c.skipReasons) + len(failures) + len(skips)
 		if _, _, ok := t.SnapshotRows(); ok {
 			n += 2
+			t.EachDataTypeRows(func(string, int) { n++ })
 			t.EachSwing(func(string, float64, bool) { n += 2 })
 			if expose {
 				t.EachTotal(func(string, string, float64) { n++ })
@@ -418,6 +435,11 @@ func validLabels(t ExportTarget) error {
 	t.EachSwing(func(field string, _ float64, _ bool) {
 		if err == nil && !utf8.ValidString(field) {
 			err = bad("field", field)
+		}
+	})
+	t.EachDataTypeRows(func(dataType string, _ int) {
+		if err == nil && !utf8.ValidString(dataType) {
+			err = bad("data_type", dataType)
 		}
 	})
 	if err != nil {

@@ -24,6 +24,9 @@ func exportState() testState {
 				LastDuration: 42500 * time.Millisecond,
 				LastSuccess:  t0,
 				HasSnapshot:  true, Rows: 1200, DuplicateRows: 7,
+				// crm_total was requested and delivered nothing: 0, not absent.
+				DataTypeRows:  map[string]int{"forecast": 600, "quota": 600, "crm_total": 0},
+				DuplicateJobs: 1,
 				Values: []testValue{
 					{Field: "commit", DataType: "forecast", Value: 1.5e6},
 					{Field: "commit", DataType: "quota", Value: 2e6},

@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -33,6 +35,8 @@ type testTarget struct {
 	DuplicateRows float64
 	Values        []testValue
 	Swings        []testSwing
+	DataTypeRows  map[string]int
+	DuplicateJobs float64
 }
 
 type testValue struct {
@@ -77,6 +81,16 @@ func (t testTarget) EachTotal(fn func(string, string, float64)) {
 func (t testTarget) EachSwing(fn func(string, float64, bool)) {
 	for _, s := range t.Swings {
 		fn(s.Field, s.Ratio, s.Anomalous)
+	}
+}
+
+func (t testTarget) DuplicateJobCount() uint64 { return uint64(t.DuplicateJobs) }
+func (t testTarget) EachDataTypeRows(fn func(string, int)) {
+	if !t.HasSnapshot {
+		return
+	}
+	for _, dt := range slices.Sorted(maps.Keys(t.DataTypeRows)) {
+		fn(dt, t.DataTypeRows[dt])
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -150,7 +151,21 @@ func TestEveryRequestedDataTypeAccountedFor(t *testing.T) {
 				}
 			}
 			if ts := target(t, es, "bookings"); !ts.LastRunSuccess {
-				t.Errorf("a missing type must not fail the export: %+v", ts.FailuresByReason)
+				t.Errorf("a missing type must not fail the export: %+v", ts.Failures)
+			}
+			// What the collector reads (clari_export_data_type_rows): six
+			// series per target, bookings' crm_closed at 0.
+			for _, f := range []string{"net_arr", "bookings"} {
+				var got []string
+				target(t, es, f).EachDataTypeRows(func(dt string, n int) { got = append(got, dt+"="+strconv.Itoa(n)) })
+				per := strconv.Itoa(testUsers * testFields)
+				want := []string{"adjustment=" + per, "crm_closed=" + per, "crm_total=" + per, "forecast=" + per, "forecast_updated=" + per, "quota=" + per}
+				if f == "bookings" {
+					want[1] = "crm_closed=0"
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: published rows per data type %v, want %v", f, got, want)
+				}
 			}
 			warn := logs.lines(`missing_data_types=crm_closed`)
 			if len(warn) != 1 || !strings.Contains(warn[0], "forecast=bookings") || !strings.Contains(warn[0], "level=warn") {

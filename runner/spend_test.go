@@ -71,8 +71,8 @@ func TestAmbiguousCreateAdoptsTheLateJob(t *testing.T) {
 			if st.CreateCalls != 1 || st.JobsCreated != 1 {
 				t.Fatalf("create calls %d, jobs created %d: want exactly one of each", st.CreateCalls, st.JobsCreated)
 			}
-			if !ts.LastRunSuccess || sum(ts.FailuresByReason) != 0 || !ts.HasSnapshot {
-				t.Fatalf("success %v failures %v snapshot %v, want the adopted job's success", ts.LastRunSuccess, ts.FailuresByReason, ts.HasSnapshot)
+			if !ts.LastRunSuccess || sum(ts.Failures) != 0 || !ts.HasSnapshot() {
+				t.Fatalf("success %v failures %v snapshot %v, want the adopted job's success", ts.LastRunSuccess, ts.Failures, ts.HasSnapshot())
 			}
 			runs, err := e.store.Runs(context.Background(), "net_arr", ts.Period, 5)
 			must(t, err)
@@ -110,7 +110,10 @@ func TestTwoJobsForOneIntent(t *testing.T) {
 		t.Errorf("%d cancels, want the unused job's", e.sim.Stats().Cancels)
 	}
 	if got := storeState(t, e.store, "net_arr").DuplicateJobs; got != 1 {
-		t.Errorf("duplicate jobs counted %d, want 1", got)
+		t.Errorf("duplicate jobs counted %d in the store, want 1", got)
+	}
+	if got := ts.DuplicateJobCount(); got != 1 {
+		t.Errorf("published clari_export_duplicate_jobs_total %d, want 1", got)
 	}
 	noIntentsLeft(t, e.store)
 }
@@ -129,8 +132,8 @@ func TestIntentWithoutJobIsReconciledByTheNextRun(t *testing.T) {
 	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 504, Delay: 3 * time.Second}))
 	r := e.runner(nil)
 	first := target(t, runUntil(t, r, "the first run ended", allRan(1)), "net_arr")
-	if first.FailuresByReason["api_error"] != 1 {
-		t.Fatalf("failures %v, want api_error", first.FailuresByReason)
+	if first.Failures["api_error"] != 1 {
+		t.Fatalf("failures %v, want api_error", first.Failures)
 	}
 	intents, err := e.store.Intents(context.Background())
 	if err != nil || len(intents) != 1 {
@@ -143,8 +146,8 @@ func TestIntentWithoutJobIsReconciledByTheNextRun(t *testing.T) {
 	if st := e.sim.Stats(); st.CreateCalls != 1 || st.JobsCreated != 1 {
 		t.Fatalf("create calls %d, jobs %d: the next run must adopt, not create", st.CreateCalls, st.JobsCreated)
 	}
-	if !ts.LastRunSuccess || ts.RunsTotal != 2 {
-		t.Errorf("runs %v last success %v, want the adopted job's success", ts.RunsTotal, ts.LastRunSuccess)
+	if !ts.LastRunSuccess || ts.Runs != 2 {
+		t.Errorf("runs %v last success %v, want the adopted job's success", ts.Runs, ts.LastRunSuccess)
 	}
 	noIntentsLeft(t, e.store)
 }
@@ -155,8 +158,8 @@ func TestRefusedCreateResolvesItsIntent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{NoOptIn: []string{"net_arr"}}})
 	es := runUntil(t, e.runner(nil), "the run ended", allRan(1))
-	if ts := target(t, es, "net_arr"); ts.FailuresByReason["api_error"] != 1 {
-		t.Fatalf("failures %v, want api_error", ts.FailuresByReason)
+	if ts := target(t, es, "net_arr"); ts.Failures["api_error"] != 1 {
+		t.Fatalf("failures %v, want api_error", ts.Failures)
 	}
 	noIntentsLeft(t, e.store)
 }

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/config"
@@ -92,6 +94,22 @@ func (t Target) EachTotal(fn func(field, dataType string, value float64)) {
 	}
 	for _, v := range t.Latest.Totals {
 		fn(v.Field, v.DataType, v.Value)
+	}
+}
+
+// DuplicateJobCount is how many extra Clari jobs were found for one create
+// intent of the target, each cancelled.
+func (t Target) DuplicateJobCount() uint64 { return t.DuplicateJobs }
+
+// EachDataTypeRows calls fn with the latest snapshot's rows per data type,
+// every requested type included (0 when the export delivered none), in
+// data-type order.
+func (t Target) EachDataTypeRows(fn func(dataType string, rows int)) {
+	if t.Latest == nil {
+		return
+	}
+	for _, dt := range slices.Sorted(maps.Keys(t.Latest.RowsByDataType)) {
+		fn(dt, t.Latest.RowsByDataType[dt])
 	}
 }
 
