@@ -57,6 +57,10 @@ func (w *Watcher) inspect(ctx context.Context, cfg *config.Config, item inspectI
 		typeRows[e.DataType]++
 		return add(e)
 	}
+	// CSV rows carry dates, not a period id: the fiscal calendar says which
+	// quarter they are in (a mismatch then shows as period_mismatch).
+	cal := cfg.FiscalCalendar
+	v.PeriodOf = func(day time.Time) string { return cal.PeriodAt(day).Label() }
 	format := clari.ExportFormat(item.Format)
 	if format == "" {
 		format = clari.FormatJSON

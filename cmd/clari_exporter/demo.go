@@ -89,7 +89,7 @@ func startDemo(ctx context.Context, logger log.Logger) (*demoEnv, error) {
 		APIKey: demoKey,
 		Seed:   42,
 		Tenant: clarisim.TenantSpec{Users: t.users, Fields: 4, Quarters: 4, FiscalStartMonth: time.February,
-			Forecasts: []string{demoNetARR, demoBookings, demoRenewals}},
+			Forecasts: []string{demoNetARR, demoBookings, demoRenewals, demoPipelineForecast}},
 		Scenario: clarisim.Scenario{
 			JobDuration: t.jobDuration, MonthlyQuota: 1000, QuotaWindow: time.Hour,
 			DuplicateEvery: 50, AuditEvents: 25,
@@ -106,6 +106,9 @@ func startDemo(ctx context.Context, logger log.Logger) (*demoEnv, error) {
 	go func() { _ = d.server.Serve(ln) }()
 
 	d.cfg, err = d.config()
+	if err == nil {
+		err = d.startDemoPipeline(time.Now())
+	}
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -151,6 +154,7 @@ func (d *demoEnv) config() (*config.Config, error) {
 	cfg.Schedule.MonthlyBudget = cost // an accelerated schedule: the simulator's quota window is 1h
 	cfg.Swing.MinBaseline = 1000
 	cfg.Storage.Path = filepath.Join(d.dir, "state.db")
+	demoWatch(cfg, t)
 
 	wh := config.DefaultWarehouse()
 	wh.Driver = config.DriverSQLite

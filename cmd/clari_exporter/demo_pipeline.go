@@ -1,0 +1,53 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/config"
+)
+
+// demoPipelineForecast is the forecast tab the simulated production
+// pipeline exports (the exporter's own schedule does not).
+const demoPipelineForecast = "pipeline_arr"
+
+// demoPipelinePlan is the production pipeline beside the exporter, in units
+// of the demo's job duration (2 s by default): within the first minute one
+// pipeline job fails, one gets stuck, one comes back empty, one swings +30%
+// and one is never downloaded; then a DONE job every 15 units.
+func demoPipelinePlan(u time.Duration) []clarisim.PipelineJob {
+	f := demoPipelineForecast
+	plan := []clarisim.PipelineJob{
+		{At: 1 * u, Forecast: f, Duration: u},
+		{At: 3 * u, Forecast: f, Duration: u, Final: clari.StatusFailed},
+		{At: 5 * u, Forecast: f, Duration: u, Final: clarisim.NeverFinish},
+		{At: 7 * u, Forecast: f, Duration: u, Empty: true},
+		{At: 10 * u, Forecast: f, Duration: u, Ratio: 1.3},
+		{At: 13 * u, Forecast: f, Duration: u, Ratio: 1.3, Undownloaded: true},
+	}
+	for at := 28 * u; at < 4*time.Hour; at += 15 * u {
+		plan = append(plan, clarisim.PipelineJob{At: at, Forecast: f, Duration: u, Ratio: 1.3})
+	}
+	return plan
+}
+
+// startDemoPipeline gives the simulator a job history (older than its quota
+// window) and starts the pipeline.
+func (d *demoEnv) startDemoPipeline(now time.Time) error {
+	d.sim.AddJobHistory(2000, now.Add(-60*24*time.Hour), now.Add(-2*time.Hour))
+	return d.sim.StartPipeline(now, demoPipelinePlan(d.timing.jobDuration))
+}
+
+// demoWatch turns the pipeline watch on at the demo's pace.
+func demoWatch(cfg *config.Config, t demoTiming) {
+	u := t.jobDuration
+	cfg.Watch.Enabled = true
+	cfg.Watch.Interval = model.Duration(u / 2)
+	cfg.Watch.StuckAfter = model.Duration(10 * u)
+	cfg.Watch.DownloadGrace = model.Duration(10 * u)
+	cfg.Watch.InspectPace = model.Duration(u / 10)
+	cfg.Watch.MaxAge = model.Duration(30 * u)
+}
