@@ -141,3 +141,7 @@ func pipelineCounts(sim *clarisim.Sim, since time.Time) (map[string]map[string]u
 	}
 	return counts, durs
 }
+
+func storeInFlight(forecast, id string, at time.Time) store.InFlight {
+	return store.InFlight{Forecast: forecast, Period: "2026_Q4", JobID: id, CreatedAt: at}
+}

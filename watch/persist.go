@@ -32,6 +32,10 @@ type doc struct {
 	Open map[string]time.Time `json:"open"`
 	// Inspect is the queue of DONE jobs still to download and check.
 	Inspect []inspectItem `json:"inspect,omitempty"`
+	// Own are this exporter's jobs seen in the list (by id, with their
+	// creation time): remembered here because the store prunes old runs,
+	// and a pruned run's job must not turn into a pipeline job.
+	Own map[string]time.Time `json:"own,omitempty"`
 	// OwnDownloads counts this exporter's downloads per job (only its own
 	// downloads do not make a job "downloaded").
 	OwnDownloads map[string]int `json:"own_downloads,omitempty"`
@@ -80,7 +84,7 @@ type inspectItem struct {
 
 func newDoc() *doc {
 	return &doc{Version: docVersion, Counted: map[string]time.Time{}, Open: map[string]time.Time{},
-		OwnDownloads: map[string]int{}, Targets: map[string]*targetDoc{}, Forecasts: map[string]*forecastDoc{}}
+		Own: map[string]time.Time{}, OwnDownloads: map[string]int{}, Targets: map[string]*targetDoc{}, Forecasts: map[string]*forecastDoc{}}
 }
 
 func decodeDoc(b []byte) (*doc, error) {
@@ -99,6 +103,9 @@ func decodeDoc(b []byte) (*doc, error) {
 	}
 	if d.Open == nil {
 		d.Open = map[string]time.Time{}
+	}
+	if d.Own == nil {
+		d.Own = map[string]time.Time{}
 	}
 	if d.OwnDownloads == nil {
 		d.OwnDownloads = map[string]int{}

@@ -232,7 +232,18 @@ func (w *Watcher) list(ctx context.Context, cfg *config.Config, own func(string)
 	newestDone := map[string]inspectItem{}
 
 	err := w.o.Clari.StreamJobs(ctx, func(j *clari.Job) error {
-		if j.JobID == "" || own(j.JobID) {
+		if j.JobID == "" {
+			return nil
+		}
+		if _, ok := d.Own[j.JobID]; ok {
+			return nil
+		}
+		if own(j.JobID) {
+			c, _ := clari.PlausibleJobIDTime(j.JobID, now, 0)
+			if c.IsZero() {
+				c = now
+			}
+			d.Own[j.JobID] = c
 			return nil
 		}
 		fn, ferr := clari.ParseExportFileName(j.FileName)
@@ -315,6 +326,11 @@ func (w *Watcher) list(ctx context.Context, cfg *config.Config, own func(string)
 		if c.Before(d.Watermark) {
 			delete(d.Counted, id)
 			delete(d.OwnDownloads, id)
+		}
+	}
+	for id, c := range d.Own {
+		if c.Before(d.Watermark) {
+			delete(d.Own, id)
 		}
 	}
 	w.current = current
