@@ -31,6 +31,10 @@ type Options struct {
 	// Warehouse returns the warehouse side's latest published state.
 	Warehouse func() WarehouseState
 	Readiness ReadinessSource
+
+	// Pipeline is the pipeline watch's published state.
+	Pipeline        PipelineSource
+	PipelineOptions PipelineOptions
 }
 
 // Set holds every collector of the exporter. Build it once with NewSet, hand
@@ -50,6 +54,7 @@ type Set struct {
 	Export    *ExportCollector
 	Warehouse *WarehouseCollector
 	Readiness *ReadinessCollector
+	Pipeline  *PipelineCollector
 
 	small *prometheus.Registry // every collector but Export, for Gather
 }
@@ -69,6 +74,7 @@ func NewSet(opts Options) *Set {
 		Export:    NewExportCollector(opts.Export, opts.ExportOptions),
 		Warehouse: NewWarehouseCollector(opts.Warehouse),
 		Readiness: NewReadinessCollector(opts.Readiness),
+		Pipeline:  NewPipelineCollector(opts.Pipeline, opts.PipelineOptions),
 		small:     prometheus.NewRegistry(),
 	}
 	for _, n := range s.collectors() {
@@ -101,6 +107,7 @@ func (s *Set) collectors() []namedCollector {
 		{"export", s.Export},
 		{"warehouse", s.Warehouse},
 		{"readiness", s.Readiness},
+		{"pipeline", s.Pipeline},
 	}
 }
 

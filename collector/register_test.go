@@ -41,10 +41,12 @@ func fullSet() *Set {
 		Probe: probeOf(sampleProbe),
 		Exporter: ExporterOptions{Reload: fakeReload{ok: true, at: t0}, KeyRotationTime: func() float64 { return 1790000000 },
 			KeyRotationDue: func() float64 { return 1797776000 }},
-		Export:        testSource(exportState),
-		ExportOptions: ExportOptions{ExposeForecastValues: true, FailureReasons: runner.FailureReasons, SkipReasons: runner.SkipReasons},
-		Warehouse:     testWarehouseSource(warehouseState),
-		Readiness:     testReadiness(readinessChecks),
+		Export:          testSource(exportState),
+		ExportOptions:   ExportOptions{ExposeForecastValues: true, FailureReasons: runner.FailureReasons, SkipReasons: runner.SkipReasons},
+		Warehouse:       testWarehouseSource(warehouseState),
+		Readiness:       testReadiness(readinessChecks),
+		Pipeline:        testPipelineSource(true),
+		PipelineOptions: testPipelineOptions,
 	})
 	s.Export.SetForecasts([]string{"net_arr"})
 	return s

@@ -303,14 +303,6 @@ func TestDashboardsCoverTheirTopics(t *testing.T) {
 // A name leaves this list when docs/metrics.md documents it (the test below
 // says so); a name in neither fails, so the list cannot hide a typo.
 var awaitingProducer = []string{
-	"clari_export_quota_exhaustion_projected_timestamp_seconds",
-	"clari_org_exports_by_others",
-	"clari_org_exports_submitted",
-	"clari_pipeline_job_duration_seconds",
-	"clari_pipeline_jobs_running",
-	"clari_pipeline_jobs_stuck",
-	"clari_pipeline_jobs_total",
-	"clari_pipeline_jobs_undownloaded",
 	"clari_exporter_leader_transitions_total",
 	"clari_exporter_store_last_sync_timestamp_seconds",
 }

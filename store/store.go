@@ -179,6 +179,12 @@ type Store interface {
 	// and re-reads TargetStates only when it moved.
 	Generation(ctx context.Context) (uint64, error)
 
+	// LoadWatchState, SaveWatchState and OwnJobIDs serve the pipeline
+	// watch (watch.go): its state document, and this exporter's job ids.
+	LoadWatchState(ctx context.Context, name string) ([]byte, error)
+	SaveWatchState(ctx context.Context, name string, doc []byte) error
+	OwnJobIDs(ctx context.Context) (map[string]bool, error)
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store. Further calls fail with ErrClosed.

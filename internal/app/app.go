@@ -41,6 +41,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 	"github.com/clari-exporter/clari_exporter/warehouse"
+	"github.com/clari-exporter/clari_exporter/watch"
 )
 
 // Options are what the command line decides.
@@ -79,6 +80,7 @@ type App struct {
 	durations  *collector.ExportDurations
 	wh         *warehouse.Warehouse // nil without a usable warehouse section
 	runner     *runner.Runner
+	watch      *watch.Watcher
 	whChecks   *warehouse.Service // nil without a warehouse
 	readiness  *checklist.Runner
 	metrics    *collector.Set
@@ -156,8 +158,17 @@ func New(opts Options) (*App, error) {
 		Tick:            opts.Tick,
 	})
 
+	// The pipeline watch reads /admin/limits through the health monitor's
+	// reading (no second call) and keeps its state in the same store.
+	a.watch = watch.New(watch.Options{
+		Clari:  watchAPI{client: a.client, limits: a.health.Cached},
+		Store:  st,
+		Config: a.config.Get,
+		Logger: log.With(logger, "component", "watch"),
+	})
+
 	if a.wh != nil {
-		a.whChecks = warehouse.NewService(a.wh, expectedRows{a.config, a.runner}.input,
+		a.whChecks = warehouse.NewService(a.wh, expectedRows{a.config, a.runner, a.watch}.input,
 			func(t time.Time) string { return a.config.Get().FiscalCalendar.PeriodAt(t).Label() },
 			log.With(logger, "component", "warehouse"))
 		a.runner.OnChange(a.whChecks.Trigger) // reconcile right after a load
@@ -194,8 +205,10 @@ func New(opts Options) (*App, error) {
 			FailureReasons:       runner.FailureReasons,
 			SkipReasons:          runner.SkipReasons,
 		},
-		Warehouse: whState,
-		Readiness: a.readiness,
+		Warehouse:       whState,
+		Readiness:       a.readiness,
+		Pipeline:        collector.PipelineSourceOf[*watch.Target](a.watch.State),
+		PipelineOptions: collector.PipelineOptions{DurationBuckets: watch.DurationBuckets},
 	})
 	// One store, one runner: this replica exports. On a shared store the
 	// leader lease decides (docs/ha.md).
@@ -235,6 +248,7 @@ func New(opts Options) (*App, error) {
 			DocsURL:     opts.DocsURL,
 			Config:      a.config.Get,
 			Runs:        st,
+			Pipeline:    a.watch,
 			Logger:      logging.Slog(log.With(logger, "component", "landing")),
 		}),
 		ready:  &a.ready,
@@ -371,6 +385,8 @@ func (a *App) start(ctx context.Context) {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); a.readiness.Run(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.watch.Run(ctx) }()
 	if err := a.runner.Run(ctx); err != nil {
 		level.Error(a.logger).Log("msg", "export runner stopped", "err", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/warehouse"
+	"github.com/clari-exporter/clari_exporter/watch"
 )
 
 // builtin is the reload fan-out of the built components, in build order.
@@ -35,6 +36,7 @@ func (a *App) builtin() []Component {
 			}, started: a.config.Get()},
 		runnerComponent{},
 		readinessComponent{},
+		watchComponent{},
 		collectorComponent{a},
 	}
 }
@@ -175,17 +177,51 @@ func (c collectorComponent) ApplyConfig(cfg *config.Config) error {
 	return nil
 }
 
-// expectedRows feeds the warehouse reconciliation from the runner's state.
+// watchComponent: the pipeline watch reads the config in force at every poll.
+type watchComponent struct{}
+
+func (watchComponent) Name() string { return "pipeline watch" }
+func (watchComponent) Reloads() Reloads {
+	return Reloads{Live: []string{"watch"}}
+}
+func (watchComponent) ApplyConfig(*config.Config) error { return nil }
+
+// watchAPI is what the pipeline watch calls: the current client for the job
+// list and results, the health monitor's reading for /admin/limits.
+type watchAPI struct {
+	client *clientBox
+	limits func(context.Context) (clari.Limits, error)
+}
+
+func (w watchAPI) Limits(ctx context.Context) (clari.Limits, error) { return w.limits(ctx) }
+func (w watchAPI) StreamJobs(ctx context.Context, fn func(*clari.Job) error) error {
+	return w.client.c.Load().StreamJobs(ctx, fn)
+}
+func (w watchAPI) Results(ctx context.Context, jobID string, format clari.ExportFormat, v clari.Visitor) error {
+	return w.client.c.Load().Results(ctx, jobID, format, v)
+}
+
+// expectedRows feeds the warehouse reconciliation: the runner's own exports,
+// and for targets the exporter does not export itself the newest inspected
+// pipeline export (where both exist, the exporter's own export wins: it is
+// the one made with the configured types, scope and currency).
 type expectedRows struct {
 	config *configState
 	runner *runner.Runner
+	watch  *watch.Watcher
 }
 
 func (e expectedRows) input() warehouse.CheckInput {
 	now := time.Now()
 	in := warehouse.CheckInput{Now: now, CurrentPeriod: e.config.Get().FiscalCalendar.PeriodAt(now).Label()}
-	for k, rows := range e.runner.LatestExpected() {
+	own := e.runner.LatestExpected()
+	for k, rows := range own {
 		in.Expected = append(in.Expected, warehouse.Expected{Forecast: k[0], Period: k[1], Rows: rows})
+	}
+	for _, t := range e.watch.State().Targets {
+		if _, exported := own[[2]string{t.Forecast, t.Period}]; !exported && t.Inspected && t.Forecast != watch.Unknown {
+			in.Expected = append(in.Expected, warehouse.Expected{Forecast: t.Forecast, Period: t.Period, Rows: t.Rows})
+		}
 	}
 	sort.Slice(in.Expected, func(i, j int) bool {
 		a, b := in.Expected[i], in.Expected[j]
