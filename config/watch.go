@@ -31,10 +31,6 @@ type Watch struct {
 	// InspectPace is the pause between two result downloads, so a backlog
 	// of DONE jobs is fetched one at a time without a burst. Default 2s.
 	InspectPace model.Duration `yaml:"inspect_pace"`
-	// MaxAge is how long a watched forecast may go without a DONE pipeline
-	// job before ClariPipelineStale fires. Default 26h (a daily pipeline
-	// plus slack).
-	MaxAge model.Duration `yaml:"max_age"`
 }
 
 func defaultWatch() Watch {
@@ -44,7 +40,6 @@ func defaultWatch() Watch {
 		StuckAfter:     dur(30 * time.Minute),
 		DownloadGrace:  dur(2 * time.Hour),
 		InspectPace:    dur(2 * time.Second),
-		MaxAge:         dur(26 * time.Hour),
 	}
 }
 
@@ -77,7 +72,6 @@ func (c *Config) validateWatch(errs *fieldErrors) {
 	positive(errs, "watch.interval", w.Interval)
 	positive(errs, "watch.stuck_after", w.StuckAfter)
 	positive(errs, "watch.download_grace", w.DownloadGrace)
-	positive(errs, "watch.max_age", w.MaxAge)
 	if w.InspectPace < 0 {
 		errs.add("watch.inspect_pace", "must be >= 0, got %s", w.InspectPace)
 	}

@@ -49,5 +49,4 @@ func demoWatch(cfg *config.Config, t demoTiming) {
 	cfg.Watch.StuckAfter = model.Duration(10 * u)
 	cfg.Watch.DownloadGrace = model.Duration(10 * u)
 	cfg.Watch.InspectPace = model.Duration(u / 10)
-	cfg.Watch.MaxAge = model.Duration(30 * u)
 }
