@@ -91,7 +91,7 @@ func startDemo(ctx context.Context, logger log.Logger) (*demoEnv, error) {
 		Tenant: clarisim.TenantSpec{Users: t.users, Fields: 4, Quarters: 4, FiscalStartMonth: time.February,
 			Forecasts: []string{demoNetARR, demoBookings, demoRenewals, demoPipelineForecast}},
 		Scenario: clarisim.Scenario{
-			JobDuration: t.jobDuration, MonthlyQuota: 1000, QuotaWindow: time.Hour,
+			JobDuration: t.jobDuration, MonthlyQuota: demoMonthlyQuota, QuotaWindow: time.Hour,
 			DuplicateEvery: 50, AuditEvents: 25,
 		},
 		Logger: log.With(logger, "component", "clarisim"),
@@ -233,7 +233,7 @@ func (d *demoEnv) script(ctx context.Context, state func() *runner.State, logger
 				squeezed = true
 				level.Info(logger).Log("msg", "demo: monthly quota squeezed down to the reserve")
 			case squeezed && !released && t.Skips[runner.SkipQuotaReserve] > 0:
-				must(d.sim.UpdateScenario(func(sc *clarisim.Scenario) { sc.MonthlyQuota = 1000 }))
+				must(d.sim.UpdateScenario(func(sc *clarisim.Scenario) { sc.MonthlyQuota = demoMonthlyQuota }))
 				released = true
 				level.Info(logger).Log("msg", "demo: monthly quota restored")
 			}

@@ -10,6 +10,14 @@ import (
 	"github.com/clari-exporter/clari_exporter/config"
 )
 
+// demoMonthlyQuota is the demo org's quota per (accelerated, 1 h) window:
+// room for the other users' steady load, the pipeline and the exporter.
+const demoMonthlyQuota = 5000
+
+// demoOrgLoad is the other users' steady burn: one export a second, so the
+// quota exhaustion projection has something to project.
+const demoOrgLoad = time.Second
+
 // demoPipelineForecast is the forecast tab the simulated production
 // pipeline exports (the exporter's own schedule does not).
 const demoPipelineForecast = "pipeline_arr"
@@ -35,9 +43,12 @@ func demoPipelinePlan(u time.Duration) []clarisim.PipelineJob {
 }
 
 // startDemoPipeline gives the simulator a job history (older than its quota
-// window) and starts the pipeline.
+// window) and other users' load, and starts the pipeline.
 func (d *demoEnv) startDemoPipeline(now time.Time) error {
 	d.sim.AddJobHistory(2000, now.Add(-60*24*time.Hour), now.Add(-2*time.Hour))
+	if err := d.sim.SetOrgLoad(clarisim.OrgLoad{From: now.Add(-time.Hour), Every: demoOrgLoad}); err != nil {
+		return err
+	}
 	return d.sim.StartPipeline(now, demoPipelinePlan(d.timing.jobDuration))
 }
 
