@@ -179,11 +179,10 @@ type Store interface {
 	// and re-reads TargetStates only when it moved.
 	Generation(ctx context.Context) (uint64, error)
 
-	// LoadWatchState, SaveWatchState and OwnJobIDs serve the pipeline
-	// watch (watch.go): its state document, and this exporter's job ids.
+	// LoadWatchState and SaveWatchState keep the pipeline watch's state
+	// document (watch.go); it also reads OwnJobIDs.
 	LoadWatchState(ctx context.Context, name string) ([]byte, error)
 	SaveWatchState(ctx context.Context, name string, doc []byte) error
-	OwnJobIDs(ctx context.Context) (map[string]bool, error)
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
