@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+)
+
+// TestE2EPipelineFailurePages: in zero-quota mode (schedule off, watch on
+// with a 1 s interval), a FAILED job of the production pipeline pages
+// (ClariPipelineExportFailed, critical) within maxTimeToPage of the
+// exporter first exposing it, through the real Prometheus with the shipped
+// rules and the real Alertmanager with the shipped routes; the exporter
+// creates no export.
+func TestE2EPipelineFailurePages(t *testing.T) {
+	promBin := requireTool(t, "prometheus", "prometheus")
+	amBin := requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+
+	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 5, Tenant: clarisim.TenantSpec{Users: 10, Fields: 2}})
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(func() { simSrv.Close(); sim.Close() })
+	f0 := sim.Tenant().Forecasts[0]
+	start := time.Now()
+	var plan []clarisim.PipelineJob
+	for at := time.Duration(0); at < 2*time.Minute; at += 2 * time.Second {
+		plan = append(plan, clarisim.PipelineJob{At: at, Forecast: f0, Duration: 500 * time.Millisecond})
+	}
+	if err := sim.StartPipeline(start, plan); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, fmt.Sprintf(`
+clari:
+  base_url: %s
+  api_key_file: %%KEYFILE%%
+  probe_interval: 1s
+schedule:
+  enabled: false
+watch:
+  enabled: true
+  interval: 1s
+  inspect_pace: 0s
+storage:
+  path: %s
+`, simSrv.URL, filepath.Join(dir, "state.db")))
+	f, exporterBase := testFlags(t)
+	f.configFile = cfgPath
+	f.logLevel = "info"
+	exporterLogs := startServe(t, f, exporterBase)
+
+	hook := &webhookRecorder{}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
+	amAddr, promAddr := freeAddr(t), freeAddr(t)
+	amCfg := filepath.Join(dir, "alertmanager.yml")
+	writeFile(t, amCfg, rewriteAlertmanagerConfig(t, filepath.Join("..", "..", "deploy", "alertmanager.yml"), hookSrv.URL))
+	amLogs := startTool(t, amBin, "http://"+amAddr,
+		"--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "alertmanager"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	writeFile(t, promCfg, prometheusConfig(t, strings.TrimPrefix(exporterBase, "http://"), amAddr))
+	promLogs := startTool(t, promBin, "http://"+promAddr,
+		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prometheus"),
+		"--web.listen-address="+promAddr, "--log.level=warn", "--rules.alert.resend-delay=2s")
+	prom := promClient{t: t, base: "http://" + promAddr}
+	diag := func() string {
+		return fmt.Sprintf("\nwebhook:\n%s\nprometheus alerts: %s\nalertmanager alerts: %s\nexporter logs:\n%s\nprometheus logs:\n%s\nalertmanager logs:\n%s",
+			hook.dump(), fetchBody("http://"+promAddr+"/api/v1/alerts"), fetchBody("http://"+amAddr+"/api/v2/alerts"),
+			tail(exporterLogs(), 15), tail(promLogs(), 15), tail(amLogs(), 15))
+	}
+	lastJob := map[string]string{"forecast": f0}
+	waitOrDump(t, 30*time.Second, "a scraped DONE pipeline job", diag, func() bool {
+		return len(prom.query(`clari_pipeline_last_job_success{forecast="`+f0+`"} == 1`)) > 0
+	})
+	for _, p := range hook.critical() {
+		t.Fatalf("paged before any failure: %v%s", p, diag())
+	}
+
+	// Inject: the pipeline's next job fails (the DONE ones after it keep
+	// coming, so the page then resolves).
+	var failPlan []clarisim.PipelineJob
+	failPlan = append(failPlan, clarisim.PipelineJob{At: 0, Forecast: f0, Duration: 300 * time.Millisecond, Final: clari.StatusFailed})
+	for at := 20 * time.Second; at < 2*time.Minute; at += 2 * time.Second {
+		failPlan = append(failPlan, clarisim.PipelineJob{At: at, Forecast: f0, Duration: 500 * time.Millisecond})
+	}
+	if err := sim.StartPipeline(time.Now(), failPlan); err != nil {
+		t.Fatal(err)
+	}
+	var seen time.Time
+	waitOrDump(t, 20*time.Second, "the exporter exposing the failed pipeline job", diag, func() bool {
+		mfs, _ := scrape(t, exporterBase)
+		if v, ok := value(mfs, "clari_pipeline_last_job_success", lastJob); ok && v == 0 {
+			seen = time.Now()
+			return true
+		}
+		return false
+	})
+	var page *alertNote
+	waitOrDump(t, 2*maxTimeToPage, "the ClariPipelineExportFailed page", diag, func() bool {
+		page = hook.firing("/pager", "ClariPipelineExportFailed")
+		return page != nil
+	})
+	took := page.at.Sub(seen)
+	t.Logf("time to page: %s from the exporter exposing the failure", took.Round(10*time.Millisecond))
+	if took > maxTimeToPage {
+		t.Errorf("time to page %s, want ≤ %s%s", took, maxTimeToPage, diag())
+	}
+	if a := page.alert; a.Labels["severity"] != "critical" || a.Labels["forecast"] != f0 || a.Labels["period"] == "" || a.Annotations["runbook_url"] == "" {
+		t.Errorf("page %v / %v: want severity critical, the forecast and period, a runbook", a.Labels, a.Annotations)
+	}
+	waitOrDump(t, 60*time.Second, "the page to resolve after the next DONE pipeline job", diag, func() bool {
+		return hook.resolved("/pager", "ClariPipelineExportFailed", page.alert.Labels["period"])
+	})
+	if st := sim.Stats(); st.CreateCalls != 0 || st.JobsCreated != 0 {
+		t.Errorf("zero-quota mode created exports: %+v", st)
+	}
+}
