@@ -107,18 +107,48 @@ func applyMigration(ctx context.Context, conn *sql.Conn, d *dialect, m migration
 	return true, tx.Commit()
 }
 
-// sqliteMigrations is the SQLite schema history. Never edit an applied
-// migration; append a new one.
+// schema is how a backend spells the few column types the two SQL dialects
+// write differently; migrations writes the history once with them.
+type schema struct {
+	// rowID is an integer primary key the database assigns.
+	rowID string
+	// bytes is a byte-string column.
+	bytes string
+	// shared are the tables of migration 1 that only a store shared by
+	// several replicas needs (the leader lease).
+	shared []string
+}
+
+var (
+	sqliteMigrations = migrations(schema{rowID: "INTEGER PRIMARY KEY", bytes: "BLOB"})
+	// PostgreSQL: identity key, BYTEA, plus the leader lease.
+	postgresMigrations = migrations(schema{rowID: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", bytes: "BYTEA",
+		shared: []string{
+			// The leader lease: one row per lease name, never deleted, so the
+			// term only ever grows. expires_at is database time, the one clock
+			// every replica agrees on.
+			`CREATE TABLE leader_lease (
+			name        TEXT PRIMARY KEY,
+			holder      TEXT NOT NULL,
+			term        BIGINT NOT NULL,
+			acquired_at TIMESTAMPTZ NOT NULL,
+			expires_at  TIMESTAMPTZ NOT NULL
+		)`,
+		}})
+)
+
+// migrations is the schema history of a backend spelled s. Never edit an
+// applied migration; append a new one.
 //
 // Times are int64 Unix nanoseconds (BIGINT): exact round trips, no time zone
 // or text-format ambiguity, and the same in PostgreSQL.
-var sqliteMigrations = []migration{
-	{version: 1, name: "initial schema", statements: []string{
+func migrations(s schema) []migration {
+	initial := []string{
 		// One row per finished run. job_id is NULL for runs that failed
 		// before Clari returned a job id; UNIQUE makes FinishRun idempotent
 		// per job (NULLs never conflict).
 		`CREATE TABLE runs (
-			id          INTEGER PRIMARY KEY,
+			id          ` + s.rowID + `,
 			job_id      TEXT UNIQUE,
 			forecast    TEXT NOT NULL,
 			period      TEXT NOT NULL,
@@ -163,7 +193,7 @@ var sqliteMigrations = []migration{
 			period     TEXT NOT NULL,
 			job_id     TEXT NOT NULL,
 			created_ns BIGINT NOT NULL,
-			request    BLOB,
+			request    ` + s.bytes + `,
 			PRIMARY KEY (forecast, period)
 		)`,
 
@@ -193,156 +223,42 @@ var sqliteMigrations = []migration{
 			latest_job_id    TEXT REFERENCES snapshots (job_id) ON DELETE SET NULL,
 			PRIMARY KEY (forecast, period)
 		)`,
-	}},
-	{version: 2, name: "create intents", statements: []string{
-		// At most one unresolved create intent per target: the primary
-		// key is what makes a second create for a slot impossible, even
-		// for two processes that both believe they lead.
-		`CREATE TABLE intents (
+	}
+	return []migration{
+		{version: 1, name: "initial schema", statements: append(initial, s.shared...)},
+		{version: 2, name: "create intents", statements: []string{
+			// At most one unresolved create intent per target: the primary
+			// key is what makes a second create for a slot impossible, even
+			// for two processes that both believe they lead.
+			`CREATE TABLE intents (
 			forecast     TEXT NOT NULL,
 			period       TEXT NOT NULL,
 			requested_ns BIGINT NOT NULL,
 			term         BIGINT NOT NULL,
 			holder       TEXT NOT NULL,
-			request      BLOB,
+			request      ` + s.bytes + `,
 			PRIMARY KEY (forecast, period)
 		)`,
-	}},
-	{version: 3, name: "state generation", statements: []string{
-		// One row counting committed writes: followers of a shared store
-		// poll it (a primary-key read) and re-read the state only when it
-		// moved.
-		`CREATE TABLE state_generation (
+		}},
+		{version: 3, name: "state generation", statements: []string{
+			// One row counting committed writes: followers of a shared store
+			// poll it (a primary-key read) and re-read the state only when it
+			// moved.
+			`CREATE TABLE state_generation (
 			id    INTEGER PRIMARY KEY CHECK (id = 1),
 			value BIGINT NOT NULL
 		)`,
-		`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
-	}},
-	{version: 4, name: "snapshot rows per data type", statements: []string{
-		// Rows per data type of a snapshot, every requested type included
-		// (0 when Clari delivered none): clari_export_data_type_rows.
-		`CREATE TABLE snapshot_data_types (
+			`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
+		}},
+		{version: 4, name: "snapshot rows per data type", statements: []string{
+			// Rows per data type of a snapshot, every requested type included
+			// (0 when Clari delivered none): clari_export_data_type_rows.
+			`CREATE TABLE snapshot_data_types (
 			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
 			data_type TEXT NOT NULL,
 			row_count INTEGER NOT NULL,
 			PRIMARY KEY (job_id, data_type)
 		)`,
-	}},
-}
-
-// postgresMigrations is the PostgreSQL schema history: the SQLite schema
-// with PostgreSQL types (identity key, BYTEA), plus the leader lease that
-// only a shared store needs. Never edit an applied migration; append.
-var postgresMigrations = []migration{
-	{version: 1, name: "initial schema", statements: []string{
-		`CREATE TABLE runs (
-			id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-			job_id      TEXT UNIQUE,
-			forecast    TEXT NOT NULL,
-			period      TEXT NOT NULL,
-			outcome     TEXT NOT NULL,
-			success     INTEGER NOT NULL,
-			started_ns  BIGINT NOT NULL,
-			finished_ns BIGINT NOT NULL,
-			duration_ns BIGINT NOT NULL,
-			requeues    INTEGER NOT NULL,
-			row_count   INTEGER NOT NULL
-		)`,
-		`CREATE INDEX runs_by_target ON runs (forecast, period, finished_ns)`,
-		`CREATE TABLE snapshots (
-			job_id         TEXT PRIMARY KEY REFERENCES runs (job_id) ON DELETE CASCADE,
-			forecast       TEXT NOT NULL,
-			period         TEXT NOT NULL,
-			created_ns     BIGINT NOT NULL,
-			row_count      INTEGER NOT NULL,
-			duplicate_rows INTEGER NOT NULL,
-			latest_week    TEXT NOT NULL
-		)`,
-		`CREATE INDEX snapshots_by_target ON snapshots (forecast, period, created_ns)`,
-		`CREATE TABLE snapshot_totals (
-			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
-			field     TEXT NOT NULL,
-			data_type TEXT NOT NULL,
-			value     DOUBLE PRECISION NOT NULL,
-			PRIMARY KEY (job_id, field, data_type)
-		)`,
-		`CREATE TABLE snapshot_periods (
-			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
-			period    TEXT NOT NULL,
-			row_count INTEGER NOT NULL,
-			PRIMARY KEY (job_id, period)
-		)`,
-		`CREATE TABLE inflight (
-			forecast   TEXT NOT NULL,
-			period     TEXT NOT NULL,
-			job_id     TEXT NOT NULL,
-			created_ns BIGINT NOT NULL,
-			request    BYTEA,
-			PRIMARY KEY (forecast, period)
-		)`,
-		`CREATE TABLE counters (
-			forecast   TEXT NOT NULL,
-			period     TEXT NOT NULL,
-			kind       TEXT NOT NULL,
-			reason     TEXT NOT NULL,
-			value      BIGINT NOT NULL,
-			updated_ns BIGINT NOT NULL,
-			PRIMARY KEY (forecast, period, kind, reason)
-		)`,
-		`CREATE TABLE target_state (
-			forecast         TEXT NOT NULL,
-			period           TEXT NOT NULL,
-			last_run_ns      BIGINT NOT NULL,
-			last_run_success INTEGER NOT NULL,
-			last_outcome     TEXT NOT NULL,
-			last_duration_ns BIGINT NOT NULL,
-			last_success_ns  BIGINT NOT NULL,
-			latest_job_id    TEXT REFERENCES snapshots (job_id) ON DELETE SET NULL,
-			PRIMARY KEY (forecast, period)
-		)`,
-		// The leader lease: one row per lease name, never deleted, so the
-		// term only ever grows. expires_at is database time, the one clock
-		// every replica agrees on.
-		`CREATE TABLE leader_lease (
-			name        TEXT PRIMARY KEY,
-			holder      TEXT NOT NULL,
-			term        BIGINT NOT NULL,
-			acquired_at TIMESTAMPTZ NOT NULL,
-			expires_at  TIMESTAMPTZ NOT NULL
-		)`,
-	}},
-	{version: 2, name: "create intents", statements: []string{
-		// At most one unresolved create intent per target: the primary
-		// key is what makes a second create for a slot impossible, even
-		// for two processes that both believe they lead.
-		`CREATE TABLE intents (
-			forecast     TEXT NOT NULL,
-			period       TEXT NOT NULL,
-			requested_ns BIGINT NOT NULL,
-			term         BIGINT NOT NULL,
-			holder       TEXT NOT NULL,
-			request      BYTEA,
-			PRIMARY KEY (forecast, period)
-		)`,
-	}},
-	{version: 3, name: "state generation", statements: []string{
-		// One row counting committed writes: followers of a shared store
-		// poll it (a primary-key read) and re-read the state only when it
-		// moved.
-		`CREATE TABLE state_generation (
-			id    INTEGER PRIMARY KEY CHECK (id = 1),
-			value BIGINT NOT NULL
-		)`,
-		`INSERT INTO state_generation (id, value) VALUES (1, 0)`,
-	}},
-	{version: 4, name: "snapshot rows per data type", statements: []string{
-		// Rows per data type of a snapshot, every requested type included
-		// (0 when Clari delivered none): clari_export_data_type_rows.
-		`CREATE TABLE snapshot_data_types (
-			job_id    TEXT NOT NULL REFERENCES snapshots (job_id) ON DELETE CASCADE,
-			data_type TEXT NOT NULL,
-			row_count INTEGER NOT NULL,
-			PRIMARY KEY (job_id, data_type)
-		)`,
-	}},
+		}},
+	}
 }
