@@ -40,26 +40,29 @@ func startChild(t *testing.T, args []string, logPath string) *exec.Cmd {
 	return cmd
 }
 
-// TestKill9WhileJobInFlight: kill -9 the exporter while its export job is
-// being polled, restart it, and the same job is polled to completion, one
-// run is counted and its snapshot is kept. No second job is created.
-func TestKill9WhileJobInFlight(t *testing.T) {
-	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 7,
-		Tenant:   clarisim.TenantSpec{Users: 30, Fields: 2},
-		Scenario: clarisim.Scenario{JobDuration: 4 * time.Second}})
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	defer sim.Close()
+// crashRig is one exporter configuration on a SQLite file against a
+// simulator, for the tests that kill the exporter and start it again on the
+// same file.
+type crashRig struct {
+	statePath, logPath, addr string
+	args                     []string
+}
 
+// newCrashRig serves sim and configures the export of net_arr (forecast
+// and quota, the current quarter only) against it; clari holds the extra
+// lines of the clari: section (indented by two).
+func newCrashRig(t *testing.T, sim *clarisim.Sim, clari string) *crashRig {
+	t.Helper()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	t.Cleanup(sim.Close)
 	dir := t.TempDir()
-	statePath := filepath.Join(dir, "state.db")
+	r := &crashRig{statePath: filepath.Join(dir, "state.db"), logPath: filepath.Join(dir, "exporter.log"), addr: freeAddr(t)}
 	cfgPath := writeConfig(t, fmt.Sprintf(`
 clari:
   base_url: %s
   api_key_file: %%KEYFILE%%
-  poll_interval: 100ms
-  poll_timeout: 1m
-forecasts:
+%sforecasts:
   - id: net_arr
     types_to_export: [forecast, quota]
     historical_quarters: 0
@@ -68,12 +71,76 @@ schedule:
   monthly_budget: 1000
 storage:
   path: %s
-`, srv.URL, statePath))
-	addr := freeAddr(t)
-	args := []string{"--config.file=" + cfgPath, "--web.listen-address=" + addr}
-	logPath := filepath.Join(dir, "exporter.log")
+`, srv.URL, clari, r.statePath))
+	r.args = []string{"--config.file=" + cfgPath, "--web.listen-address=" + r.addr}
+	return r
+}
 
-	first := startChild(t, args, logPath)
+func (r *crashRig) start(t *testing.T) *exec.Cmd { return startChild(t, r.args, r.logPath) }
+
+func kill9(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+}
+
+// waitForRun waits until the running exporter counts one run of net_arr.
+// The store file is locked by the running exporter: watch its metrics.
+func (r *crashRig) waitForRun(t *testing.T, timeout time.Duration, what string) {
+	t.Helper()
+	runsSample := fmt.Sprintf(`clari_export_runs_total{forecast="net_arr",period=%q} 1`, currentPeriodLabel())
+	waitFor(t, timeout, what, func() bool {
+		resp, err := http.Get("http://" + r.addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), runsSample)
+	})
+}
+
+func stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+}
+
+// openStore opens the stopped exporter's store; the caller closes it.
+func (r *crashRig) openStore(t *testing.T) *store.SQLite {
+	t.Helper()
+	st, err := store.OpenSQLite(r.statePath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// requireOneRun fails unless st holds exactly one run of net_arr, a
+// successful one of jobID; want says so in the failure.
+func (r *crashRig) requireOneRun(t *testing.T, st *store.SQLite, jobID, want string) {
+	t.Helper()
+	runs, err := st.Runs(context.Background(), "net_arr", currentPeriodLabel(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].JobID != jobID || !runs[0].Success() {
+		logs, _ := os.ReadFile(r.logPath)
+		t.Fatalf("runs = %+v, want %s\nlogs:\n%s", runs, want, tail(string(logs), 30))
+	}
+}
+
+// TestKill9WhileJobInFlight: kill -9 the exporter while its export job is
+// being polled, restart it, and the same job is polled to completion, one
+// run is counted and its snapshot is kept. No second job is created.
+func TestKill9WhileJobInFlight(t *testing.T) {
+	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 7,
+		Tenant:   clarisim.TenantSpec{Users: 30, Fields: 2},
+		Scenario: clarisim.Scenario{JobDuration: 4 * time.Second}})
+	r := newCrashRig(t, sim, "  poll_interval: 100ms\n  poll_timeout: 1m\n")
+
+	first := r.start(t)
 	waitFor(t, 60*time.Second, "the first job to be polled", func() bool {
 		return sim.Stats().Requests[clari.EndpointGetJob] >= 2
 	})
@@ -82,42 +149,18 @@ storage:
 		t.Fatalf("%d jobs before the kill, want 1", len(jobs))
 	}
 	jobID := jobs[0].Job.JobID
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Wait()
+	kill9(t, first)
 
-	second := startChild(t, args, logPath)
-	// The store file is locked by the running exporter: watch its metrics.
-	runsSample := fmt.Sprintf(`clari_export_runs_total{forecast="net_arr",period=%q} 1`, currentPeriodLabel())
-	waitFor(t, 60*time.Second, "the resumed job to be recorded", func() bool {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(body), runsSample)
-	})
-	_ = second.Process.Signal(syscall.SIGTERM)
-	_ = second.Wait()
+	second := r.start(t)
+	r.waitForRun(t, 60*time.Second, "the resumed job to be recorded")
+	stop(second)
 
 	if got := sim.Stats().JobsCreated; got != 1 {
 		t.Errorf("simulator created %d jobs, want 1 (the restart must resume, not re-create)", got)
 	}
-	st, err := store.OpenSQLite(statePath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := r.openStore(t)
 	defer st.Close()
-	runs, err := st.Runs(context.Background(), "net_arr", currentPeriodLabel(), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(runs) != 1 || runs[0].JobID != jobID || !runs[0].Success() {
-		logs, _ := os.ReadFile(logPath)
-		t.Fatalf("runs = %+v, want exactly one successful run of job %s\nlogs:\n%s", runs, jobID, tail(string(logs), 30))
-	}
+	r.requireOneRun(t, st, jobID, "exactly one successful run of job "+jobID)
 	snaps, err := st.LatestSnapshots(context.Background())
 	if err != nil || len(snaps) != 1 || snaps[0].JobID != jobID || snaps[0].Rows == 0 {
 		t.Fatalf("snapshots = %+v (err %v), want one of job %s with rows", snaps, err, jobID)
