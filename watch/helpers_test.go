@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,26 +17,9 @@ import (
 
 const simKey = "watch-test-key"
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	sim   *clarisim.Sim
-	clk   *clock
+	clk   *clarisim.Clock
 	c     *clari.Client
 	st    *store.SQLite
 	path  string
@@ -57,7 +39,7 @@ func watchConfig() *config.Config {
 
 func newEnv(t *testing.T, sc clarisim.Scenario) *env {
 	t.Helper()
-	clk := &clock{t: clarisim.DefaultNow}
+	clk := clarisim.NewClock(clarisim.DefaultNow)
 	sim := clarisim.New(clarisim.Options{APIKey: simKey, Seed: 11, Clock: clk.Now, Scenario: sc, Tenant: clarisim.TenantSpec{Users: 6}})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)

@@ -6,36 +6,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 const testKey = "test-key-123"
 
-// fakeClock is a settable clock for tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newTestSim starts a simulator behind httptest with a fake clock at
 // DefaultNow and a small tenant.
-func newTestSim(t *testing.T, opts Options) (*Sim, *httptest.Server, *fakeClock) {
+func newTestSim(t *testing.T, opts Options) (*Sim, *httptest.Server, *Clock) {
 	t.Helper()
-	clk := &fakeClock{t: DefaultNow}
+	clk := NewClock(DefaultNow)
 	if opts.APIKey == "" {
 		opts.APIKey = testKey
 	}
