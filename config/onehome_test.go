@@ -17,10 +17,10 @@ import (
 // theirs unset.
 
 // configConsumers are the packages that take config's sections as
-// resolved options (issue 9: clari, warehouse, collector; the runner and
-// the Clari health reading).
+// resolved options (issue 9: clari, warehouse, collector; the runner, the
+// Clari health reading, the leader election and the pipeline watch).
 // Add a package here once it takes its options from config.
-var configConsumers = []string{"clari", "warehouse", "collector", "runner", "health"}
+var configConsumers = []string{"clari", "warehouse", "collector", "runner", "health", "leader", "watch"}
 
 // TestPackagesHaveNoDefaults fails on a top-level const or var named
 // Default…/default… in a package that takes its options from config.

@@ -47,6 +47,21 @@ const (
 	storageDSNSecretField = "storage.dsn"
 )
 
+// Values of the leader election that no key sets. Config owns them, like
+// the ha section's defaults, so package leader has none of its own.
+const (
+	// LeaseName names the lease row. It is fixed: replicas that share a
+	// store must compete for the same lease, or two would lead one state.
+	LeaseName = "clari_exporter"
+	// LeasePollInterval is how often a follower checks whether the lease is
+	// free: a released lease is taken within about this long (docs/ha.md).
+	LeasePollInterval = 200 * time.Millisecond
+	// FollowerSyncInterval is how often a follower polls the store
+	// generation: every replica shows a change of the shared state within
+	// about this long.
+	FollowerSyncInterval = time.Second
+)
+
 func defaultStorage() Storage { return Storage{Driver: StorageSQLite, Path: DefaultStoragePath} }
 
 func defaultHA() HA {

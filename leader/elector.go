@@ -43,28 +43,27 @@ type Lease interface {
 	ReleaseLease(ctx context.Context, name, holder string, term int64) (bool, error)
 }
 
-// Defaults of the Options the config does not set.
-const (
-	DefaultName = "clari_exporter"
-	// DefaultPollInterval is how often a follower checks whether the lease
-	// is free: a released lease is taken within about this long.
-	DefaultPollInterval = 200 * time.Millisecond
-	// releaseTimeout bounds the release at a graceful stop.
-	releaseTimeout = 2 * time.Second
-)
+// releaseTimeout bounds the release at a graceful stop.
+const releaseTimeout = 2 * time.Second
 
-// Options configure an Elector.
+// Options configure an Elector. Name and the three durations come from
+// config (the ha section and config.LeaseName, config.LeasePollInterval),
+// validated there (lease_duration ≥ 3 × renew_interval): New takes them as
+// they are.
 type Options struct {
 	Lease Lease
 	// Name of the lease row; replicas of one deployment share it.
 	Name string
-	// Holder identifies this replica; default host-pid-random, unique per
-	// process so a restarted replica never mistakes an old lease for its own.
+	// Holder identifies this replica; when empty, host-pid-random, unique
+	// per process so a restarted replica never mistakes an old lease for
+	// its own.
 	Holder        string
 	LeaseDuration time.Duration
 	RenewInterval time.Duration
-	PollInterval  time.Duration
-	Logger        log.Logger
+	// PollInterval is how often a follower checks whether the lease is
+	// free: a released lease is taken within about this long.
+	PollInterval time.Duration
+	Logger       log.Logger
 	// Lead runs (in its own goroutine) while this replica leads term. Its
 	// context is cancelled as soon as leadership ends; the elector does not
 	// compete again before Lead has returned, so two terms never overlap
@@ -98,23 +97,13 @@ type Elector struct {
 	trustUntil time.Time // local monotonic end of the trust window
 }
 
-// New checks the options: the lease must outlast three renewals, so a
-// leader has room to retry a failed renewal before it must step down.
+// New returns an Elector for o, whose timings config has validated.
 func New(o Options) (*Elector, error) {
 	if o.Lease == nil || o.Lead == nil {
 		return nil, errors.New("leader: Lease and Lead are required")
 	}
-	if o.RenewInterval <= 0 || o.LeaseDuration < 3*o.RenewInterval {
-		return nil, fmt.Errorf("leader: ha.lease_duration (%s) must be at least 3 × ha.renew_interval (%s)", o.LeaseDuration, o.RenewInterval)
-	}
-	if o.Name == "" {
-		o.Name = DefaultName
-	}
 	if o.Holder == "" {
-		o.Holder = defaultHolder()
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = DefaultPollInterval
+		o.Holder = processHolder()
 	}
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
@@ -124,7 +113,8 @@ func New(o Options) (*Elector, error) {
 	return e, nil
 }
 
-func defaultHolder() string {
+// processHolder is a holder id unique to this process.
+func processHolder() string {
 	host, _ := os.Hostname()
 	var b [4]byte
 	_, _ = rand.Read(b[:])

@@ -9,10 +9,6 @@ import (
 	"github.com/go-kit/log/level"
 )
 
-// DefaultSyncInterval is how often a follower polls the store generation:
-// every replica shows a change of the shared state within about this long.
-const DefaultSyncInterval = time.Second
-
 // Generations is the part of the store a follower polls; *store.SQLite and
 // *store.Postgres implement it.
 type Generations interface {
@@ -24,8 +20,11 @@ type FollowOptions struct {
 	Store Generations
 	// Refresh re-reads the shared state and publishes it (the runner's
 	// state rebuild). Called when the generation moved, and once at start.
-	Refresh  func(ctx context.Context) error
-	Interval time.Duration // default DefaultSyncInterval
+	Refresh func(ctx context.Context) error
+	// Interval is how often the generation is polled: every replica shows
+	// a change of the shared state within about this long
+	// (config.FollowerSyncInterval).
+	Interval time.Duration
 	Logger   log.Logger
 	Now      func() time.Time
 }
@@ -50,11 +49,8 @@ type Follower struct {
 	state atomic.Pointer[FollowState]
 }
 
-// NewFollower applies the defaults.
+// NewFollower returns a Follower; it reads nothing until Run or SyncNow.
 func NewFollower(o FollowOptions) *Follower {
-	if o.Interval <= 0 {
-		o.Interval = DefaultSyncInterval
-	}
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}

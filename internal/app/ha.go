@@ -29,8 +29,10 @@ func (a *App) newShared(cfg *config.Config, pg *store.Postgres, logger log.Logge
 	var err error
 	s.elector, err = leader.New(leader.Options{
 		Lease:         pg,
+		Name:          config.LeaseName,
 		LeaseDuration: time.Duration(cfg.HA.LeaseDuration),
 		RenewInterval: time.Duration(cfg.HA.RenewInterval),
+		PollInterval:  config.LeasePollInterval,
 		Logger:        log.With(logger, "component", "leader"),
 		Lead:          a.lead,
 		OnChange:      func(st leader.State) { a.metrics.Exporter.SetLeader(st.Leader) },
@@ -39,7 +41,8 @@ func (a *App) newShared(cfg *config.Config, pg *store.Postgres, logger log.Logge
 		return nil, err
 	}
 	s.follower = leader.NewFollower(leader.FollowOptions{
-		Store: pg,
+		Store:    pg,
+		Interval: config.FollowerSyncInterval,
 		// The leader's runner refreshes itself after its own writes (and
 		// keeps its schedule); a follower re-reads what the leader wrote.
 		Refresh: func(ctx context.Context) error {
