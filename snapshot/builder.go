@@ -50,10 +50,10 @@ type baseColumns struct {
 // Builder accumulates the entries of one export. It is not safe for
 // concurrent use; feed it from the decoder's Visitor.Entry callback.
 //
-// Memory: 8 bytes per entry for its packed key (exact distinct and
-// duplicate counts come from sorting them, see keySet), 32 bytes per entry
-// of the requested period's latest week (the only values totals and swings
-// read), and one copy of each distinct user id and column.
+// Memory: about two bytes per entry for its packed key (exact distinct
+// and duplicate counts come from sorting them, see keySet), 24 bytes per
+// entry of the requested period's latest week (the only values totals and
+// swings read), and one copy of each distinct user id and column.
 type Builder struct {
 	target Target
 	jobID  string
@@ -69,7 +69,6 @@ type Builder struct {
 
 	keys   keySet
 	latest latestWeek
-	seq    uint64
 
 	// fieldNames maps a JSON fieldId to the display name its fields list
 	// gives (CSV carries the display name already).
@@ -97,8 +96,12 @@ func cloneString(s string) string {
 // errNilEntry is returned for a nil entry instead of panicking.
 var errNilEntry = errors.New("snapshot: nil entry")
 
-// maxIDs bounds users and columns: ids are 32 bits of the packed key.
-const maxIDs = math.MaxUint32
+// maxUsers and maxColumns bound the ids of the packed key: 32 bits of
+// user, 31 of column (the latest week's values use the top bit).
+const (
+	maxUsers   = math.MaxUint32
+	maxColumns = math.MaxInt32
+)
 
 // Add records one entry. The entry is copied; the caller may reuse it.
 // Of two entries with the same natural key the one with the greater
@@ -129,8 +132,8 @@ func (b *Builder) Add(e *clari.Entry) error {
 		}
 	}
 	if !ok {
-		if len(b.cols) >= maxIDs {
-			return fmt.Errorf("snapshot: more than %d distinct (period, week, field, data type) in one export", maxIDs)
+		if len(b.cols) >= maxColumns {
+			return fmt.Errorf("snapshot: more than %d distinct (period, week, field, data type) in one export", maxColumns)
 		}
 		dt := cloneString(e.DataType)
 		cid = uint32(len(b.cols))
@@ -141,8 +144,8 @@ func (b *Builder) Add(e *clari.Entry) error {
 	uid, ok := b.lastUID, len(b.users) > 0 && b.lastUser == e.UserID
 	if !ok {
 		if uid, ok = b.users[e.UserID]; !ok {
-			if len(b.users) >= maxIDs {
-				return fmt.Errorf("snapshot: more than %d distinct users in one export", maxIDs)
+			if len(b.users) >= maxUsers {
+				return fmt.Errorf("snapshot: more than %d distinct users in one export", maxUsers)
 			}
 			u := cloneString(e.UserID)
 			uid = uint32(len(b.users))
@@ -152,7 +155,6 @@ func (b *Builder) Add(e *clari.Entry) error {
 	}
 	key := uint64(cid)<<32 | uint64(uid)
 	b.keys.add(key)
-	b.seq++
 
 	if b.target.Period == "" || e.TimePeriodID != b.target.Period {
 		return nil
@@ -161,10 +163,12 @@ func (b *Builder) Add(e *clari.Entry) error {
 	case tf == "" || tf < b.latest.week:
 		return nil // not the latest week: its values are never read
 	case tf > b.latest.week:
-		b.latest.week = b.cols[cid].timeFrame
-		b.latest.values = b.latest.values[:0]
+		b.latest.reset(b.cols[cid].timeFrame)
 	}
-	b.latest.values = append(b.latest.values, latestValue{key: key, seq: uint32(b.seq), updatedOn: e.UpdatedOn, value: e.Value, hasValue: e.HasValue})
+	if e.HasValue {
+		key |= hasValueBit
+	}
+	b.latest.add(latestValue{key: key, updatedOn: e.UpdatedOn, value: e.Value})
 	return nil
 }
 
@@ -246,10 +250,10 @@ func (b *Builder) Finish() Snapshot {
 	type fieldType struct{ field, dataType string }
 	sums := make(map[fieldType]*compensatedSum)
 	b.latest.winners(func(v *latestValue) {
-		if !v.hasValue {
+		if v.key&hasValueBit == 0 {
 			return
 		}
-		c := &b.cols[v.key>>32]
+		c := &b.cols[v.naturalKey()>>32]
 		ft := fieldType{c.field, c.dataType}
 		sum := sums[ft]
 		if sum == nil {

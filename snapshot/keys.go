@@ -1,24 +1,30 @@
 package snapshot
 
-import "slices"
+import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
+)
 
-// chunkKeys is how many 8-byte keys a full chunk of a keySet holds (512
-// KiB). Bigger chunks mean fewer runs to merge at the end, smaller ones
-// less memory in the open chunk and the sort's scratch; the first chunk
-// grows by append, so a small export does not pay for a full one. A
-// variable for tests only.
+// chunkKeys is how many 8-byte keys the open chunk of a keySet collects
+// before it is sorted and packed (512 KiB). Bigger chunks mean fewer runs
+// to merge at the end, smaller ones less memory in the open chunk and the
+// sort's scratch; the first chunk grows by append, so a small export does
+// not pay for a full one. A variable for tests only.
 var chunkKeys = 1 << 16
 
-// keySet counts the distinct uint64 keys added to it, exactly, in 8 bytes
-// per added key (less where a chunk's own duplicates are squeezed out)
-// instead of a map slot per key. Keys are appended to chunks; a full chunk
-// is sorted and deduplicated in place, and Finish-time readers merge the
-// sorted chunks without allocating a copy. Adding after distinct is fine
-// (it opens a new chunk).
+// keySet counts the distinct uint64 keys added to it, exactly. Keys are
+// appended to an open chunk; a full chunk is sorted, its duplicates are
+// counted and dropped, and what remains is packed as the uvarint
+// differences of consecutive keys into a run of its own size. Packed keys
+// are a column id over a user id, and a chunk holds a few thousand
+// consecutive users' entries, so a difference is mostly 1 or a small
+// number: about one or two bytes a key instead of eight. Finish-time
+// readers merge the runs. Adding after distinct is fine.
 type keySet struct {
-	sealed [][]uint64 // sorted, each free of duplicates
-	open   []uint64   // the chunk being filled, in arrival order
-	dups   int        // duplicates squeezed out of sealed chunks so far
+	runs [][]byte // packed, each sorted and free of duplicates
+	open []uint64 // the chunk being filled, in arrival order; reused
+	dups int      // duplicates squeezed out of the runs so far
 	// scratch is the radix sort's second buffer, one chunk long.
 	scratch []uint64
 }
@@ -27,90 +33,80 @@ func (s *keySet) add(k uint64) {
 	if len(s.open) == chunkKeys {
 		s.seal()
 	}
-	if s.open == nil {
-		capacity := chunkKeys
-		if len(s.sealed) == 0 {
-			capacity = 1024
-		}
-		s.open = make([]uint64, 0, capacity)
-	}
 	s.open = append(s.open, k)
 }
 
-// seal sorts the open chunk, drops its duplicates (counting them) and
-// moves it to the sealed runs. A run that lost more than half its keys is
-// copied to a right-sized slice, so memory follows the distinct keys.
+// uvarintLen is the length of binary.AppendUvarint(nil, x).
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
+
+// seal sorts the open chunk, drops its duplicates (counting them), packs
+// it into a new run of exactly its size and empties the chunk for reuse.
 func (s *keySet) seal() {
 	if len(s.open) == 0 {
 		return
 	}
 	if len(s.scratch) < len(s.open) {
-		s.scratch = make([]uint64, max(len(s.open), min(chunkKeys, 2*len(s.open))))
+		s.scratch = make([]uint64, len(s.open))
 	}
 	radixSort(s.open, s.scratch)
 	u := slices.Compact(s.open)
 	s.dups += len(s.open) - len(u)
-	if len(u) < cap(u)/2 {
-		u = slices.Clone(u)
+	size, prev := 0, uint64(0)
+	for _, k := range u {
+		size += uvarintLen(k - prev)
+		prev = k
 	}
-	s.sealed = append(s.sealed, u)
-	s.open = nil
+	run, prev := make([]byte, 0, size), 0
+	for _, k := range u {
+		run = binary.AppendUvarint(run, k-prev)
+		prev = k
+	}
+	s.runs = append(s.runs, run)
+	s.open = s.open[:0]
 }
 
-// distinct calls f once per distinct key, in ascending order, and returns how many duplicates there were in all: the ones
-// squeezed out of the chunks plus the keys found in more than one chunk.
-// It merges the sorted chunks with a binary heap of their heads.
+// distinct calls f once per distinct key, in ascending order, and returns
+// how many duplicates there were in all: the ones squeezed out of the
+// chunks plus the keys found in more than one run.
 func (s *keySet) distinct(f func(k uint64)) (dups int) {
 	s.seal()
-	h := make(mergeHeap, 0, len(s.sealed))
-	for _, c := range s.sealed {
-		if len(c) > 0 {
-			h = append(h, c)
+	type cursor struct {
+		rest []byte
+		head uint64
+	}
+	cs := make([]cursor, 0, len(s.runs))
+	var h runHeap
+	next := func(c *cursor) bool {
+		if len(c.rest) == 0 {
+			return false
+		}
+		d, n := binary.Uvarint(c.rest)
+		c.rest, c.head = c.rest[n:], c.head+d
+		return true
+	}
+	for _, r := range s.runs {
+		c := cursor{rest: r}
+		if next(&c) {
+			cs = append(cs, c)
+			h.push(c.head)
 		}
 	}
 	h.init()
 	first, last := true, uint64(0)
-	for len(h) > 0 {
-		k := h[0][0]
-		if first || k != last {
+	for h.len() > 0 {
+		i := h.top()
+		c := &cs[i]
+		if k := c.head; first || k != last {
 			f(k)
 			first, last = false, k
 		} else {
 			dups++
 		}
-		if h[0] = h[0][1:]; len(h[0]) == 0 {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
+		if next(c) {
+			h.fix(c.head)
+		} else {
+			h.pop()
 		}
-		h.down(0)
 	}
 	return s.dups + dups
-}
-
-// mergeHeap is a min-heap of non-empty sorted runs ordered by their first key.
-type mergeHeap [][]uint64
-
-func (h mergeHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h mergeHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h[r][0] < h[l][0] {
-			m = r
-		}
-		if h[i][0] <= h[m][0] {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }

@@ -48,3 +48,43 @@ func insertionSort(keys []uint64) {
 		}
 	}
 }
+
+// radixSortValues sorts values by natural key, stably (values of one key
+// keep their order), with scratch (at least len(vals) long) as the second
+// buffer: a least-significant-digit radix sort, which is stable by
+// construction; bytes that are the same in every key are skipped.
+func radixSortValues(vals, scratch []latestValue) {
+	if len(vals) < 2 {
+		return
+	}
+	var counts [8][256]int
+	for i := range vals {
+		k := vals[i].naturalKey()
+		for d := range 8 {
+			counts[d][byte(k>>(8*d))]++
+		}
+	}
+	src, dst := vals, scratch[:len(vals)]
+	for d := range 8 {
+		c := &counts[d]
+		shift := uint(8 * d)
+		if c[byte(src[0].naturalKey()>>shift)] == len(src) {
+			continue
+		}
+		var offsets [256]int
+		sum := 0
+		for i, n := range c {
+			offsets[i] = sum
+			sum += n
+		}
+		for i := range src {
+			b := byte(src[i].naturalKey() >> shift)
+			dst[offsets[b]] = src[i]
+			offsets[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &vals[0] {
+		copy(vals, src)
+	}
+}
