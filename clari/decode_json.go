@@ -108,6 +108,51 @@ func (d *jsonDecoder) key(classify func([]byte) int) (int, error) {
 	return k, nil
 }
 
+// members decodes the members of an object after its '{': each key goes
+// through classify, then member reads (or skips) its value.
+func (d *jsonDecoder) members(classify func([]byte) int, member func(k int) error) error {
+	for first := true; ; first = false {
+		more, err := d.s.nextMember(first)
+		if err != nil || !more {
+			return err
+		}
+		k, err := d.key(classify)
+		if err != nil {
+			return err
+		}
+		if err := member(k); err != nil {
+			return err
+		}
+	}
+}
+
+// elements decodes the elements of an array after its '[', calling item at
+// the start of each.
+func (d *jsonDecoder) elements(item func() error) error {
+	for first := true; ; first = false {
+		more, err := d.s.nextElement(first)
+		if err != nil || !more {
+			return err
+		}
+		if err := item(); err != nil {
+			return err
+		}
+	}
+}
+
+// end checks that only white space follows the document's top-level value
+// (what names it in the error).
+func (d *jsonDecoder) end(what string) error {
+	eof, err := d.s.atEOF()
+	if err != nil {
+		return err
+	}
+	if !eof {
+		return d.s.errorf("unexpected data after the %s", what)
+	}
+	return nil
+}
+
 // Top-level keys.
 const (
 	topUnknown = iota
@@ -138,44 +183,25 @@ func (d *jsonDecoder) document() error {
 	if err := d.s.expectDelim('{', "a JSON object at the top level"); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		more, err := d.s.nextMember(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		k, err := d.key(classifyTop)
-		if err != nil {
-			return err
-		}
+	err := d.members(classifyTop, func(k int) error {
 		switch k {
 		case topEntries:
-			err = d.list("entries", d.entry)
+			return d.list("entries", d.entry)
 		case topUsers:
-			err = d.list("users", d.user)
+			return d.list("users", d.user)
 		case topFields:
-			err = d.list("fields", d.field)
+			return d.list("fields", d.field)
 		case topTimePeriods:
-			err = d.list("timePeriods", d.timePeriod)
+			return d.list("timePeriods", d.timePeriod)
 		case topTimeFrames:
-			err = d.list("timeFrames", d.timeFrame)
-		default:
-			err = d.s.skipValue(1)
+			return d.list("timeFrames", d.timeFrame)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	eof, err := d.s.atEOF()
+		return d.s.skipValue(1)
+	})
 	if err != nil {
 		return err
 	}
-	if !eof {
-		return d.s.errorf("unexpected data after the top-level object")
-	}
-	return nil
+	return d.end("top-level object")
 }
 
 // list decodes an array of objects, calling item after each '{' is
@@ -193,14 +219,7 @@ func (d *jsonDecoder) list(name string, item func() error) error {
 		return d.s.errorf("%s: expected an array, found %s", name, describe(c))
 	}
 	d.s.pos++
-	for first := true; ; first = false {
-		more, err := d.s.nextElement(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
+	return d.elements(func() error {
 		c, err := d.s.peek()
 		if err != nil {
 			return err
@@ -209,10 +228,8 @@ func (d *jsonDecoder) list(name string, item func() error) error {
 			return d.s.errorf("%s item: expected an object, found %s", name, describe(c))
 		}
 		d.s.pos++
-		if err := item(); err != nil {
-			return err
-		}
-	}
+		return item()
+	})
 }
 
 // Entry keys.
@@ -294,18 +311,7 @@ func (d *jsonDecoder) entry() error {
 	d.s.entry = d.entries
 	var base Entry
 	d.present = [6]bool{}
-	for first := true; ; first = false {
-		more, err := d.s.nextMember(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		k, err := d.key(classifyEntry)
-		if err != nil {
-			return err
-		}
+	err := d.members(classifyEntry, func(k int) (err error) {
 		switch k {
 		case entryUserID:
 			base.UserID, err = d.id(entryKeyNames[k], &d.last[lastUserID])
@@ -326,9 +332,10 @@ func (d *jsonDecoder) entry() error {
 		default:
 			err = d.s.skipValue(1)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if d.v.Entry != nil {
 		for i, ok := range d.present {
@@ -461,61 +468,48 @@ func (d *jsonDecoder) currency() (string, error) {
 	}
 	d.s.pos++
 	code := ""
-	for first := true; ; first = false {
-		more, err := d.s.nextMember(first)
-		if err != nil {
-			return "", err
-		}
-		if !more {
-			return code, nil
-		}
-		k, err := d.key(func(b []byte) int {
-			if string(b) == "code" {
-				return 1
-			}
-			return 0
-		})
-		if err != nil {
-			return "", err
-		}
+	err = d.members(classifyCode, func(k int) (err error) {
 		if k == 1 {
 			code, err = d.id("currency.code", &d.last[lastCurrency])
-		} else {
-			err = d.s.skipValue(2)
+			return err
 		}
-		if err != nil {
-			return "", err
+		return d.s.skipValue(2)
+	})
+	if err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// Classifiers of objects with one known key (1; any other is 0), made once.
+var (
+	classifyCode = isKey("code") // a currency object
+	classifyJobs = isKey("jobs") // the object around a job list
+)
+
+func isKey(name string) func([]byte) int {
+	return func(b []byte) int {
+		if string(b) == name {
+			return 1
 		}
+		return 0
 	}
 }
 
 // object decodes the members of an object (after its '{'), handing each
 // known key's text to set; unknown keys are skipped.
 func (d *jsonDecoder) object(keys []string, set func(k int, v string)) error {
-	for first := true; ; first = false {
-		more, err := d.s.nextMember(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
-		k, err := d.key(func(b []byte) int {
-			for i, name := range keys {
-				if string(b) == name {
-					return i
-				}
+	classify := func(b []byte) int {
+		for i, name := range keys {
+			if string(b) == name {
+				return i
 			}
-			return -1
-		})
-		if err != nil {
-			return err
 		}
+		return -1
+	}
+	return d.members(classify, func(k int) error {
 		if k < 0 {
-			if err := d.s.skipValue(1); err != nil {
-				return err
-			}
-			continue
+			return d.s.skipValue(1)
 		}
 		c, err := d.s.peek()
 		if err != nil {
@@ -536,7 +530,8 @@ func (d *jsonDecoder) object(keys []string, set func(k int, v string)) error {
 			return err
 		}
 		set(k, v)
-	}
+		return nil
+	})
 }
 
 // The lookup lists: the JSON keys of each item, in the order of the

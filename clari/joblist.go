@@ -66,70 +66,33 @@ func (d *jobListDecoder) document() error {
 	case '{':
 		d.s.pos++
 		found := false
-		for first := true; ; first = false {
-			more, err := d.s.nextMember(first)
-			if err != nil {
+		err = d.members(classifyJobs, func(k int) error {
+			if k != 1 || found {
+				return d.s.skipValue(1)
+			}
+			found = true
+			if c, err := d.s.peek(); err != nil {
+				return err
+			} else if c == 'n' {
+				_, err = d.s.readLiteral()
 				return err
 			}
-			if !more {
-				break
-			}
-			k, err := d.key(func(b []byte) int {
-				if string(b) == "jobs" {
-					return 1
-				}
-				return 0
-			})
-			if err != nil {
-				return err
-			}
-			if k == 1 && !found {
-				found = true
-				if c, err := d.s.peek(); err != nil {
-					return err
-				} else if c == 'n' {
-					_, err = d.s.readLiteral()
-					if err != nil {
-						return err
-					}
-					continue
-				}
-				err = d.array()
-			} else {
-				err = d.s.skipValue(1)
-			}
-			if err != nil {
-				return err
-			}
-		}
+			return d.array()
+		})
 	default:
 		return d.s.errorf("job list: expected an array or an object, found %s", describe(c))
 	}
 	if err != nil {
 		return err
 	}
-	eof, err := d.s.atEOF()
-	if err != nil {
-		return err
-	}
-	if !eof {
-		return d.s.errorf("unexpected data after the job list")
-	}
-	return nil
+	return d.end("job list")
 }
 
 func (d *jobListDecoder) array() error {
 	if err := d.s.expectDelim('[', "the job list (an array)"); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		more, err := d.s.nextElement(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
+	return d.elements(func() error {
 		d.s.entry = d.entries
 		if err := d.s.expectDelim('{', "a job (an object)"); err != nil {
 			return err
@@ -146,7 +109,8 @@ func (d *jobListDecoder) array() error {
 		if err := d.fn(&d.job); err != nil {
 			return visitorError{err}
 		}
-	}
+		return nil
+	})
 }
 
 // Job keys.
@@ -202,18 +166,7 @@ func classifyJobKey(b []byte) int {
 // object decodes a job's members after its '{'. A "job" member holding an
 // object is the wrapped form: its members are the job's.
 func (d *jobListDecoder) object(id *string, depth int) error {
-	for first := true; ; first = false {
-		more, err := d.s.nextMember(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
-		k, err := d.key(classifyJobKey)
-		if err != nil {
-			return err
-		}
+	return d.members(classifyJobKey, func(k int) (err error) {
 		switch k {
 		case jkJobID:
 			d.job.JobID, err = d.id("jobId", nil)
@@ -259,10 +212,8 @@ func (d *jobListDecoder) object(id *string, depth int) error {
 		default:
 			err = d.s.skipValue(2)
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // millis reads a whole number (epoch ms, a count): a number, a numeric
