@@ -113,8 +113,7 @@ func TestE2EDemoScrapeHasEveryRuleAndDashboardMetric(t *testing.T) {
 // dashboard query succeeds against the same Prometheus and the core panels
 // have data.
 func TestE2EAlertingPipeline(t *testing.T) {
-	promBin := requireTool(t, "prometheus", "prometheus")
-	amBin := requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	tools := requireAlertingTools(t)
 
 	// The simulator and the exporter, exporting one target every 2 s.
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 11,
@@ -145,35 +144,8 @@ storage:
 	f.configFile = cfgPath
 	f.logLevel = "info"
 	exporterLogs := startServe(t, f, exporterBase)
-
-	// The pager: a webhook recording every Alertmanager notification.
-	hook := &webhookRecorder{}
-	hookSrv := httptest.NewServer(hook)
-	t.Cleanup(hookSrv.Close)
-
-	amAddr, promAddr := freeAddr(t), freeAddr(t)
-	amCfg := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amCfg, rewriteAlertmanagerConfig(t, filepath.Join("..", "..", "deploy", "alertmanager.yml"), hookSrv.URL))
-	amLogs := startTool(t, amBin, "http://"+amAddr,
-		"--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "alertmanager"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
-
-	promCfg := filepath.Join(dir, "prometheus.yml")
-	writeFile(t, promCfg, prometheusConfig(t, strings.TrimPrefix(exporterBase, "http://"), amAddr))
-	promLogs := startTool(t, promBin, "http://"+promAddr,
-		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prometheus"),
-		"--web.listen-address="+promAddr, "--log.level=warn",
-		// The watchdog fires at the first evaluation, which can precede the
-		// discovery of the Alertmanager: that send is dropped and retried
-		// only after the resend delay (default 1m). A newly firing alert is
-		// sent at once either way, so this does not shorten time to page.
-		"--rules.alert.resend-delay=2s")
-	prom := promClient{t: t, base: "http://" + promAddr}
-	diag := func() string {
-		return fmt.Sprintf("\nwebhook:\n%s\nprometheus alerts: %s\nprometheus targets: %s\nalertmanager alerts: %s\nexporter logs:\n%s\nprometheus logs:\n%s\nalertmanager logs:\n%s",
-			hook.dump(), fetchBody("http://"+promAddr+"/api/v1/alerts"), fetchBody("http://"+promAddr+"/api/v1/targets?state=active"),
-			fetchBody("http://"+amAddr+"/api/v2/alerts"), tail(exporterLogs(), 15), tail(promLogs(), 15), tail(amLogs(), 15))
-	}
+	al := tools.start(t, dir, exporterBase, exporterLogs)
+	hook, prom, diag := al.hook, al.prom, al.diag
 
 	// The pipeline works (the watchdog arrives on its own receiver) and an
 	// export has succeeded and been scraped and evaluated.
@@ -260,6 +232,66 @@ storage:
 				return len(prom.query(e)) > 0
 			})
 		}
+	}
+}
+
+// alertingTools are the outside binaries of the alerting pipeline.
+type alertingTools struct{ prometheus, alertmanager string }
+
+// requireAlertingTools finds Prometheus and Alertmanager: the test skips
+// when they are absent, and fails in CI.
+func requireAlertingTools(t *testing.T) alertingTools {
+	t.Helper()
+	return alertingTools{
+		prometheus:   requireTool(t, "prometheus", "prometheus"),
+		alertmanager: requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager"),
+	}
+}
+
+// alerting is the real Prometheus, with the shipped rules, scraping one
+// exporter, and the real Alertmanager, with the shipped routes, notifying
+// a webhook that stands in for the pager. Both run until the test ends.
+type alerting struct {
+	hook *webhookRecorder
+	prom promClient
+	// diag is every component's state and recent logs, for a failure.
+	diag func() string
+}
+
+// start runs the pipeline in dir for the exporter serving on exporterBase;
+// exporterLogs goes into diag.
+func (tools alertingTools) start(t *testing.T, dir, exporterBase string, exporterLogs func() string) *alerting {
+	t.Helper()
+	// The pager: a webhook recording every Alertmanager notification.
+	hook := &webhookRecorder{}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
+
+	amAddr, promAddr := freeAddr(t), freeAddr(t)
+	amCfg := filepath.Join(dir, "alertmanager.yml")
+	writeFile(t, amCfg, rewriteAlertmanagerConfig(t, filepath.Join("..", "..", "deploy", "alertmanager.yml"), hookSrv.URL))
+	amLogs := startTool(t, tools.alertmanager, "http://"+amAddr,
+		"--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "alertmanager"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
+
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	writeFile(t, promCfg, prometheusConfig(t, strings.TrimPrefix(exporterBase, "http://"), amAddr))
+	promLogs := startTool(t, tools.prometheus, "http://"+promAddr,
+		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prometheus"),
+		"--web.listen-address="+promAddr, "--log.level=warn",
+		// The watchdog fires at the first evaluation, which can precede the
+		// discovery of the Alertmanager: that send is dropped and retried
+		// only after the resend delay (default 1m). A newly firing alert is
+		// sent at once either way, so this does not shorten time to page.
+		"--rules.alert.resend-delay=2s")
+	return &alerting{
+		hook: hook,
+		prom: promClient{t: t, base: "http://" + promAddr},
+		diag: func() string {
+			return fmt.Sprintf("\nwebhook:\n%s\nprometheus alerts: %s\nprometheus targets: %s\nalertmanager alerts: %s\nexporter logs:\n%s\nprometheus logs:\n%s\nalertmanager logs:\n%s",
+				hook.dump(), fetchBody("http://"+promAddr+"/api/v1/alerts"), fetchBody("http://"+promAddr+"/api/v1/targets?state=active"),
+				fetchBody("http://"+amAddr+"/api/v2/alerts"), tail(exporterLogs(), 15), tail(promLogs(), 15), tail(amLogs(), 15))
+		},
 	}
 }
 

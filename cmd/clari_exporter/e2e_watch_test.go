@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +18,7 @@ import (
 // rules and the real Alertmanager with the shipped routes; the exporter
 // creates no export.
 func TestE2EPipelineFailurePages(t *testing.T) {
-	promBin := requireTool(t, "prometheus", "prometheus")
-	amBin := requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	tools := requireAlertingTools(t)
 
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 5, Tenant: clarisim.TenantSpec{Users: 10, Fields: 2}})
 	simSrv := httptest.NewServer(sim)
@@ -53,27 +51,8 @@ storage:
 	f.configFile = cfgPath
 	f.logLevel = "info"
 	exporterLogs := startServe(t, f, exporterBase)
-
-	hook := &webhookRecorder{}
-	hookSrv := httptest.NewServer(hook)
-	t.Cleanup(hookSrv.Close)
-	amAddr, promAddr := freeAddr(t), freeAddr(t)
-	amCfg := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amCfg, rewriteAlertmanagerConfig(t, filepath.Join("..", "..", "deploy", "alertmanager.yml"), hookSrv.URL))
-	amLogs := startTool(t, amBin, "http://"+amAddr,
-		"--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "alertmanager"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
-	promCfg := filepath.Join(dir, "prometheus.yml")
-	writeFile(t, promCfg, prometheusConfig(t, strings.TrimPrefix(exporterBase, "http://"), amAddr))
-	promLogs := startTool(t, promBin, "http://"+promAddr,
-		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prometheus"),
-		"--web.listen-address="+promAddr, "--log.level=warn", "--rules.alert.resend-delay=2s")
-	prom := promClient{t: t, base: "http://" + promAddr}
-	diag := func() string {
-		return fmt.Sprintf("\nwebhook:\n%s\nprometheus alerts: %s\nalertmanager alerts: %s\nexporter logs:\n%s\nprometheus logs:\n%s\nalertmanager logs:\n%s",
-			hook.dump(), fetchBody("http://"+promAddr+"/api/v1/alerts"), fetchBody("http://"+amAddr+"/api/v2/alerts"),
-			tail(exporterLogs(), 15), tail(promLogs(), 15), tail(amLogs(), 15))
-	}
+	al := tools.start(t, dir, exporterBase, exporterLogs)
+	hook, prom, diag := al.hook, al.prom, al.diag
 	lastJob := map[string]string{"forecast": f0}
 	waitOrDump(t, 30*time.Second, "a scraped DONE pipeline job", diag, func() bool {
 		return len(prom.query(`clari_pipeline_last_job_success{forecast="`+f0+`"} == 1`)) > 0
