@@ -216,6 +216,33 @@ func (s panelSpec) mappingsOrEmpty() []dashboard.ValueMapping {
 	return s.mappings
 }
 
+// panelBuilder is the part of the SDK's panel builders (one type per kind,
+// no common interface) that every panel here sets alike.
+type panelBuilder[B any] interface {
+	Title(string) B
+	Description(string) B
+	Datasource(common.DataSourceRef) B
+	Targets([]cog.Builder[variants.Dataquery]) B
+	ColorScheme(cog.Builder[dashboard.FieldColor]) B
+	Mappings([]dashboard.ValueMapping) B
+	Unit(string) B
+}
+
+// basePanel sets a panel's title, description, datasource, queries, colour
+// mode, value mappings and unit (when set) from s.
+func basePanel[B panelBuilder[B]](p B, s panelSpec, color dashboard.FieldColorModeId, qs []*prometheus.DataqueryBuilder) B {
+	p.Title(s.title).
+		Description(s.description).
+		Datasource(datasource).
+		Targets(targets(qs)).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(color)).
+		Mappings(s.mappingsOrEmpty())
+	if s.unit != "" {
+		p.Unit(s.unit)
+	}
+	return p
+}
+
 func timeseriesPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
 	draw, fill := common.GraphDrawStyleLine, 10.0
 	if s.bars {
@@ -229,19 +256,13 @@ func timeseriesPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *timeserie
 	if s.thresholds != nil {
 		thrStyle = common.GraphThresholdsStyleModeLine
 	}
-	p := timeseries.NewPanelBuilder().
-		Title(s.title).
-		Description(s.description).
-		Datasource(datasource).
-		Targets(targets(qs)).
-		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdPaletteClassic)).
+	p := basePanel(timeseries.NewPanelBuilder(), s, dashboard.FieldColorModeIdPaletteClassic, qs).
 		DrawStyle(draw).
 		FillOpacity(fill).
 		LineWidth(1).
 		ShowPoints(common.VisibilityModeNever).
 		Stacking(common.NewStackingConfigBuilder().Group("A").Mode(stack)).
 		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(thrStyle)).
-		Mappings(s.mappingsOrEmpty()).
 		Legend(common.NewVizLegendOptionsBuilder().
 			Calcs([]string{"lastNotNull", "max"}).
 			DisplayMode(common.LegendDisplayModeTable).
@@ -251,9 +272,6 @@ func timeseriesPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *timeserie
 	if s.thresholds != nil {
 		p.Thresholds(s.thresholds)
 	}
-	if s.unit != "" {
-		p.Unit(s.unit)
-	}
 	if s.min != nil {
 		p.Min(*s.min)
 	}
@@ -261,13 +279,7 @@ func timeseriesPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *timeserie
 }
 
 func statPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *stat.PanelBuilder {
-	p := stat.NewPanelBuilder().
-		Title(s.title).
-		Description(s.description).
-		Datasource(datasource).
-		Targets(targets(qs)).
-		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
-		Mappings(s.mappingsOrEmpty()).
+	p := basePanel(stat.NewPanelBuilder(), s, dashboard.FieldColorModeIdThresholds, qs).
 		Thresholds(s.thresholdsOrGreen()).
 		ColorMode(common.BigValueColorModeBackground).
 		GraphMode(common.BigValueGraphModeNone).
@@ -275,9 +287,6 @@ func statPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *stat.PanelBuild
 		Orientation(common.VizOrientationAuto).
 		TextMode(common.BigValueTextModeAuto).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("").Values(false))
-	if s.unit != "" {
-		p.Unit(s.unit)
-	}
 	if s.min != nil {
 		p.Min(*s.min)
 	}
@@ -286,13 +295,7 @@ func statPanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *stat.PanelBuild
 
 // tablePanel sorts descending by the column sortBy when it is not empty.
 func tablePanel(s panelSpec, sortBy string, qs ...*prometheus.DataqueryBuilder) *table.PanelBuilder {
-	p := table.NewPanelBuilder().
-		Title(s.title).
-		Description(s.description).
-		Datasource(datasource).
-		Targets(targets(qs)).
-		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
-		Mappings(s.mappingsOrEmpty()).
+	p := basePanel(table.NewPanelBuilder(), s, dashboard.FieldColorModeIdThresholds, qs).
 		Thresholds(s.thresholdsOrGreen()).
 		ShowHeader(true).
 		// The SDK's default footer has a null reducer, which its own
@@ -303,20 +306,11 @@ func tablePanel(s panelSpec, sortBy string, qs ...*prometheus.DataqueryBuilder) 
 			common.NewTableSortByFieldStateBuilder().DisplayName(sortBy).Desc(true),
 		})
 	}
-	if s.unit != "" {
-		p.Unit(s.unit)
-	}
 	return p
 }
 
 func stateTimelinePanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *statetimeline.PanelBuilder {
-	p := statetimeline.NewPanelBuilder().
-		Title(s.title).
-		Description(s.description).
-		Datasource(datasource).
-		Targets(targets(qs)).
-		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
-		Mappings(s.mappingsOrEmpty()).
+	return basePanel(statetimeline.NewPanelBuilder(), s, dashboard.FieldColorModeIdThresholds, qs).
 		Thresholds(s.thresholdsOrGreen()).
 		MergeValues(true).
 		ShowValue(common.VisibilityModeAuto).
@@ -326,10 +320,6 @@ func stateTimelinePanel(s panelSpec, qs ...*prometheus.DataqueryBuilder) *statet
 			Placement(common.LegendPlacementBottom).
 			ShowLegend(true)).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone))
-	if s.unit != "" {
-		p.Unit(s.unit)
-	}
-	return p
 }
 
 // Render encodes a dashboard as indented JSON with a trailing newline.
