@@ -20,12 +20,13 @@ import (
 // cycles of every target at a glance, small enough for one page.
 const RecentRuns = 50
 
-// RunSource is what the page reads of the durable state: a target's newest
-// runs (newest first, with job id, outcome, duration and rows) and the
+// RunSource is what the page reads of the durable state: every target's
+// newest runs (newest first within a target, with job id, outcome,
+// duration and rows), in one read whatever the number of targets, and the
 // jobs in flight. store.Store implements it; on an HA follower it reads
 // the shared store, so every replica shows the same runs.
 type RunSource interface {
-	Runs(ctx context.Context, forecast, period string, n int) ([]store.Run, error)
+	RecentRuns(ctx context.Context, n int) ([]store.Run, error)
 	InFlight(ctx context.Context) ([]store.InFlight, error)
 }
 
@@ -128,14 +129,21 @@ func (h *Handler) view(ctx context.Context) view {
 	now := h.o.Now()
 	v := view{Options: h.o, Now: now, Bound: RecentRuns, Statuses: watch.Statuses}
 	cfg := h.o.Config()
+	recent, err := h.o.Runs.RecentRuns(ctx, RecentRuns)
+	if err != nil {
+		h.o.Logger.Warn("landing page: reading runs", "err", err)
+		v.Errors = append(v.Errors, "The runs could not be read (see the exporter's log).")
+	}
+	byTarget := make(map[[2]string][]store.Run)
+	for _, run := range recent {
+		k := [2]string{run.Forecast, run.Period}
+		byTarget[k] = append(byTarget[k], run)
+	}
+	// Only the configured targets, in their order: a target that left the
+	// config keeps its runs in the store until they are pruned.
 	for _, t := range cfg.Targets(now) {
 		tv := target{Forecast: t.Forecast, Period: t.Period, Current: t.Current, Interval: t.Interval}
-		runs, err := h.o.Runs.Runs(ctx, t.Forecast, t.Period, RecentRuns)
-		if err != nil {
-			h.o.Logger.Warn("landing page: reading runs", "forecast", t.Forecast, "period", t.Period, "err", err)
-			v.Errors = append(v.Errors, "The runs of "+t.Forecast+" "+t.Period+" could not be read (see the exporter's log).")
-		}
-		for i, run := range runs {
+		for i, run := range byTarget[[2]string{t.Forecast, t.Period}] {
 			rw := newRow(run)
 			if i == 0 {
 				tv.Last = &rw

@@ -1,9 +1,11 @@
 package landing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -22,14 +24,22 @@ type fakeRuns struct {
 	runs     map[[2]string][]store.Run
 	inflight []store.InFlight
 	err      error
+	reads    int // RecentRuns calls
 }
 
-func (f *fakeRuns) Runs(_ context.Context, forecast, period string, n int) ([]store.Run, error) {
+func (f *fakeRuns) RecentRuns(_ context.Context, n int) ([]store.Run, error) {
+	f.reads++
 	if f.err != nil {
 		return nil, f.err
 	}
-	rs := f.runs[[2]string{forecast, period}]
-	return rs[:min(n, len(rs))], nil
+	keys := slices.Collect(maps.Keys(f.runs))
+	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	var out []store.Run
+	for _, k := range keys {
+		rs := f.runs[k]
+		out = append(out, rs[:min(n, len(rs))]...)
+	}
+	return out, nil
 }
 
 func (f *fakeRuns) InFlight(context.Context) ([]store.InFlight, error) { return f.inflight, nil }
@@ -189,6 +199,29 @@ func TestPageShowsStoreErrorsAndOnlyServesRoot(t *testing.T) {
 	}
 	if code, _ := render(t, h, "/nope"); code != http.StatusNotFound {
 		t.Errorf("GET /nope: %d, want 404", code)
+	}
+}
+
+// One page view reads the runs once, whatever the number of targets, and
+// shows only the configured targets' runs.
+func TestPageReadsRunsOnceAndOnlyOfConfiguredTargets(t *testing.T) {
+	cfg := testConfig(t)
+	runs := &fakeRuns{runs: map[[2]string][]store.Run{}}
+	for _, tg := range append(cfg.Targets(now), config.Target{Forecast: "departed", Period: "2026_Q4"}) {
+		runs.runs[[2]string{tg.Forecast, tg.Period}] = []store.Run{{Forecast: tg.Forecast, Period: tg.Period,
+			JobID: "job-" + tg.Forecast + "-" + tg.Period, Outcome: store.OutcomeDone, FinishedAt: now.Add(-time.Minute)}}
+	}
+	h := New(Options{Name: "x", Config: func() *config.Config { return cfg }, Runs: runs, Now: func() time.Time { return now }})
+	_, body := render(t, h, "/")
+	if runs.reads != 1 {
+		t.Errorf("one page view read the runs %d times, want 1", runs.reads)
+	}
+	recent := tableRows(t, body, "recent")
+	if len(recent) != len(cfg.Targets(now)) {
+		t.Errorf("recent runs %+v, want one of each of the %d configured targets", recent, len(cfg.Targets(now)))
+	}
+	if strings.Contains(body, "departed") {
+		t.Error("the page shows a run of a target that is not configured")
 	}
 }
 

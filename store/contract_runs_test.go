@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -385,5 +386,46 @@ func testSnapshotRowsByDataTypeRoundTrip(t *testing.T, b backend) {
 	got := stateOf(t, s, "f", "p").Latest
 	if got == nil || !reflect.DeepEqual(got.RowsByDataType, snap.RowsByDataType) {
 		t.Fatalf("rows by data type %+v, want %+v (a requested type with 0 rows kept)", got, snap.RowsByDataType)
+	}
+}
+
+func TestRecentRunsIsRunsOfEveryTarget(t *testing.T) {
+	forEachBackend(t, testRecentRunsIsRunsOfEveryTarget)
+}
+
+// RecentRuns (one query) gives every target exactly what Runs gives it,
+// ties in finish time included, in forecast and period order.
+func testRecentRunsIsRunsOfEveryTarget(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
+	ctx := context.Background()
+	targets := [][2]string{{"b", "2026_Q4"}, {"a", "2026_Q4"}, {"a", "2026_Q3"}}
+	job := 0
+	for i, tg := range targets {
+		for k := range 4 + i {
+			job++
+			at := t0.Add(time.Duration(k/2) * time.Minute) // two runs finish at each instant
+			if k%3 == 2 {
+				mustFinish(t, s, failRun(tg[0], tg[1], fmt.Sprintf("j%d", job), "failed", at), nil)
+			} else {
+				mustFinish(t, s, okRun(tg[0], tg[1], fmt.Sprintf("j%d", job), at, job), nil)
+			}
+		}
+	}
+	for _, n := range []int{0, 1, 3, 100} {
+		got, err := s.RecentRuns(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []Run
+		for _, tg := range [][2]string{{"a", "2026_Q3"}, {"a", "2026_Q4"}, {"b", "2026_Q4"}} {
+			runs, err := s.Runs(ctx, tg[0], tg[1], n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, runs...)
+		}
+		if len(want) == 0 && n > 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("RecentRuns(%d) = %+v\nwant Runs of each target: %+v", n, got, want)
+		}
 	}
 }

@@ -39,6 +39,21 @@ func (s *core) InFlight(ctx context.Context) ([]InFlight, error) {
 	return out, nil
 }
 
+// runColumns are the columns scanRun reads, after any it is given first.
+const runColumns = `job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count`
+
+// scanRun scans one row of lead... then runColumns into r.
+func scanRun(rows *sql.Rows, r *Run, lead ...any) error {
+	var job sql.NullString
+	var started, finished, dur int64
+	if err := rows.Scan(append(lead, &job, &r.Outcome, &started, &finished, &dur, &r.Requeues, &r.Rows)...); err != nil {
+		return err
+	}
+	r.JobID = job.String
+	r.StartedAt, r.FinishedAt, r.Duration = fromNS(started), fromNS(finished), time.Duration(dur)
+	return nil
+}
+
 // Runs implements Store.
 func (s *core) Runs(ctx context.Context, forecast, period string, n int) ([]Run, error) {
 	if n <= 0 {
@@ -46,7 +61,7 @@ func (s *core) Runs(ctx context.Context, forecast, period string, n int) ([]Run,
 	}
 	var out []Run
 	err := s.read(ctx, func(tx txn) error {
-		rows, err := tx.query(ctx, `SELECT job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count
+		rows, err := tx.query(ctx, `SELECT `+runColumns+`
 			FROM runs WHERE forecast = ? AND period = ?
 			ORDER BY finished_ns DESC, id DESC LIMIT ?`, forecast, period, n)
 		if err != nil {
@@ -55,19 +70,47 @@ func (s *core) Runs(ctx context.Context, forecast, period string, n int) ([]Run,
 		defer rows.Close()
 		for rows.Next() {
 			r := Run{Forecast: forecast, Period: period}
-			var job sql.NullString
-			var started, finished, dur int64
-			if err := rows.Scan(&job, &r.Outcome, &started, &finished, &dur, &r.Requeues, &r.Rows); err != nil {
+			if err := scanRun(rows, &r); err != nil {
 				return err
 			}
-			r.JobID = job.String
-			r.StartedAt, r.FinishedAt, r.Duration = fromNS(started), fromNS(finished), time.Duration(dur)
 			out = append(out, r)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: list runs of %s/%s: %w", forecast, period, err)
+	}
+	return out, nil
+}
+
+// RecentRuns implements Store: one query, whatever the number of targets.
+func (s *core) RecentRuns(ctx context.Context, n int) ([]Run, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var out []Run
+	err := s.read(ctx, func(tx txn) error {
+		rows, err := tx.query(ctx, `SELECT forecast, period, `+runColumns+` FROM (
+				SELECT forecast, period, `+runColumns+`, id,
+					ROW_NUMBER() OVER (PARTITION BY forecast, period ORDER BY finished_ns DESC, id DESC) AS newness
+				FROM runs) ranked
+			WHERE newness <= ?
+			ORDER BY forecast, period, finished_ns DESC, id DESC`, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r Run
+			if err := scanRun(rows, &r, &r.Forecast, &r.Period); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list recent runs: %w", err)
 	}
 	return out, nil
 }

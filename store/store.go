@@ -166,6 +166,9 @@ type Store interface {
 	SnapshotHistory(ctx context.Context, forecast, period string, n int) ([]snapshot.Snapshot, error)
 	// Runs returns the newest n runs of a target, newest first.
 	Runs(ctx context.Context, forecast, period string, n int) ([]Run, error)
+	// RecentRuns returns the newest n runs of every target in one read,
+	// ordered by forecast and period, newest first within a target.
+	RecentRuns(ctx context.Context, n int) ([]Run, error)
 	// TargetStates returns the state of every target that has a run, a
 	// requeue or a skip, ordered by forecast and period.
 	TargetStates(ctx context.Context) ([]TargetState, error)
