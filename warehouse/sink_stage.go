@@ -319,8 +319,21 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 		n := batches + 1
 		what := fmt.Sprintf("sink batch %d of forecast %q", n, forecast)
 		var merged int
+		last := hi >= st.rows
 		err := w.tx(ctx, what, false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
 			if pg {
+				if !last {
+					// Every batch but the last commits without waiting for
+					// its WAL flush (half the merge time on a disk with slow
+					// fsync). A server crash can then lose only whole
+					// batches, the newest ones, which the next run loads
+					// again; the last batch's synchronous commit flushes
+					// the WAL of all before it, so a load that ended is
+					// durable.
+					if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+						return err
+					}
+				}
 				var changed int
 				if err := tx.QueryRowContext(ctx, mergeSQL, lo, hi).Scan(&merged, &changed); err != nil {
 					return keyHint(w, err)
