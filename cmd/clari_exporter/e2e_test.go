@@ -140,10 +140,7 @@ schedule:
 storage:
   path: %s
 `, simSrv.URL, filepath.Join(dir, "state.db")))
-	f, exporterBase := testFlags(t)
-	f.configFile = cfgPath
-	f.logLevel = "info"
-	exporterLogs := startServe(t, f, exporterBase)
+	exporterBase, exporterLogs := serveConfigFile(t, cfgPath)
 	al := tools.start(t, dir, exporterBase, exporterLogs)
 	hook, prom, diag := al.hook, al.prom, al.diag
 

@@ -47,10 +47,7 @@ watch:
 storage:
   path: %s
 `, simSrv.URL, filepath.Join(dir, "state.db")))
-	f, exporterBase := testFlags(t)
-	f.configFile = cfgPath
-	f.logLevel = "info"
-	exporterLogs := startServe(t, f, exporterBase)
+	exporterBase, exporterLogs := serveConfigFile(t, cfgPath)
 	al := tools.start(t, dir, exporterBase, exporterLogs)
 	hook, prom, diag := al.hook, al.prom, al.diag
 	lastJob := map[string]string{"forecast": f0}

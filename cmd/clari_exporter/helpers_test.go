@@ -77,6 +77,16 @@ func startServe(t *testing.T, f serveFlags, base string) (logs func() string) {
 	return buf.String
 }
 
+// serveConfigFile runs serve on the config file at path, logging at info
+// (see startServe), and returns its base URL and logs.
+func serveConfigFile(t *testing.T, path string) (base string, logs func() string) {
+	t.Helper()
+	f, base := testFlags(t)
+	f.configFile = path
+	f.logLevel = "info"
+	return base, startServe(t, f, base)
+}
+
 // waitFor polls cond every 50 ms until it holds or the timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

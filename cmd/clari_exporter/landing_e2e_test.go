@@ -60,10 +60,7 @@ storage:
 `, simSrv.URL, current, historical, filepath.Join(dir, "state.db"))
 	}
 	cfgPath := writeConfig(t, body("1s", "1s"))
-	f, base := testFlags(t)
-	f.configFile = cfgPath
-	f.logLevel = "info"
-	logs := startServe(t, f, base)
+	base, logs := serveConfigFile(t, cfgPath)
 
 	// Two runs or more of every target, then no new ones: long intervals.
 	ownJobs := func() []clarisim.JobInfo {
