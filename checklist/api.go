@@ -16,10 +16,10 @@ import (
 // newClient builds a Clari client for the audit: one attempt per request
 // (no retries, no breaker), bounded by the audit's context.
 func (a *auditor) newClient() (*clari.Client, error) {
-	if a.cfg.Clari.Key == "" {
+	if a.cfg.Secrets.APIKey == "" {
 		return nil, errors.New("no API key could be read (see api_key_secret_store)")
 	}
-	o := a.cfg.Clari.ClientOptions()
+	o := a.cfg.ClientOptions()
 	o.Retry, o.Breaker, o.Pacing = clari.RetryOptions{}, clari.BreakerOptions{}, clari.PacingOptions{}
 	o.HTTPClient, o.Logger = a.o.ClariHTTPClient, a.o.Logger
 	return clari.New(o)

@@ -69,14 +69,14 @@ const rotationDueSoon = 14 * 24 * time.Hour
 // checkRotation: checklist item 3 (an expired token halts all exports: P1).
 func checkRotation(cfg *config.Config, now time.Time) Result {
 	policy := time.Duration(cfg.Clari.RotationPolicy)
-	if cfg.Clari.KeyRotatedAt == 0 {
+	if cfg.Secrets.KeyRotatedAt == 0 {
 		why := "set clari.rotated_at to the date of the last rotation"
 		if cfg.Clari.APIKeyFile != "" {
 			why = "the key file's mtime is unreadable; " + why
 		}
 		return result(CheckAPIKeyRotation, Warn, fmt.Sprintf("rotation time unknown: %s (policy %s)", why, cfg.Clari.RotationPolicy))
 	}
-	sec := cfg.Clari.KeyRotatedAt
+	sec := cfg.Secrets.KeyRotatedAt
 	rotated := time.Unix(int64(sec), int64((sec-float64(int64(sec)))*1e9)).UTC()
 	source := "clari.rotated_at"
 	if cfg.Clari.RotatedAt == "" {
@@ -178,11 +178,11 @@ func (a *auditor) checkTokenPerEnvironment() Result {
 
 func tokenOf(cfg *config.Config, file string) envToken {
 	e := envToken{file: file, environment: cfg.Clari.Environment}
-	if cfg.Clari.Key == "" {
+	if cfg.Secrets.APIKey == "" {
 		e.problem = "has no readable API key"
 		return e
 	}
-	e.fingerprint = sha256.Sum256([]byte(cfg.Clari.Key))
+	e.fingerprint = sha256.Sum256([]byte(cfg.Secrets.APIKey))
 	return e
 }
 
@@ -192,16 +192,18 @@ func configSecrets(cfg *config.Config) []string {
 	if cfg == nil {
 		return nil
 	}
-	s := []string{string(cfg.Clari.Key), string(cfg.Clari.APIKey)}
+	s := []string{string(cfg.Secrets.APIKey), string(cfg.Clari.APIKey)}
+	dsns := []config.Secret{cfg.Secrets.WarehouseDSN, cfg.Secrets.StorageDSN}
 	if w := cfg.Warehouse; w != nil {
-		for _, dsn := range []config.Secret{w.DSN, w.ResolvedDSN} {
-			if dsn == "" {
-				continue
-			}
-			s = append(s, string(dsn))
-			if pc, err := pgconn.ParseConfig(string(dsn)); err == nil && pc.Password != "" {
-				s = append(s, pc.Password, url.QueryEscape(pc.Password), url.PathEscape(pc.Password))
-			}
+		dsns = append(dsns, w.DSN)
+	}
+	for _, dsn := range dsns {
+		if dsn == "" {
+			continue
+		}
+		s = append(s, string(dsn))
+		if pc, err := pgconn.ParseConfig(string(dsn)); err == nil && pc.Password != "" {
+			s = append(s, pc.Password, url.QueryEscape(pc.Password), url.PathEscape(pc.Password))
 		}
 	}
 	return s

@@ -18,10 +18,10 @@ func (a *auditor) openWarehouse(ctx context.Context) (*warehouse.Warehouse, erro
 	if wc == nil {
 		return nil, errNoWarehouse
 	}
-	if ps := a.problemAt("warehouse.dsn_file", "warehouse.dsn_env"); len(ps) > 0 && wc.ResolvedDSN == "" {
+	if ps := a.problemAt("warehouse.dsn_file", "warehouse.dsn_env"); len(ps) > 0 && a.cfg.Secrets.WarehouseDSN == "" {
 		return nil, errors.New(strings.TrimPrefix(ps[0].Error(), "config: "))
 	}
-	w, err := warehouse.New(*wc, a.o.Logger)
+	w, err := warehouse.New(*wc, a.cfg.Secrets.WarehouseDSN, a.o.Logger)
 	if err != nil {
 		return nil, err
 	}

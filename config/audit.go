@@ -42,7 +42,7 @@ func LoadForAudit(path string) (cfg *Config, problems []*FieldError, err error) 
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		cfg = &Config{}
-		if err := dec.Decode(cfg); err != nil {
+		if err := dec.Decode(&cfg.File); err != nil {
 			errs := decodeError(err, path)
 			errs.scrub(inline)
 			return nil, errs, nil

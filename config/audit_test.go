@@ -67,7 +67,7 @@ func TestLoadForAudit(t *testing.T) {
 		write("key", "sk-file-key\n")
 		p := write("ok.yml", "clari:\n  api_key_file: key\nforecasts:\n  - id: net_arr\n")
 		cfg, problems, err := LoadForAudit(p)
-		if err != nil || len(problems) != 0 || cfg.Clari.Key != "sk-file-key" {
+		if err != nil || len(problems) != 0 || cfg.Secrets.APIKey != "sk-file-key" {
 			t.Fatalf("problems %v, err %v", problems, err)
 		}
 	})

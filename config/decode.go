@@ -47,7 +47,7 @@ func Parse(data []byte, source string) (*Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		cfg = &Config{}
-		if err := dec.Decode(cfg); err != nil {
+		if err := dec.Decode(&cfg.File); err != nil {
 			errs := decodeError(err, source)
 			errs.scrub(inline)
 			return nil, errs.err()
@@ -70,9 +70,9 @@ func Parse(data []byte, source string) (*Config, error) {
 
 // secrets lists the secret values this config holds, for scrubbing.
 func (c *Config) secrets() []string {
-	s := []string{string(c.Clari.APIKey), string(c.Clari.Key), string(c.Storage.ResolvedDSN)}
+	s := []string{string(c.Clari.APIKey), string(c.Secrets.APIKey), string(c.Secrets.StorageDSN), string(c.Secrets.WarehouseDSN)}
 	if c.Warehouse != nil {
-		s = append(s, string(c.Warehouse.DSN), string(c.Warehouse.ResolvedDSN))
+		s = append(s, string(c.Warehouse.DSN))
 	}
 	return s
 }
@@ -229,7 +229,7 @@ func walkPositions(root *yaml.Node) (pos positions, inline []string, errs fieldE
 			}
 		}
 	}
-	walk(root, reflect.TypeOf(Config{}), "")
+	walk(root, reflect.TypeOf(File{}), "")
 	return pos, inline, errs
 }
 

@@ -25,8 +25,11 @@ const day = 24 * time.Hour
 // Default returns a configuration with every default applied and no
 // forecasts and no API key source. It does not validate: callers building a
 // config in code (--demo) add forecasts and a key, then call Validate.
-func Default() *Config {
-	return &Config{
+func Default() *Config { return &Config{File: defaultFile()} }
+
+// defaultFile is the file's schema with every section's defaults.
+func defaultFile() File {
+	return File{
 		Clari:          defaultClari(),
 		FiscalCalendar: defaultFiscalCalendar(),
 		Schedule:       defaultSchedule(),
@@ -124,11 +127,13 @@ func DefaultWarehouse() Warehouse {
 // type (which would otherwise recurse). The alias names start with "plain";
 // decode.go maps them back to the real type names in error messages.
 
-// UnmarshalYAML applies every default before decoding.
-func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
-	*c = *Default()
-	type plainConfig Config
-	return unmarshal((*plainConfig)(c))
+// UnmarshalYAML applies every default before decoding. The alias is
+// named plainConfig so that errors speak of config.Config, the name users
+// know, rather than of File.
+func (f *File) UnmarshalYAML(unmarshal func(any) error) error {
+	*f = defaultFile()
+	type plainConfig File
+	return unmarshal((*plainConfig)(f))
 }
 
 // UnmarshalYAML applies the section's defaults before decoding.

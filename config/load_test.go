@@ -46,10 +46,10 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("examples/clari.yml does not load: %v", err)
 	}
-	if string(cfg.Clari.Key) != testSecret {
-		t.Errorf("key not resolved from file (trimmed), got %d bytes", len(cfg.Clari.Key))
+	if string(cfg.Secrets.APIKey) != testSecret {
+		t.Errorf("key not resolved from file (trimmed), got %d bytes", len(cfg.Secrets.APIKey))
 	}
-	if cfg.Warehouse == nil || string(cfg.Warehouse.ResolvedDSN) != testDSN {
+	if cfg.Warehouse == nil || string(cfg.Secrets.WarehouseDSN) != testDSN {
 		t.Errorf("warehouse DSN not resolved from env")
 	}
 	if len(cfg.Forecasts) != 2 || cfg.Forecasts[0].ID != "net_arr" || cfg.Forecasts[1].ID != "pipeline" {
@@ -66,8 +66,8 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := float64(fi.ModTime().UnixNano()) / 1e9; cfg.Clari.KeyRotatedAt != want {
-		t.Errorf("KeyRotatedAt = %v, want key file mtime %v", cfg.Clari.KeyRotatedAt, want)
+	if want := float64(fi.ModTime().UnixNano()) / 1e9; cfg.Secrets.KeyRotatedAt != want {
+		t.Errorf("KeyRotatedAt = %v, want key file mtime %v", cfg.Secrets.KeyRotatedAt, want)
 	}
 	if cfg.InlineKeyLine != 0 || len(cfg.Warnings()) != 0 {
 		t.Errorf("example should produce no warnings, got line %d, %v", cfg.InlineKeyLine, cfg.Warnings())
@@ -97,7 +97,7 @@ schedule:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(cfg.Clari.Key) != testSecret {
+	if string(cfg.Secrets.APIKey) != testSecret {
 		t.Errorf("env key not trimmed")
 	}
 	want := Default()
@@ -157,7 +157,7 @@ func TestDefaultValidatesOnceCompleted(t *testing.T) {
 		t.Fatal("Default() without forecasts and key must not validate")
 	}
 	cfg.Forecasts = []Forecast{DefaultForecast("net_arr")}
-	cfg.Clari.Key = "demo"
+	cfg.Secrets.APIKey = "demo"
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Default()+forecast+key: %v", err)
 	}
@@ -347,7 +347,7 @@ func TestInlineKeyLineRecorded(t *testing.T) {
 	if cfg.InlineKeyLine != 4 {
 		t.Errorf("InlineKeyLine = %d, want 4", cfg.InlineKeyLine)
 	}
-	if string(cfg.Clari.Key) != testSecret {
+	if string(cfg.Secrets.APIKey) != testSecret {
 		t.Error("inline key not resolved")
 	}
 	w := strings.Join(cfg.Warnings(), "\n")
@@ -382,14 +382,14 @@ func TestRelativeKeyFileAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(cfg.Clari.Key) != testSecret {
+	if string(cfg.Secrets.APIKey) != testSecret {
 		t.Errorf("key not trimmed/resolved")
 	}
 	if cfg.KeyFilePath() != keyPath {
 		t.Errorf("KeyFilePath = %q, want %q", cfg.KeyFilePath(), keyPath)
 	}
-	if cfg.Clari.KeyRotatedAt != float64(mtime.Unix()) {
-		t.Errorf("KeyRotatedAt = %v, want mtime %v", cfg.Clari.KeyRotatedAt, mtime.Unix())
+	if cfg.Secrets.KeyRotatedAt != float64(mtime.Unix()) {
+		t.Errorf("KeyRotatedAt = %v, want mtime %v", cfg.Secrets.KeyRotatedAt, mtime.Unix())
 	}
 
 	writeFile(t, dir, "clari.yml", "clari:\n  api_key_file: secrets/key\n  rotated_at: 2026-10-01\nforecasts: [{id: a}]\n")
@@ -397,8 +397,8 @@ func TestRelativeKeyFileAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC); cfg.Clari.KeyRotatedAt != float64(want.Unix()) {
-		t.Errorf("KeyRotatedAt = %v, want rotated_at %v", cfg.Clari.KeyRotatedAt, want.Unix())
+	if want := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC); cfg.Secrets.KeyRotatedAt != float64(want.Unix()) {
+		t.Errorf("KeyRotatedAt = %v, want rotated_at %v", cfg.Secrets.KeyRotatedAt, want.Unix())
 	}
 
 	t.Setenv("CLARI_TEST_KEY", testSecret)
@@ -406,8 +406,8 @@ func TestRelativeKeyFileAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Clari.KeyRotatedAt != 0 {
-		t.Errorf("KeyRotatedAt = %v with env key and no rotated_at, want 0", cfg.Clari.KeyRotatedAt)
+	if cfg.Secrets.KeyRotatedAt != 0 {
+		t.Errorf("KeyRotatedAt = %v with env key and no rotated_at, want 0", cfg.Secrets.KeyRotatedAt)
 	}
 
 	writeFile(t, filepath.Join(dir, "secrets"), "key", " \n")
@@ -448,7 +448,7 @@ func TestRedactedHasNoSecrets(t *testing.T) {
 		}
 	}
 	// fmt of any kind never prints the secret either.
-	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.Clari), fmt.Sprint(cfg.Clari.Key), fmt.Sprintf("dsn=%s", cfg.Warehouse.ResolvedDSN)} {
+	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.Clari), fmt.Sprintf("%#v", cfg.Secrets), fmt.Sprint(cfg.Secrets.APIKey), fmt.Sprintf("dsn=%s", cfg.Secrets.WarehouseDSN)} {
 		if strings.Contains(s, testSecret) || strings.Contains(s, "pw-SECRET") {
 			t.Errorf("formatted config leaks a secret: %s", s)
 		}

@@ -79,8 +79,8 @@ func zeroFields(v reflect.Value, prefix string) []string {
 // config must set every option it reads. Only what is not configuration,
 // or off by config's own default, may stay zero.
 func TestClientOptionsFilledByConfig(t *testing.T) {
-	c := Default().Clari
-	c.Key = "k"
+	c := Default()
+	c.Secrets.APIKey = "k"
 	allowed := map[string]string{
 		"UserAgentVersion":        "the build's version, added by the caller",
 		"Instrumentation":         "metrics, added by the caller",
@@ -93,7 +93,7 @@ func TestClientOptionsFilledByConfig(t *testing.T) {
 			t.Errorf("clari.Options.%s is zero with config's defaults: config must decide it (defaults.go, ClientOptions)", f)
 		}
 	}
-	if got := c.ClientOptions(); got.APIKey != "k" || got.RequestTimeout <= 0 || got.Pacing.Burst != c.Pacing.Burst {
+	if got := c.ClientOptions(); got.APIKey != "k" || got.RequestTimeout <= 0 || got.Pacing.Burst != c.Clari.Pacing.Burst {
 		t.Errorf("ClientOptions does not carry the section's values: %v", got)
 	}
 }
@@ -104,7 +104,7 @@ func TestClientOptionsFilledByConfig(t *testing.T) {
 func TestDefaultWarehouseFillsEveryValue(t *testing.T) {
 	allowed := map[string]string{
 		"Driver": "the user's choice", "DSNFile": "the user's choice", "DSNEnv": "the user's choice",
-		"DSN": "the user's choice", "ResolvedDSN": "resolved from the user's source",
+		"DSN":  "the user's choice",
 		"Sink": "off by default", "Retention.Enforce": "off by default (report only)",
 	}
 	for _, f := range zeroFields(reflect.ValueOf(DefaultWarehouse()), "") {

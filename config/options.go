@@ -6,14 +6,16 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 )
 
-// ClientOptions is the clari section as the Clari client takes it. The
-// client has no defaults of its own: every value comes from here (defaults.go
-// and the file, validated by Load). The caller adds what is not
-// configuration: UserAgentVersion, Instrumentation, HTTPClient and Logger.
-func (c Clari) ClientOptions() clari.Options {
+// ClientOptions is the clari section and the resolved API key as the Clari
+// client takes them. The client has no defaults of its own: every value
+// comes from here (defaults.go and the file, validated by Load). The caller
+// adds what is not configuration: UserAgentVersion, Instrumentation,
+// HTTPClient and Logger.
+func (cfg *Config) ClientOptions() clari.Options {
+	c := cfg.Clari
 	return clari.Options{
 		BaseURL:        c.BaseURL,
-		APIKey:         string(c.Key),
+		APIKey:         string(cfg.Secrets.APIKey),
 		RequestTimeout: time.Duration(c.RequestTimeout),
 		Retry: clari.RetryOptions{
 			Enabled:         c.Retry.Enabled,

@@ -10,9 +10,10 @@ import (
 
 // Redacted is the effective configuration (defaults applied) as YAML, with
 // every secret shown as <secret>: safe for logs, a /config page or a
-// support ticket. Resolved secrets (Clari.Key, ResolvedDSN) are not dumped.
+// support ticket. It dumps the file's schema only (File): the resolved
+// secrets (Secrets) are not part of it.
 func (c *Config) Redacted() ([]byte, error) {
-	return yaml.Marshal(c)
+	return yaml.Marshal(&c.File)
 }
 
 // Warnings lists things that work but should be fixed; start-up and reload

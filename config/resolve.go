@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// Resolve reads the API key and the warehouse DSN from their configured
-// source (file, environment variable or inline) into Clari.Key and
-// Warehouse.ResolvedDSN, and sets Clari.KeyRotatedAt. Parse calls it; call
-// it yourself only for a config built in code. Errors name the field and
+// Resolve reads the API key, the warehouse DSN and the store's DSN from
+// their configured source (file, environment variable or inline) into
+// Secrets, and sets Secrets.KeyRotatedAt. Parse calls it; call it yourself
+// only for a config built in code. Errors name the field and
 // the file or variable, never the secret.
 func (c *Config) Resolve() error {
 	errs := c.resolve()
@@ -28,14 +28,14 @@ func (c *Config) resolve() fieldErrors {
 	if err != nil {
 		errs = append(errs, err)
 	} else if key != "" {
-		cl.Key = key
+		c.Secrets.APIKey = key
 	}
 
 	if t, err := parseRotatedAt(cl.RotatedAt); cl.RotatedAt != "" && err == nil {
-		cl.KeyRotatedAt = float64(t.UnixNano()) / 1e9
+		c.Secrets.KeyRotatedAt = float64(t.UnixNano()) / 1e9
 	} else if cl.RotatedAt == "" && cl.APIKeyFile != "" {
 		if fi, err := os.Stat(c.KeyFilePath()); err == nil {
-			cl.KeyRotatedAt = float64(fi.ModTime().UnixNano()) / 1e9
+			c.Secrets.KeyRotatedAt = float64(fi.ModTime().UnixNano()) / 1e9
 		}
 	}
 
@@ -47,7 +47,7 @@ func (c *Config) resolve() fieldErrors {
 		if err != nil {
 			errs = append(errs, err)
 		} else if dsn != "" {
-			w.ResolvedDSN = dsn
+			c.Secrets.WarehouseDSN = dsn
 		}
 	}
 	return errs

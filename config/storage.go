@@ -23,9 +23,6 @@ type Storage struct {
 	// variable (never inline: it carries a password). postgres only.
 	DSNFile string `yaml:"dsn_file,omitempty"`
 	DSNEnv  string `yaml:"dsn_env,omitempty"`
-
-	// ResolvedDSN is the DSN read from DSNFile or DSNEnv. Never logged.
-	ResolvedDSN Secret `yaml:"-"`
 }
 
 // HA tunes the leader lease of a PostgreSQL store (see docs/ha.md). The
@@ -86,7 +83,9 @@ func (h *HA) UnmarshalYAML(unmarshal func(any) error) error {
 // leader lease decides which one exports).
 func (s Storage) Shared() bool { return s.Driver == StoragePostgres }
 
-func (s Storage) validate(errs *fieldErrors) {
+// validate checks the section; resolved is the DSN already resolved (a
+// config built in code needs no source).
+func (s Storage) validate(errs *fieldErrors, resolved Secret) {
 	switch s.Driver {
 	case StorageSQLite:
 		if strings.TrimSpace(s.Path) == "" {
@@ -99,7 +98,7 @@ func (s Storage) validate(errs *fieldErrors) {
 		}
 	case StoragePostgres:
 		switch {
-		case s.DSNFile == "" && s.DSNEnv == "" && s.ResolvedDSN == "":
+		case s.DSNFile == "" && s.DSNEnv == "" && resolved == "":
 			errs.add("storage", "storage.driver %q needs the DSN: set exactly one of dsn_file (recommended) or dsn_env", StoragePostgres)
 		case s.DSNFile != "" && s.DSNEnv != "":
 			errs.add("storage.dsn_env", "set exactly one of dsn_file or dsn_env; got dsn_file and dsn_env")
@@ -137,7 +136,7 @@ func (c *Config) resolveStorage() *FieldError {
 		return err
 	}
 	if dsn != "" {
-		c.Storage.ResolvedDSN = dsn
+		c.Secrets.StorageDSN = dsn
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func TestPostgresStorageDSNFromFileAndEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(cfg.Storage.ResolvedDSN) != testDSN || !cfg.Storage.Shared() {
+	if string(cfg.Secrets.StorageDSN) != testDSN || !cfg.Storage.Shared() {
 		t.Fatalf("DSN not resolved from the file next to the config")
 	}
 	if time.Duration(cfg.HA.LeaseDuration) != 30*time.Second {
@@ -48,7 +48,7 @@ func TestPostgresStorageDSNFromFileAndEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(cfg.Storage.ResolvedDSN) != testDSN {
+	if string(cfg.Secrets.StorageDSN) != testDSN {
 		t.Fatal("DSN not resolved from the environment")
 	}
 	// Redacted like the warehouse DSN: never in a dump or a formatted value.
@@ -56,7 +56,7 @@ func TestPostgresStorageDSNFromFileAndEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{string(out), fmt.Sprintf("%+v", *cfg), fmt.Sprint(cfg.Storage.ResolvedDSN)} {
+	for _, s := range []string{string(out), fmt.Sprintf("%+v", *cfg), fmt.Sprint(cfg.Secrets.StorageDSN)} {
 		if strings.Contains(s, "pw-SECRET") {
 			t.Fatalf("the storage DSN leaks: %s", s)
 		}

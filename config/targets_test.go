@@ -80,7 +80,7 @@ func TestMonthlyExportCost(t *testing.T) {
 
 func TestBudgetBoundary(t *testing.T) {
 	cfg := Default()
-	cfg.Clari.Key = "k"
+	cfg.Secrets.APIKey = "k"
 	cfg.Forecasts = []Forecast{DefaultForecast("net_arr")} // costs 140
 	cfg.Schedule.MonthlyBudget = 140
 	if err := cfg.Validate(); err != nil {

@@ -4,9 +4,46 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Config is the whole clari_exporter configuration file (--config.file).
-// Every section has defaults (see defaults.go); unknown keys are rejected.
+// Config is a loaded configuration, as Load and Parse return it: the file
+// (File, defaulted and validated; its sections are promoted, so cfg.Clari
+// is the clari section) and what loading resolved from it. Pass it to what
+// needs the whole configuration; only what sends a secret reads Secrets
+// (the Clari client, the stores, the warehouse, the readiness audit).
 type Config struct {
+	File
+	// Secrets are the values read from the sources the file names.
+	Secrets Resolved
+
+	// Source is the file the config was loaded from ("" when built in code).
+	Source string
+	// InlineKeyLine is the line of an inline clari.api_key in Source (0 if none);
+	// the audit names it and start-up warns about it.
+	InlineKeyLine int
+}
+
+// Resolved is what loading read from the sources the file names (see
+// resolve.go). Its secrets are Secrets, so they print as <secret>; none is
+// ever in File, so a dump of the file (Redacted) cannot carry them.
+type Resolved struct {
+	// APIKey is the Clari API key, from clari.api_key_file, api_key_env or
+	// api_key.
+	APIKey Secret
+	// KeyRotatedAt is when the key was last rotated (clari.rotated_at, or
+	// the key file's mtime), in unix seconds; 0 when unknown.
+	KeyRotatedAt float64
+	// WarehouseDSN is the warehouse DSN, from warehouse.dsn_file, dsn_env
+	// or dsn; "" without a warehouse section.
+	WarehouseDSN Secret
+	// StorageDSN is the PostgreSQL store's DSN, from storage.dsn_file or
+	// dsn_env; "" with the SQLite store.
+	StorageDSN Secret
+}
+
+// File is the configuration file's schema (--config.file): what the file
+// says, with every section's defaults (see defaults.go) applied. Unknown
+// keys are rejected. It holds nothing resolved or derived (no `yaml:"-"`
+// field; TestFileHoldsOnlyTheFile): that is Config's.
+type File struct {
 	Clari          Clari          `yaml:"clari"`
 	FiscalCalendar FiscalCalendar `yaml:"fiscal_calendar"`
 	Forecasts      []Forecast     `yaml:"forecasts"`
@@ -17,12 +54,6 @@ type Config struct {
 	Metrics        Metrics        `yaml:"metrics"`
 	Warehouse      *Warehouse     `yaml:"warehouse,omitempty"`
 	Watch          Watch          `yaml:"watch"` // see watch.go
-
-	// Source is the file the config was loaded from ("" when built in code).
-	Source string `yaml:"-"`
-	// InlineKeyLine is the line of an inline clari.api_key in Source (0 if none);
-	// the audit names it and start-up warns about it.
-	InlineKeyLine int `yaml:"-"`
 }
 
 // Clari is how to reach the Clari API and how hard to try.
@@ -48,11 +79,6 @@ type Clari struct {
 	Retry   Retry   `yaml:"retry"`
 	Breaker Breaker `yaml:"breaker"`
 	Pacing  Pacing  `yaml:"pacing"`
-
-	// Key is the resolved API key (from file, env or inline). Never logged.
-	Key Secret `yaml:"-"`
-	// KeyRotatedAt is the resolved rotation time (RotatedAt or file mtime), unix seconds; 0 unknown.
-	KeyRotatedAt float64 `yaml:"-"`
 }
 
 // Retry configures retries of idempotent requests (429, 5xx, network, timeout).
@@ -151,9 +177,6 @@ type Warehouse struct {
 	Sink             bool             `yaml:"sink"`              // upsert each successful export
 	SinkBatchSize    int              `yaml:"sink_batch_size"`   // default 5000
 	Retention        Retention        `yaml:"retention"`
-
-	// ResolvedDSN is the DSN read from file/env/inline. Never logged.
-	ResolvedDSN Secret `yaml:"-"`
 }
 
 // WarehouseColumns names the table's columns. Defaults are the names of the

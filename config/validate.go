@@ -48,8 +48,8 @@ var (
 // Validate checks the configuration's structure and values and returns
 // every problem found, joined, each naming its field path (a *FieldError).
 // It does not read secret files or environment variables (Parse does that
-// through its resolution step); a config built in code with Clari.Key
-// already set needs no key source.
+// through its resolution step); a config built in code with
+// Secrets.APIKey already set needs no key source.
 func (c *Config) Validate() error {
 	errs := c.validate()
 	for _, e := range errs {
@@ -66,10 +66,10 @@ func (c *Config) validate() fieldErrors {
 	c.validateSchedule(&errs)
 	c.validateSwing(&errs)
 	c.validateWatch(&errs)
-	c.Storage.validate(&errs)
+	c.Storage.validate(&errs, c.Secrets.StorageDSN)
 	c.HA.validate(&errs)
 	if c.Warehouse != nil {
-		c.Warehouse.validate(&errs)
+		c.Warehouse.validate(&errs, c.Secrets.WarehouseDSN)
 	}
 	return errs
 }
@@ -90,7 +90,7 @@ func (c *Config) validateClari(errs *fieldErrors) {
 		errs.add("clari.base_url", "must not carry credentials, a query or a fragment, got %q", u.Redacted())
 	}
 
-	validateSecretSource(errs, "clari", "api_key", cl.APIKeyFile, cl.APIKeyEnv, cl.APIKey, cl.Key)
+	validateSecretSource(errs, "clari", "api_key", cl.APIKeyFile, cl.APIKeyEnv, cl.APIKey, c.Secrets.APIKey)
 	if cl.RotatedAt != "" {
 		if _, err := parseRotatedAt(cl.RotatedAt); err != nil {
 			errs.add("clari.rotated_at", "must be a date (2026-01-31) or RFC 3339 time (2026-01-31T09:00:00Z), got %q", cl.RotatedAt)
@@ -260,11 +260,11 @@ func validateSecretSource(errs *fieldErrors, section, name, file, env string, in
 	}
 }
 
-func (w *Warehouse) validate(errs *fieldErrors) {
+func (w *Warehouse) validate(errs *fieldErrors, resolvedDSN Secret) {
 	if w.Driver != DriverPostgres && w.Driver != DriverSQLite {
 		errs.add("warehouse.driver", "must be %q or %q, got %q", DriverPostgres, DriverSQLite, w.Driver)
 	}
-	validateSecretSource(errs, "warehouse", "dsn", w.DSNFile, w.DSNEnv, w.DSN, w.ResolvedDSN)
+	validateSecretSource(errs, "warehouse", "dsn", w.DSNFile, w.DSNEnv, w.DSN, resolvedDSN)
 	if !tablePattern.MatchString(w.Table) {
 		errs.add("warehouse.table", "must be a SQL identifier, optionally schema-qualified (schema.table), got %q", w.Table)
 	}

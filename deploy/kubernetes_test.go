@@ -231,7 +231,7 @@ func TestKubernetesVariants(t *testing.T) {
 	if haCfg.Storage.Driver != config.StoragePostgres || haCfg.Storage.DSNEnv == "" {
 		t.Errorf("ha: storage.driver %q dsn_env %q, want postgres with the DSN from the environment", haCfg.Storage.Driver, haCfg.Storage.DSNEnv)
 	}
-	if haCfg.Storage.ResolvedDSN == "" || !strings.HasPrefix(string(haCfg.Storage.ResolvedDSN), "postgres://") {
+	if haCfg.Secrets.StorageDSN == "" || !strings.HasPrefix(string(haCfg.Secrets.StorageDSN), "postgres://") {
 		t.Error("ha: the DSN from the Secret did not reach the config")
 	}
 }
@@ -432,7 +432,7 @@ func loadPodConfig(t *testing.T, v variant) *config.Config {
 	if err != nil {
 		t.Fatalf("%s: the ConfigMap's config does not load: %v", v.dir, err)
 	}
-	if cfg.Clari.Key == "" {
+	if cfg.Secrets.APIKey == "" {
 		t.Errorf("%s: the API key from the Secret did not reach the config", v.dir)
 	}
 	// Back to the paths the pod sees.

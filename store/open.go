@@ -11,12 +11,13 @@ import (
 
 // Open opens the store the storage section configures: the SQLite file
 // (pathOverride, from --storage.path, wins over storage.path) or the shared
-// PostgreSQL database of storage.dsn_file / dsn_env. Errors name the
-// setting to fix.
-func Open(ctx context.Context, st config.Storage, pathOverride string, logger log.Logger, opts ...Option) (Store, error) {
+// PostgreSQL database whose DSN config resolved from storage.dsn_file /
+// dsn_env (config.Config.Secrets.StorageDSN). Errors name the setting to
+// fix.
+func Open(ctx context.Context, st config.Storage, dsn config.Secret, pathOverride string, logger log.Logger, opts ...Option) (Store, error) {
 	switch st.Driver {
 	case config.StoragePostgres:
-		p, err := OpenPostgres(ctx, string(st.ResolvedDSN), logger, opts...)
+		p, err := OpenPostgres(ctx, string(dsn), logger, opts...)
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ import (
 func TestOpenByConfig(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, config.Storage{Driver: config.StorageSQLite, Path: filepath.Join(dir, "a.db")}, filepath.Join(dir, "b.db"), nil)
+	s, err := Open(ctx, config.Storage{Driver: config.StorageSQLite, Path: filepath.Join(dir, "a.db")}, "", filepath.Join(dir, "b.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,12 +21,12 @@ func TestOpenByConfig(t *testing.T) {
 		t.Fatalf("--storage.path does not win: %T %v", s, s)
 	}
 	s.Close()
-	if _, err := Open(ctx, config.Storage{Driver: "mysql"}, "", nil); err == nil || !strings.Contains(err.Error(), "storage.driver") {
+	if _, err := Open(ctx, config.Storage{Driver: "mysql"}, "", "", nil); err == nil || !strings.Contains(err.Error(), "storage.driver") {
 		t.Fatalf("unknown driver: %v", err)
 	}
 
 	dsn, _ := pgtest.Fresh(t)
-	p, err := Open(ctx, config.Storage{Driver: config.StoragePostgres, ResolvedDSN: config.Secret(dsn)}, "ignored.db", nil)
+	p, err := Open(ctx, config.Storage{Driver: config.StoragePostgres}, config.Secret(dsn), "ignored.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func BenchmarkSinkPostgresVsPsqlCopy(b *testing.B) {
 		b.StopTimer()
 		// psql \copy into a fresh table with the sink's DDL (same key).
 		pcfg := postgresBackend.cfg(b, fmt.Sprintf("psql_%d", i))
-		pw, err := New(pcfg, nil)
+		pw, err := New(pcfg, pcfg.DSN, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func BenchmarkSinkPostgresVsPsqlCopy(b *testing.B) {
 		}
 		copyCmd := fmt.Sprintf(`\copy %s (%s) FROM '%s'`, pw.r.qtable, strings.Join(pw.r.q.all(), ", "), path)
 		start := time.Now()
-		out, err := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", string(pcfg.ResolvedDSN), "-c", copyCmd).CombinedOutput()
+		out, err := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", string(pcfg.DSN), "-c", copyCmd).CombinedOutput()
 		psqlTime += time.Since(start)
 		if err != nil {
 			b.Fatalf("psql \\copy: %v\n%s", err, out)
@@ -85,7 +85,7 @@ func BenchmarkSinkPostgresVsPsqlCopy(b *testing.B) {
 		pw.Close()
 
 		cfg := postgresBackend.cfg(b, fmt.Sprintf("sink_%d", i))
-		w, err := New(cfg, nil)
+		w, err := New(cfg, cfg.DSN, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -68,12 +68,12 @@ func benchSink(b *testing.B, be backend, values bool) {
 		cfg := be.cfg(b, fmt.Sprintf("bench_%d", i))
 		if be.name == DriverPostgres {
 			sep := "?"
-			if strings.Contains(string(cfg.ResolvedDSN), "?") {
+			if strings.Contains(string(cfg.DSN), "?") {
 				sep = "&"
 			}
-			cfg.ResolvedDSN += config.Secret(sep + "application_name=" + benchApp)
+			cfg.DSN += config.Secret(sep + "application_name=" + benchApp)
 		}
-		w, err := New(cfg, nil)
+		w, err := New(cfg, cfg.DSN, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -64,7 +64,7 @@ func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
 
 	cfg := section(DriverPostgres, withPassword(t, dsn, wrongPW))
 	u, _ := url.Parse(dsn)
-	w, err := Open(ctx, cfg, logger)
+	w, err := Open(ctx, cfg, cfg.DSN, logger)
 	wantCause := "password authentication failed"
 	db := strings.TrimPrefix(u.Path, "/")
 	if err == nil {
@@ -72,21 +72,21 @@ func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
 		// not checked, so aim at a database that does not exist instead.
 		w.Close()
 		t.Logf("server accepted a wrong password (trust auth); testing a missing database instead")
-		u2, _ := url.Parse(string(cfg.ResolvedDSN))
+		u2, _ := url.Parse(string(cfg.DSN))
 		db = "no_such_database_zx"
 		u2.Path = "/" + db
-		cfg.ResolvedDSN = config.Secret(u2.String())
+		cfg.DSN = config.Secret(u2.String())
 		wantCause = "does not exist"
-		w, err = Open(ctx, cfg, logger)
+		w, err = Open(ctx, cfg, cfg.DSN, logger)
 	}
 	wantDesc := fmt.Sprintf("warehouse: cannot connect (driver postgres, host %s, database %s, user %s): ", u.Host, db, u.User.Username())
-	assertOneClearError(t, err, []string{wrongPW, realPW, string(cfg.ResolvedDSN)}, wantDesc, wantCause)
+	assertOneClearError(t, err, []string{wrongPW, realPW, string(cfg.DSN)}, wantDesc, wantCause)
 	if w != nil {
 		t.Error("Open returned a Warehouse with its error")
 	}
 
 	// RunChecks on a Warehouse that cannot connect reports, not panics.
-	w, err = New(cfg, logger)
+	w, err = New(cfg, cfg.DSN, logger)
 	if err != nil {
 		t.Fatalf("New must not connect: %v", err)
 	}
@@ -102,9 +102,9 @@ func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
 func TestSQLiteInMissingDirectoryIsOneClearError(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "no", "such", "dir", "warehouse.db")
 	cfg := section(DriverSQLite, file)
-	_, err := Open(context.Background(), cfg, nil)
+	_, err := Open(context.Background(), cfg, cfg.DSN, nil)
 	assertOneClearError(t, err, nil, "warehouse: cannot open (driver sqlite, file "+file+")", "directory exists")
-	w, err := New(cfg, nil)
+	w, err := New(cfg, cfg.DSN, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +118,11 @@ func TestMissingTableAndColumnAreNamed(t *testing.T) {
 		cfg := b.cfg(t, "clari_forecast_entries")
 		logger, logs := testLogger()
 		var secrets []string
-		if cfg.ResolvedDSN != "" {
-			secrets = []string{string(cfg.ResolvedDSN), passwordOf(t, string(cfg.ResolvedDSN))}
+		if b.name == DriverPostgres {
+			secrets = []string{string(cfg.DSN), passwordOf(t, string(cfg.DSN))}
 		}
 
-		_, err := Open(ctx, cfg, logger)
+		_, err := Open(ctx, cfg, cfg.DSN, logger)
 		assertOneClearError(t, err, secrets, fmt.Sprintf("warehouse: table %q not found", cfg.Table))
 		var se *SchemaError
 		if !errors.As(err, &se) || se.Column != "" {
@@ -136,13 +136,13 @@ func TestMissingTableAndColumnAreNamed(t *testing.T) {
 			user_id text, field_id text, data_type text, value double precision, updated_on bigint)`, w.r.qtable)); err != nil {
 			t.Fatal(err)
 		}
-		_, err = Open(ctx, cfg, logger)
+		_, err = Open(ctx, cfg, cfg.DSN, logger)
 		assertOneClearError(t, err, secrets, fmt.Sprintf(`warehouse: table %q has no column "loaded_at" (warehouse.columns.loaded_at)`, cfg.Table))
 		assertRunChecksReports(t, w, `no column "loaded_at"`)
 
 		// A configured column name that the table does not have.
 		cfg.Columns.User = "owner_id"
-		_, err = Open(ctx, cfg, logger)
+		_, err = Open(ctx, cfg, cfg.DSN, logger)
 		assertOneClearError(t, err, secrets, `has no column "owner_id" (warehouse.columns.user)`)
 
 		for _, s := range secrets {
@@ -158,7 +158,7 @@ func TestMissingTableAndColumnAreNamed(t *testing.T) {
 // what it uses.
 func TestUsesConfigValues(t *testing.T) {
 	def := config.DefaultWarehouse()
-	w, err := New(section(DriverSQLite, "x.db"), nil)
+	w, err := New(section(DriverSQLite, "x.db"), "x.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +169,13 @@ func TestUsesConfigValues(t *testing.T) {
 	}
 	cfg := section(DriverSQLite, "x.db")
 	cfg.CheckInterval, cfg.SinkBatchSize = model.Duration(time.Hour), 7
-	w, err = New(cfg, nil)
+	w, err = New(cfg, cfg.DSN, nil)
 	if err != nil || w.CheckInterval() != time.Hour || NewSink(w).BatchSize() != 7 {
 		t.Errorf("configured values not kept: %v", err)
 	}
 	// No DSN (a section that skipped config's secret resolution) is still a
 	// clear error rather than a silent temporary SQLite database.
-	if _, err := New(section(DriverSQLite, ""), nil); err == nil || !strings.Contains(err.Error(), "no DSN") {
+	if _, err := New(section(DriverSQLite, ""), "", nil); err == nil || !strings.Contains(err.Error(), "no DSN") {
 		t.Errorf("no DSN: %v", err)
 	}
 }
@@ -186,7 +186,7 @@ func TestPostgresDSNParseErrorHidesTheDSN(t *testing.T) {
 		"postgres://clari:" + pw + "@127.0.0.1:notaport/clari",
 		"host=127.0.0.1 password=" + pw + " port=notaport",
 	} {
-		_, err := New(section(DriverPostgres, dsn), nil)
+		_, err := New(section(DriverPostgres, dsn), config.Secret(dsn), nil)
 		assertOneClearError(t, err, []string{pw, dsn}, "cannot parse the PostgreSQL DSN")
 	}
 }
@@ -217,7 +217,7 @@ func TestPostgresUnreachableIsOneClearError(t *testing.T) {
 	// Port 1 on loopback: nothing listens there, the dial is refused.
 	dsn := "postgres://clari:" + pw + "@127.0.0.1:1/clari?sslmode=disable&connect_timeout=2"
 	logger, logs := testLogger()
-	_, err := Open(context.Background(), section(DriverPostgres, dsn), logger)
+	_, err := Open(context.Background(), section(DriverPostgres, dsn), config.Secret(dsn), logger)
 	assertOneClearError(t, err, []string{pw, dsn}, "warehouse: cannot connect (driver postgres, host 127.0.0.1:1, database clari, user clari): ", "refused")
 	if strings.Contains(logs.String(), pw) {
 		t.Error("a log line contains the password")

@@ -109,7 +109,7 @@ var postgresBackend = backend{
 		return cfg
 	},
 	raw: func(t testing.TB, cfg config.Warehouse) *sql.DB {
-		db, err := sql.Open("pgx", string(cfg.ResolvedDSN))
+		db, err := sql.Open("pgx", string(cfg.DSN))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func testLogger() (log.Logger, *syncBuffer) {
 // openTest opens cfg, failing the test on error, and closes it at cleanup.
 func openTest(t *testing.T, cfg config.Warehouse) *Warehouse {
 	t.Helper()
-	w, err := New(cfg, nil)
+	w, err := New(cfg, cfg.DSN, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -254,9 +254,12 @@ func passwordOf(t *testing.T, dsn string) string {
 }
 
 // section is the warehouse section as config.Load returns it (config's
-// defaults) with driver and DSN set: the package applies no defaults.
+// defaults) with driver and DSN set: the package applies no defaults. The
+// DSN is inline, as a file may give it; config resolves an inline DSN to
+// itself, so the tests pass cfg.DSN where the exporter passes
+// Secrets.WarehouseDSN.
 func section(driver, dsn string) config.Warehouse {
 	cfg := config.DefaultWarehouse()
-	cfg.Driver, cfg.ResolvedDSN = driver, config.Secret(dsn)
+	cfg.Driver, cfg.DSN = driver, config.Secret(dsn)
 	return cfg
 }

@@ -237,7 +237,7 @@ func TestCustomColumnNamesAndQualifiedTable(t *testing.T) {
 		cfg.Columns.Forecast, cfg.Columns.Period, cfg.Columns.User = "fc", "quarter", "owner"
 		cfg.Columns.Value, cfg.Columns.LoadedAt = "amount", "ingested_at"
 		cfg.Sink = true
-		w, err := Open(ctx, cfg, nil) // sink: creates the table
+		w, err := Open(ctx, cfg, cfg.DSN, nil) // sink: creates the table
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestPostgresCaseFoldingHint(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Table = schema + ".Clari_Entries"
-	_, err := Open(ctx, cfg, nil)
+	_, err := Open(ctx, cfg, cfg.DSN, nil)
 	if err == nil || !strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), schema+".clari_entries") {
 		t.Errorf("error %v: want a hint naming %s.clari_entries", err, schema)
 	}

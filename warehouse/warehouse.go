@@ -47,23 +47,16 @@ type Warehouse struct {
 	schemaKnown bool // ValidateSchema succeeded once
 }
 
-// resolveDSN picks the resolved secret, falling back to the inline DSN.
-func resolveDSN(cfg config.Warehouse) string {
-	if cfg.ResolvedDSN != "" {
-		return string(cfg.ResolvedDSN)
-	}
-	return string(cfg.DSN)
-}
-
 // New prepares a connection pool without connecting. cfg is the warehouse
-// section as config.Load returns it (defaulted and validated); New uses it
-// as is. Its errors are about the DSN (missing, unparsable). Use Connect (or
-// Open) to reach the database.
-func New(cfg config.Warehouse, logger log.Logger) (*Warehouse, error) {
+// section as config.Load returns it (defaulted and validated) and dsn the
+// DSN it resolved (config.Config.Secrets.WarehouseDSN); New uses both as
+// they are. Its errors are about the DSN (missing, unparsable). Use Connect
+// (or Open) to reach the database.
+func New(cfg config.Warehouse, secretDSN config.Secret, logger log.Logger) (*Warehouse, error) {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	dsn := resolveDSN(cfg)
+	dsn := string(secretDSN)
 	r, err := resolve(cfg)
 	if err != nil {
 		return nil, err
@@ -111,8 +104,8 @@ func sqliteDSN(dsn string) string {
 // when warehouse.sink is on, creates the table if absent; then it checks the
 // configured table and columns exist. The error names what to fix and never
 // contains the DSN or password.
-func Open(ctx context.Context, cfg config.Warehouse, logger log.Logger) (*Warehouse, error) {
-	w, err := New(cfg, logger)
+func Open(ctx context.Context, cfg config.Warehouse, dsn config.Secret, logger log.Logger) (*Warehouse, error) {
+	w, err := New(cfg, dsn, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -122,8 +122,8 @@ func (d *demoEnv) config() (*config.Config, error) {
 	cfg := config.Default()
 	cfg.Source = "--demo"
 	cfg.Clari.BaseURL = d.simURL
-	cfg.Clari.Key = demoKey
-	cfg.Clari.KeyRotatedAt = float64(time.Now().Add(-30 * 24 * time.Hour).Unix())
+	cfg.Secrets.APIKey = demoKey
+	cfg.Secrets.KeyRotatedAt = float64(time.Now().Add(-30 * 24 * time.Hour).Unix())
 	cfg.Clari.Environment = "demo"
 	cfg.Clari.PollInterval = model.Duration(t.pollInterval)
 	cfg.Clari.PollTimeout = model.Duration(t.pollTimeout)
@@ -159,7 +159,7 @@ func (d *demoEnv) config() (*config.Config, error) {
 	wh := config.DefaultWarehouse()
 	wh.Driver = config.DriverSQLite
 	wh.DSN = config.Secret(d.whPath)
-	wh.ResolvedDSN = wh.DSN
+	cfg.Secrets.WarehouseDSN = wh.DSN
 	wh.Sink = true
 	wh.CheckInterval = model.Duration(t.warehouseInterval)
 	cfg.Warehouse = &wh

@@ -59,7 +59,7 @@ func seedWarehouse(t *testing.T, path string, rowsPerPeriod map[string]int) {
 	t.Helper()
 	wh := config.DefaultWarehouse()
 	wh.Driver, wh.DSN = config.DriverSQLite, config.Secret(path)
-	w, err := warehouse.New(wh, nil)
+	w, err := warehouse.New(wh, wh.DSN, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func New(opts Options) (*App, error) {
 	}
 	a.config = newConfigState(path, cfg, logger)
 
-	st, err := store.Open(context.Background(), cfg.Storage, opts.StoragePath, log.With(logger, "component", "store"))
+	st, err := store.Open(context.Background(), cfg.Storage, cfg.Secrets.StorageDSN, opts.StoragePath, log.With(logger, "component", "store"))
 	if err != nil {
 		return nil, fmt.Errorf("opening the state store: %w", err)
 	}
@@ -140,7 +140,7 @@ func New(opts Options) (*App, error) {
 	var sink runner.Sink
 	if cfg.Warehouse != nil {
 		whLogger := log.With(logger, "component", "warehouse")
-		if w, err := warehouse.New(*cfg.Warehouse, whLogger); err != nil {
+		if w, err := warehouse.New(*cfg.Warehouse, cfg.Secrets.WarehouseDSN, whLogger); err != nil {
 			level.Error(whLogger).Log("msg", "warehouse section unusable; warehouse checks disabled", "err", err)
 		} else {
 			a.wh = w
@@ -195,8 +195,8 @@ func New(opts Options) (*App, error) {
 		Probe:      func() collector.ProbeState { return a.health.Last() },
 		Exporter: collector.ExporterOptions{
 			Reload:          a.config,
-			KeyRotationTime: func() float64 { return a.config.Get().Clari.KeyRotatedAt },
-			KeyRotationDue:  func() float64 { return keyRotationDue(a.config.Get().Clari) },
+			KeyRotationTime: func() float64 { return a.config.Get().Secrets.KeyRotatedAt },
+			KeyRotationDue:  func() float64 { return keyRotationDue(a.config.Get()) },
 		},
 		Export: collector.ExportSourceOf[runner.Target](a.runner.ExportState),
 		ExportOptions: collector.ExportOptions{
@@ -403,9 +403,9 @@ func forecastIDs(c *config.Config) []string {
 
 // keyRotationDue is the key's rotation time plus clari.rotation_policy, in
 // unix seconds; 0 when the rotation time is unknown.
-func keyRotationDue(c config.Clari) float64 {
-	if c.KeyRotatedAt <= 0 {
+func keyRotationDue(c *config.Config) float64 {
+	if c.Secrets.KeyRotatedAt <= 0 {
 		return 0
 	}
-	return c.KeyRotatedAt + time.Duration(c.RotationPolicy).Seconds()
+	return c.Secrets.KeyRotatedAt + time.Duration(c.Clari.RotationPolicy).Seconds()
 }

@@ -226,8 +226,8 @@ func TestRejectedReloadKeepsEveryComponentOnTheOldConfig(t *testing.T) {
 	if !a.metrics.Export.ExposeForecastValues() {
 		t.Error("collector: expose_forecast_values changed by a rejected reload")
 	}
-	if c := a.client.cfg.Load(); c.BaseURL != old.Clari.BaseURL {
-		t.Errorf("client built for %s after a rejected reload, want %s", c.BaseURL, old.Clari.BaseURL)
+	if c := a.client.cfg.Load(); c.Clari.BaseURL != old.Clari.BaseURL {
+		t.Errorf("client built for %s after a rejected reload, want %s", c.Clari.BaseURL, old.Clari.BaseURL)
 	}
 	if v, _ := metric(t, a.Handler(), "clari_exporter_config_last_reload_successful"); v != 0 {
 		t.Errorf("reload metric %v after a rejected reload, want 0", v)
@@ -347,11 +347,14 @@ func TestReloadDuringStartUp(t *testing.T) {
 }
 
 func TestKeyRotationDueAddsThePolicy(t *testing.T) {
-	c := config.Clari{KeyRotatedAt: 1790000000, RotationPolicy: model.Duration(90 * 24 * time.Hour)}
+	c := &config.Config{Secrets: config.Resolved{KeyRotatedAt: 1790000000}}
+	c.Clari.RotationPolicy = model.Duration(90 * 24 * time.Hour)
 	if got, want := keyRotationDue(c), 1790000000+90*86400.0; got != want {
 		t.Errorf("keyRotationDue = %v, want %v", got, want)
 	}
-	if got := keyRotationDue(config.Clari{RotationPolicy: model.Duration(time.Hour)}); got != 0 {
+	unknown := &config.Config{}
+	unknown.Clari.RotationPolicy = model.Duration(time.Hour)
+	if got := keyRotationDue(unknown); got != 0 {
 		t.Errorf("keyRotationDue without a rotation time = %v, want 0 (left out)", got)
 	}
 }

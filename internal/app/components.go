@@ -24,7 +24,7 @@ import (
 func (a *App) builtin() []Component {
 	return []Component{
 		restartOnly{name: "store", logger: a.logger, settings: []string{"storage", "ha"},
-			key: func(c *config.Config) any { return [2]any{c.Storage, c.HA} }, started: a.config.Get()},
+			key: func(c *config.Config) any { return [3]any{c.Storage, c.HA, c.Secrets.StorageDSN} }, started: a.config.Get()},
 		a.client,
 		healthComponent{a},
 		restartOnly{name: "warehouse", logger: a.logger, settings: []string{"warehouse"},
@@ -32,7 +32,7 @@ func (a *App) builtin() []Component {
 				if c.Warehouse == nil {
 					return nil
 				}
-				return *c.Warehouse
+				return [2]any{*c.Warehouse, c.Secrets.WarehouseDSN}
 			}, started: a.config.Get()},
 		runnerComponent{},
 		readinessComponent{},
@@ -76,7 +76,7 @@ type clientBox struct {
 	instr  clari.Instrumentation
 	logger log.Logger
 	c      atomic.Pointer[clari.Client]
-	cfg    atomic.Pointer[config.Clari] // the section the current client was built from
+	cfg    atomic.Pointer[config.Config] // the config the current client was built from
 }
 
 func (b *clientBox) Name() string { return "clari client" }
@@ -89,16 +89,15 @@ func (b *clientBox) Reloads() Reloads {
 // ApplyConfig builds a new client when the clari section's client settings
 // changed; a section the client rejects keeps the old client.
 func (b *clientBox) ApplyConfig(c *config.Config) error {
-	if old := b.cfg.Load(); old != nil && sameClient(*old, c.Clari) {
+	if old := b.cfg.Load(); old != nil && sameClient(old, c) {
 		return nil
 	}
-	nc, err := newClient(c.Clari, b.instr, b.logger)
+	nc, err := newClient(c, b.instr, b.logger)
 	if err != nil {
 		return err
 	}
-	section := c.Clari
 	b.c.Store(nc)
-	b.cfg.Store(&section)
+	b.cfg.Store(c)
 	return nil
 }
 
@@ -118,8 +117,9 @@ func (b *clientBox) ReconcileExport(ctx context.Context, since time.Time, req cl
 	return b.c.Load().ReconcileExport(ctx, since, req, o)
 }
 
-// newClient builds a Clari client from the clari section of the config.
-func newClient(c config.Clari, instr clari.Instrumentation, logger log.Logger) (*clari.Client, error) {
+// newClient builds a Clari client from the clari section of the config
+// and its resolved key.
+func newClient(c *config.Config, instr clari.Instrumentation, logger log.Logger) (*clari.Client, error) {
 	o := c.ClientOptions()
 	o.UserAgentVersion = version.Version
 	o.Instrumentation = instr
@@ -127,9 +127,10 @@ func newClient(c config.Clari, instr clari.Instrumentation, logger log.Logger) (
 	return clari.New(o)
 }
 
-// sameClient reports whether two clari sections build the same client.
-func sameClient(a, b config.Clari) bool {
-	return a.BaseURL == b.BaseURL && a.Key == b.Key && a.RequestTimeout == b.RequestTimeout &&
+// sameClient reports whether two configs build the same client.
+func sameClient(x, y *config.Config) bool {
+	a, b := x.Clari, y.Clari
+	return a.BaseURL == b.BaseURL && x.Secrets.APIKey == y.Secrets.APIKey && a.RequestTimeout == b.RequestTimeout &&
 		a.Retry == b.Retry && a.Breaker == b.Breaker && a.Pacing == b.Pacing
 }
 
