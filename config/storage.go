@@ -23,6 +23,12 @@ type Storage struct {
 	// variable (never inline: it carries a password). postgres only.
 	DSNFile string `yaml:"dsn_file,omitempty"`
 	DSNEnv  string `yaml:"dsn_env,omitempty"`
+
+	// DepartedRetention is how long the store keeps what it holds of a
+	// target that left the config (an old quarter): runs, snapshots,
+	// target state and counters are deleted once the target saw no
+	// activity for this long. 0 keeps them forever. Default 90d.
+	DepartedRetention model.Duration `yaml:"departed_retention"`
 }
 
 // HA tunes the leader lease of a PostgreSQL store (see docs/ha.md). The
@@ -59,7 +65,13 @@ const (
 	FollowerSyncInterval = time.Second
 )
 
-func defaultStorage() Storage { return Storage{Driver: StorageSQLite, Path: DefaultStoragePath} }
+// defaultDepartedRetention: a quarter after a target left the config, its
+// history is of no use to /metrics or the landing page.
+const defaultDepartedRetention = 90 * 24 * time.Hour
+
+func defaultStorage() Storage {
+	return Storage{Driver: StorageSQLite, Path: DefaultStoragePath, DepartedRetention: dur(defaultDepartedRetention)}
+}
 
 func defaultHA() HA {
 	return HA{LeaseDuration: dur(defaultLeaseDuration), RenewInterval: dur(defaultRenewInterval)}
@@ -86,6 +98,9 @@ func (s Storage) Shared() bool { return s.Driver == StoragePostgres }
 // validate checks the section; resolved is the DSN already resolved (a
 // config built in code needs no source).
 func (s Storage) validate(errs *fieldErrors, resolved Secret) {
+	if s.DepartedRetention < 0 {
+		errs.add("storage.departed_retention", "must be >= 0 (0 keeps departed targets forever), got %s", s.DepartedRetention)
+	}
 	switch s.Driver {
 	case StorageSQLite:
 		if strings.TrimSpace(s.Path) == "" {

@@ -131,3 +131,21 @@ func TestLeaderValues(t *testing.T) {
 		t.Fatalf("lease poll %s, follower sync %s, lease name %q: want 200ms, 1s, clari_exporter (docs/ha.md)", LeasePollInterval, FollowerSyncInterval, LeaseName)
 	}
 }
+
+func TestStorageDepartedRetention(t *testing.T) {
+	t.Setenv("CLARI_TEST_KEY", testSecret)
+	cfg, err := Parse([]byte(storageBase), "clari.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(cfg.Storage.DepartedRetention); got != 90*24*time.Hour {
+		t.Fatalf("departed_retention defaults to %s, want 90d", got)
+	}
+	cfg, err = Parse([]byte(storageBase+"storage:\n  departed_retention: 30d\n"), "clari.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(cfg.Storage.DepartedRetention); got != 30*24*time.Hour {
+		t.Fatalf("departed_retention: 30d read as %s", got)
+	}
+}

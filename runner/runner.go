@@ -77,6 +77,7 @@ type Runner struct {
 	lastAttempt map[targetKey]time.Time // run or skip, drives the schedule
 	stored      stored                  // the store's targets, rebuilt after every change
 	loaded      bool
+	lastPrune   time.Time // the last sweep for departed targets (runDue's goroutine only)
 
 	onChange []func() // OnStateChange and OnChange subscribers, guarded by mu
 
@@ -160,6 +161,7 @@ func (r *Runner) Run(ctx context.Context) error {
 // runDue exports every target whose interval has passed since its last
 // attempt, oldest attempt first.
 func (r *Runner) runDue(ctx context.Context) {
+	r.pruneDeparted(ctx)
 	cfg := r.opts.Config()
 	if !cfg.Schedule.Enabled {
 		return

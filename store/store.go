@@ -177,6 +177,14 @@ type Store interface {
 	// targets.
 	TargetState(ctx context.Context, forecast, period string) (TargetState, error)
 
+	// PruneDeparted deletes everything the store holds of the targets
+	// not in keep (they left the config) whose newest activity (a run, a
+	// counted skip or requeue) is older than before: runs, snapshots,
+	// target state, counters. Targets with a job in flight or an
+	// unresolved create intent are kept. It returns the targets pruned,
+	// ordered by forecast and period.
+	PruneDeparted(ctx context.Context, keep []TargetKey, before time.Time) ([]TargetKey, error)
+
 	// Generation counts committed writes. It moves with every change of
 	// the state, so a replica that does not write (a follower) polls it
 	// and re-reads TargetStates only when it moved.

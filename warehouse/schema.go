@@ -3,8 +3,11 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // SchemaError says the configured table or one of its columns is missing.
@@ -146,16 +149,32 @@ func (w *Warehouse) CreateTableSQL() string {
 // table is left as it is (ValidateSchema checks its columns; the sink then
 // needs a unique constraint on exactly the key columns).
 func (w *Warehouse) EnsureTable(ctx context.Context) error {
+	// Two CREATE TABLE IF NOT EXISTS racing (the sink's first load and the
+	// checks, or two replicas) can both miss the table, and the loser then
+	// fails on the catalog's unique index instead of finding it: in this
+	// process they take turns, and a loss to another process is retried
+	// once, when IF NOT EXISTS sees the table.
+	w.ensureMu.Lock()
+	defer w.ensureMu.Unlock()
 	w.mu.Lock()
 	done := w.ensured
 	w.mu.Unlock()
 	if done {
 		return nil
 	}
-	err := w.tx(ctx, fmt.Sprintf("cannot create table %q", w.r.table), false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, w.CreateTableSQL())
-		return err
-	})
+	raced := false
+	create := func() error {
+		return w.tx(ctx, fmt.Sprintf("cannot create table %q", w.r.table), false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, w.CreateTableSQL())
+			var pe *pgconn.PgError
+			raced = errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710") // unique_violation, duplicate_table, duplicate_object
+			return err
+		})
+	}
+	err := create()
+	if raced {
+		err = create()
+	}
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,4 +271,40 @@ func TestPostgresCaseFoldingHint(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), schema+".clari_entries") {
 		t.Errorf("error %v: want a hint naming %s.clari_entries", err, schema)
 	}
+}
+
+// TestEnsureTableRacesWithItself: warehouses on one database creating the
+// same table at once (the sink's first load and the checks, two replicas)
+// all succeed, where the loser of two CREATE TABLE IF NOT EXISTS used to
+// fail on PostgreSQL's catalog index and give up the load.
+func TestEnsureTableRacesWithItself(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		cfg := b.cfg(t, "raced")
+		ws := make([]*Warehouse, 8)
+		for i := range ws {
+			w, err := New(cfg, cfg.DSN, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { w.Close() })
+			ws[i] = w
+		}
+		errs := make(chan error, 2*len(ws))
+		var start sync.WaitGroup
+		start.Add(1)
+		for _, w := range ws {
+			for range 2 { // twice per warehouse: in-process turns too
+				go func() {
+					start.Wait()
+					errs <- w.EnsureTable(context.Background())
+				}()
+			}
+		}
+		start.Done()
+		for range 2 * len(ws) {
+			if err := <-errs; err != nil {
+				t.Errorf("EnsureTable: %v", err)
+			}
+		}
+	})
 }

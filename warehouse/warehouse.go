@@ -43,8 +43,9 @@ type Warehouse struct {
 	logger log.Logger
 
 	mu          sync.Mutex
-	ensured     bool // EnsureTable succeeded once
-	schemaKnown bool // ValidateSchema succeeded once
+	ensureMu    sync.Mutex // one EnsureTable at a time in this process
+	ensured     bool       // EnsureTable succeeded once
+	schemaKnown bool       // ValidateSchema succeeded once
 }
 
 // New prepares a connection pool without connecting. cfg is the warehouse
