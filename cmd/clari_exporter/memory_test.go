@@ -257,8 +257,11 @@ func TestPeakRSSOfA1MEntryExport(t *testing.T) {
 
 // TestPeakRSSFigures prints the peak RSS table of docs/performance.md:
 //
-//	CLARI_MEMTEST_USERS=2000,20000,200000 CLARI_MEMTEST_SINKS=none,sqlite,postgres CLARI_MEMTEST_TYPES=forecast,quota,… \
-//	  CLARI_MEMTEST_PG_DSN=postgres://… go test -count=1 -run TestPeakRSSFigures -v -timeout 3h ./cmd/clari_exporter
+//	CLARI_MEMTEST_USERS=500,5000,50000 CLARI_MEMTEST_SINKS=none,sqlite,postgres CLARI_MEMTEST_TYPES=forecast,quota,… \
+//	  CLARI_MEMTEST_PG_DSN=postgres://… CLARI_MEMTEST_TIMEOUT=60m go test -count=1 -run TestPeakRSSFigures -v -timeout 3h ./cmd/clari_exporter
+//
+// (500, 5000 and 50000 users of all six data types: documents of 10 MB,
+// 100 MB and 1 GB.)
 func TestPeakRSSFigures(t *testing.T) {
 	usersList, sinks := os.Getenv("CLARI_MEMTEST_USERS"), os.Getenv("CLARI_MEMTEST_SINKS")
 	if usersList == "" || sinks == "" {
