@@ -24,7 +24,7 @@ type Target struct {
 // quarter at now followed by its historical_quarters previous quarters,
 // newest first. The list does not depend on schedule.enabled: a watcher
 // still judges coverage.
-func (c *Config) Targets(now time.Time) []Target {
+func (c *File) Targets(now time.Time) []Target {
 	var out []Target
 	ci := time.Duration(c.Schedule.CurrentInterval)
 	hi := time.Duration(c.Schedule.HistoricalInterval)
@@ -79,7 +79,7 @@ func runsPerWindow(interval time.Duration) int {
 // quarters every 1w = 4×5 = 20". Re-queued jobs are not counted: they are
 // rare and come out of schedule.quota_reserve's headroom. A disabled
 // schedule costs 0.
-func (c *Config) MonthlyExportCost() (cost int, breakdown string) {
+func (c *File) MonthlyExportCost() (cost int, breakdown string) {
 	if !c.Schedule.Enabled {
 		return 0, "schedule.enabled is false: no exports"
 	}

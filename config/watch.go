@@ -52,7 +52,7 @@ func (w *Watch) UnmarshalYAML(unmarshal func(any) error) error {
 
 // ZeroQuota reports the zero-quota mode: the watch runs and the schedule
 // does not, so the exporter never creates an export.
-func (c *Config) ZeroQuota() bool { return c.Watch.Enabled && !c.Schedule.Enabled }
+func (c *File) ZeroQuota() bool { return c.Watch.Enabled && !c.Schedule.Enabled }
 
 // WatchesForecast reports whether forecast id is reported on.
 func (w Watch) WatchesForecast(id string) bool {

@@ -43,8 +43,9 @@ type Options struct {
 	Version     string // version.Info()
 	MetricsPath string
 	DocsURL     string
-	// Config is the running configuration (the targets come from it).
-	Config func() *config.Config
+	// Config is the running configuration file (the targets come from
+	// it); the page needs no secret, so it is not given them.
+	Config func() *config.File
 	Runs   RunSource
 	// Pipeline is the pipeline watch; nil (or watch off) hides its section.
 	Pipeline PipelineSource

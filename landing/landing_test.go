@@ -135,7 +135,7 @@ func TestPageShowsTargetsInFlightAndRecentRuns(t *testing.T) {
 	runs.inflight = []store.InFlight{{Forecast: cur.Forecast, Period: cur.Period, JobID: "job-running", CreatedAt: now.Add(-5 * time.Second)}}
 
 	h := New(Options{Name: "Clari Exporter", Description: "desc", Version: "v1", MetricsPath: "/metrics", DocsURL: "https://example.invalid/docs",
-		Config: func() *config.Config { return cfg }, Runs: runs, Now: func() time.Time { return now }})
+		Config: func() *config.File { return &cfg.File }, Runs: runs, Now: func() time.Time { return now }})
 	code, body := render(t, h, "/")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
@@ -185,7 +185,7 @@ func TestPageShowsTargetsInFlightAndRecentRuns(t *testing.T) {
 
 func TestPageShowsStoreErrorsAndOnlyServesRoot(t *testing.T) {
 	cfg := testConfig(t)
-	h := New(Options{Name: "x", Config: func() *config.Config { return cfg },
+	h := New(Options{Name: "x", Config: func() *config.File { return &cfg.File },
 		Runs: &fakeRuns{err: errors.New("database is locked")}, Now: func() time.Time { return now }})
 	code, body := render(t, h, "/")
 	if code != http.StatusOK || !strings.Contains(body, "could not be read (see the exporter&#39;s log)") {
@@ -211,7 +211,7 @@ func TestPageReadsRunsOnceAndOnlyOfConfiguredTargets(t *testing.T) {
 		runs.runs[[2]string{tg.Forecast, tg.Period}] = []store.Run{{Forecast: tg.Forecast, Period: tg.Period,
 			JobID: "job-" + tg.Forecast + "-" + tg.Period, Outcome: store.OutcomeDone, FinishedAt: now.Add(-time.Minute)}}
 	}
-	h := New(Options{Name: "x", Config: func() *config.Config { return cfg }, Runs: runs, Now: func() time.Time { return now }})
+	h := New(Options{Name: "x", Config: func() *config.File { return &cfg.File }, Runs: runs, Now: func() time.Time { return now }})
 	_, body := render(t, h, "/")
 	if runs.reads != 1 {
 		t.Errorf("one page view read the runs %d times, want 1", runs.reads)
@@ -231,7 +231,7 @@ func (f fakeWatch) State() *watch.State { return f.st }
 
 func TestPageShowsThePipelineWatch(t *testing.T) {
 	cfg := testConfig(t)
-	o := Options{Name: "x", Config: func() *config.Config { return cfg }, Runs: &fakeRuns{}, Now: func() time.Time { return now }}
+	o := Options{Name: "x", Config: func() *config.File { return &cfg.File }, Runs: &fakeRuns{}, Now: func() time.Time { return now }}
 	if _, body := render(t, New(o), "/"); strings.Contains(body, `id="pipeline"`) {
 		t.Error("a pipeline section without a watch")
 	}

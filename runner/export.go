@@ -38,7 +38,7 @@ func requeueBudget(configured, used int) int {
 const persistTimeout = 10 * time.Second
 
 // attempt exports one due target unless the budget says no.
-func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Target) {
+func (r *Runner) attempt(ctx context.Context, cfg *config.File, t config.Target) {
 	now := r.opts.Now()
 	r.markAttempt(t, now)
 	if reason := r.budgetSays(ctx, cfg, t); reason != "" {
@@ -65,7 +65,7 @@ func (r *Runner) attempt(ctx context.Context, cfg *config.Config, t config.Targe
 // "" means go ahead. A failing limits call other than an open breaker does
 // not skip: the export attempt then fails (api_error) and pages, which is
 // what an unreachable or unauthorised Clari should do.
-func (r *Runner) budgetSays(ctx context.Context, cfg *config.Config, t config.Target) string {
+func (r *Runner) budgetSays(ctx context.Context, cfg *config.File, t config.Target) string {
 	lim, err := r.opts.FreshLimits(ctx)
 	if err != nil {
 		if clari.IsBreakerOpen(err) {
@@ -93,7 +93,7 @@ func (r *Runner) skip(ctx context.Context, t config.Target, reason string) {
 	r.changed(ctx, t.Forecast, t.Period)
 }
 
-func forecastByID(cfg *config.Config, id string) (config.Forecast, bool) {
+func forecastByID(cfg *config.File, id string) (config.Forecast, bool) {
 	for _, f := range cfg.Forecasts {
 		if f.ID == id {
 			return f, true
@@ -141,7 +141,7 @@ type start struct {
 // once: as a run, or as a skip when nothing ran. An earlier intent that
 // turns out to have no job is resolved (and a new job created if
 // from.create).
-func (r *Runner) export(ctx context.Context, cfg *config.Config, forecast, period string, req clari.ExportRequest, from start) (ran bool) {
+func (r *Runner) export(ctx context.Context, cfg *config.File, forecast, period string, req clari.ExportRequest, from start) (ran bool) {
 	started := r.opts.Now()
 	job := r.newJob(cfg, forecast, period, req, from.jobID, from.requeues)
 	var res clari.RunResult
@@ -216,7 +216,7 @@ func (j *job) endSink(ctx context.Context, keep bool, r *Runner) {
 	}
 }
 
-func (r *Runner) newJob(cfg *config.Config, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
+func (r *Runner) newJob(cfg *config.File, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
 	j := &job{forecast: forecast, period: period,
 		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency,
 			DataTypes: req.TypesToExport}, resumeJobID)}
@@ -326,7 +326,7 @@ func (r *Runner) nothingRan(ctx context.Context, res *clari.RunResult, forecast,
 
 // finish applies the data-quality guards to a run that ended, loads a good
 // snapshot into the warehouse sink, and records the run exactly once.
-func (r *Runner) finish(ctx context.Context, cfg *config.Config, j *job, res clari.RunResult, started time.Time) {
+func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari.RunResult, started time.Time) {
 	forecast, period := j.forecast, j.period
 	run := store.Run{Forecast: forecast, Period: period, JobID: res.JobID, Outcome: string(res.Outcome),
 		StartedAt: started, FinishedAt: r.opts.Now(), Duration: res.Duration, Requeues: res.Requeues}

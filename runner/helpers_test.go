@@ -151,7 +151,7 @@ func (e *env) runner(change func(*runner.Options)) *runner.Runner {
 	o := runner.Options{
 		API:    e.client(clari.BreakerOptions{}),
 		Store:  e.store,
-		Config: e.config,
+		Config: func() *config.File { return &e.config().File },
 		Now:    e.clock.Now,
 		Tick:   10 * time.Millisecond,
 	}

@@ -85,7 +85,7 @@ func requeuesOf(request []byte) int {
 // reconcileIntents resolves, at start-up, the intents a previous process
 // left without a job id: a job Clari made is adopted and run to its end; an
 // intent with no job is resolved and its target left to the schedule.
-func (r *Runner) reconcileIntents(ctx context.Context, cfg *config.Config) {
+func (r *Runner) reconcileIntents(ctx context.Context, cfg *config.File) {
 	intents, err := r.opts.Store.Intents(ctx)
 	if err != nil {
 		level.Error(r.logger).Log("msg", "cannot read create intents at start-up; each target reconciles its own before creating", "err", err)

@@ -47,9 +47,10 @@ type Sink interface {
 type Options struct {
 	API   ExportAPI
 	Store store.Store
-	// Config returns the current configuration (a reload takes effect at the
-	// next scheduling tick).
-	Config func() *config.Config
+	// Config returns the current configuration file (a reload takes effect
+	// at the next scheduling tick); the runner sends no secret itself (the
+	// Clari client holds the key).
+	Config func() *config.File
 	// FreshLimits reads /admin/limits right before each create (the budget
 	// check): the Clari health monitor's Fresh, so the reading it takes is
 	// the one /metrics and readiness show. Default API.Limits.

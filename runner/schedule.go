@@ -10,7 +10,7 @@ import (
 // dueTargets lists the configured targets whose interval has passed since
 // their last attempt (never attempted counts as due), the longest-waiting
 // first so a slow export cannot starve one target forever.
-func (r *Runner) dueTargets(cfg *config.Config, now time.Time) []config.Target {
+func (r *Runner) dueTargets(cfg *config.File, now time.Time) []config.Target {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	type due struct {

@@ -30,10 +30,10 @@ type State struct {
 	// periods have no successful export within their max age.
 	CoverageMissing map[string]int
 
-	forecasts  []string       // configured forecast ids, in config order
-	cfg        *config.Config // the config it was built from
-	storeGen   uint64         // the store refresh it reflects
-	validUntil time.Time      // first instant a clock-dependent value changes
+	forecasts  []string     // configured forecast ids, in config order
+	cfg        *config.File // the config it was built from
+	storeGen   uint64       // the store refresh it reflects
+	validUntil time.Time    // first instant a clock-dependent value changes
 }
 
 // Target is the state of one configured (forecast, period): what the store

@@ -70,7 +70,7 @@ func benchWatcher(list []byte) (*Watcher, *memStore) {
 	cfg.Watch.Enabled = true
 	cfg.Watch.InspectResults = false
 	st := &memStore{}
-	w := New(Options{Clari: &memClari{list: list}, Store: st, Config: func() *config.Config { return cfg }, Now: func() time.Time { return benchNow }})
+	w := New(Options{Clari: &memClari{list: list}, Store: st, Config: func() *config.File { return &cfg.File }, Now: func() time.Time { return benchNow }})
 	return w, st
 }
 

@@ -58,7 +58,7 @@ func newEnv(t *testing.T, sc clarisim.Scenario) *env {
 }
 
 func (e *env) watcher() *Watcher {
-	return New(Options{Clari: e.c, Store: e.st, Config: func() *config.Config { return e.cfg }, Now: e.clk.Now,
+	return New(Options{Clari: e.c, Store: e.st, Config: func() *config.File { return &e.cfg.File }, Now: e.clk.Now,
 		Sleep: func(context.Context, time.Duration) error { return nil }})
 }
 

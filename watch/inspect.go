@@ -21,7 +21,7 @@ const historyKept = 5
 // inspectQueue downloads the queued DONE jobs one at a time, paced by
 // watch.inspect_pace, checks each and saves the document after each, so a
 // restart neither repeats nor loses one.
-func (w *Watcher) inspectQueue(ctx context.Context, cfg *config.Config) error {
+func (w *Watcher) inspectQueue(ctx context.Context, cfg *config.File) error {
 	pace := time.Duration(cfg.Watch.InspectPace)
 	for i := 0; len(w.d.Inspect) > 0; i++ {
 		if i > 0 && pace > 0 {
@@ -47,7 +47,7 @@ func (w *Watcher) inspectQueue(ctx context.Context, cfg *config.Config) error {
 
 // inspect checks one job. It returns an error only when ctx ended; every
 // failure of the job itself is a check failure with its reason.
-func (w *Watcher) inspect(ctx context.Context, cfg *config.Config, item inspectItem) error {
+func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectItem) error {
 	t := w.d.target(item.Forecast, item.Period)
 	b := snapshot.NewBuilder(snapshot.Target{Forecast: item.Forecast, Period: item.Period}, item.JobID)
 	typeRows := map[string]int{}

@@ -32,7 +32,7 @@ func TestOwnJobsNeverCountAsThePipelines(t *testing.T) {
 	f0 := e.sim.Tenant().Forecasts[0]
 	ctx := context.Background()
 	fs := &forgetfulStore{Store: e.st}
-	w := New(Options{Clari: e.c, Store: fs, Config: func() *config.Config { return e.cfg }, Now: e.clk.Now})
+	w := New(Options{Clari: e.c, Store: fs, Config: func() *config.File { return &e.cfg.File }, Now: e.clk.Now})
 	poll(t, w) // seeded: nothing yet
 	id, err := e.c.CreateExport(ctx, clari.ExportRequest{ForecastID: f0})
 	if err != nil {

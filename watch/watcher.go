@@ -47,9 +47,9 @@ type Store interface {
 type Options struct {
 	Clari Clari
 	Store Store
-	// Config returns the current configuration (a reload takes effect at the
-	// next poll).
-	Config func() *config.Config
+	// Config returns the current configuration file (a reload takes effect
+	// at the next poll); the watch needs no secret.
+	Config func() *config.File
 	Logger log.Logger
 	// Now is the clock (default time.Now); Sleep waits between downloads
 	// (default: a timer honouring ctx).
@@ -220,7 +220,7 @@ func statusLabel(s clari.JobStatus) string {
 
 // list streams the job list once and applies it to the document. Only jobs
 // inside the quota window and non-terminal ones are kept in memory.
-func (w *Watcher) list(ctx context.Context, cfg *config.Config, own func(string) bool) error {
+func (w *Watcher) list(ctx context.Context, cfg *config.File, own func(string) bool) error {
 	now := w.o.Now()
 	d := w.d
 	windowStart := now.Add(-clari.QuotaWindow)
@@ -339,7 +339,7 @@ func (w *Watcher) list(ctx context.Context, cfg *config.Config, own func(string)
 }
 
 // publish builds the immutable State from the document and the last list.
-func (w *Watcher) publish(cfg *config.Config) {
+func (w *Watcher) publish(cfg *config.File) {
 	now := w.o.Now()
 	st := &State{Enabled: true, Org: w.org, ListedAt: w.lastList}
 	if w.d == nil {

@@ -151,7 +151,7 @@ func New(opts Options) (*App, error) {
 	}
 
 	a.runner = runner.New(runner.Options{
-		API: a.client, Store: st, Config: a.config.Get, Sink: sink,
+		API: a.client, Store: st, Config: a.config.File, Sink: sink,
 		FreshLimits:     a.health.Fresh,
 		ObserveDuration: a.durations.ObserveDuration,
 		Logger:          log.With(logger, "component", "runner"),
@@ -163,7 +163,7 @@ func New(opts Options) (*App, error) {
 	a.watch = watch.New(watch.Options{
 		Clari:  watchAPI{client: a.client, limits: a.health.Cached},
 		Store:  st,
-		Config: a.config.Get,
+		Config: a.config.File,
 		Logger: log.With(logger, "component", "watch"),
 	})
 
@@ -246,7 +246,7 @@ func New(opts Options) (*App, error) {
 			Version:     version.Info(),
 			MetricsPath: opts.MetricsPath,
 			DocsURL:     opts.DocsURL,
-			Config:      a.config.Get,
+			Config:      a.config.File,
 			Runs:        st,
 			Pipeline:    a.watch,
 			Logger:      logging.Slog(log.With(logger, "component", "landing")),

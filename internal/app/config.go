@@ -36,6 +36,11 @@ func newConfigState(path string, cfg *config.Config, logger log.Logger) *configS
 // Get returns the config in force. Treat it as read-only.
 func (s *configState) Get() *config.Config { return s.cur.Load() }
 
+// File is the file of the config in force, without its secrets: for the
+// components that never send one (the runner, the pipeline watch, the
+// landing page).
+func (s *configState) File() *config.File { return &s.cur.Load().File }
+
 func (s *configState) commit(cfg *config.Config) {
 	s.cur.Store(cfg)
 	s.lastOK.Store(true)
