@@ -25,8 +25,33 @@ var configConsumers = []string{"clari", "warehouse", "collector", "runner", "hea
 // TestPackagesHaveNoDefaults fails on a top-level const or var named
 // Default…/default… in a package that takes its options from config.
 func TestPackagesHaveNoDefaults(t *testing.T) {
+	files := eachSourceFile(t, configConsumers, func(path string, f *ast.File) {
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || (gd.Tok != token.CONST && gd.Tok != token.VAR) {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					if strings.HasPrefix(strings.ToLower(name.Name), "default") {
+						t.Errorf("%s declares %s.%s: a default outside config. Put it in config/defaults.go and pass the resolved value in; if no config key sets it, it is a constant: name it for what it is", path, f.Name.Name, name.Name)
+					}
+				}
+			}
+		}
+	})
+	if files < 4*len(configConsumers) {
+		t.Fatalf("scanned only %d Go files of %v: the paths are wrong", files, configConsumers)
+	}
+}
+
+// eachSourceFile parses every non-test Go file of the sibling packages
+// pkgs, calls fn with its slash path and syntax tree, and returns how many
+// it parsed (callers check the paths were right).
+func eachSourceFile(t *testing.T, pkgs []string, fn func(path string, f *ast.File)) int {
+	t.Helper()
 	files := 0
-	for _, pkg := range configConsumers {
+	for _, pkg := range pkgs {
 		paths, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -40,24 +65,10 @@ func TestPackagesHaveNoDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			files++
-			for _, decl := range f.Decls {
-				gd, ok := decl.(*ast.GenDecl)
-				if !ok || (gd.Tok != token.CONST && gd.Tok != token.VAR) {
-					continue
-				}
-				for _, spec := range gd.Specs {
-					for _, name := range spec.(*ast.ValueSpec).Names {
-						if strings.HasPrefix(strings.ToLower(name.Name), "default") {
-							t.Errorf("%s declares %s.%s: a default outside config. Put it in config/defaults.go and pass the resolved value in; if no config key sets it, it is a constant: name it for what it is", filepath.ToSlash(path), f.Name.Name, name.Name)
-						}
-					}
-				}
-			}
+			fn(filepath.ToSlash(path), f)
 		}
 	}
-	if files < 4*len(configConsumers) {
-		t.Fatalf("scanned only %d Go files of %v: the paths are wrong", files, configConsumers)
-	}
+	return files
 }
 
 // zeroFields lists the fields (dotted paths) of v that hold their zero

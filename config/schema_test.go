@@ -2,9 +2,6 @@ package config
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -60,36 +57,21 @@ var secretFree = []string{"runner", "watch", "landing", "collector", "health", "
 // TestSecretFreeConsumersTakeTheFile fails when one of secretFree names
 // config.Config or config.Resolved, or reads a field named Secrets.
 func TestSecretFreeConsumersTakeTheFile(t *testing.T) {
-	files := 0
-	for _, pkg := range secretFree {
-		paths, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, path := range paths {
-			if strings.HasSuffix(path, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files++
-			ast.Inspect(f, func(n ast.Node) bool {
-				sel, ok := n.(*ast.SelectorExpr)
-				if !ok {
-					return true
-				}
-				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "config" && (sel.Sel.Name == "Config" || sel.Sel.Name == "Resolved") {
-					t.Errorf("%s uses config.%s: %s sends no secret, so it takes config.File (or a section) and never sees Config.Secrets", filepath.ToSlash(path), sel.Sel.Name, pkg)
-				}
-				if sel.Sel.Name == "Secrets" {
-					t.Errorf("%s reads .Secrets: pass the one secret a package sends next to its section instead", filepath.ToSlash(path))
-				}
+	files := eachSourceFile(t, secretFree, func(path string, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
 				return true
-			})
-		}
-	}
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "config" && (sel.Sel.Name == "Config" || sel.Sel.Name == "Resolved") {
+				t.Errorf("%s uses config.%s: package %s sends no secret, so it takes config.File (or a section) and never sees Config.Secrets", path, sel.Sel.Name, f.Name.Name)
+			}
+			if sel.Sel.Name == "Secrets" {
+				t.Errorf("%s reads .Secrets: pass the one secret a package sends next to its section instead", path)
+			}
+			return true
+		})
+	})
 	if files < 3*len(secretFree) {
 		t.Fatalf("scanned only %d Go files of %v: the paths are wrong", files, secretFree)
 	}
