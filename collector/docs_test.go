@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/runner"
 )
 
 // docs/metrics.md must list every metric with its current type, labels and
@@ -20,6 +22,12 @@ func TestDocsListEveryMetric(t *testing.T) {
 	if err := fullSet().Register(reg); err != nil {
 		t.Fatal(err)
 	}
+	reg.MustRegister(NewHACollector(HAOptions{
+		Leadership:           func() Leadership { return fakeLeadership(1) },
+		Sync:                 func() StoreSync { return fakeSync(t0) },
+		CreateRefused:        func() map[string]uint64 { return nil },
+		CreateRefusedReasons: runner.CreateRefusedReasons,
+	}))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -46,3 +46,27 @@ clari_exporter_store_last_sync_timestamp_seconds 1.7646200005e+09
 		t.Fatalf("a single replica without sources exposes %d HA series", n)
 	}
 }
+
+// Every reason of the producer's list is served, from 0, with the
+// producer's count; a reason outside the list is not.
+func TestHACollectorCreateRefused(t *testing.T) {
+	counts := map[string]uint64{}
+	c := NewHACollector(HAOptions{CreateRefused: func() map[string]uint64 { return counts },
+		CreateRefusedReasons: []string{"not_leader", "slot_taken"}})
+	help := `# HELP clari_export_create_refused_total Creates this replica refused to send although the schedule wanted them, by reason (not_leader, slot_taken): it no longer led the term of its intent, or another process (a second leader) holds or exported the slot. Nothing was spent.
+# TYPE clari_export_create_refused_total counter
+`
+	want := help + `clari_export_create_refused_total{reason="not_leader"} 0
+clari_export_create_refused_total{reason="slot_taken"} 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	counts = map[string]uint64{"slot_taken": 2, "other": 5}
+	want = help + `clari_export_create_refused_total{reason="not_leader"} 0
+clari_export_create_refused_total{reason="slot_taken"} 2
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -173,6 +173,18 @@ func (r *Runner) export(ctx context.Context, cfg *config.File, forecast, period 
 		}
 		return true
 	}
+	var refused *CreateRefusedError
+	if errors.As(res.Err, &refused) {
+		if res.JobID == "" {
+			// Nothing was sent: no run to record. Another process may have
+			// written the target; catch up with it.
+			r.changed(ctx, forecast, period)
+			return false
+		}
+		// The re-queue of a timed-out job was refused: the run ran, and
+		// timed out.
+		res.Outcome = clari.OutcomeTimeout
+	}
 	if reason, skipped := r.nothingRan(ctx, &res, forecast, period); skipped {
 		r.skip(ctx, config.Target{Forecast: forecast, Period: period}, reason)
 		return true
@@ -250,8 +262,9 @@ func (r *Runner) newJob(cfg *config.File, forecast, period string, req clari.Exp
 		}
 	}
 	// requeues counts the jobs of this run that replaced a timed-out one;
-	// the first job persisted by RunExport is the original.
-	requeues, original := priorRequeues, resumeJobID == ""
+	// the first job persisted by RunExport is the original. current is the
+	// run's job in flight, the one a re-queue replaces.
+	requeues, original, current := priorRequeues, resumeJobID == "", resumeJobID
 	j.opts = clari.RunOptions{
 		PollInterval: time.Duration(cfg.Clari.PollInterval),
 		Timeout:      time.Duration(cfg.Clari.PollTimeout),
@@ -274,11 +287,15 @@ func (r *Runner) newJob(cfg *config.File, forecast, period string, req clari.Exp
 			}
 			pctx, cancel := context.WithTimeout(context.Background(), persistTimeout)
 			defer cancel()
-			return r.opts.Store.PutInFlight(pctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON})
+			if err := r.opts.Store.PutInFlight(pctx, store.InFlight{Forecast: forecast, Period: period, JobID: jobID, CreatedAt: r.opts.Now(), Request: reqJSON}); err != nil {
+				return err
+			}
+			current = jobID
+			return nil
 		},
 		Spend: r.spend(forecast, period, func() ([]byte, error) {
 			return json.Marshal(persistedRequest{ForecastID: forecast, ExportRequest: req, Requeues: requeues})
-		}),
+		}, func() string { return current }),
 	}
 	return j
 }

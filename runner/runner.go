@@ -67,6 +67,20 @@ type Options struct {
 	Now func() time.Time
 	// Tick is how often due targets are looked for; default 1 s.
 	Tick time.Duration
+	// Leadership is the leader election (*leader.Elector) on a shared
+	// store: right before each create the runner checks it still leads the
+	// term its intent carries (Lead). nil when this process schedules
+	// alone (SQLite: one process under a file lock; intents carry term 0).
+	Leadership Leadership
+}
+
+// Leadership is what the create path asks the leader election.
+type Leadership interface {
+	// Leading reports whether this replica leads term right now, within
+	// its trust window.
+	Leading(term int64) bool
+	// Holder identifies this replica in the intents it writes.
+	Holder() string
 }
 
 // Runner runs exports on schedule. Create it with New, start it with Run.
@@ -76,6 +90,10 @@ type Runner struct {
 
 	mu          sync.RWMutex
 	lastAttempt map[targetKey]time.Time // run or skip, drives the schedule
+	// leftovers are the intents there when Run began (requested at, by
+	// target): left by an older term, so this one reconciles them; nil
+	// when they could not be read.
+	leftovers map[targetKey]time.Time
 	stored      stored                  // the store's targets, rebuilt after every change
 	loaded      bool
 	lastPrune   time.Time // the last sweep for departed targets (runDue's goroutine only)
@@ -85,6 +103,9 @@ type Runner struct {
 	state  atomic.Pointer[State] // the published state (state.go)
 	pubMu  sync.Mutex            // serialises publishing
 	pubGen uint64                // Generation of the latest published State
+
+	term    atomic.Int64 // the leader term Lead runs for; 0 under Run
+	refused refusals     // creates refused before the POST (intent.go)
 }
 
 type targetKey struct{ forecast, period string }
@@ -157,6 +178,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.resumeInFlight(ctx)
 	every.Run(ctx, r.opts.Tick, r.runDue)
 	return nil
+}
+
+// Lead is Run for one term of the leader election: every create intent
+// carries term, and each create is sent only while Options.Leadership says
+// this replica still leads it. The elector never runs two terms at once in
+// one process, so one term field is enough.
+func (r *Runner) Lead(ctx context.Context, term int64) error {
+	r.term.Store(term)
+	return r.Run(ctx)
 }
 
 // runDue exports every target whose interval has passed since its last

@@ -12,6 +12,11 @@ import (
 // SkipReasons lists every `reason` of clari_export_skipped_total.
 var SkipReasons = []string{SkipQuotaReserve, SkipQuotaExhausted, SkipConcurrency, SkipCircuitOpen}
 
+// CreateRefusedReasons lists every `reason` of
+// clari_export_create_refused_total: why a create was not sent although
+// the schedule wanted it (intent.go).
+var CreateRefusedReasons = []string{RefusedNotLeader, RefusedIntentExists, RefusedSlotTaken}
+
 // FailureReasons lists every `reason` of clari_export_failures_total: how a
 // Clari job failed (clari.FailureOutcomes) and the snapshot's data-quality
 // guards.

@@ -68,7 +68,9 @@ func testIntentLifecycle(t *testing.T, b backend) {
 	if got, _ := s.Intents(ctx); len(got) != 0 {
 		t.Fatalf("intents after clear: %+v", got)
 	}
-	// Resolved: the target may get its next intent.
+	// Resolved: the target may get its next intent, the re-queue of its job
+	// in flight.
+	dup.Replaces = "j1"
 	if err := s.PutIntent(ctx, dup); err != nil {
 		t.Fatalf("intent after resolution: %v", err)
 	}
@@ -108,6 +110,58 @@ func testIntentUniqueUnderRace(t *testing.T, b backend) {
 	}
 	if n := countRows(t, s, "intents"); n != targets {
 		t.Fatalf("%d intent rows, want %d", n, targets)
+	}
+}
+
+// The slot guard: a writer that looked at the target before another
+// process exported it (the other's intent already resolved: its job in
+// flight, or its run recorded) is refused, changing nothing; the re-queue
+// of the writer's own job in flight is not.
+func TestIntentSlotGuard(t *testing.T) { forEachBackend(t, testIntentSlotGuard) }
+
+func testIntentSlotGuard(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
+	ctx := context.Background()
+	in := Intent{Forecast: "f", Period: "p", RequestedAt: t0, Term: 2, Holder: "loser"}
+	if err := s.PutInFlight(ctx, InFlight{Forecast: "f", Period: "p", JobID: "j1", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for _, replaces := range []string{"", "j0"} {
+		in.Replaces = replaces
+		if err := s.PutIntent(ctx, in); !errors.Is(err, ErrSlotTaken) {
+			t.Fatalf("intent (replacing %q) while another job is in flight: %v, want ErrSlotTaken", replaces, err)
+		}
+	}
+	if n := countRows(t, s, "intents"); n != 0 {
+		t.Fatalf("a refused intent left %d rows", n)
+	}
+	// The job's run is recorded: a writer that saw no run is refused.
+	if err := s.FinishRun(ctx, okRun("f", "p", "j1", t0, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	in.Replaces = ""
+	if err := s.PutIntent(ctx, in); !errors.Is(err, ErrSlotTaken) {
+		t.Fatalf("intent after another's run, seen 0 runs: %v, want ErrSlotTaken", err)
+	}
+	// A writer that saw that run takes the next slot; its re-queue passes
+	// the guard once its job is in flight.
+	in.SeenRuns = 1
+	if err := s.PutIntent(ctx, in); err != nil {
+		t.Fatalf("intent for the next slot: %v", err)
+	}
+	if err := s.PutInFlight(ctx, InFlight{Forecast: "f", Period: "p", JobID: "j2", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	in.Replaces, in.RequestedAt = "j2", t0.Add(time.Minute)
+	if err := s.PutIntent(ctx, in); err != nil {
+		t.Fatalf("re-queue of the job in flight: %v", err)
+	}
+	got, err := s.Intents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Term != 2 || got[0].Holder != "loser" || got[0].SeenRuns != 0 || got[0].Replaces != "" {
+		t.Fatalf("intents %+v, want the re-queue's with its term and holder (guard fields not stored)", got)
 	}
 }
 

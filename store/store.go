@@ -34,6 +34,13 @@ var ErrAlreadyRecorded = errors.New("store: run already recorded for this job id
 // asks. Nothing was changed; the caller must not send its create.
 var ErrIntentExists = errors.New("store: an unresolved create intent exists for this target")
 
+// ErrSlotTaken is returned by PutIntent when the target moved on since the
+// writer looked at it: a run was recorded (its run count is no longer
+// Intent.SeenRuns) or another job is in flight for it. Another process (a
+// second leader after a split brain) exported the slot; nothing was
+// changed and the caller must not send its create.
+var ErrSlotTaken = errors.New("store: the target's slot was exported or is being exported by another process")
+
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("store: closed")
 
@@ -89,6 +96,14 @@ type Intent struct {
 	// every intent of an older term before it creates anything.
 	Term   int64
 	Holder string
+
+	// The slot guard: what the writer's decision to create was based on,
+	// checked by PutIntent in the same transaction and not stored (zero
+	// when read back). SeenRuns is the target's run count
+	// (TargetState.Runs) the writer saw; Replaces is the in-flight job this
+	// create replaces (a re-queue after a timeout), "" for a new slot.
+	SeenRuns uint64
+	Replaces string
 }
 
 // TargetState is everything the collector needs about one (forecast, period)
@@ -122,7 +137,9 @@ type TargetState struct {
 // methods are safe for concurrent use.
 type Store interface {
 	// PutIntent records a create intent; ErrIntentExists (changing
-	// nothing) when the target has one already.
+	// nothing) when the target has one already, ErrSlotTaken when the
+	// target moved on since the writer looked (Intent.SeenRuns,
+	// Intent.Replaces).
 	PutIntent(ctx context.Context, in Intent) error
 	// Intents lists the unresolved intents, ordered by forecast and period.
 	Intents(ctx context.Context) ([]Intent, error)

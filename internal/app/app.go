@@ -38,6 +38,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/health"
 	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/landing"
+	"github.com/clari-exporter/clari_exporter/leader"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 	"github.com/clari-exporter/clari_exporter/warehouse"
@@ -150,8 +151,20 @@ func New(opts Options) (*App, error) {
 		}
 	}
 
+	// On a shared store the leader lease decides who exports
+	// (docs/ha.md); the runner asks it right before every create.
+	pg, sharedStore := st.(*store.Postgres)
+	var elector *leader.Elector
+	var leadership runner.Leadership // nil alone: no election
+	if sharedStore {
+		if elector, err = a.newElector(cfg, pg, logger); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		leadership = elector
+	}
 	a.runner = runner.New(runner.Options{
-		API: a.client, Store: st, Config: a.config.File, Sink: sink,
+		API: a.client, Store: st, Config: a.config.File, Sink: sink, Leadership: leadership,
 		FreshLimits:     a.health.Fresh,
 		ObserveDuration: a.durations.ObserveDuration,
 		Logger:          log.With(logger, "component", "runner"),
@@ -212,19 +225,16 @@ func New(opts Options) (*App, error) {
 	})
 	// One store, one runner: this replica exports. On a shared store the
 	// leader lease decides (docs/ha.md).
-	haMetrics := prometheus.NewRegistry()
-	if pg, ok := st.(*store.Postgres); ok {
-		if a.shared, err = a.newShared(cfg, pg, logger); err != nil {
-			_ = st.Close()
-			return nil, err
-		}
-		haMetrics.MustRegister(collector.NewHACollector(collector.HAOptions{
-			Leadership: func() collector.Leadership { return a.shared.elector.State() },
-			Sync:       func() collector.StoreSync { return a.shared.follower.State() },
-		}))
+	haOpts := collector.HAOptions{CreateRefused: a.runner.CreateRefused, CreateRefusedReasons: runner.CreateRefusedReasons}
+	if sharedStore {
+		a.shared = a.newShared(elector, pg, logger)
+		haOpts.Leadership = func() collector.Leadership { return a.shared.elector.State() }
+		haOpts.Sync = func() collector.StoreSync { return a.shared.follower.State() }
 	} else {
 		a.metrics.Exporter.SetLeader(true)
 	}
+	haMetrics := prometheus.NewRegistry()
+	haMetrics.MustRegister(collector.NewHACollector(haOpts))
 
 	processReg := prometheus.NewRegistry()
 	processReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -22,12 +22,10 @@ type shared struct {
 	follower *leader.Follower
 }
 
-// newShared builds the election on the store's lease and the follower sync
-// of the runner's published state.
-func (a *App) newShared(cfg *config.Config, pg *store.Postgres, logger log.Logger) (*shared, error) {
-	s := &shared{}
-	var err error
-	s.elector, err = leader.New(leader.Options{
+// newElector builds the election on the store's lease. It is built before
+// the runner, which asks it before every create.
+func (a *App) newElector(cfg *config.Config, pg *store.Postgres, logger log.Logger) (*leader.Elector, error) {
+	return leader.New(leader.Options{
 		Lease:         pg,
 		Name:          config.LeaseName,
 		LeaseDuration: time.Duration(cfg.HA.LeaseDuration),
@@ -37,9 +35,12 @@ func (a *App) newShared(cfg *config.Config, pg *store.Postgres, logger log.Logge
 		Lead:          a.lead,
 		OnChange:      func(st leader.State) { a.metrics.Exporter.SetLeader(st.Leader) },
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// newShared adds the follower sync of the runner's published state to the
+// elector.
+func (a *App) newShared(elector *leader.Elector, pg *store.Postgres, logger log.Logger) *shared {
+	s := &shared{elector: elector}
 	s.follower = leader.NewFollower(leader.FollowOptions{
 		Store:    pg,
 		Interval: config.FollowerSyncInterval,
@@ -53,7 +54,7 @@ func (a *App) newShared(cfg *config.Config, pg *store.Postgres, logger log.Logge
 		},
 		Logger: log.With(logger, "component", "follower"),
 	})
-	return s, nil
+	return s
 }
 
 // runShared is start for a replica of a shared store: ready once it serves
@@ -82,12 +83,14 @@ func (a *App) runShared(ctx context.Context) {
 }
 
 // lead runs what only the leader may run, for one term, until ctx ends
-// (leadership lost or shutdown). The runner starts as after a restart: it
-// loads the state, reconciles every create intent left by an older term
-// against Clari's job list and resumes the in-flight jobs before it
-// creates anything.
+// (leadership lost or shutdown): exports, the pipeline watch (its result
+// downloads and the document it saves), warehouse checks and retention.
+// The runner starts as after a restart: it loads the state, resumes the
+// in-flight jobs and reconciles every create intent left by an older term
+// against Clari's job list before it creates anything; each create carries
+// term and is sent only while this replica still leads it.
 func (a *App) lead(ctx context.Context, term int64) {
-	level.Info(a.logger).Log("msg", "leading: running exports, warehouse checks and retention", "term", term)
+	level.Info(a.logger).Log("msg", "leading: running exports, pipeline watch, warehouse checks and retention", "term", term)
 	if err := a.runner.Load(ctx); err != nil {
 		level.Error(a.logger).Log("msg", "cannot load the shared state; stepping down", "err", err)
 		return
@@ -97,7 +100,9 @@ func (a *App) lead(ctx context.Context, term int64) {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.whChecks.Run(ctx) }()
 	}
-	if err := a.runner.Run(ctx); err != nil && ctx.Err() == nil {
+	wg.Add(1)
+	go func() { defer wg.Done(); a.watch.Run(ctx) }()
+	if err := a.runner.Lead(ctx, term); err != nil && ctx.Err() == nil {
 		level.Error(a.logger).Log("msg", "export runner stopped", "err", err)
 	}
 	wg.Wait()

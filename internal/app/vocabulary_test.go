@@ -51,6 +51,7 @@ func TestVocabulariesMatchProducers(t *testing.T) {
 	}{
 		{"clari_export_failures_total", "reason", runner.FailureReasons},
 		{"clari_export_skipped_total", "reason", runner.SkipReasons},
+		{"clari_export_create_refused_total", "reason", runner.CreateRefusedReasons},
 		{"clari_api_retries_total", "reason", clari.RetryReasons},
 		{"clari_api_retries_total", "endpoint", clari.Endpoints},
 		{"clari_api_requests_total", "endpoint", clari.Endpoints},
