@@ -90,13 +90,13 @@ type Runner struct {
 
 	mu          sync.RWMutex
 	lastAttempt map[targetKey]time.Time // run or skip, drives the schedule
+	stored      stored                  // the store's targets, rebuilt after every change
+	loaded      bool
+	lastPrune   time.Time // the last sweep for departed targets (runDue's goroutine only)
 	// leftovers are the intents there when Run began (requested at, by
 	// target): left by an older term, so this one reconciles them; nil
 	// when they could not be read.
 	leftovers map[targetKey]time.Time
-	stored      stored                  // the store's targets, rebuilt after every change
-	loaded      bool
-	lastPrune   time.Time // the last sweep for departed targets (runDue's goroutine only)
 
 	onChange []func() // OnStateChange and OnChange subscribers, guarded by mu
 

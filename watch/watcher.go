@@ -112,8 +112,14 @@ func New(o Options) *Watcher {
 func (w *Watcher) State() *State { return w.state.Load() }
 
 // Run polls every watch.interval until ctx ends (a reload changing the
-// interval takes effect after the current wait).
+// interval takes effect after the current wait). Each Run starts from the
+// store's document, not the one an earlier Run held: on a shared store the
+// watch runs on the leader only, and another replica's term may have saved
+// a newer one meanwhile (results it inspected are not downloaded again).
 func (w *Watcher) Run(ctx context.Context) {
+	w.mu.Lock()
+	w.d, w.loadErr = nil, nil
+	w.mu.Unlock()
 	for {
 		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
 			level.Warn(w.o.Logger).Log("msg", "pipeline watch poll failed", "err", err)
