@@ -167,8 +167,16 @@ func (r *Runner) pendingIntent(ctx context.Context, t config.Target) (start, boo
 		if in.Forecast == t.Forecast && in.Period == t.Period {
 			if !r.leftover(in) {
 				// Written by another term since this one began: a second
-				// leader is creating this slot right now. Reconciling it
-				// could clear it before that leader's job shows.
+				// leader may be creating this slot right now, and
+				// reconciling could clear its intent before its job shows.
+				// Refused this time; by the target's next run that leader
+				// has stored its job id (resolving the intent), or the
+				// intent is an orphan, reconciled then.
+				r.mu.Lock()
+				if r.leftovers != nil {
+					r.leftovers[targetKey{in.Forecast, in.Period}] = in.RequestedAt
+				}
+				r.mu.Unlock()
 				_ = r.refuse(t.Forecast, t.Period, RefusedIntentExists, r.term.Load())
 				return start{}, false
 			}

@@ -250,3 +250,47 @@ func TestSplitBrainCreatesOncePerSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestAnotherTermsIntentIsRefusedOnceThenReconciled: an intent another term
+// wrote after this term began (a second leader creating that slot right
+// now) is not reconciled at once, which could clear it before that
+// leader's job shows: the run is refused and counted. If it is still there
+// at the target's next run it is an orphan: reconciled (no job in Clari:
+// resolved) and the target exports again.
+func TestAnotherTermsIntentIsRefusedOnceThenReconciled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+		c.Schedule.CurrentInterval = model.Duration(time.Minute)
+	}})
+	r := e.runner(func(o *runner.Options) { o.Leadership = newForcedLeader("replica-b", 5, true) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Lead(ctx, 5) }()
+	defer func() { cancel(); <-done }()
+	waitRunner := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("never reached: %s (refused %v, state %+v)", what, r.CreateRefused(), r.ExportState().Targets)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitRunner("the first run", func() bool { return allRan(1)(r.ExportState()) })
+	period := target(t, r.ExportState(), "net_arr").Period
+	must(t, e.store.PutIntent(context.Background(), store.Intent{Forecast: "net_arr", Period: period, RequestedAt: e.clock.Now(),
+		Term: 4, Holder: "replica-a", SeenRuns: 1}))
+
+	e.clock.Advance(2 * time.Minute)
+	waitRunner("the refusal", func() bool { return r.CreateRefused()[runner.RefusedIntentExists] == 1 })
+	if st := e.sim.Stats(); st.CreateCalls != 1 {
+		t.Fatalf("%d creates while another term's intent was in the making", st.CreateCalls)
+	}
+	e.clock.Advance(2 * time.Minute)
+	waitRunner("the second run", func() bool { return allRan(2)(r.ExportState()) })
+	if st := e.sim.Stats(); st.CreateCalls != 2 || r.CreateRefused()[runner.RefusedIntentExists] != 1 {
+		t.Fatalf("create calls %d, refused %v: want the orphan reconciled and the target exported once more", st.CreateCalls, r.CreateRefused())
+	}
+	noIntentsLeft(t, e.store)
+}
