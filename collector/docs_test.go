@@ -22,9 +22,9 @@ func TestDocsListEveryMetric(t *testing.T) {
 	if err := fullSet().Register(reg); err != nil {
 		t.Fatal(err)
 	}
+	// The HA series every replica has (the shared store's two are described
+	// in prose: a single replica, the demo, has neither).
 	reg.MustRegister(NewHACollector(HAOptions{
-		Leadership:           func() Leadership { return fakeLeadership(1) },
-		Sync:                 func() StoreSync { return fakeSync(t0) },
 		CreateRefused:        func() map[string]uint64 { return nil },
 		CreateRefusedReasons: runner.CreateRefusedReasons,
 	}))
