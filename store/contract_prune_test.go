@@ -44,7 +44,7 @@ func testPruneDepartedTargets(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	mustFinish(t, s, okRun("i", "2025_Q1", "i-old", t0, 10), nil)
-	if err := s.PutIntent(ctx, Intent{Forecast: "i", Period: "2025_Q1", RequestedAt: t0, Request: []byte(`{}`)}); err != nil {
+	if err := s.PutIntent(ctx, Intent{Forecast: "i", Period: "2025_Q1", RequestedAt: t0, Request: []byte(`{}`), SeenRuns: 1}); err != nil {
 		t.Fatal(err)
 	}
 
