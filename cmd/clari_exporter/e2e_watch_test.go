@@ -59,7 +59,24 @@ storage:
 	}
 
 	// Inject: the pipeline's next job fails (the DONE ones after it keep
-	// coming, so the page then resolves).
+	// coming, so the page then resolves). The running plan is stopped and
+	// the failing job made only once every job of it has ended: a DONE job
+	// started just before the injection would end after the shorter FAILED
+	// one and be, rightly, the newest job the exporter reports, so the
+	// failure would never show (until the next job 20 s later, itself DONE).
+	if err := sim.StartPipeline(time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A wait for setup, not a measured property: at most one job's
+	// Duration (500 ms) by the simulator's clock.
+	waitOrDump(t, 10*time.Second, "the pipeline's running job to end", diag, func() bool {
+		for _, j := range sim.Jobs() {
+			if j.Pipeline && !j.Job.Status.Terminal() {
+				return false
+			}
+		}
+		return true
+	})
 	var failPlan []clarisim.PipelineJob
 	failPlan = append(failPlan, clarisim.PipelineJob{At: 0, Forecast: f0, Duration: 300 * time.Millisecond, Final: clari.StatusFailed})
 	for at := 20 * time.Second; at < 2*time.Minute; at += 2 * time.Second {
@@ -69,6 +86,11 @@ storage:
 		t.Fatal(err)
 	}
 	var seen time.Time
+	// A wait for setup, not a measured property (time to page is measured
+	// from its end): the job fails 300 ms after the injection and the
+	// watch (1 s interval; a poll takes 10–200 ms) exposes it 0.5–1.8 s
+	// after the injection, measured under -race on the loaded 2-core
+	// machine; 20 s is more than 10 times that.
 	waitOrDump(t, 20*time.Second, "the exporter exposing the failed pipeline job", diag, func() bool {
 		mfs, _ := scrape(t, exporterBase)
 		if v, ok := value(mfs, "clari_pipeline_last_job_success", lastJob); ok && v == 0 {
