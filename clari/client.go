@@ -196,8 +196,12 @@ func (c *Client) url(r *request) string {
 // quiet for RequestTimeout.
 var errAttemptTimeout = errors.New("clari: request timeout")
 
-// progressReader resets the attempt's idle timer on every read, so a large
-// result keeps streaming while a stalled one is cut off.
+// progressReader runs the attempt's idle timer only while a read waits
+// for the server, so a large result keeps streaming while a stalled one is
+// cut off. Between reads the timer is stopped: the time the consumer takes
+// (the snapshot builder, a warehouse sink waiting for its database) is not
+// the server going quiet, and counting it failed healthy downloads on a
+// busy machine.
 type progressReader struct {
 	r     io.Reader
 	timer *time.Timer
@@ -205,10 +209,9 @@ type progressReader struct {
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
+	p.timer.Reset(p.d)
 	n, err := p.r.Read(b)
-	if n > 0 {
-		p.timer.Reset(p.d)
-	}
+	p.timer.Stop()
 	return n, err
 }
 

@@ -351,6 +351,43 @@ func TestStalledBodyTimesOut(t *testing.T) {
 	}
 }
 
+// A consumer that takes longer than the request timeout between reads
+// (a sink waiting for its database) is not a stalled server: the download
+// completes. The timeout counts only the time a read waits for Clari.
+func TestSlowConsumerIsNotAStalledBody(t *testing.T) {
+	// Far more than the decoder reads at once, so reads follow the pause.
+	const n = 20000
+	var body strings.Builder
+	body.WriteString(`{"entries":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"userId":"u%d","fieldId":"f1","timePeriodId":"2026_Q4","forecastValue":%d}`, i, i)
+	}
+	body.WriteString(`]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, body.String())
+	}))
+	defer srv.Close()
+	const timeout = 50 * time.Millisecond
+	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.RequestTimeout = timeout; o.Retry.Enabled = false })
+	entries := 0
+	err := c.Results(context.Background(), "j1", FormatJSON, Visitor{Entry: func(*Entry) error {
+		if entries == 0 {
+			time.Sleep(4 * timeout) // the consumer busy for longer than the timeout
+		}
+		entries++
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("a slow consumer failed the download: %v", err)
+	}
+	if entries != n {
+		t.Errorf("%d entries decoded, want %d", entries, n)
+	}
+}
+
 func TestCallerCancellationIsNotRetriedNorABreakerFailure(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
