@@ -314,6 +314,18 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 		}
 	}
 	mergeSQL, countSQL := st.mergeSQL()
+	// plainSQL is the first-load fast path: while the target holds none
+	// of a range's keys and the range repeats none, a bare INSERT … SELECT
+	// does what the merge does without its sort and its conflict checks.
+	// It needs the key's unique index to say otherwise (23505). It is not
+	// tried when the export's first or last key is already there (a
+	// re-export or a resumed load: its failed INSERT would leave dead
+	// tuples behind); the first range it fails on rolls back to its
+	// savepoint and merges, and so do all ranges after it.
+	var plainSQL string
+	if pg && st.firstLoad(ctx) {
+		plainSQL = st.plainSQL()
+	}
 	for lo := int64(0); lo < st.rows; lo += int64(batchSize) {
 		hi := lo + int64(batchSize)
 		n := batches + 1
@@ -334,6 +346,17 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 						return err
 					}
 				}
+				if plainSQL != "" {
+					ok, inserted, err := tryPlain(ctx, tx, plainSQL, lo, hi)
+					if err != nil {
+						return err
+					}
+					if ok {
+						merged = inserted
+						return runHook(hook, n)
+					}
+					plainSQL = ""
+				}
 				var changed int
 				if err := tx.QueryRowContext(ctx, mergeSQL, lo, hi).Scan(&merged, &changed); err != nil {
 					return keyHint(w, err)
@@ -346,10 +369,7 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 					return keyHint(w, err)
 				}
 			}
-			if hook != nil {
-				return hook(n)
-			}
-			return nil
+			return runHook(hook, n)
 		}, st.conn)
 		if err != nil {
 			return rows, batches, err
@@ -358,6 +378,67 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 		batches = n
 	}
 	return rows, batches, nil
+}
+
+func runHook(hook func(batch int) error, n int) error {
+	if hook != nil {
+		return hook(n)
+	}
+	return nil
+}
+
+// tryPlain runs plainSQL for one range inside a savepoint. ok says it
+// inserted the range (n rows); on a database error (a key already there
+// or repeated, or anything the merge will report in its own words) it
+// rolls back to the savepoint and the caller merges the range instead.
+func tryPlain(ctx context.Context, tx *sql.Tx, plainSQL string, lo, hi int64) (ok bool, n int, err error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT clari_sink_plain"); err != nil {
+		return false, 0, err
+	}
+	res, err := tx.ExecContext(ctx, plainSQL, lo, hi)
+	if err == nil {
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT clari_sink_plain"); err != nil {
+			return false, 0, err
+		}
+		rows, err := res.RowsAffected()
+		return err == nil, int(rows), err
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false, 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT clari_sink_plain"); err != nil {
+		return false, 0, err
+	}
+	return false, 0, nil
+}
+
+// firstLoad says the target has the key's unique index and holds
+// neither the export's first nor its last key. Any error says no: the
+// merge then reports it or does the work.
+func (st *stage) firstLoad(ctx context.Context) bool {
+	if idx, _, err := st.w.UniqueKeyIndex(ctx); err != nil || idx == "" {
+		return false
+	}
+	q := st.w.r.q
+	var on []string
+	for _, k := range []string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType} {
+		on = append(on, fmt.Sprintf("w.%s = s.%s", k, k))
+	}
+	probe := fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM pg_temp.%s s JOIN %s w ON %s WHERE s.seq IN (1, $1))",
+		quoteIdent(stageTable), st.w.r.qtable, strings.Join(on, " AND "))
+	var found bool
+	if err := st.conn.QueryRowContext(ctx, probe, st.rows).Scan(&found); err != nil {
+		return false
+	}
+	return !found
+}
+
+// plainSQL inserts one range ($1 < seq <= $2) of the stage as it is.
+func (st *stage) plainSQL() string {
+	cols := strings.Join(st.w.r.q.all(), ", ")
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s WHERE seq > $1 AND seq <= $2",
+		st.w.r.qtable, cols, cols, quoteIdent(stageTable))
 }
 
 // keyHint adds what an upsert needs to its error.

@@ -206,3 +206,44 @@ func TestSinkStagesAnyTextAndNumber(t *testing.T) {
 		}
 	})
 }
+
+// TestSinkFirstLoadDuplicatesAcrossBatches: on a first load the batches go
+// in by plain INSERT until one repeats a key of an earlier batch; that one
+// and the rest are merged, the latest updated_on winning either way round.
+func TestSinkFirstLoadDuplicatesAcrossBatches(t *testing.T) {
+	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		cfg.SinkBatchSize = 10
+		w := openWithTable(t, cfg)
+		db := b.raw(t, cfg)
+		es := entries("2026_Q4", 35, 0, 100)
+		newer := es[3] // batch 1's u3, repeated newer in batch 3
+		newer.Value, newer.UpdatedOn = 99, 200
+		older := es[4] // batch 1's u4, repeated older in batch 4
+		older.Value, older.UpdatedOn = -1, 50
+		load := append(append(append(es[:25:25], newer), es[25:30]...), older)
+		load = append(load, es[30:]...)
+		n, err := NewSink(w).WriteSlice(ctx, "net_arr", load, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 37 {
+			t.Errorf("Write = %d rows, want 37 (the distinct keys of each batch, summed)", n)
+		}
+		rows := readRows(t, db, w)
+		if len(rows) != 35 {
+			t.Fatalf("%d rows, want 35", len(rows))
+		}
+		for _, r := range rows {
+			want := float64(0)
+			fmt.Sscanf(r.User, "u%g", &want)
+			if r.User == "u3" {
+				want = 99
+			}
+			if !r.Value.Valid || r.Value.Float64 != want {
+				t.Errorf("%s = %v, want %v", r.User, r.Value, want)
+			}
+		}
+	})
+}
