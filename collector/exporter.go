@@ -56,7 +56,7 @@ func NewExporterCollector(opts ExporterOptions) *ExporterCollector {
 			"When the configuration was last loaded successfully, in unix seconds.",
 			nil, nil),
 		leaderDesc: prometheus.NewDesc("clari_exporter_leader",
-			"1 where this replica runs the export schedule, 0 where it only watches.",
+			"1 where this replica holds the leader lease and runs exports, the pipeline watch and warehouse checks (always on SQLite), 0 on a follower, which serves the shared state.",
 			nil, nil),
 		keyRotation: prometheus.NewDesc("clari_api_key_rotation_timestamp_seconds",
 			"When the Clari API key was last rotated, in unix seconds (config clari.rotated_at, else the key file's modification time).",

@@ -40,7 +40,7 @@ clari_exporter_config_last_reload_success_timestamp_seconds 1.7957808e+09
 # HELP clari_exporter_config_last_reload_successful 1 if the last configuration load or reload succeeded, 0 if it failed (the previous configuration stays in force).
 # TYPE clari_exporter_config_last_reload_successful gauge
 clari_exporter_config_last_reload_successful 0
-# HELP clari_exporter_leader 1 where this replica runs the export schedule, 0 where it only watches.
+# HELP clari_exporter_leader 1 where this replica holds the leader lease and runs exports, the pipeline watch and warehouse checks (always on SQLite), 0 on a follower, which serves the shared state.
 # TYPE clari_exporter_leader gauge
 clari_exporter_leader 1
 `
