@@ -13,15 +13,16 @@ import (
 // leaders after a split brain) cannot both succeed: the second sees zero
 // rows affected and gets ErrIntentExists. A writer that comes after the
 // other's intent was resolved is stopped by the slot guard instead: the
-// other's job is in flight, or its run is recorded (ErrSlotTaken). The
-// transaction takes the generation row lock every writer takes before it
-// reads anything, so the guard sees every write committed before it and
-// none can commit in between, on PostgreSQL (READ COMMITTED) too.
+// other's job is in flight, or its run is recorded (ErrSlotTaken). Like
+// every write, the transaction holds the generation row lock before it
+// reads anything (see write), so the guard sees every write committed
+// before it and none can commit in between, on PostgreSQL (READ
+// COMMITTED) too.
 func (s *core) PutIntent(ctx context.Context, in Intent) error {
 	if in.Forecast == "" || in.RequestedAt.IsZero() {
 		return errors.New("store: create intent needs a forecast and a request time")
 	}
-	return s.writeSerial(ctx, func(tx txn) error {
+	return s.write(ctx, func(tx txn) error {
 		wrap := func(err error) error {
 			return fmt.Errorf("store: record create intent of %s/%s: %w", in.Forecast, in.Period, err)
 		}

@@ -130,20 +130,16 @@ func (c *core) read(ctx context.Context, fn func(txn) error) error {
 }
 
 // write runs fn in one write transaction and commits it. Any error rolls
-// everything back.
+// everything back. The transaction first moves the generation, taking the
+// row lock every write transaction takes, and holds it until it commits:
+// writers run one at a time (SQLite has one writer anyway), so fn's reads
+// see every write committed before it and none can commit in between (a
+// read-check-write such as PutIntent's slot guard holds on PostgreSQL's
+// READ COMMITTED too), and writers always take their locks in the same
+// order. When some writers took the generation lock last, a read-check-
+// write holding it and a plain write holding an intents row deadlocked
+// (SQLSTATE 40P01) between two replicas.
 func (c *core) write(ctx context.Context, fn func(txn) error) error {
-	return c.writeTx(ctx, false, fn)
-}
-
-// writeSerial is write for a read-check-write: it moves the generation
-// first, taking the row lock every write transaction takes, so fn's reads
-// see every write committed before it and no other write commits until
-// it has.
-func (c *core) writeSerial(ctx context.Context, fn func(txn) error) error {
-	return c.writeTx(ctx, true, fn)
-}
-
-func (c *core) writeTx(ctx context.Context, lockFirst bool, fn func(txn) error) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -153,26 +149,11 @@ func (c *core) writeTx(ctx context.Context, lockFirst bool, fn func(txn) error) 
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	t := txn{tx, c.d}
-	bump := func() error {
-		if _, err := t.exec(ctx, `UPDATE state_generation SET value = value + 1 WHERE id = 1`); err != nil {
-			return fmt.Errorf("store: bump the state generation: %w", c.scrub(err))
-		}
-		return nil
-	}
-	if lockFirst {
-		if err := bump(); err != nil {
-			return err
-		}
+	if _, err := t.exec(ctx, `UPDATE state_generation SET value = value + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("store: bump the state generation: %w", c.scrub(err))
 	}
 	if err := fn(t); err != nil {
 		return c.scrub(err)
-	}
-	// Otherwise last, so the row lock is held for the shortest time: every
-	// commit moves the generation followers poll.
-	if !lockFirst {
-		if err := bump(); err != nil {
-			return err
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", c.scrub(err))
