@@ -206,6 +206,26 @@ type tableRow struct {
 	UpdatedOn                                          int64
 }
 
+// loadAndRead writes es as one net_arr load, then checks both counts the
+// sink tests assert on every load: the rows the sink says it wrote (why
+// explains the figure) and the rows the table then holds. It returns the
+// table's rows.
+func loadAndRead(t *testing.T, s *Sink, db *sql.DB, w *Warehouse, es []clari.Entry, wantWritten int, why string, wantRows int) map[string]tableRow {
+	t.Helper()
+	n, err := s.WriteSlice(context.Background(), "net_arr", es, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != wantWritten {
+		t.Errorf("Write = %d rows, want %d (%s)", n, wantWritten, why)
+	}
+	rows := readRows(t, db, w)
+	if len(rows) != wantRows {
+		t.Fatalf("%d rows, want %d", len(rows), wantRows)
+	}
+	return rows
+}
+
 func readRows(t *testing.T, db *sql.DB, w *Warehouse) map[string]tableRow {
 	t.Helper()
 	q := w.r.q

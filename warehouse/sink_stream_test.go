@@ -212,7 +212,6 @@ func TestSinkStagesAnyTextAndNumber(t *testing.T) {
 // and the rest are merged, the latest updated_on winning either way round.
 func TestSinkFirstLoadDuplicatesAcrossBatches(t *testing.T) {
 	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
-		ctx := context.Background()
 		cfg := b.cfg(t, "clari_forecast_entries")
 		cfg.SinkBatchSize = 10
 		w := openWithTable(t, cfg)
@@ -224,17 +223,7 @@ func TestSinkFirstLoadDuplicatesAcrossBatches(t *testing.T) {
 		older.Value, older.UpdatedOn = -1, 50
 		load := append(append(append(es[:25:25], newer), es[25:30]...), older)
 		load = append(load, es[30:]...)
-		n, err := NewSink(w).WriteSlice(ctx, "net_arr", load, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != 37 {
-			t.Errorf("Write = %d rows, want 37 (the distinct keys of each batch, summed)", n)
-		}
-		rows := readRows(t, db, w)
-		if len(rows) != 35 {
-			t.Fatalf("%d rows, want 35", len(rows))
-		}
+		rows := loadAndRead(t, NewSink(w), db, w, load, 37, "the distinct keys of each batch, summed", 35)
 		for _, r := range rows {
 			want := float64(0)
 			fmt.Sscanf(r.User, "u%g", &want)

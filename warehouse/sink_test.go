@@ -123,7 +123,6 @@ func TestSinkRepeatedExportsKeepOneRowPerKeyWithLatestValues(t *testing.T) {
 
 func TestSinkMergesDuplicatesWithinABatchAndWritesNulls(t *testing.T) {
 	forEachSink(t, func(t *testing.T, b backend, NewSink func(*Warehouse) *Sink) {
-		ctx := context.Background()
 		cfg := b.cfg(t, "clari_forecast_entries")
 		w := openWithTable(t, cfg)
 		db := b.raw(t, cfg)
@@ -134,17 +133,7 @@ func TestSinkMergesDuplicatesWithinABatchAndWritesNulls(t *testing.T) {
 		dupOlder.Value, dupOlder.UpdatedOn = -1, 50
 		null := es[0]
 		null.DataType, null.HasValue, null.Value = clari.DataQuota, false, 0
-		n, err := NewSink(w).WriteSlice(ctx, "net_arr", append(es, dupNewer, dupOlder, null), time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != 4 {
-			t.Errorf("Write = %d rows, want 4 (3 keys + the quota entry)", n)
-		}
-		rows := readRows(t, db, w)
-		if len(rows) != 4 {
-			t.Fatalf("%d rows, want 4", len(rows))
-		}
+		rows := loadAndRead(t, NewSink(w), db, w, append(es, dupNewer, dupOlder, null), 4, "3 keys + the quota entry", 4)
 		for _, r := range rows {
 			switch {
 			case r.DataType == clari.DataQuota:
