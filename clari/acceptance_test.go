@@ -19,6 +19,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 	"github.com/go-kit/log"
 )
 
@@ -657,7 +658,7 @@ func TestSimPollErrorsRetriedThenAPIError(t *testing.T) {
 // TestSimSecretScan runs failures, retries, decode errors and a 401 with a
 // debug logger and request dumps, and fails if the key shows up anywhere.
 func TestSimSecretScan(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf testlog.Buffer
 	logger := log.NewLogfmtLogger(&logBuf)
 	dumps := &dumpingTransport{next: http.DefaultTransport}
 	var errs []string
@@ -730,23 +731,6 @@ func TestSimSecretScan(t *testing.T) {
 	if !strings.Contains(corpus["dumps"], "<redacted>") || !strings.Contains(corpus["logs"], "level=debug") {
 		t.Error("dumps or debug logs missing from the scan")
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // dumpingTransport dumps every request with clari.RedactedDump, as a

@@ -1,12 +1,10 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 	"github.com/clari-exporter/clari_exporter/runner"
 )
 
@@ -113,7 +112,7 @@ func TestEveryRequestedDataTypeAccountedFor(t *testing.T) {
 	for _, format := range []clari.ExportFormat{clari.FormatJSON, clari.FormatCSV} {
 		t.Run(string(format), func(t *testing.T) {
 			t.Parallel()
-			var logs lockedLog
+			var logs testlog.Buffer
 			e := newEnv(t, envOptions{forecasts: []string{"net_arr", "bookings"},
 				config: func(c *config.Config) {
 					for i := range c.Forecasts {
@@ -124,7 +123,7 @@ func TestEveryRequestedDataTypeAccountedFor(t *testing.T) {
 			// bookings' exports leave crm_closed out (Clari accepting a type
 			// and delivering none of it).
 			es := runUntil(t, e.runner(func(o *runner.Options) {
-				o.Logger = logs.logger()
+				o.Logger = log.NewLogfmtLogger(&logs)
 				o.API = omitFor{ExportAPI: o.API, sim: e.sim, forecast: "bookings", omit: clari.DataCRMClosed}
 			}), "both ran", allRan(1))
 			snaps, err := e.store.LatestSnapshots(context.Background())
@@ -167,7 +166,7 @@ func TestEveryRequestedDataTypeAccountedFor(t *testing.T) {
 					t.Errorf("%s: published rows per data type %v, want %v", f, got, want)
 				}
 			}
-			warn := logs.lines(`missing_data_types=crm_closed`)
+			warn := logs.Lines(`missing_data_types=crm_closed`)
 			if len(warn) != 1 || !strings.Contains(warn[0], "forecast=bookings") || !strings.Contains(warn[0], "level=warn") {
 				t.Errorf("want one warning naming bookings' missing crm_closed, got %q", warn)
 			}
@@ -192,31 +191,4 @@ func (a omitFor) RunExport(ctx context.Context, req clari.ExportRequest, o clari
 		return clari.RunResult{Outcome: clari.OutcomeAPIError, Err: err}
 	}
 	return a.ExportAPI.RunExport(ctx, req, o)
-}
-
-// lockedLog collects logfmt lines from concurrent writers.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) logger() log.Logger { return log.NewLogfmtLogger(l) }
-
-// lines returns the lines containing substr.
-func (l *lockedLog) lines(substr string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(l.buf.String(), "\n") {
-		if strings.Contains(line, substr) {
-			out = append(out, line)
-		}
-	}
-	return out
 }

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
 	"github.com/prometheus/common/model"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/internal/pgtest"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 )
@@ -79,10 +81,10 @@ func TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob(t *testing.T) {
 
 	time.Sleep(3 * time.Second) // the job shows in Clari's list now
 	e.clock.Advance(2 * time.Hour)
-	var log lockedLog
+	var logs testlog.Buffer
 	next := e.runner(func(o *runner.Options) {
 		o.Leadership = newForcedLeader("replica-b", 8, true)
-		o.Logger = log.logger()
+		o.Logger = log.NewLogfmtLogger(&logs)
 	})
 	lead(t, next, 8, "term 8 adopted the job", func() bool { return allRan(2)(next.ExportState()) })
 	if st := e.sim.Stats(); st.CreateCalls != 1 || st.JobsCreated != 1 {
@@ -94,7 +96,7 @@ func TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob(t *testing.T) {
 	if jobs := e.sim.Jobs(); !ts.LastRunSuccess || len(runs) != 2 || runs[0].JobID != jobs[0].Job.JobID {
 		t.Fatalf("runs %+v, want the newest the adopted job %s's success", runs, jobs[0].Job.JobID)
 	}
-	if lines := log.lines("intent_term=7"); len(lines) == 0 || !strings.Contains(lines[0], "term=8") {
+	if lines := logs.Lines("intent_term=7"); len(lines) == 0 || !strings.Contains(lines[0], "term=8") {
 		t.Errorf("no log line of term 8 reconciling term 7's intent: %q", lines)
 	}
 	noIntentsLeft(t, e.store)
@@ -107,10 +109,10 @@ func TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob(t *testing.T) {
 func TestCreateNotSentWithoutLeadership(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}})
-	var log lockedLog
+	var logs testlog.Buffer
 	r := e.runner(func(o *runner.Options) {
 		o.Leadership = newForcedLeader("replica-a", 3, false)
-		o.Logger = log.logger()
+		o.Logger = log.NewLogfmtLogger(&logs)
 	})
 	lead(t, r, 3, "a refused create", func() bool { return r.CreateRefused()[runner.RefusedNotLeader] >= 1 })
 	if st := e.sim.Stats(); st.CreateCalls != 0 {
@@ -124,7 +126,7 @@ func TestCreateNotSentWithoutLeadership(t *testing.T) {
 		}
 	}
 	noIntentsLeft(t, e.store)
-	lines := log.lines("create export refused")
+	lines := logs.Lines("create export refused")
 	if len(lines) == 0 || !strings.Contains(lines[0], "reason=not_leader") || !strings.Contains(lines[0], "trust window") {
 		t.Errorf("refusal log lines %q, want one naming reason not_leader and the trust window", lines)
 	}
@@ -153,18 +155,18 @@ func TestSplitBrainCreatesOncePerSlot(t *testing.T) {
 		name string
 		st   *store.Postgres
 		r    *runner.Runner
-		log  *lockedLog
+		log  *testlog.Buffer
 	}
 	var replicas []*replica
 	for i, name := range []string{"replica-a", "replica-b"} {
 		st, err := store.OpenPostgres(context.Background(), dsn, nil)
 		must(t, err)
 		t.Cleanup(func() { _ = st.Close() })
-		rep := &replica{name: name, st: st, log: &lockedLog{}}
+		rep := &replica{name: name, st: st, log: &testlog.Buffer{}}
 		rep.r = e.runner(func(o *runner.Options) {
 			o.Store = st
 			o.Leadership = newForcedLeader(name, int64(i+1), true)
-			o.Logger = rep.log.logger()
+			o.Logger = log.NewLogfmtLogger(rep.log)
 		})
 		replicas = append(replicas, rep)
 	}
@@ -239,7 +241,7 @@ func TestSplitBrainCreatesOncePerSlot(t *testing.T) {
 				t.Errorf("%s: refused %d as not leader, but it was forced to lead", rep.name, v)
 			}
 		}
-		lines := rep.log.lines("create export refused")
+		lines := rep.log.Lines("create export refused")
 		if uint64(len(lines)) != n {
 			t.Errorf("%s: counted %d refusals, logged %d: %q", rep.name, n, len(lines), lines)
 		}

@@ -1,7 +1,6 @@
 package warehouse
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
 
 const postgresEnv = "CLARI_TEST_POSTGRES_DSN"
@@ -127,27 +126,9 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // testLogger logs to a buffer the test can scan for secrets.
-func testLogger() (log.Logger, *syncBuffer) {
-	b := &syncBuffer{}
+func testLogger() (log.Logger, *testlog.Buffer) {
+	b := &testlog.Buffer{}
 	return log.NewLogfmtLogger(b), b
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/dashboards"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
 
 // maxTimeToPage is the acceptance bound: from the moment an export failure
@@ -333,7 +334,7 @@ func requireTool(t *testing.T, name, debianPackage string) string {
 // base/-/ready answers 200. It returns a func giving its output so far.
 func startTool(t *testing.T, bin, base string, args ...string) func() string {
 	t.Helper()
-	var out lockedBuffer
+	var out testlog.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

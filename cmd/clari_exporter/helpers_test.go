@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/clari-exporter/clari_exporter/internal/logging"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
 
 // freeAddr returns a loopback address nothing listens on right now.
@@ -47,7 +48,7 @@ func testFlags(t *testing.T) (serveFlags, string) {
 // /-/ready. It returns the base URL and a func returning the logs so far.
 func startServe(t *testing.T, f serveFlags, base string) (logs func() string) {
 	t.Helper()
-	var buf lockedBuffer
+	var buf testlog.Buffer
 	logger, err := logging.New(&buf, f.logLevel, f.logFormat)
 	if err != nil {
 		t.Fatal(err)

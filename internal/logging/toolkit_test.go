@@ -1,37 +1,19 @@
 package logging
 
 import (
-	"bytes"
 	"encoding/json"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
-
-// lockedBuf is written by the server goroutine and read by the test.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // pair is one key and value of a log line, in order.
 type pair struct{ k, v string }
@@ -90,7 +72,7 @@ func parseLine(t *testing.T, format, line string) []pair {
 func TestToolkitLinesLookLikeOurs(t *testing.T) {
 	for _, format := range []string{"logfmt", "json"} {
 		t.Run(format, func(t *testing.T) {
-			var buf lockedBuf
+			var buf testlog.Buffer
 			logger, err := New(&buf, "info", format)
 			if err != nil {
 				t.Fatal(err)
