@@ -174,16 +174,7 @@ storage:
 			t.Fatal(err)
 		}
 	}
-	var page *alertNote
-	waitOrDump(t, 2*maxTimeToPage, "the ClariExportFailed page", diag, func() bool {
-		page = hook.firing("/pager", "ClariExportFailed")
-		return page != nil
-	})
-	timeToPage := page.at.Sub(injected)
-	t.Logf("time to page: %s (failure injected → firing ClariExportFailed delivered to the pager webhook)", timeToPage.Round(10*time.Millisecond))
-	if timeToPage > maxTimeToPage {
-		t.Errorf("time to page %s, want ≤ %s%s", timeToPage, maxTimeToPage, diag())
-	}
+	page := awaitPage(t, hook, "ClariExportFailed", injected, "failure injected → firing ClariExportFailed delivered to the pager webhook", diag)
 	a := page.alert
 	if a.Labels["severity"] != "critical" || a.Labels["forecast"] != "net_arr" || a.Labels["period"] == "" || a.Labels["job"] == "" {
 		t.Errorf("page labels %v, want severity=critical, forecast=net_arr, a period and the scrape job", a.Labels)
@@ -302,6 +293,23 @@ func (tools alertingTools) start(t *testing.T, dir, exporterBase string, exporte
 				fetchBody("http://"+amAddr+"/api/v2/alerts"), tail(exporterLogs(), 15), tail(promLogs(), 15), tail(amLogs(), 15))
 		},
 	}
+}
+
+// awaitPage waits for alertname to reach the pager webhook and checks that
+// it arrived within maxTimeToPage of from, which fromWhat names in the log.
+func awaitPage(t *testing.T, hook *webhookRecorder, alertname string, from time.Time, fromWhat string, diag func() string) *alertNote {
+	t.Helper()
+	var page *alertNote
+	waitOrDump(t, 2*maxTimeToPage, "the "+alertname+" page", diag, func() bool {
+		page = hook.firing("/pager", alertname)
+		return page != nil
+	})
+	took := page.at.Sub(from)
+	t.Logf("time to page: %s (%s)", took.Round(10*time.Millisecond), fromWhat)
+	if took > maxTimeToPage {
+		t.Errorf("time to page %s, want ≤ %s%s", took, maxTimeToPage, diag())
+	}
+	return page
 }
 
 // waitOrDump polls cond every 100 ms like waitFor, and on timeout fails

@@ -99,16 +99,7 @@ storage:
 		}
 		return false
 	})
-	var page *alertNote
-	waitOrDump(t, 2*maxTimeToPage, "the ClariPipelineExportFailed page", diag, func() bool {
-		page = hook.firing("/pager", "ClariPipelineExportFailed")
-		return page != nil
-	})
-	took := page.at.Sub(seen)
-	t.Logf("time to page: %s from the exporter exposing the failure", took.Round(10*time.Millisecond))
-	if took > maxTimeToPage {
-		t.Errorf("time to page %s, want ≤ %s%s", took, maxTimeToPage, diag())
-	}
+	page := awaitPage(t, hook, "ClariPipelineExportFailed", seen, "from the exporter exposing the failure", diag)
 	if a := page.alert; a.Labels["severity"] != "critical" || a.Labels["forecast"] != f0 || a.Labels["period"] == "" || a.Annotations["runbook_url"] == "" {
 		t.Errorf("page %v / %v: want severity critical, the forecast and period, a runbook", a.Labels, a.Annotations)
 	}
