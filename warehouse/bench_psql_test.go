@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,20 +41,9 @@ func BenchmarkSinkPostgresVsPsqlCopy(b *testing.B) {
 	bw := bufio.NewWriter(f)
 	var line []byte
 	ts := loaded.UTC().Format(time.RFC3339Nano)
+	prefix := appendCopyText(nil, "net_arr")
 	for i := range es {
-		e := &es[i]
-		line = appendCopyText(line[:0], "net_arr")
-		for _, s := range []string{e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType} {
-			line = append(line, '\t')
-			line = appendCopyText(line, s)
-		}
-		line = append(line, '\t')
-		line = appendCopyFloat(line, e.Value, e.HasValue)
-		line = append(line, '\t')
-		line = strconv.AppendInt(line, e.UpdatedOn, 10)
-		line = append(line, '\t')
-		line = append(line, ts...)
-		line = append(line, '\n')
+		line = append(appendCopyEntry(line[:0], prefix, &es[i], ts), '\n')
 		bw.Write(line) //nolint:errcheck // checked at Flush
 	}
 	if err := bw.Flush(); err != nil {

@@ -131,7 +131,22 @@ func (st *stage) add(ctx context.Context, e *clari.Entry) error {
 		}
 		return nil
 	}
-	b := append(st.buf, st.prefix...)
+	b := appendCopyEntry(st.buf, st.prefix, e, st.loaded)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, st.rows, 10)
+	b = append(b, '\n')
+	st.buf = b
+	if len(b) >= stageCopyBuffer {
+		return st.flushCopy()
+	}
+	return nil
+}
+
+// appendCopyEntry appends e as COPY text in the table's column order:
+// forecast (prefix, already encoded), the rest of the natural key, value,
+// updated_on and loaded_at. The caller ends the row.
+func appendCopyEntry(b, prefix []byte, e *clari.Entry, loaded string) []byte {
+	b = append(b, prefix...)
 	for _, f := range [...]string{e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType} {
 		b = append(b, '\t')
 		b = appendCopyText(b, f)
@@ -141,15 +156,7 @@ func (st *stage) add(ctx context.Context, e *clari.Entry) error {
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, e.UpdatedOn, 10)
 	b = append(b, '\t')
-	b = append(b, st.loaded...)
-	b = append(b, '\t')
-	b = strconv.AppendInt(b, st.rows, 10)
-	b = append(b, '\n')
-	st.buf = b
-	if len(b) >= stageCopyBuffer {
-		return st.flushCopy()
-	}
-	return nil
+	return append(b, loaded...)
 }
 
 func (st *stage) flushCopy() error {
