@@ -370,12 +370,15 @@ func TestSlowConsumerIsNotAStalledBody(t *testing.T) {
 		io.WriteString(w, body.String())
 	}))
 	defer srv.Close()
-	const timeout = 50 * time.Millisecond
+	// Loose enough that a busy machine's scheduling never trips it on the
+	// reads themselves; the pause below still outlasts it, so a timer that
+	// also ran between reads would fail the download.
+	const timeout = time.Second
 	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.RequestTimeout = timeout; o.Retry.Enabled = false })
 	entries := 0
 	err := c.Results(context.Background(), "j1", FormatJSON, Visitor{Entry: func(*Entry) error {
 		if entries == 0 {
-			time.Sleep(4 * timeout) // the consumer busy for longer than the timeout
+			time.Sleep(2 * timeout) // the consumer busy for longer than the timeout
 		}
 		entries++
 		return nil

@@ -66,7 +66,7 @@ func lead(t *testing.T, r *runner.Runner, term int64, what string, cond func() b
 func TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
-		c.Clari.PollInterval = model.Duration(500 * time.Millisecond) // search window 1 s
+		c.Clari.PollInterval = model.Duration(100 * time.Millisecond) // search window 200 ms, far inside the job's 3 s delay
 		c.Clari.PollTimeout = model.Duration(time.Minute)
 		c.Schedule.CurrentInterval = model.Duration(time.Hour)
 	}})

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -90,15 +88,10 @@ func kill9(t *testing.T, cmd *exec.Cmd) {
 // The store file is locked by the running exporter: watch its metrics.
 func (r *crashRig) waitForRun(t *testing.T, timeout time.Duration, what string) {
 	t.Helper()
-	runsSample := fmt.Sprintf(`clari_export_runs_total{forecast="net_arr",period=%q} 1`, currentPeriodLabel())
+	runsSample := fmt.Sprintf(`clari_export_runs_total{forecast="net_arr",period=%q}`, currentPeriodLabel())
 	waitFor(t, timeout, what, func() bool {
-		resp, err := http.Get("http://" + r.addr + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(body), runsSample)
+		v, ok := metricAt(r.addr, runsSample)
+		return ok && v == 1
 	})
 }
 

@@ -78,9 +78,13 @@ func (c *haCluster) logs(r *haReplica) string {
 
 // metric reads one unlabelled-or-labelled sample's value from a replica's
 // /metrics; ok is false when the replica does not answer or lacks it.
-func metric(r *haReplica, sample string) (float64, bool) {
+func metric(r *haReplica, sample string) (float64, bool) { return metricAt(r.addr, sample) }
+
+// metricAt is metric for the exporter listening on addr. A child that
+// accepts but stalls counts as not answering, so a wait on it still ends.
+func metricAt(addr, sample string) (float64, bool) {
 	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get("http://" + r.addr + "/metrics")
+	resp, err := client.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return 0, false
 	}
