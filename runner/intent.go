@@ -169,14 +169,9 @@ func (r *Runner) pendingIntent(ctx context.Context, t config.Target) (start, boo
 				// Written by another term since this one began: a second
 				// leader may be creating this slot right now, and
 				// reconciling could clear its intent before its job shows.
-				// Refused this time; by the target's next run that leader
-				// has stored its job id (resolving the intent), or the
-				// intent is an orphan, reconciled then.
-				r.mu.Lock()
-				if r.leftovers != nil {
-					r.leftovers[targetKey{in.Forecast, in.Period}] = in.RequestedAt
-				}
-				r.mu.Unlock()
+				// Refused this time (leftover noted it); by the target's
+				// next run that leader has stored its job id (resolving
+				// the intent), or the intent is an orphan, reconciled then.
 				_ = r.refuse(t.Forecast, t.Period, RefusedIntentExists, r.term.Load())
 				return start{}, false
 			}
@@ -189,18 +184,24 @@ func (r *Runner) pendingIntent(ctx context.Context, t config.Target) (start, boo
 
 // leftover reports whether in is this runner's to reconcile: written by
 // its own term, or there when its term began (left by an older term).
-// Without an election (one process) every intent is.
+// Without an election (one process) every intent is. An intent it is not
+// (another term's, written since) is noted as seen, so that if it is
+// still there at the target's next run it counts as left over then.
 func (r *Runner) leftover(in store.Intent) bool {
 	if r.opts.Leadership == nil || in.Term == r.term.Load() {
 		return true
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.leftovers == nil {
 		return true // the start could not read them: reconcile, as before
 	}
-	at, ok := r.leftovers[targetKey{in.Forecast, in.Period}]
-	return ok && at.Equal(in.RequestedAt)
+	k := targetKey{in.Forecast, in.Period}
+	if at, ok := r.leftovers[k]; ok && at.Equal(in.RequestedAt) {
+		return true
+	}
+	r.leftovers[k] = in.RequestedAt
+	return false
 }
 
 func requeuesOf(request []byte) int {

@@ -264,8 +264,6 @@ func sortSnapshotsByTarget(ss []snapshot.Snapshot) {
 	})
 }
 
-type targetKey struct{ forecast, period string }
-
 // TargetStates implements Store. It reads the per-target state rows, the
 // counters and the latest snapshots in one consistent read transaction:
 // O(targets + counters + latest totals) rows, all by primary key.
@@ -286,9 +284,9 @@ func (s *core) TargetState(ctx context.Context, forecast, period string) (Target
 // targetStates reads the targets matching and (a condition on forecast and
 // period starting with " AND ", with its args; "" for all).
 func (s *core) targetStates(ctx context.Context, and string, args []any) ([]TargetState, error) {
-	states := make(map[targetKey]*TargetState)
+	states := make(map[TargetKey]*TargetState)
 	get := func(f, p string) *TargetState {
-		k := targetKey{f, p}
+		k := TargetKey{f, p}
 		st, ok := states[k]
 		if !ok {
 			st = &TargetState{Forecast: f, Period: p, Failures: map[string]uint64{}, Skips: map[string]uint64{}}
