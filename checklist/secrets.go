@@ -192,10 +192,10 @@ func configSecrets(cfg *config.Config) []string {
 	if cfg == nil {
 		return nil
 	}
-	s := []string{string(cfg.Secrets.APIKey), string(cfg.Clari.APIKey)}
-	dsns := []config.Secret{cfg.Secrets.WarehouseDSN, cfg.Secrets.StorageDSN}
-	if w := cfg.Warehouse; w != nil {
-		dsns = append(dsns, w.DSN)
+	keys, dsns := cfg.SecretValues()
+	var s []string
+	for _, k := range keys {
+		s = append(s, string(k))
 	}
 	for _, dsn := range dsns {
 		if dsn == "" {

@@ -25,7 +25,7 @@ import (
 const maxJSONBody = 64 << 20
 
 // Options configures a Client. It has no defaults: config (the clari
-// section, through config.Clari.ClientOptions) decides and validates every
+// section, through config.Config.ClientOptions) decides and validates every
 // value. Retries, the breaker and pacing are off when left zero.
 type Options struct {
 	// BaseURL is the API root, e.g. ProductionBaseURL. A trailing slash is
@@ -107,7 +107,7 @@ func New(o Options) (*Client, error) {
 	if o.RequestTimeout <= 0 {
 		// A programming error, not a user's: config validates
 		// clari.request_timeout > 0.
-		return nil, fmt.Errorf("clari: Options.RequestTimeout is %s: build Options with config.Clari.ClientOptions", o.RequestTimeout)
+		return nil, fmt.Errorf("clari: Options.RequestTimeout is %s: build Options with config.Config.ClientOptions", o.RequestTimeout)
 	}
 	version := o.UserAgentVersion
 	if version == "" {

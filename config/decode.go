@@ -68,11 +68,25 @@ func Parse(data []byte, source string) (*Config, error) {
 	return cfg, nil
 }
 
-// secrets lists the secret values this config holds, for scrubbing.
-func (c *Config) secrets() []string {
-	s := []string{string(c.Clari.APIKey), string(c.Secrets.APIKey), string(c.Secrets.StorageDSN), string(c.Secrets.WarehouseDSN)}
+// SecretValues lists every secret this config holds, the file's and the
+// resolved ones, for scrubbing: API keys and DSNs apart, as a scrubber
+// also hides the password inside a DSN. The one list of them: a new
+// secret added here is scrubbed everywhere.
+func (c *Config) SecretValues() (keys, dsns []Secret) {
+	keys = []Secret{c.Clari.APIKey, c.Secrets.APIKey}
+	dsns = []Secret{c.Secrets.StorageDSN, c.Secrets.WarehouseDSN}
 	if c.Warehouse != nil {
-		s = append(s, string(c.Warehouse.DSN))
+		dsns = append(dsns, c.Warehouse.DSN)
+	}
+	return keys, dsns
+}
+
+// secrets is SecretValues as strings.
+func (c *Config) secrets() []string {
+	keys, dsns := c.SecretValues()
+	var s []string
+	for _, v := range append(keys, dsns...) {
+		s = append(s, string(v))
 	}
 	return s
 }
