@@ -70,40 +70,39 @@ func (s *keySet) seal() {
 // chunks plus the keys found in more than one run.
 func (s *keySet) distinct(f func(k uint64)) (dups int) {
 	s.seal()
-	type cursor struct {
-		rest []byte
-		head uint64
+	// rest[i] is run i's undecoded tail; its current key is the heap's
+	// head of run i, each next key that plus the delta decoded from rest.
+	rest := make([][]byte, 0, len(s.runs))
+	next := func(i int) (delta uint64, ok bool) {
+		if len(rest[i]) == 0 {
+			return 0, false
+		}
+		d, n := binary.Uvarint(rest[i])
+		rest[i] = rest[i][n:]
+		return d, true
 	}
-	cs := make([]cursor, 0, len(s.runs))
 	var h runHeap
-	next := func(c *cursor) bool {
-		if len(c.rest) == 0 {
-			return false
-		}
-		d, n := binary.Uvarint(c.rest)
-		c.rest, c.head = c.rest[n:], c.head+d
-		return true
-	}
 	for _, r := range s.runs {
-		c := cursor{rest: r}
-		if next(&c) {
-			cs = append(cs, c)
-			h.push(c.head)
+		if len(r) == 0 {
+			continue
 		}
+		rest = append(rest, r)
+		k0, _ := next(len(rest) - 1) // the first delta is from 0
+		h.push(k0)
 	}
 	h.init()
 	first, last := true, uint64(0)
 	for h.len() > 0 {
 		i := h.top()
-		c := &cs[i]
-		if k := c.head; first || k != last {
+		k := h.heads[i]
+		if first || k != last {
 			f(k)
 			first, last = false, k
 		} else {
 			dups++
 		}
-		if next(c) {
-			h.fix(c.head)
+		if d, ok := next(i); ok {
+			h.fix(k + d)
 		} else {
 			h.pop()
 		}

@@ -42,14 +42,17 @@ type quotedColumns struct {
 	forecast, period, timeFrame, user, field, dataType, value, updatedOn, loadedAt string
 }
 
-// keyList is the natural key in the order the sink's primary key uses.
-func (q quotedColumns) keyList() string {
-	return strings.Join([]string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType}, ", ")
+// keys is the natural key in the order the sink's primary key uses.
+func (q quotedColumns) keys() []string {
+	return []string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType}
 }
+
+// keyList is keys as a SQL column list.
+func (q quotedColumns) keyList() string { return strings.Join(q.keys(), ", ") }
 
 // all lists every column in insert order.
 func (q quotedColumns) all() []string {
-	return []string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType, q.value, q.updatedOn, q.loadedAt}
+	return append(q.keys(), q.value, q.updatedOn, q.loadedAt)
 }
 
 func (r resolved) columnsWithKeys() []column {

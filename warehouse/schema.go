@@ -133,7 +133,7 @@ func (w *Warehouse) CreateTableSQL() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", w.r.qtable)
-	for _, c := range []string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType} {
+	for _, c := range q.keys() {
 		fmt.Fprintf(&b, "  %s %s NOT NULL,\n", c, text)
 	}
 	fmt.Fprintf(&b, "  %s %s,\n", q.value, real)

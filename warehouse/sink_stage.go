@@ -429,7 +429,7 @@ func (st *stage) firstLoad(ctx context.Context) bool {
 	}
 	q := st.w.r.q
 	var on []string
-	for _, k := range []string{q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType} {
+	for _, k := range q.keys() {
 		on = append(on, fmt.Sprintf("w.%s = s.%s", k, k))
 	}
 	probe := fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM pg_temp.%s s JOIN %s w ON %s WHERE s.seq IN (1, $1))",

@@ -65,7 +65,6 @@ type Watcher struct {
 
 	mu       sync.Mutex // held by Poll
 	d        *doc
-	loadErr  error
 	org      OrgQuota
 	orgClock orgClock
 	lastList time.Time
@@ -118,7 +117,7 @@ func (w *Watcher) State() *State { return w.state.Load() }
 // a newer one meanwhile (results it inspected are not downloaded again).
 func (w *Watcher) Run(ctx context.Context) {
 	w.mu.Lock()
-	w.d, w.loadErr = nil, nil
+	w.d = nil
 	w.mu.Unlock()
 	for {
 		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
@@ -153,7 +152,6 @@ func (w *Watcher) Poll(ctx context.Context) error {
 		if err != nil {
 			// Never overwrite a document that could not be read: the
 			// counters in it are not lost by a bad start.
-			w.loadErr = err
 			return err
 		}
 	}
