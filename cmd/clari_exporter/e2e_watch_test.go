@@ -63,7 +63,7 @@ storage:
 	// the failing job made only once every job of it has ended: a DONE job
 	// started just before the injection would end after the shorter FAILED
 	// one and be, rightly, the newest job the exporter reports, so the
-	// failure would never show (until the next job 20 s later, itself DONE).
+	// failure would never show (until the DONE jobs resume, at resumeAt).
 	if err := sim.StartPipeline(time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +77,15 @@ storage:
 		}
 		return true
 	})
+	// The failure stays the newest job until the DONE ones resume: long
+	// enough for the slowest exposure the test accepts and then the slowest
+	// page it waits for, so a slow machine fails on the bound, never by the
+	// failure being over before it could page.
+	const exposeWithin = 20 * time.Second
+	resumeAt := exposeWithin + 2*maxTimeToPage
 	var failPlan []clarisim.PipelineJob
 	failPlan = append(failPlan, clarisim.PipelineJob{At: 0, Forecast: f0, Duration: 300 * time.Millisecond, Final: clari.StatusFailed})
-	for at := 20 * time.Second; at < 2*time.Minute; at += 2 * time.Second {
+	for at := resumeAt; at < resumeAt+2*time.Minute; at += 2 * time.Second {
 		failPlan = append(failPlan, clarisim.PipelineJob{At: at, Forecast: f0, Duration: 500 * time.Millisecond})
 	}
 	if err := sim.StartPipeline(time.Now(), failPlan); err != nil {
@@ -91,7 +97,7 @@ storage:
 	// watch (1 s interval; a poll takes 10–200 ms) exposes it 0.5–1.8 s
 	// after the injection, measured under -race on the loaded 2-core
 	// machine; 20 s is more than 10 times that.
-	waitOrDump(t, 20*time.Second, "the exporter exposing the failed pipeline job", diag, func() bool {
+	waitOrDump(t, exposeWithin, "the exporter exposing the failed pipeline job", diag, func() bool {
 		mfs, _ := scrape(t, exporterBase)
 		if v, ok := value(mfs, "clari_pipeline_last_job_success", lastJob); ok && v == 0 {
 			seen = time.Now()
@@ -103,7 +109,7 @@ storage:
 	if a := page.alert; a.Labels["severity"] != "critical" || a.Labels["forecast"] != f0 || a.Labels["period"] == "" || a.Annotations["runbook_url"] == "" {
 		t.Errorf("page %v / %v: want severity critical, the forecast and period, a runbook", a.Labels, a.Annotations)
 	}
-	waitOrDump(t, 60*time.Second, "the page to resolve after the next DONE pipeline job", diag, func() bool {
+	waitOrDump(t, resumeAt+60*time.Second, "the page to resolve after the next DONE pipeline job", diag, func() bool {
 		return hook.resolved("/pager", "ClariPipelineExportFailed", page.alert.Labels["period"])
 	})
 	if st := sim.Stats(); st.CreateCalls != 0 || st.JobsCreated != 0 {
