@@ -128,6 +128,8 @@ const (
 	jkCurrency
 	jkDownloads
 	jkUserID
+	jkRowsTruncated
+	jkCellsTruncated
 	jkJob
 )
 
@@ -157,6 +159,10 @@ func classifyJobKey(b []byte) int {
 		return jkDownloads
 	case "userId":
 		return jkUserID
+	case "rowsTruncated":
+		return jkRowsTruncated
+	case "cellsTruncated":
+		return jkCellsTruncated
 	case "job":
 		return jkJob
 	}
@@ -199,6 +205,10 @@ func (d *jobListDecoder) object(id *string, depth int) error {
 		case jkUserID:
 			// A number at Clari (kept as its text), a string accepted.
 			d.job.UserID, err = d.id("userId", &d.lastUser)
+		case jkRowsTruncated:
+			d.job.RowsTruncated, err = d.truncation()
+		case jkCellsTruncated:
+			d.job.CellsTruncated, err = d.truncation()
 		case jkJob:
 			var c byte
 			if c, err = d.s.peek(); err == nil {
@@ -239,6 +249,27 @@ func (d *jobListDecoder) millis(name string) (int64, error) {
 		return int64(f), nil
 	}
 	return d.epochMillis(name)
+}
+
+// truncation reads a truncation flag as Truncation.UnmarshalJSON does: a
+// boolean, a number, a string or null; an array or object counts as set.
+func (d *jobListDecoder) truncation() (Truncation, error) {
+	c, err := d.s.peek()
+	if err != nil {
+		return Truncation{}, err
+	}
+	switch {
+	case c == 't' || c == 'f' || c == 'n':
+		lit, err := d.s.readLiteral()
+		return Truncation{Set: lit == 't'}, err
+	case c == '"':
+		b, err := d.s.readString()
+		return parseTruncation(string(b)), err
+	case c == '-' || (c >= '0' && c <= '9'):
+		b, err := d.s.readNumber()
+		return parseTruncation(string(b)), err
+	}
+	return Truncation{Set: true}, d.s.skipValue(2)
 }
 
 // normalStatus upper-cases a status without allocating for the usual ones.

@@ -280,6 +280,9 @@ type wireJob struct {
 	Currency    flexString `json:"currency"`
 	Downloads   flexMillis `json:"downloads"`
 	UserID      flexString `json:"userId"`
+	// The truncation flags: a boolean or a count (Truncation reads both).
+	RowsTruncated  Truncation `json:"rowsTruncated"`
+	CellsTruncated Truncation `json:"cellsTruncated"`
 }
 
 func (w wireJob) job() Job {
@@ -288,17 +291,19 @@ func (w wireJob) job() Job {
 		id = string(w.ID)
 	}
 	return Job{
-		JobID:       id,
-		Status:      JobStatus(strings.ToUpper(strings.TrimSpace(string(w.Status)))),
-		StartTime:   int64(w.StartTime),
-		EndTime:     int64(w.EndTime),
-		ExpiredTime: int64(w.ExpiredTime),
-		Title:       string(w.Title),
-		FileName:    string(w.FileName),
-		FileType:    string(w.FileType),
-		Currency:    string(w.Currency),
-		Downloads:   int(max(0, min(int64(w.Downloads), math.MaxInt32))),
-		UserID:      string(w.UserID),
+		JobID:          id,
+		Status:         JobStatus(strings.ToUpper(strings.TrimSpace(string(w.Status)))),
+		StartTime:      int64(w.StartTime),
+		EndTime:        int64(w.EndTime),
+		ExpiredTime:    int64(w.ExpiredTime),
+		Title:          string(w.Title),
+		FileName:       string(w.FileName),
+		FileType:       string(w.FileType),
+		Currency:       string(w.Currency),
+		Downloads:      int(max(0, min(int64(w.Downloads), math.MaxInt32))),
+		UserID:         string(w.UserID),
+		RowsTruncated:  w.RowsTruncated,
+		CellsTruncated: w.CellsTruncated,
 	}
 }
 

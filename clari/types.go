@@ -156,6 +156,10 @@ type Job struct {
 	// number (kept as its decimal text) or a string, so it is decoded by
 	// the client's own wire type, not by these tags.
 	UserID string `json:"-"`
+	// RowsTruncated and CellsTruncated say the job's document is
+	// incomplete (see Truncated); Clari sends each as a boolean or a count.
+	RowsTruncated  Truncation `json:"rowsTruncated"`
+	CellsTruncated Truncation `json:"cellsTruncated"`
 }
 
 // ExportFormat is the result document format.

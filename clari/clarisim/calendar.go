@@ -89,7 +89,7 @@ func ResolvePeriod(spec TenantSpec, requested string, now time.Time) (q Quarter,
 
 // Week is one 7-day time frame of a quarter.
 type Week struct {
-	// N is 1-based (the CSV "Week N").
+	// N is 1-based: the CSV's 0-based "Week" column is N-1.
 	N          int
 	Start, End time.Time // End = Start + 6 days
 }
@@ -97,19 +97,48 @@ type Week struct {
 // TimeFrameID returns "TF:yyyy-mm-dd" (the week start).
 func (w Week) TimeFrameID() string { return "TF:" + w.Start.Format("2006-01-02") }
 
-// weekOf returns week n (1-based) of q.
-func weekOf(q Quarter, n int) Week {
-	s := q.Start.AddDate(0, 0, 7*(n-1))
+const weekLen = 7 * 24 * time.Hour
+
+// FirstWeekStart is the first day of q's first week (the CSV's Week 0).
+// With AlignWeeks it is the last WeekStart weekday on or before q's first
+// day, up to 6 days before the quarter, as Clari's weeks are; otherwise the
+// quarter's first day. spec must have its defaults applied.
+func (t TenantSpec) FirstWeekStart(q Quarter) time.Time {
+	if !t.AlignWeeks {
+		return q.Start
+	}
+	back := (int(q.Start.Weekday()) - int(t.WeekStart) + 7) % 7
+	return q.Start.AddDate(0, 0, -back)
+}
+
+// WeeksIn is the number of weeks of q: Weeks, or with AlignWeeks the weeks
+// that cover the quarter (13 or 14), of which a Weeks below 13 keeps the
+// first Weeks.
+func (t TenantSpec) WeeksIn(q Quarter) int {
+	if !t.AlignWeeks {
+		return t.Weeks
+	}
+	n := int(q.End.Sub(t.FirstWeekStart(q))/weekLen) + 1
+	if t.Weeks < 13 {
+		n = min(n, t.Weeks)
+	}
+	return n
+}
+
+// WeekOf returns week n (1-based) of q.
+func (t TenantSpec) WeekOf(q Quarter, n int) Week {
+	s := t.FirstWeekStart(q).AddDate(0, 0, 7*(n-1))
 	return Week{N: n, Start: s, End: s.AddDate(0, 0, 6)}
 }
 
 // exportedWeeks returns the week numbers an export of q at time now carries:
 // with includeHistorical every week of the quarter so far (all of them for
 // a past quarter), otherwise only the latest one.
-func exportedWeeks(q Quarter, weeks int, now time.Time, includeHistorical bool) (first, last int) {
+func (t TenantSpec) exportedWeeks(q Quarter, now time.Time, includeHistorical bool) (first, last int) {
+	weeks := t.WeeksIn(q)
 	last = weeks
 	if !now.Before(q.Start) && !now.After(q.End.Add(24*time.Hour-1)) {
-		last = int(now.Sub(q.Start)/(7*24*time.Hour)) + 1
+		last = int(now.Sub(t.FirstWeekStart(q))/weekLen) + 1
 		if last > weeks {
 			last = weeks
 		}

@@ -64,7 +64,10 @@
 //
 // A fiscal year starts in TenantSpec.FiscalStartMonth and is named by the
 // calendar year it ends in. The current quarter is the one containing the
-// simulator clock. Week N starts N-1 weeks after the quarter's first day.
+// simulator clock. Week N starts N-1 weeks after the quarter's first day;
+// with TenantSpec.AlignWeeks weeks start on TenantSpec.WeekStart and week 0
+// is the one holding the quarter's first day, so it may start up to 6 days
+// before the quarter (TenantSpec.WithFebruaryYear is such a tenant).
 // With includeHistorical an export carries every week of the quarter so
 // far (past quarters: all Weeks), otherwise only the latest week. An empty,
 // malformed, future or too old (more than Quarters-1 back) period, or any

@@ -38,6 +38,9 @@ type ExportParams struct {
 	Ratio float64
 	// Empty produces a document with no entries (lists are still present).
 	Empty bool
+	// Truncation cuts the entries to the first half of the users: the
+	// document of a job whose record says it is truncated.
+	Truncation JobTruncation
 	// DuplicateEvery > 0 emits every n-th JSON entry a second time as a
 	// stale copy: same natural key, updatedOn one hour earlier, money values
 	// halved. Deduplicating by latest updatedOn gives the values without
@@ -101,6 +104,7 @@ type docPlan struct {
 	quarter     Quarter
 	periodID    string // quarter.ID(), computed once
 	fellBack    bool
+	weeks       int // weeks of the quarter
 	firstWeek   int
 	lastWeek    int
 	types       [numTypes]bool
@@ -112,6 +116,7 @@ type docPlan struct {
 	nowMs       int64
 	hDoc        uint64
 	keyOrder    []string
+	allWeeks    []Week  // every week of the quarter, index by week-1
 	weekStarts  []int64 // epoch ms of each week's start, index by week-1
 	weeksInDocs []Week
 }
@@ -130,7 +135,8 @@ func planDocument(spec TenantSpec, p ExportParams, seed int64) (*docPlan, error)
 	d := &docPlan{spec: spec, params: p, seed: seed, now: p.Now.UTC(), nowMs: p.Now.UnixMilli()}
 	d.quarter, d.fellBack = ResolvePeriod(spec, p.Period, p.Now)
 	d.periodID = d.quarter.ID()
-	d.firstWeek, d.lastWeek = exportedWeeks(d.quarter, spec.Weeks, p.Now, p.IncludeHistorical)
+	d.weeks = spec.WeeksIn(d.quarter)
+	d.firstWeek, d.lastWeek = spec.exportedWeeks(d.quarter, p.Now, p.IncludeHistorical)
 	types := p.Types
 	if types == nil {
 		types = []string{clari.DataForecast, clari.DataForecastUpdated}
@@ -168,12 +174,11 @@ func planDocument(spec TenantSpec, p ExportParams, seed int64) (*docPlan, error)
 	if d.keyOrder == nil {
 		d.keyOrder = seededKeyOrder(seed)
 	}
-	for w := 1; w <= spec.Weeks; w++ {
-		d.weekStarts = append(d.weekStarts, weekOf(d.quarter, w).Start.UnixMilli())
+	for w := 1; w <= d.weeks; w++ {
+		d.allWeeks = append(d.allWeeks, spec.WeekOf(d.quarter, w))
+		d.weekStarts = append(d.weekStarts, d.allWeeks[w-1].Start.UnixMilli())
 	}
-	for w := d.firstWeek; w <= d.lastWeek; w++ {
-		d.weeksInDocs = append(d.weeksInDocs, weekOf(d.quarter, w))
-	}
+	d.weeksInDocs = d.allWeeks[d.firstWeek-1 : d.lastWeek]
 	return d, nil
 }
 
@@ -244,7 +249,11 @@ func (d *docPlan) generate(emit func(e *genEntry) error) error {
 	const hourMs = int64(time.Hour / time.Millisecond)
 	weekMs := int64(7 * 24 * time.Hour / time.Millisecond)
 	n := 0
-	for u := 0; u < d.spec.Users; u++ {
+	users := d.spec.Users
+	if k := d.params.Truncation.keptUsers(d.spec); k > 0 {
+		users = k
+	}
+	for u := 0; u < users; u++ {
 		hU := mix(d.hDoc + uint64(u)*0x9E3779B97F4A7C15)
 		team := u / teamSize
 		manager := UserID(team * teamSize)
@@ -264,9 +273,9 @@ func (d *docPlan) generate(emit func(e *genEntry) error) error {
 				if w < d.firstWeek {
 					continue
 				}
-				e = genEntry{user: u, userID: self, field: f, week: weekOf(d.quarter, w), hash: hW}
+				e = genEntry{user: u, userID: self, field: f, week: d.allWeeks[w-1], hash: hW}
 				crmTotal := v*125/100 + int64((hW>>12)%1_000_000)
-				closedShare := int64(w) * (300 + int64((hW>>20)%300)) / int64(d.spec.Weeks) // per mille
+				closedShare := int64(w) * (300 + int64((hW>>20)%300)) / int64(d.weeks) // per mille
 				adj := int64((hW>>28)%2_000_001) - 1_000_000
 				if (hW>>50)%3 != 0 {
 					adj = 0

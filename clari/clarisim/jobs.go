@@ -34,6 +34,9 @@ type job struct {
 	// visible is when the job shows in the job list and answers GET: a
 	// create fault can make Clari finish a create after the client gave up.
 	visible time.Time
+	// rowsTruncated and cellsTruncated are what the record of the DONE job
+	// says (params.Truncation, worked out once at creation).
+	rowsTruncated, cellsTruncated clari.Truncation
 }
 
 // shown reports whether the job is in the job list and known to GET at now.
@@ -72,6 +75,7 @@ func (j *job) view(now time.Time) clari.Job {
 	v.EndTime = ended.UnixMilli()
 	v.ExpiredTime = ended.Add(j.resultsTTL).UnixMilli()
 	if v.Status == clari.StatusDone {
+		v.RowsTruncated, v.CellsTruncated = j.rowsTruncated, j.cellsTruncated
 		v.Downloads = j.downloads
 		if j.selfDownload {
 			v.Downloads++
@@ -160,6 +164,20 @@ func (s *Sim) NextJobEnds(forecastID string, status clari.JobStatus) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextStatus[forecastID] = append(s.nextStatus[forecastID], status)
+	return nil
+}
+
+// NextJobTruncated makes the next job created for forecastID ("" = any
+// forecast) a truncated one (see JobTruncation): it ends DONE as usual with
+// half the entries, and its record says rowsTruncated/cellsTruncated. Calls
+// queue up.
+func (s *Sim) NextJobTruncated(forecastID string, t JobTruncation) error {
+	if !t.set() {
+		return errorf("next job truncated: set rows, cells or both")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextTrunc[forecastID] = append(s.nextTrunc[forecastID], t)
 	return nil
 }
 
@@ -304,6 +322,16 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 			break
 		}
 	}
+	trunc := sc.Truncation
+	if fs.Truncation.set() {
+		trunc = fs.Truncation
+	}
+	for _, key := range []string{rt.forecast, ""} {
+		if qu := s.nextTrunc[key]; len(qu) > 0 {
+			trunc, s.nextTrunc[key] = qu[0], qu[1:]
+			break
+		}
+	}
 	duration := sc.JobDuration
 	if fs.JobDuration > 0 {
 		duration = fs.JobDuration
@@ -343,9 +371,10 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 				ForecastID: rt.forecast, Period: q.ID(), Types: req.TypesToExport, IncludeHistorical: req.IncludeHistorical,
 				Format: format, Currency: currency, ScopeID: req.ScopeID, Now: now, Ratio: ratio, Empty: empty,
 				DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder, CSVCRLF: sc.CSVCRLF, CSVBOM: sc.CSVBOM,
-				CRMTotalKey: sc.CRMTotalKey, StringIDs: sc.StringIDs, OmitTypes: sc.OmitTypes,
+				CRMTotalKey: sc.CRMTotalKey, StringIDs: sc.StringIDs, OmitTypes: sc.OmitTypes, Truncation: trunc,
 			},
 		}
+		j.rowsTruncated, j.cellsTruncated = trunc.flags(s.tenant, j.params, s.seed)
 		s.jobs[id] = j
 		s.order = append(s.order, id)
 		s.stats.JobsCreated++

@@ -66,6 +66,9 @@ type PipelineJob struct {
 	Format clari.ExportFormat
 	// Types is typesToExport (nil: Clari's default).
 	Types []string
+	// Truncation makes the DONE job's document incomplete and its record
+	// say so (rowsTruncated / cellsTruncated).
+	Truncation JobTruncation
 }
 
 // pipelineState is the simulator's part for the above.
@@ -188,8 +191,9 @@ func (s *Sim) addPipelineJobLocked(created time.Time, p PipelineJob) *job {
 		selfDownload: !p.Undownloaded, pipeline: true,
 		req: clari.ExportRequest{ForecastID: p.Forecast, TimePeriod: q.ID(), TypesToExport: p.Types, ExportFormat: p.Format},
 		params: ExportParams{ForecastID: p.Forecast, Period: q.ID(), Types: p.Types, Format: p.Format,
-			Currency: s.tenant.Currency, Now: created, Ratio: ratio, Empty: p.Empty},
+			Currency: s.tenant.Currency, Now: created, Ratio: ratio, Empty: p.Empty, Truncation: p.Truncation},
 	}
+	j.rowsTruncated, j.cellsTruncated = p.Truncation.flags(s.tenant, j.params, s.seed)
 	s.jobs[id] = j
 	s.order = append(s.order, id)
 	return j

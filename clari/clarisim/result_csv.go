@@ -74,10 +74,10 @@ func (d *docPlan) writeCSV(w io.Writer) error {
 	for f := range fieldCols {
 		fieldCols[f] = append(appendCSVField(nil, FieldName(f)), ',')
 	}
-	timeframeCols := make([][]byte, d.spec.Weeks+1)
-	weekCols := make([][]byte, d.spec.Weeks+1)
-	for n := 1; n <= d.spec.Weeks; n++ {
-		w := weekOf(d.quarter, n)
+	timeframeCols := make([][]byte, d.weeks+1)
+	weekCols := make([][]byte, d.weeks+1)
+	for n := 1; n <= d.weeks; n++ {
+		w := d.allWeeks[n-1]
 		timeframeCols[n] = append(appendCSVField(nil, CSVTimeframe(w.Start, d.quarter.FiscalYear)), ',')
 		c := strconv.AppendInt(nil, int64(n-1), 10) // Week is a 0-based index
 		c = w.Start.AppendFormat(append(c, ','), "01/02/2006")

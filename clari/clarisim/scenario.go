@@ -43,6 +43,9 @@ type Scenario struct {
 	// FinalStatus is how jobs end: DONE (default), FAILED, ABORTED,
 	// CANCELLED, or NeverFinish (STARTED forever).
 	FinalStatus clari.JobStatus `yaml:"final_status"`
+	// Truncation makes every DONE job deliver an incomplete document and
+	// say so in its record (zero: complete exports).
+	Truncation JobTruncation `yaml:"truncation"`
 
 	// MonthlyQuota is the number of jobs per QuotaWindow (default 1000;
 	// negative means 0: every create is rejected).
@@ -108,6 +111,8 @@ type ForecastScenario struct {
 	// Ratio multiplies the money values (except quota) of exports of this
 	// forecast; 0 means 1.
 	Ratio float64 `yaml:"ratio"`
+	// Truncation overrides Scenario.Truncation for this forecast when set.
+	Truncation JobTruncation `yaml:"truncation"`
 }
 
 // FaultKind names an injected failure.

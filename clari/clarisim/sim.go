@@ -60,6 +60,7 @@ type Sim struct {
 	stats   Stats
 	// one-shot and persistent per-forecast overrides
 	nextStatus map[string][]clari.JobStatus // forecast id ("" = any) → queue
+	nextTrunc  map[string][]JobTruncation   // forecast id ("" = any) → queue
 	ratios     map[string]float64
 	empty      map[string]map[string]bool // forecast id → period ("*" = all)
 	auditBase  time.Time
@@ -78,6 +79,7 @@ func New(opts Options) *Sim {
 		done:       make(chan struct{}),
 		jobs:       map[string]*job{},
 		nextStatus: map[string][]clari.JobStatus{},
+		nextTrunc:  map[string][]JobTruncation{},
 		ratios:     map[string]float64{},
 		empty:      map[string]map[string]bool{},
 	}

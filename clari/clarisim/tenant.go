@@ -14,7 +14,9 @@ type TenantSpec struct {
 	// are forecast_commit, best_case, pipeline and closed; more are field_5,
 	// field_6, ...
 	Fields int `yaml:"fields"`
-	// Weeks is the number of 7-day weeks per quarter (default 13).
+	// Weeks is the number of 7-day weeks per quarter (default 13). With
+	// AlignWeeks a quarter has the weeks that cover it (13 or 14), and a
+	// Weeks below 13 keeps only the first Weeks of them.
 	Weeks int `yaml:"weeks"`
 	// Quarters is how many quarters can be exported: the current one and
 	// the Quarters-1 before it (default 4). Any other period silently falls
@@ -23,6 +25,15 @@ type TenantSpec struct {
 	// FiscalStartMonth is the first month of the fiscal year (default
 	// January). A fiscal year is named by the calendar year it ends in.
 	FiscalStartMonth time.Month `yaml:"fiscal_start_month"`
+	// AlignWeeks makes weeks weekday-aligned, as Clari's are: every week
+	// starts on WeekStart, and week 0 of a quarter is the week containing
+	// its first day, so it may start up to 6 days before the quarter.
+	// Without it week 0 starts on the quarter's first day (the default, for
+	// now).
+	AlignWeeks bool `yaml:"align_weeks"`
+	// WeekStart is the weekday weeks start on with AlignWeeks (default
+	// Sunday, the zero value).
+	WeekStart time.Weekday `yaml:"week_start"`
 	// Currency is the tenant's ISO currency code (default USD).
 	Currency string `yaml:"currency"`
 	// Forecasts lists the forecast tab ids that exist (default net_arr and
@@ -56,6 +67,20 @@ func (t TenantSpec) WithDefaults() TenantSpec {
 	if len(t.Forecasts) == 0 {
 		t.Forecasts = append([]string(nil), DefaultForecasts...)
 	}
+	return t
+}
+
+// WithFebruaryYear returns t with a realistic calendar: the fiscal year
+// starts on 1 February and is labelled by the year it ends (GitLab's:
+// 2027_Q4 is November 2026 to January 2027), and weeks are weekday-aligned
+// and start on Friday (the Week 0 of Clari's CSV sample starts on Friday
+// 06/30/2023 in a quarter starting 07/01), so week 0 of most quarters starts
+// before the quarter's first day. New tests use it, so the suite does not
+// share the January assumption.
+func (t TenantSpec) WithFebruaryYear() TenantSpec {
+	t.FiscalStartMonth = time.February
+	t.AlignWeeks = true
+	t.WeekStart = time.Friday
 	return t
 }
 

@@ -23,6 +23,7 @@ type flags struct {
 	logFormat     string
 	tenant        clarisim.TenantSpec
 	fiscalStart   int
+	weekStart     string
 
 	// Scenario overrides, applied on top of the scenario file only when
 	// given on the command line.
@@ -57,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	app.Flag("weeks", "Weeks per quarter.").Default("13").IntVar(&f.tenant.Weeks)
 	app.Flag("quarters", "Exportable quarters (current and earlier); others fall back to the current one.").Default("4").IntVar(&f.tenant.Quarters)
 	app.Flag("fiscal-start-month", "First month (1-12) of the fiscal year.").Default("1").IntVar(&f.fiscalStart)
+	app.Flag("week-start", "Weekday every week starts on (e.g. friday): weeks are weekday-aligned and week 0 may start up to 6 days before the quarter, as Clari's. Empty: week 0 starts on the quarter's first day.").StringVar(&f.weekStart)
 	app.Flag("currency", "Tenant currency (ISO code).").Default("USD").StringVar(&f.tenant.Currency)
 	app.Flag("forecast", "A forecast tab id that exists (repeatable).").Default(clarisim.DefaultForecasts...).StringsVar(&f.tenant.Forecasts)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
@@ -68,6 +70,13 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		return nil, fmt.Errorf("--fiscal-start-month %d: must be 1 to 12", f.fiscalStart)
 	}
 	f.tenant.FiscalStartMonth = time.Month(f.fiscalStart)
+	if f.weekStart != "" {
+		d, ok := weekdays[strings.ToLower(strings.TrimSpace(f.weekStart))]
+		if !ok {
+			return nil, fmt.Errorf("--week-start %q: use a weekday name such as friday", f.weekStart)
+		}
+		f.tenant.AlignWeeks, f.tenant.WeekStart = true, d
+	}
 	if f.tenant.Users < 1 || f.tenant.Fields < 1 || f.tenant.Weeks < 1 || f.tenant.Quarters < 1 {
 		return nil, errors.New("--users, --fields, --weeks and --quarters must be at least 1")
 	}
@@ -75,6 +84,12 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		return nil, errors.New("give --api-key or --api-key-file, not both")
 	}
 	return f, nil
+}
+
+// weekdays maps --week-start values to weekdays.
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
 }
 
 // apiKey returns the key to accept. Without a key the built-in test key

@@ -83,12 +83,15 @@ func TestFlagsAndKey(t *testing.T) {
 	if _, err := parseFlags([]string{"--fiscal-start-month=13"}, &stderr); err == nil {
 		t.Error("month 13 accepted")
 	}
+	if _, err := parseFlags([]string{"--week-start=someday"}, &stderr); err == nil {
+		t.Error("week start someday accepted")
+	}
 	if code := run([]string{"--no-such-flag"}, &stderr); code != 2 {
 		t.Errorf("bad flag: exit %d", code)
 	}
 	keyFile := writeFile(t, "key", "  s3cret-key\n")
 	scFile := writeFile(t, "sc.yml", "job_duration: 5m\nmonthly_quota: 7\n")
-	f, err := parseFlags([]string{"--api-key-file=" + keyFile, "--scenario.file=" + scFile, "--monthly-quota=9", "--users=12", "--fiscal-start-month=2"}, &stderr)
+	f, err := parseFlags([]string{"--api-key-file=" + keyFile, "--scenario.file=" + scFile, "--monthly-quota=9", "--users=12", "--fiscal-start-month=2", "--week-start=Friday"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,7 @@ func TestFlagsAndKey(t *testing.T) {
 	if sc.JobDuration != 5*time.Minute || sc.MonthlyQuota != 9 {
 		t.Fatalf("scenario %+v", sc)
 	}
-	if f.tenant.Users != 12 || f.tenant.FiscalStartMonth != time.February {
+	if f.tenant.Users != 12 || f.tenant.FiscalStartMonth != time.February || !f.tenant.AlignWeeks || f.tenant.WeekStart != time.Friday {
 		t.Fatalf("tenant %+v", f.tenant)
 	}
 	f, _ = parseFlags(nil, &stderr)
