@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,6 +81,10 @@ type pipelineView struct {
 // clari_pipeline_job_duration_seconds.
 type PipelineOptions struct {
 	DurationBuckets []float64
+	// CheckReasons is the producer's list of the `reason` values of
+	// clari_pipeline_export_check_failures_total (watch.CheckReasons), named
+	// in its HELP.
+	CheckReasons []string
 }
 
 // PipelineCollector exposes the pipeline watch.
@@ -116,7 +121,7 @@ func NewPipelineCollector(source PipelineSource, o PipelineOptions) *PipelineCol
 		rows:           d("clari_pipeline_export_rows", "Distinct entries in the newest inspected DONE pipeline export.", "forecast", "period"),
 		dupRows:        d("clari_pipeline_export_duplicate_rows", "Entries dropped as duplicates in the newest inspected pipeline export.", "forecast", "period"),
 		dataTypeRows:   d("clari_pipeline_export_data_type_rows", "Entries per data type in the newest inspected pipeline export.", "forecast", "period", "data_type"),
-		checkFailures:  d("clari_pipeline_export_check_failures_total", "Inspected pipeline exports that failed a check (empty, period_mismatch, decode_error, download_error).", "forecast", "period", "reason"),
+		checkFailures:  d("clari_pipeline_export_check_failures_total", "Inspected pipeline exports that failed a check ("+strings.Join(o.CheckReasons, ", ")+").", "forecast", "period", "reason"),
 		swingRatio:     d("clari_pipeline_forecast_swing_ratio", "(latest - previous) / abs(previous) of a field's forecast total between consecutive pipeline exports.", "forecast", "period", "field"),
 		swingAnomalous: d("clari_pipeline_forecast_swing_anomalous", "1 where the pipeline swing passes the threshold and guards.", "forecast", "period", "field"),
 		listSuccess:    d("clari_pipeline_watch_last_success_timestamp_seconds", "Last successful read of the job list."),

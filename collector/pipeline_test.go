@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/clari-exporter/clari_exporter/watch"
 )
 
 // pipelineMetrics are METRICS.md "Pipeline watch".
@@ -57,7 +59,7 @@ func testPipelineSource(on bool) PipelineSource {
 	return PipelineSourceOf[fakePipelineTarget](func() fakePipelineState { return fakePipelineState{on} })
 }
 
-var testPipelineOptions = PipelineOptions{DurationBuckets: []float64{30, 60, 120}}
+var testPipelineOptions = PipelineOptions{DurationBuckets: []float64{30, 60, 120}, CheckReasons: watch.CheckReasons}
 
 func TestPipelineCollector(t *testing.T) {
 	c := NewPipelineCollector(testPipelineSource(true), testPipelineOptions)

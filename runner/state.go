@@ -3,8 +3,11 @@ package runner
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"time"
+
+	"github.com/go-kit/log/level"
 
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/snapshot"
@@ -113,11 +116,23 @@ func (t Target) EachDataTypeRows(fn func(dataType string, rows int)) {
 	}
 }
 
-// EachSwing calls fn with every field's swing against the previous snapshot.
+// EachSwing calls fn with every field's swing against the previous
+// snapshot; the ratio is NaN where the previous total was 0 (no baseline:
+// the collector then serves no clari_forecast_swing_ratio for the field).
 func (t Target) EachSwing(fn func(field string, ratio float64, anomalous bool)) {
 	for _, s := range t.Swings {
-		fn(s.Field, s.Ratio, s.Anomalous)
+		r, ok := s.DefinedRatio()
+		if !ok {
+			r = math.NaN()
+		}
+		fn(s.Field, r, s.Anomalous)
 	}
+}
+
+// AnomalousSwing reports whether a field of the latest snapshot swung past
+// the review threshold against the previous one.
+func (t Target) AnomalousSwing() bool {
+	return slices.ContainsFunc(t.Swings, func(s snapshot.Swing) bool { return s.Anomalous })
 }
 
 // The methods below are what the export collector reads of the whole state
@@ -152,19 +167,11 @@ func (r *Runner) refresh(ctx context.Context) error {
 		return err
 	}
 	cfg := r.opts.Config()
-	swingCfg := snapshot.SwingConfig{
-		Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
-		MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
-	}
 	byKey := make(map[targetKey]Target, len(states))
 	for _, s := range states {
-		t := Target{TargetState: s}
-		if s.Latest != nil {
-			hist, err := r.opts.Store.SnapshotHistory(ctx, s.Forecast, s.Period, max(cfg.Swing.MinHistory, 2))
-			if err != nil {
-				return err
-			}
-			t.Swings = snapshot.CompareSwings(hist, *s.Latest, swingCfg)
+		t, err := r.withSwings(ctx, cfg, s)
+		if err != nil {
+			return err
 		}
 		byKey[targetKey{s.Forecast, s.Period}] = t
 	}
@@ -173,6 +180,24 @@ func (r *Runner) refresh(ctx context.Context) error {
 	r.mu.Unlock()
 	r.publish()
 	return nil
+}
+
+// withSwings is the target of a stored state, with the swings of its
+// latest snapshot against the one before.
+func (r *Runner) withSwings(ctx context.Context, cfg *config.File, s store.TargetState) (Target, error) {
+	t := Target{TargetState: s}
+	if s.Latest == nil {
+		return t, nil
+	}
+	hist, err := r.opts.Store.SnapshotHistory(ctx, s.Forecast, s.Period, max(cfg.Swing.MinHistory, 2))
+	if err != nil {
+		return t, err
+	}
+	t.Swings = snapshot.CompareSwings(hist, *s.Latest, snapshot.SwingConfig{
+		Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
+		MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
+	})
+	return t, nil
 }
 
 // refreshTarget re-reads one target after its run or skip: two store
@@ -186,16 +211,9 @@ func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) err
 		return err
 	}
 	cfg := r.opts.Config()
-	t := Target{TargetState: s}
-	if s.Latest != nil {
-		hist, err := r.opts.Store.SnapshotHistory(ctx, s.Forecast, s.Period, max(cfg.Swing.MinHistory, 2))
-		if err != nil {
-			return err
-		}
-		t.Swings = snapshot.CompareSwings(hist, *s.Latest, snapshot.SwingConfig{
-			Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
-			MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
-		})
+	t, err := r.withSwings(ctx, cfg, s)
+	if err != nil {
+		return err
 	}
 	configured := map[targetKey]bool{}
 	for _, ct := range cfg.Targets(r.opts.Now()) {
@@ -203,6 +221,7 @@ func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) err
 	}
 	k := targetKey{forecast, period}
 	r.mu.Lock()
+	before := r.stored.targets[k]
 	targets := make(map[targetKey]Target, len(r.stored.targets)+1)
 	for key, v := range r.stored.targets {
 		if configured[key] {
@@ -212,8 +231,23 @@ func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) err
 	targets[k] = t
 	r.stored = stored{gen: r.stored.gen + 1, targets: targets}
 	r.mu.Unlock()
+	if t.Latest != nil && (before.Latest == nil || before.Latest.JobID != t.Latest.JobID) {
+		r.logAnomalousSwings(t)
+	}
 	r.publish()
 	return nil
+}
+
+// logAnomalousSwings leaves a warn line per field a new snapshot swung past
+// the review threshold: after the fact, not only Prometheus history shows
+// that it happened.
+func (r *Runner) logAnomalousSwings(t Target) {
+	for _, sw := range t.Swings {
+		if sw.Anomalous {
+			level.Warn(r.logger).Log("msg", "anomalous forecast swing between the last two snapshots; review it", "forecast", t.Forecast, "period", t.Period,
+				"field", sw.Field, "previous", sw.Previous, "latest", sw.Latest, "ratio", sw.Ratio, "job", t.Latest.JobID)
+		}
+	}
 }
 
 // ExportState returns the published state, first publishing a new one when

@@ -27,11 +27,22 @@ type Swing struct {
 	Field    string
 	Previous float64
 	Latest   float64
-	// Ratio is (Latest − Previous) / abs(Previous); 0 when Previous is 0
-	// (undefined).
+	// Ratio is (Latest − Previous) / abs(Previous); 0 when Previous is 0:
+	// there is no baseline and the ratio is undefined (see DefinedRatio).
 	Ratio float64
 	// Anomalous is true when abs(Ratio) > Threshold and every guard passes.
 	Anomalous bool
+}
+
+// DefinedRatio returns Ratio and whether it is defined: a previous total of
+// 0 (a first value, a new field, an all-zero baseline) gives no baseline to
+// divide by, and a reader must show no ratio rather than 0 (Ratio is 0
+// there only because a NaN cannot be persisted as JSON).
+func (s Swing) DefinedRatio() (float64, bool) {
+	if s.Previous == 0 {
+		return 0, false
+	}
+	return s.Ratio, true
 }
 
 // SwingDataType is the data type whose totals are compared: the forecast
@@ -41,8 +52,8 @@ const SwingDataType = clari.DataForecast
 // CompareSwings compares cur with the newest snapshot of prev (history,
 // oldest first) for every field that has a forecast total in either of the
 // two. A field missing on one side counts as 0 there, so a vanished field
-// is a −100% swing and a new field has an undefined ratio (reported as 0,
-// never anomalous).
+// is a −100% swing and a new field has an undefined ratio (DefinedRatio
+// false, never anomalous).
 //
 // Snapshots in prev of another forecast or period, and any with cur's job id
 // (a history read after cur was stored), are ignored. With no usable history

@@ -61,6 +61,10 @@ func TestCompareSwings(t *testing.T) {
 			if sw.Previous != c.prev || sw.Latest != c.cur {
 				t.Fatalf("previous/latest %v/%v", sw.Previous, sw.Latest)
 			}
+			// Only a zero baseline leaves the ratio undefined.
+			if r, ok := sw.DefinedRatio(); ok != (c.prev != 0) || (ok && r != sw.Ratio) {
+				t.Fatalf("DefinedRatio() = %v, %v with previous %v", r, ok, c.prev)
+			}
 		})
 	}
 }

@@ -26,12 +26,21 @@ func TestDownloadFailuresAreCheckFailures(t *testing.T) {
 	w := e.watcher()
 	poll(t, w) // first poll: nothing yet
 	failures := func() map[string]uint64 { return target(t, w.State(), f0, period).CheckFailures }
+	// The newest inspected export's check, as the landing page reads it.
+	lastCheck := func(want string) {
+		t.Helper()
+		c := target(t, w.State(), f0, period).LastCheck
+		if c.JobID == "" || c.Reason != want || c.Failed() != (want != "") {
+			t.Fatalf("last check %+v, want reason %q", c, want)
+		}
+	}
 
 	e.clk.Advance(5 * time.Minute) // job 1 ended at 40 s, results expired at 100 s
 	poll(t, w)
 	if f := failures(); f[ReasonDownloadError] != 1 || f[ReasonDecodeError] != 0 {
 		t.Fatalf("expired results: %v", f)
 	}
+	lastCheck(ReasonDownloadError)
 	if err := e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultTruncate, Endpoint: clari.EndpointResults, Bytes: 200}); err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +57,7 @@ func TestDownloadFailuresAreCheckFailures(t *testing.T) {
 	if f := failures(); f[ReasonDownloadError] != 2 || f[ReasonDecodeError] != 1 {
 		t.Fatalf("malformed results: %v", f)
 	}
+	lastCheck(ReasonDecodeError)
 	e.clk.Advance(2 * time.Minute)
 	poll(t, w)
 	tg := target(t, w.State(), f0, period)
@@ -57,4 +67,5 @@ func TestDownloadFailuresAreCheckFailures(t *testing.T) {
 	if !tg.Inspected || tg.Rows == 0 || tg.Jobs[StatusDone] != 4 {
 		t.Fatalf("after a good download: %+v", tg)
 	}
+	lastCheck("")
 }

@@ -49,6 +49,12 @@ func (w *Watcher) inspectQueue(ctx context.Context, cfg *config.File) error {
 // failure of the job itself is a check failure with its reason.
 func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectItem) error {
 	t := w.d.target(item.Forecast, item.Period)
+	if item.Truncated {
+		// Clari says the document is incomplete: its figures would be
+		// short, so it is not even downloaded.
+		w.checked(t, item, ReasonTruncated, "detail", "the job record has rowsTruncated or cellsTruncated set")
+		return nil
+	}
 	b := snapshot.NewBuilder(snapshot.Target{Forecast: item.Forecast, Period: item.Period}, item.JobID)
 	typeRows := map[string]int{}
 	v := b.Visitor()
@@ -72,21 +78,12 @@ func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectIte
 			return ctx.Err()
 		}
 		reason, why := classifyDownload(err)
-		if !item.Seed {
-			t.CheckFailures[reason]++
-		}
-		level.Warn(w.o.Logger).Log("msg", "pipeline export failed its check", "forecast", item.Forecast, "period", item.Period,
-			"job_id", item.JobID, "reason", reason, "detail", why)
+		w.checked(t, item, reason, "detail", why)
 		return nil
 	}
 	snap := b.Finish()
-	if reason, ok := snap.Check(); !ok {
-		if !item.Seed {
-			t.CheckFailures[reason]++
-		}
-		level.Warn(w.o.Logger).Log("msg", "pipeline export failed its check", "forecast", item.Forecast, "period", item.Period,
-			"job_id", item.JobID, "reason", reason, "rows", snap.Rows, "periods", fmt.Sprint(snap.Periods))
-	}
+	reason, _ := snap.Check()
+	w.checked(t, item, reason, "rows", snap.Rows, "periods", fmt.Sprint(snap.Periods))
 	if item.Ended.Before(t.InspectedAt) {
 		return nil // an older job inspected late: the newest one's figures stay
 	}
@@ -100,11 +97,34 @@ func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectIte
 		Threshold: cfg.Swing.Threshold, MinBaseline: cfg.Swing.MinBaseline,
 		MinAbsChange: cfg.Swing.MinAbsChange, MinHistory: cfg.Swing.MinHistory,
 	})
+	for _, sw := range t.Swings {
+		if sw.Anomalous {
+			level.Warn(w.o.Logger).Log("msg", "anomalous forecast swing between the last two pipeline exports; review it", "forecast", item.Forecast, "period", item.Period,
+				"field", sw.Field, "previous", sw.Previous, "latest", sw.Latest, "ratio", sw.Ratio, "job_id", item.JobID)
+		}
+	}
 	t.History = append(t.History, snap)
 	if len(t.History) > historyKept {
 		t.History = t.History[len(t.History)-historyKept:]
 	}
 	return nil
+}
+
+// checked records the check of an inspected job: reason "" passed, any
+// other is counted (never for the seed, which only sets the baseline) and
+// logged with kv. The newest job's check is the target's LastCheck.
+func (w *Watcher) checked(t *targetDoc, item inspectItem, reason string, kv ...any) {
+	if !item.Ended.Before(t.LastCheck.Ended) {
+		t.LastCheck = Check{JobID: item.JobID, Ended: item.Ended, Reason: reason}
+	}
+	if reason == "" {
+		return
+	}
+	if !item.Seed {
+		t.CheckFailures[reason]++
+	}
+	level.Warn(w.o.Logger).Log(append([]any{"msg", "pipeline export failed its check", "forecast", item.Forecast, "period", item.Period,
+		"job_id", item.JobID, "reason", reason}, kv...)...)
 }
 
 // classifyDownload names why results could not be had: download_error when

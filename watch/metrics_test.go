@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/collector"
+	"github.com/clari-exporter/clari_exporter/snapshot"
 )
 
 // contract is METRICS.md "Pipeline watch" (../shared/METRICS.md).
@@ -26,7 +28,7 @@ var contract = []string{
 func gather(t *testing.T, w *Watcher) map[string]*dto.MetricFamily {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(collector.NewPipelineCollector(collector.PipelineSourceOf(w.State), collector.PipelineOptions{DurationBuckets: DurationBuckets}))
+	reg.MustRegister(collector.NewPipelineCollector(collector.PipelineSourceOf(w.State), collector.PipelineOptions{DurationBuckets: DurationBuckets, CheckReasons: CheckReasons}))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -119,5 +121,43 @@ func TestMetricsContract(t *testing.T) {
 		if got, ok := value(mf, c.labels); !ok || got != c.want {
 			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
 		}
+	}
+}
+
+// TestSwingWithoutBaselineIsAbsent: the watch's own state, with swings
+// against an all-zero previous total (no baseline) and a new field, serves
+// no swing series for them, while a field with a baseline keeps its ratio.
+func TestSwingWithoutBaselineIsAbsent(t *testing.T) {
+	prev := snapshot.Snapshot{Forecast: "net_arr", Period: "2027_Q4", JobID: "a", Rows: 3, Totals: []snapshot.Total{
+		{Field: "commit", DataType: snapshot.SwingDataType, Value: 0}, {Field: "best_case", DataType: snapshot.SwingDataType, Value: 100000}}}
+	cur := snapshot.Snapshot{Forecast: "net_arr", Period: "2027_Q4", JobID: "b", Rows: 3, Totals: []snapshot.Total{
+		{Field: "commit", DataType: snapshot.SwingDataType, Value: 5000}, {Field: "best_case", DataType: snapshot.SwingDataType, Value: 130000},
+		{Field: "pipeline", DataType: snapshot.SwingDataType, Value: 7000}}}
+	swings := snapshot.CompareSwings([]snapshot.Snapshot{prev}, cur, snapshot.SwingConfig{Threshold: 0.2, MinHistory: 2})
+	st := &State{Enabled: true, Targets: []Target{{Forecast: "net_arr", Period: "2027_Q4", Swings: swings}}}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(collector.NewPipelineCollector(collector.PipelineSourceOf(func() *State { return st }), collector.PipelineOptions{DurationBuckets: DurationBuckets, CheckReasons: CheckReasons}))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratios := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "clari_pipeline_forecast_swing_ratio" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "field" {
+					ratios[l.GetValue()] = m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	if len(ratios) != 1 || math.Abs(ratios["best_case"]-0.3) > 1e-9 {
+		t.Fatalf("swing ratios %v, want only best_case at 0.3 (commit had a zero baseline, pipeline none)", ratios)
+	}
+	if !st.Targets[0].AnomalousSwing() {
+		t.Error("the +30 % swing of best_case is not flagged in the state")
 	}
 }

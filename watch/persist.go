@@ -65,6 +65,8 @@ type targetDoc struct {
 	// InspectedAt is the endTime of the newest inspected job (older ones
 	// never replace its figures).
 	InspectedAt time.Time `json:"inspected_at"`
+	// LastCheck is the newest inspected job's check, failed ones included.
+	LastCheck Check `json:"last_check"`
 }
 
 type forecastDoc struct {
@@ -80,6 +82,8 @@ type inspectItem struct {
 	// Seed marks the newest DONE job at the first poll: it only sets the
 	// swing baseline and figures, never counts a check failure.
 	Seed bool `json:"seed,omitempty"`
+	// Truncated is Clari's job record saying the document is incomplete.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 func newDoc() *doc {
@@ -112,6 +116,17 @@ func decodeDoc(b []byte) (*doc, error) {
 	}
 	if d.Targets == nil {
 		d.Targets = map[string]*targetDoc{}
+	}
+	for _, t := range d.Targets {
+		// A reason added since the document was saved starts at 0 too.
+		for _, r := range CheckReasons {
+			if _, ok := t.CheckFailures[r]; !ok {
+				if t.CheckFailures == nil {
+					t.CheckFailures = map[string]uint64{}
+				}
+				t.CheckFailures[r] = 0
+			}
+		}
 	}
 	if d.Forecasts == nil {
 		d.Forecasts = map[string]*forecastDoc{}

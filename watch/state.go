@@ -1,6 +1,8 @@
 package watch
 
 import (
+	"math"
+	"slices"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/snapshot"
@@ -24,10 +26,17 @@ const (
 	ReasonPeriodMismatch = snapshot.ReasonPeriodMismatch
 	ReasonDecodeError    = "decode_error"
 	ReasonDownloadError  = "download_error"
+	// ReasonTruncated: Clari's job record says the DONE job's document is
+	// incomplete (rowsTruncated or cellsTruncated).
+	ReasonTruncated = "truncated"
+	// ReasonCalendarMismatch: the document's period dates disagree with the
+	// configured fiscal calendar.
+	ReasonCalendarMismatch = "calendar_mismatch"
 )
 
-// CheckReasons is the reason label vocabulary.
-var CheckReasons = []string{ReasonEmpty, ReasonPeriodMismatch, ReasonDecodeError, ReasonDownloadError}
+// CheckReasons is the reason label vocabulary, the one list every reason
+// is defined in: each has an alert (alerts/, tested against this list).
+var CheckReasons = []string{ReasonEmpty, ReasonPeriodMismatch, ReasonDecodeError, ReasonDownloadError, ReasonTruncated, ReasonCalendarMismatch}
 
 // Unknown is the forecast (and period) label of a job whose fileName cannot
 // be parsed.
@@ -73,6 +82,29 @@ type Target struct {
 	DataTypeRows  map[string]int
 	// Swings compare the newest inspected export with the previous one.
 	Swings []snapshot.Swing
+	// LastCheck is the check of the newest inspected export (zero: none
+	// inspected yet).
+	LastCheck Check
+}
+
+// Check is the outcome of one inspected pipeline export's check.
+type Check struct {
+	// JobID is the inspected job ("" when none was inspected).
+	JobID string `json:"job_id"`
+	// Ended is the job's endTime, which orders the inspections.
+	Ended time.Time `json:"ended"`
+	// Reason is "" when the export passed, else why it failed
+	// (CheckReasons).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Failed reports whether an inspected export failed its check.
+func (c Check) Failed() bool { return c.Reason != "" }
+
+// AnomalousSwing reports whether a field of the newest inspected export
+// swung past the review threshold against the previous one.
+func (t *Target) AnomalousSwing() bool {
+	return slices.ContainsFunc(t.Swings, func(s snapshot.Swing) bool { return s.Anomalous })
 }
 
 // Forecast is the per-forecast part.
@@ -165,9 +197,14 @@ func (t *Target) PipelineRows() (rows, duplicates int, dataTypeRows map[string]i
 	return t.Rows, t.DuplicateRows, t.DataTypeRows, t.Inspected
 }
 
-// EachPipelineSwing visits the newest swings.
+// EachPipelineSwing visits the newest swings; the ratio is NaN where the
+// previous total was 0 (no baseline: no swing series for the field).
 func (t *Target) EachPipelineSwing(fn func(field string, ratio float64, anomalous bool)) {
 	for _, sw := range t.Swings {
-		fn(sw.Field, sw.Ratio, sw.Anomalous)
+		r, ok := sw.DefinedRatio()
+		if !ok {
+			r = math.NaN()
+		}
+		fn(sw.Field, r, sw.Anomalous)
 	}
 }

@@ -380,6 +380,7 @@ func (w *Watcher) publish(cfg *config.File) {
 			LastSuccess: t.LastSuccess, LastJobKnown: t.LastJobKnown, LastJobSuccess: t.LastJobSuccess,
 			Inspected: t.Inspected, Rows: t.Rows, DuplicateRows: t.DuplicateRows,
 			DataTypeRows: cloneMap(t.DataTypeRows), Swings: slices.Clone(t.Swings),
+			LastCheck: t.LastCheck,
 		})
 	}
 	w.state.Store(st)

@@ -221,7 +221,7 @@ func New(opts Options) (*App, error) {
 		Warehouse:       whState,
 		Readiness:       a.readiness,
 		Pipeline:        collector.PipelineSourceOf[*watch.Target](a.watch.State),
-		PipelineOptions: collector.PipelineOptions{DurationBuckets: watch.DurationBuckets},
+		PipelineOptions: collector.PipelineOptions{DurationBuckets: watch.DurationBuckets, CheckReasons: watch.CheckReasons},
 	})
 	// One store, one runner: this replica exports. On a shared store the
 	// leader lease decides (docs/ha.md).
