@@ -80,8 +80,9 @@ func (s *Sim) takeFault(endpoint string, kinds ...FaultKind) (Fault, bool) {
 	return Fault{}, false
 }
 
-// serveFault answers a 429 or a 5xx, hangs, or delays. It reports whether
-// the request is still to be served normally (after a FaultSlow delay).
+// serveFault answers a 429 or a 5xx, hangs, or delays; for a reset it
+// writes nothing (the caller drops the connection). It reports whether the
+// request is still to be served normally (after a FaultSlow delay).
 func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f Fault) (serve bool) {
 	switch f.Kind {
 	case FaultSlow:

@@ -267,3 +267,67 @@ func TestConcurrentClients(t *testing.T) {
 		seen[j.Job.JobID] = true
 	}
 }
+
+// A create whose connection drops before Clari saw it makes no job and
+// costs nothing; the next create is served as usual.
+func TestResetBeforeCreateMakesNoJob(t *testing.T) {
+	sim, srv, _ := newTestSim(t, Options{})
+	if err := sim.AddFault(Fault{Kind: FaultReset, Endpoint: clari.EndpointCreateExport}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/export/forecast/net_arr", strings.NewReader(`{"timePeriod":"2026_Q4"}`))
+	req.Header.Set("apikey", testKey)
+	if resp, err := srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("reset create answered %d", resp.StatusCode)
+	}
+	if n := len(sim.Jobs()); n != 0 || sim.Limits().AvailableMonthlyQuota != 1000 || sim.Stats().CreateCalls != 0 {
+		t.Fatalf("a create Clari never saw made %d jobs, limits %+v, stats %+v", n, sim.Limits(), sim.Stats())
+	}
+	create(t, srv, "net_arr", "")
+	if n := len(sim.Jobs()); n != 1 {
+		t.Fatalf("%d jobs after one create", n)
+	}
+}
+
+// A create answered only after the client's timeout, its job made 4 s
+// later: until then the job is in neither the list, GET nor the quota; then
+// it is, with its late creation time in its id.
+func TestCreateAnsweredLateJobMadeLater(t *testing.T) {
+	sim, srv, clk := newTestSim(t, Options{})
+	if err := sim.AddFault(Fault{Kind: FaultCreateThenHang, Delay: 4 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	asked := clk.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/export/forecast/net_arr", nil)
+	req.Header.Set("apikey", testKey)
+	if resp, err := srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a hung create answered %d", resp.StatusCode)
+	}
+	listed := func() []clari.Job {
+		code, _, b := do(t, srv, http.MethodGet, "/export/jobs", "")
+		var jobs []clari.Job
+		if err := json.Unmarshal(b, &jobs); code != 200 || err != nil {
+			t.Fatalf("list: %d %s", code, b)
+		}
+		return jobs
+	}
+	clk.Advance(3 * time.Second)
+	if jobs := listed(); len(jobs) != 0 || sim.Limits().AvailableMonthlyQuota != 1000 {
+		t.Fatalf("3 s after the create: %d jobs listed, limits %+v", len(jobs), sim.Limits())
+	}
+	clk.Advance(time.Second)
+	jobs := listed()
+	if len(jobs) != 1 || sim.Limits().AvailableMonthlyQuota != 999 {
+		t.Fatalf("4 s after the create: %d jobs listed, limits %+v", len(jobs), sim.Limits())
+	}
+	if at, ok := clari.JobIDTime(jobs[0].JobID); !ok || !at.Equal(asked.Add(4*time.Second).Truncate(time.Second)) {
+		t.Errorf("job id time %v, want the late creation %v", at, asked.Add(4*time.Second))
+	}
+	if jobStatus(t, srv, jobs[0].JobID) != string(clari.StatusDone) {
+		t.Errorf("the late job did not run")
+	}
+}

@@ -31,16 +31,15 @@ type job struct {
 	downloads    int
 	selfDownload bool
 	pipeline     bool // made by StartPipeline or AddJobHistory, not a POST
-	// visible is when the job shows in the job list and answers GET: a
-	// create fault can make Clari finish a create after the client gave up.
-	visible time.Time
 	// rowsTruncated and cellsTruncated are what the record of the DONE job
 	// says (params.Truncation, worked out once at creation).
 	rowsTruncated, cellsTruncated clari.Truncation
 }
 
-// shown reports whether the job is in the job list and known to GET at now.
-func (j *job) shown(now time.Time) bool { return !j.created.After(now) && !j.visible.After(now) }
+// shown reports whether the job exists at now: a create fault can make
+// Clari finish a create after the client gave up, and until then the job is
+// not in the job list, unknown to GET and costs nothing.
+func (j *job) shown(now time.Time) bool { return !j.created.After(now) }
 
 // view is the job as Clari reports it at now.
 func (j *job) view(now time.Time) clari.Job {
@@ -237,7 +236,7 @@ func (s *Sim) usageLocked(now time.Time) (submitted, running []string) {
 	submitted, running = []string{}, []string{}
 	for _, id := range s.order {
 		j := s.jobs[id]
-		if j.foreign {
+		if j.foreign || !j.shown(now) {
 			continue
 		}
 		if now.Sub(j.created) < s.sc.QuotaWindow {
@@ -356,20 +355,22 @@ func (s *Sim) createExport(w http.ResponseWriter, r *http.Request, rt route) {
 	// A create fault makes the job(s) first, so they exist and cost quota
 	// whatever the client hears.
 	fault, faulted := s.takeFault(clari.EndpointCreateExport, createFaults...)
-	n, visible := 1, now
+	n, created := 1, now
 	if faulted {
-		n, visible = max(1, fault.Jobs), now.Add(fault.Delay)
+		// Clari may finish the create after the client gave up: the job is
+		// made then, with that time in its id.
+		n, created = max(1, fault.Jobs), now.Add(max(0, fault.Delay))
 	}
 	s.mu.Lock()
 	var id string
 	for range n {
-		id = s.newJobIDLocked(now)
+		id = s.newJobIDLocked(created)
 		j := &job{
-			id: id, forecast: rt.forecast, req: req, period: q.ID(), fellBack: fellBack, created: now, visible: visible,
+			id: id, forecast: rt.forecast, req: req, period: q.ID(), fellBack: fellBack, created: created,
 			scheduledFor: sched, duration: duration, final: final, resultsTTL: sc.ResultsTTL,
 			params: ExportParams{
 				ForecastID: rt.forecast, Period: q.ID(), Types: req.TypesToExport, IncludeHistorical: req.IncludeHistorical,
-				Format: format, Currency: currency, ScopeID: req.ScopeID, Now: now, Ratio: ratio, Empty: empty,
+				Format: format, Currency: currency, ScopeID: req.ScopeID, Now: created, Ratio: ratio, Empty: empty,
 				DuplicateEvery: sc.DuplicateEvery, KeyOrder: sc.KeyOrder, CSVCRLF: sc.CSVCRLF, CSVBOM: sc.CSVBOM,
 				CRMTotalKey: sc.CRMTotalKey, StringIDs: sc.StringIDs, OmitTypes: sc.OmitTypes, Truncation: trunc,
 			},

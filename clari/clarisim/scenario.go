@@ -136,6 +136,11 @@ const (
 	// FaultSlow delays the answer by Delay (or until the request's context
 	// ends), then serves the request normally.
 	FaultSlow FaultKind = "slow"
+	// FaultReset drops the connection before the simulator handles the
+	// request: Clari never saw it, so nothing happens (a create makes no
+	// job and costs no quota), and the client sees the connection end
+	// without an answer.
+	FaultReset FaultKind = "reset"
 	// FaultCreateThenError creates the job (it exists and costs quota) and
 	// then answers Status (default 500 internal_server_error; 502, 503 and
 	// 504 answer like a gateway) to the create.
@@ -179,9 +184,10 @@ type Fault struct {
 	// (default 512).
 	Bytes int `yaml:"bytes" json:"bytes"`
 	// Delay is the wait of FaultSlow (default 1s). For the create_then_*
-	// kinds it is how long (simulator clock) the job stays out of the job
-	// list and unknown to GET after the create: Clari finishing the create
-	// after the client gave up.
+	// kinds it is how long (simulator clock) after the create Clari makes
+	// the job: until then it is not in the job list, unknown to GET and
+	// counts no quota, and its id and times are those of its late creation
+	// (Clari finishing the create after the client gave up).
 	Delay time.Duration `yaml:"delay" json:"delay"`
 	// Jobs is how many jobs a create_then_* create makes (default 1): two
 	// jobs for one POST (a gateway retrying upstream) is a hazard too.
@@ -286,10 +292,10 @@ func validStatus(s clari.JobStatus) error {
 
 func (f Fault) validate() error {
 	switch f.Kind {
-	case FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow, FaultTruncate, FaultMalformed,
+	case FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow, FaultReset, FaultTruncate, FaultMalformed,
 		FaultCreateThenError, FaultCreateThenHang, FaultCreateThenReset:
 	default:
-		return errorf("kind %q: use 429, 5xx, hang, slow, truncate, malformed, create_then_500, create_then_hang or create_then_reset", f.Kind)
+		return errorf("kind %q: use 429, 5xx, hang, slow, reset, truncate, malformed, create_then_500, create_then_hang or create_then_reset", f.Kind)
 	}
 	if f.Jobs < 0 || f.Jobs > 10 {
 		return errorf("jobs %d: must be 0..10", f.Jobs)

@@ -222,11 +222,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(sw, http.StatusUnauthorized, map[string]string{"message": "Invalid authentication credentials"})
 		return
 	}
-	if f, ok := s.takeFault(rt.endpoint, FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow); ok {
+	if f, ok := s.takeFault(rt.endpoint, FaultTooManyRequests, FaultServerError, FaultHang, FaultSlow, FaultReset); ok {
 		if !s.serveFault(sw, r, f) {
 			if sw.code() == 0 {
-				// Hung until the client left or Close: never let net/http
-				// turn the silence into an empty 200.
+				// Reset, or hung until the client left or Close: never let
+				// net/http turn the silence into an empty 200.
 				panic(http.ErrAbortHandler)
 			}
 			return

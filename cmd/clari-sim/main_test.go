@@ -184,7 +184,7 @@ func TestDocumentedScenarioLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the documented scenario does not load: %v", err)
 	}
-	if len(sc.Faults) != 7 || sc.Forecasts["net_arr"].Ratio != 1.25 || sc.FinalStatus != clari.StatusDone {
+	if len(sc.Faults) != 9 || sc.Forecasts["net_arr"].Ratio != 1.25 || !sc.Forecasts["net_arr"].Truncation.Cells || sc.FinalStatus != clari.StatusDone {
 		t.Fatalf("documented scenario decoded to %+v", sc)
 	}
 }
@@ -217,6 +217,13 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	if code, body := call(http.MethodPost, "/-/faults", "kind: 5xx\ncount: 2\nstatus: 502\n", "adm-key"); code != 200 || !strings.Contains(body, `"status":502`) {
 		t.Fatalf("add fault: %d %s", code, body)
+	}
+	// The ambiguous creates of issue 19, as an e2e test queues them.
+	if code, body := call(http.MethodPost, "/-/faults", "kind: reset\nendpoint: create_export\n", "adm-key"); code != 200 || !strings.Contains(body, `"kind":"reset"`) {
+		t.Fatalf("add reset fault: %d %s", code, body)
+	}
+	if code, body := call(http.MethodPost, "/-/faults", `{"kind":"create_then_hang","delay":"4s"}`, "adm-key"); code != 200 || !strings.Contains(body, `"delay":4000000000`) {
+		t.Fatalf("add late-create fault: %d %s", code, body)
 	}
 	if code, _ := call(http.MethodPost, "/-/faults", "kind: 5xx\ncolour: red\n", "adm-key"); code != 400 {
 		t.Fatalf("fault with unknown key: %d", code)
