@@ -258,7 +258,11 @@ func (c *Client) once(ctx context.Context, r *request, handle func(resp *http.Re
 	timer.Reset(c.timeout)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(r.endpoint, resp, c.apiKey, c.res.now())
+		e := newAPIError(r.endpoint, resp, c.apiKey, c.res.now())
+		if resp.StatusCode == http.StatusNotFound && e.Code == "" && e.Message == gatewayNoRoute {
+			e.routeHint = noRouteHint(c.baseStr)
+		}
+		return e
 	}
 	if handle == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))

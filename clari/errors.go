@@ -47,6 +47,23 @@ type APIError struct {
 	// RetryAfter is the delay the server asked for with Retry-After (429 or
 	// 503), zero when absent or unparseable.
 	RetryAfter time.Duration
+
+	// routeHint says what is wrong with the base URL when Clari's gateway
+	// knows no route for the request (set by the client, which knows it).
+	routeHint string
+}
+
+// gatewayNoRoute is the message of Clari's gateway 404 for a path it has
+// no route for (clari-api.md), as opposed to an API 404 for an unknown job.
+const gatewayNoRoute = "no Route matched with those values"
+
+// noRouteHint explains a gateway 404: a base_url without /v4 is the usual
+// cause (every API path lives under /v4).
+func noRouteHint(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && !strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/v4") {
+		return fmt.Sprintf("clari.base_url %s lacks the /v4 path: Clari's API is at %s (set base_url to it, or drop base_url for that default)", baseURL, ProductionBaseURL)
+	}
+	return fmt.Sprintf("Clari has no such route under clari.base_url %s: check it against %s", baseURL, ProductionBaseURL)
 }
 
 // Error reads like `clari: get_job: HTTP 404 (not_found): job not found`.
@@ -86,6 +103,8 @@ func (e *APIError) Error() string {
 // hint names what the user should fix for the errors they can cause.
 func (e *APIError) hint() string {
 	switch {
+	case e.routeHint != "":
+		return e.routeHint
 	case e.StatusCode == http.StatusUnauthorized && e.Code == CodeNoOptIn:
 		return "the API key's user is not opted into this forecast"
 	case e.StatusCode == http.StatusUnauthorized:

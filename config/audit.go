@@ -1,11 +1,8 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-
-	"gopkg.in/yaml.v3"
 )
 
 // LoadForAudit reads and decodes the file at path like Load, but does not
@@ -27,41 +24,17 @@ func LoadForAudit(path string) (cfg *Config, problems []*FieldError, err error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	root, errs := parseDocument(data, path)
-	if len(errs) > 0 {
-		return nil, located(errs, path, nil), nil
-	}
-	pos, inline, errs := walkPositions(root)
+	cfg, pos, inline, errs := decodeFile(data, path)
 	if len(errs) > 0 {
 		errs.locate(path, pos)
 		errs.scrub(inline)
 		return nil, errs, nil
-	}
-	cfg = Default()
-	if root != nil {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		cfg = &Config{}
-		if err := dec.Decode(&cfg.File); err != nil {
-			errs := decodeError(err, path)
-			errs.scrub(inline)
-			return nil, errs, nil
-		}
-	}
-	cfg.Source = path
-	if cfg.Clari.APIKey != "" {
-		cfg.InlineKeyLine = pos.lineOf("clari.api_key")
 	}
 	errs = cfg.validate()
 	errs = append(errs, cfg.resolve()...)
 	errs.locate(path, pos)
 	errs.scrub(append(inline, cfg.secrets()...))
 	return cfg, errs, nil
-}
-
-func located(errs fieldErrors, source string, pos positions) []*FieldError {
-	errs.locate(source, pos)
-	return errs
 }
 
 // IsResolveProblem reports whether p is about reading a secret (a missing

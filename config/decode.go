@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -31,33 +32,12 @@ func Load(path string) (*Config, error) {
 // of relative secret file paths. Every problem found is reported, joined
 // with errors.Join; each is a *FieldError.
 func Parse(data []byte, source string) (*Config, error) {
-	root, errs := parseDocument(data, source)
-	if len(errs) > 0 {
-		return nil, errs.err()
-	}
-	pos, inline, errs := walkPositions(root)
+	cfg, pos, inline, errs := decodeFile(data, source)
 	if len(errs) > 0 {
 		errs.locate(source, pos)
 		errs.scrub(inline)
 		return nil, errs.err()
 	}
-
-	cfg := Default()
-	if root != nil {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		cfg = &Config{}
-		if err := dec.Decode(&cfg.File); err != nil {
-			errs := decodeError(err, source)
-			errs.scrub(inline)
-			return nil, errs.err()
-		}
-	}
-	cfg.Source = source
-	if cfg.Clari.APIKey != "" {
-		cfg.InlineKeyLine = pos.lineOf("clari.api_key")
-	}
-
 	errs = cfg.validate()
 	errs = append(errs, cfg.resolve()...)
 	if len(errs) > 0 {
@@ -66,6 +46,36 @@ func Parse(data []byte, source string) (*Config, error) {
 		return nil, errs.err()
 	}
 	return cfg, nil
+}
+
+// decodeFile parses data strictly into a Config with its defaults, not yet
+// validated or resolved. errs are the file's syntax, unknown-key and type
+// problems, all of them (not only the first); pos are the fields' lines
+// and inline the values of inline secrets, for locating and scrubbing.
+func decodeFile(data []byte, source string) (cfg *Config, pos positions, inline []string, errs fieldErrors) {
+	root, errs := parseDocument(data, source)
+	if len(errs) > 0 {
+		return nil, nil, nil, errs
+	}
+	pos, inline, errs = walkPositions(root)
+	cfg = Default()
+	if root != nil {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		cfg = &Config{}
+		if err := dec.Decode(&cfg.File); err != nil {
+			errs = append(errs, typeErrors(err, source, pos, errs)...)
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, pos, inline, errs
+	}
+	cfg.Source = source
+	if cfg.Clari.APIKey != "" {
+		cfg.InlineKeyLine = pos.lineOf("clari.api_key")
+	}
+	return cfg, pos, inline, nil
 }
 
 // SecretValues lists every secret this config holds, the file's and the
@@ -103,12 +113,12 @@ func parseDocument(data []byte, source string) (*yaml.Node, fieldErrors) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, decodeError(err, source)
+		return nil, syntaxError(err, source, data)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return nil, decodeError(err, source)
+			return nil, syntaxError(err, source, data)
 		}
 		return nil, fieldErrors{{Source: source, Line: extra.Line,
 			Msg: "more than one YAML document (a second '---'): put the whole configuration in one document"}}
@@ -127,18 +137,53 @@ var (
 	plainTypeName = regexp.MustCompile(`\bconfig\.plain([A-Z]\w*)`)
 )
 
-// decodeError turns a yaml.v3 error into FieldErrors carrying file:line.
-func decodeError(err error, source string) fieldErrors {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		var errs fieldErrors
-		for _, msg := range te.Errors {
-			errs = append(errs, yamlMessage(msg, yamlTypeLine, source))
-		}
-		return errs
+// syntaxError turns yaml.v3's parse error into a FieldError carrying
+// file:line. A tab in the indentation is named as such, at its line: YAML
+// forbids it and yaml.v3 says only "found character that cannot start any
+// token".
+func syntaxError(err error, source string, data []byte) fieldErrors {
+	fe := yamlMessage(err.Error(), yamlSyntaxLine, source)
+	if line := tabLine(data); line > 0 {
+		fe.Line = line
+		fe.Msg = "this line is indented with a tab: YAML indents with spaces only; replace the tab with spaces (yaml: " + fe.Msg + ")"
 	}
-	return fieldErrors{yamlMessage(err.Error(), yamlSyntaxLine, source)}
+	return fieldErrors{fe}
 }
+
+// typeErrors turns the decoder's error into FieldErrors that name the
+// field by its YAML path and say what it takes ("forecasts[0].
+// historical_quarters: must be a whole number, got \"four\""). Unknown keys
+// were already reported by walkPositions (known holds them), with their
+// path and a suggestion; the decoder's own message for them is dropped. A
+// plain error (a bad duration, already reported by walkPositions) adds
+// nothing.
+func typeErrors(err error, source string, pos positions, known fieldErrors) fieldErrors {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		if len(known) > 0 {
+			return nil
+		}
+		return fieldErrors{yamlMessage(err.Error(), yamlSyntaxLine, source)}
+	}
+	reported := map[int]bool{}
+	for _, k := range known {
+		reported[k.Line] = true
+	}
+	var errs fieldErrors
+	for _, msg := range te.Errors {
+		fe := yamlMessage(msg, yamlTypeLine, source)
+		if yamlUnknownField.MatchString(fe.Msg) && reported[fe.Line] {
+			continue
+		}
+		fe.Path = pos.pathAt(fe.Line)
+		fe.Msg = typeMessage(fe.Msg)
+		errs = append(errs, fe)
+	}
+	return errs
+}
+
+// yamlUnknownField is yaml.v3's message for a key the struct lacks.
+var yamlUnknownField = regexp.MustCompile(`^field \S+ not found in type `)
 
 func yamlMessage(msg string, re *regexp.Regexp, source string) *FieldError {
 	fe := &FieldError{Source: source, Msg: strings.TrimPrefix(msg, "yaml: ")}
@@ -152,6 +197,18 @@ func yamlMessage(msg string, re *regexp.Regexp, source string) *FieldError {
 
 // positions maps field paths ("forecasts[0].id") to the line of their key.
 type positions map[string]int
+
+// pathAt returns the deepest field path whose key or list item is on
+// line, "" when none is: the field a decoder error on that line is about.
+func (p positions) pathAt(line int) string {
+	best := ""
+	for path, l := range p {
+		if l == line && (len(path) > len(best) || (len(path) == len(best) && path < best)) {
+			best = path
+		}
+	}
+	return best
+}
 
 // lineOf returns the line of path or, when the field is absent from the
 // file (a default), of its nearest enclosing field; 0 when none is known.
@@ -172,7 +229,8 @@ func (p positions) lineOf(path string) int {
 var durationType = reflect.TypeOf(model.Duration(0))
 
 // walkPositions records the line of every field in the file, collects the
-// values of inline secrets (to scrub them from messages) and checks
+// values of inline secrets (to scrub them from messages), reports unknown
+// keys by their path with a suggestion, and checks
 // duration values up front: model.Duration's decoder returns a plain error
 // that aborts decoding without a line, so a bad duration is reported here,
 // with its path and line, instead.
@@ -233,6 +291,8 @@ func walkPositions(root *yaml.Node) (pos positions, inline []string, errs fieldE
 				}
 				if f, ok := fields[key.Value]; ok {
 					walk(val, f.Type, p)
+				} else {
+					errs = append(errs, unknownKeyError(key.Line, p, key.Value, fields))
 				}
 			}
 		case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:

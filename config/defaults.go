@@ -36,7 +36,7 @@ func defaultFile() File {
 		Swing:          defaultSwing(),
 		Storage:        defaultStorage(),
 		HA:             defaultHA(),
-		Metrics:        Metrics{ExposeForecastValues: true, EmptyExportIsFailure: true},
+		Metrics:        defaultMetrics(),
 		Watch:          defaultWatch(),
 	}
 }
@@ -193,9 +193,18 @@ func (s *Swing) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal((*plainSwing)(s))
 }
 
+// defaultMetrics: forecast totals are revenue data, so they are off until
+// the operator turns them on (and, as the audit's metrics_protected check
+// asks, protects /metrics with TLS or basic auth). An export that comes
+// back empty is a failure: an empty board report is the failure this
+// exporter exists to catch.
+func defaultMetrics() Metrics {
+	return Metrics{ExposeForecastValues: false, EmptyExportIsFailure: true}
+}
+
 // UnmarshalYAML applies the section's defaults before decoding.
 func (m *Metrics) UnmarshalYAML(unmarshal func(any) error) error {
-	*m = Metrics{ExposeForecastValues: true, EmptyExportIsFailure: true}
+	*m = defaultMetrics()
 	type plainMetrics Metrics
 	return unmarshal((*plainMetrics)(m))
 }

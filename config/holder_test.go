@@ -61,7 +61,7 @@ func TestHolderReload(t *testing.T) {
 	// A failed reload keeps the previous config and says so.
 	writeFile(t, dir, "clari.yml", base+"bogus: true\n")
 	err = h.Reload()
-	if err == nil || !strings.Contains(err.Error(), "clari.yml:5: field bogus not found") {
+	if err == nil || !strings.Contains(err.Error(), "clari.yml:5: bogus: unknown key") {
 		t.Fatalf("Reload of a bad file = %v", err)
 	}
 	if h.Get() != second {

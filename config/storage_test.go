@@ -85,7 +85,7 @@ func TestBadStorageAndHA(t *testing.T) {
 		{"renew below 1s", "ha:\n  renew_interval: 500ms\n", []string{"ha.renew_interval: must be at least 1s, got 500ms (ha.lease_duration is 15s)"}},
 		{"lease below 3 renewals", "ha:\n  lease_duration: 10s\n  renew_interval: 5s\n",
 			[]string{"ha.lease_duration: must be at least 3 × ha.renew_interval (3 × 5s = 15s), got 10s"}},
-		{"unknown ha key", "ha:\n  ttl: 5s\n", []string{"field ttl not found in type config.HA"}},
+		{"unknown ha key", "ha:\n  ttl: 5s\n", []string{"ha.ttl: unknown key (ha takes: lease_duration, renew_interval)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -36,16 +36,21 @@ type Options struct {
 	Logger log.Logger
 	// Scenario is the initial scenario (zero: Clari's default behaviour).
 	Scenario Scenario
+	// RequireV4 answers a path outside /v4 with the gateway's 404, as Clari
+	// does. Off by default: a simulator's root URL is accepted as a base
+	// URL too, which most tests use.
+	RequireV4 bool
 }
 
 // Sim is the simulated Clari API, an http.Handler. All methods are safe for
 // concurrent use.
 type Sim struct {
-	apiKey string
-	seed   int64
-	tenant TenantSpec
-	clock  func() time.Time
-	logger log.Logger
+	apiKey    string
+	requireV4 bool
+	seed      int64
+	tenant    TenantSpec
+	clock     func() time.Time
+	logger    log.Logger
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -72,6 +77,7 @@ type Sim struct {
 func New(opts Options) *Sim {
 	s := &Sim{
 		apiKey:     opts.APIKey,
+		requireV4:  opts.RequireV4,
 		seed:       opts.Seed,
 		tenant:     opts.Tenant.WithDefaults(),
 		clock:      opts.Clock,
@@ -197,6 +203,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.clock()
 	sw := &statusWriter{ResponseWriter: w}
 	rt, ok := match(r)
+	ok = ok && (rt.prefix != "" || !s.requireV4)
 	endpoint := rt.endpoint
 	if !ok {
 		endpoint = "unknown"

@@ -153,6 +153,9 @@ func (d *demoEnv) config() (*config.Config, error) {
 	cost, _ := cfg.MonthlyExportCost()
 	cfg.Schedule.MonthlyBudget = cost // an accelerated schedule: the simulator's quota window is 1h
 	cfg.Swing.MinBaseline = 1000
+	// The simulator's totals are made up, not revenue: the demo shows
+	// clari_forecast_value (off by default) so its dashboards have data.
+	cfg.Metrics.ExposeForecastValues = true
 	cfg.Storage.Path = filepath.Join(d.dir, "state.db")
 	demoWatch(cfg, t)
 

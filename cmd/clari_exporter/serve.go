@@ -18,14 +18,14 @@ import (
 	"github.com/clari-exporter/clari_exporter/internal/memlimit"
 )
 
-func runServe(f serveFlags) int {
-	logger, err := logging.New(os.Stderr, f.logLevel, f.logFormat)
+func runServe(f serveFlags, stderr io.Writer) int {
+	logger, err := logging.New(stderr, f.logLevel, f.logFormat)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "clari_exporter:", err)
+		fmt.Fprintln(stderr, "clari_exporter:", err)
 		return 2
 	}
 	if f.configCheck {
-		return checkConfig(f.configFile, os.Stdout, os.Stderr)
+		return checkConfig(f.configFile, os.Stdout, stderr)
 	}
 	memlimit.ApplyAndLog(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -56,7 +56,17 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 // serve runs the exporter until ctx is cancelled (SIGTERM/SIGINT).
 func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	level.Info(logger).Log("msg", "starting clari_exporter", "version", version.Info(), "build_context", version.BuildContext())
+	listeners, err := app.Listen(f.web)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, l := range listeners {
+			l.Close() // already closed when Run served on it
+		}
+	}()
 	opts := app.Options{
+		Listeners:   listeners,
 		ConfigFile:  f.configFile,
 		StoragePath: f.storagePath,
 		MetricsPath: f.metricsPath,
@@ -67,7 +77,6 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	}
 	var demo *demoEnv
 	if f.demo {
-		var err error
 		if demo, err = startDemo(ctx, logger); err != nil {
 			return fmt.Errorf("starting the demo: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -58,6 +59,9 @@ type Options struct {
 	MetricsPath string
 	// Web is exporter-toolkit's listener and TLS/auth configuration.
 	Web *web.FlagConfig
+	// Listeners, when set, are Web's addresses already bound (see Listen);
+	// Run serves on them and closes them. Otherwise Run binds Web's.
+	Listeners []net.Listener
 	// Description is the landing page's text; DocsURL where it links the
 	// documentation.
 	Description, DocsURL string
@@ -332,7 +336,13 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	server := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(server, a.opts.Web, logging.Slog(a.logger)) }()
+	go func() {
+		if len(a.opts.Listeners) > 0 {
+			serveErr <- web.ServeMultiple(a.opts.Listeners, server, a.opts.Web, logging.Slog(a.logger))
+			return
+		}
+		serveErr <- web.ListenAndServe(server, a.opts.Web, logging.Slog(a.logger))
+	}()
 
 	var wg sync.WaitGroup
 	goRun := func(fn func(context.Context)) {
