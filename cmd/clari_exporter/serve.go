@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,6 +25,12 @@ func runServe(f serveFlags, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "clari_exporter:", err)
 		return 2
+	}
+	if !f.demo {
+		if err := configMissing(f.configFile); err != nil {
+			level.Error(logger).Log("msg", "clari_exporter cannot start", "err", err)
+			return 1
+		}
 	}
 	if f.configCheck {
 		return checkConfig(f.configFile, os.Stdout, stderr)
@@ -100,3 +108,21 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 
 // docsURL is where the landing page links the documentation.
 const docsURL = "https://github.com/clari-exporter/clari_exporter/tree/main/docs"
+
+// imageConfigPath is where the container image's default command reads
+// its configuration (the Dockerfile's CMD).
+const imageConfigPath = "/etc/clari_exporter/clari.yml"
+
+// configMissing says what to do when the configuration file does not
+// exist: the first thing a new user (or a container started without its
+// mount) runs into, which the loader alone reports as a bare ENOENT.
+func configMissing(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	msg := fmt.Sprintf("configuration file %s does not exist: pass --config.file=<your file> (start from examples/clari.yml, see docs/install.md), or try --demo, which needs none", path)
+	if path == imageConfigPath {
+		msg += fmt.Sprintf("; in the container image, mount your file there: docker run -v \"$PWD/clari.yml:%s:ro\" ...", imageConfigPath)
+	}
+	return errors.New(msg)
+}
