@@ -52,7 +52,7 @@ func TestFileHoldsOnlyTheFile(t *testing.T) {
 // file (File) or a section, never Config, so they cannot read Secrets.
 // The Clari client gets its key in clari.Options, the store and the
 // warehouse their DSN next to their section.
-var secretFree = []string{"runner", "watch", "landing", "collector", "health", "leader", "snapshot", "store", "warehouse"}
+var secretFree = []string{"runner", "watch", "landing", "runlog", "collector", "health", "leader", "snapshot", "store", "warehouse"}
 
 // TestSecretFreeConsumersTakeTheFile fails when one of secretFree names
 // config.Config or config.Resolved, or reads a field named Secrets.

@@ -42,6 +42,14 @@ func (f *fakeRuns) RecentRuns(_ context.Context, n int) ([]store.Run, error) {
 	return out, nil
 }
 
+func (f *fakeRuns) Runs(_ context.Context, forecast, period string, n int) ([]store.Run, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	rs := f.runs[[2]string{forecast, period}]
+	return rs[:min(n, len(rs))], nil
+}
+
 func (f *fakeRuns) InFlight(context.Context) ([]store.InFlight, error) { return f.inflight, nil }
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
@@ -251,7 +259,7 @@ func TestPageShowsThePipelineWatch(t *testing.T) {
 	}}
 	_, body := render(t, New(o), "/")
 	rows := tableRows(t, body, "pipeline")
-	want := []pageRow{{class: "failed", forecast: "net_arr", period: "2026_Q4", rows: "4321"}, {class: "never", forecast: "pipeline_only", period: "2026_Q3"}}
+	want := []pageRow{{class: "failed", forecast: "net_arr", period: "2026_Q4", reason: "the newest job did not end DONE", rows: "4321"}, {class: "never", forecast: "pipeline_only", period: "2026_Q3"}}
 	if !slices.Equal(rows, want) {
 		t.Errorf("pipeline table:\n got %+v\nwant %+v", rows, want)
 	}

@@ -206,8 +206,8 @@ func checkRow(t *testing.T, table string, r domRow, j clarisim.JobInfo) {
 			t.Errorf("%s row of DONE job %s: outcome %q reason %q rows %q, want ok with rows", table, r.job, r.outcome, r.reason, r.rows)
 		}
 	case clari.StatusFailed:
-		if r.outcome != "failed" || r.reason != "failed" {
-			t.Errorf("%s row of FAILED job %s: outcome %q reason %q, want failed/failed", table, r.job, r.outcome, r.reason)
+		if r.outcome != "failed" || r.reason != "failed" || !strings.HasPrefix(r.err, "export failed: ") {
+			t.Errorf("%s row of FAILED job %s: outcome %q reason %q error %q, want failed/failed with the error the run logged", table, r.job, r.outcome, r.reason, r.err)
 		}
 	}
 	if r.duration == "" || r.duration == "0s" {
@@ -230,12 +230,14 @@ func dumpDOM(t *testing.T, chromium, url string) string {
 	return string(out)
 }
 
-type domRow struct{ class, forecast, period, outcome, reason, duration, rows, job, when string }
+type domRow struct{ class, forecast, period, outcome, reason, err, duration, rows, job, when, age string }
 
 var (
 	domTable = regexp.MustCompile(`(?s)<table id="([a-z]+)">(.*?)</table>`)
 	domTR    = regexp.MustCompile(`(?s)<tr class="([a-z]+)" data-forecast="([^"]*)" data-period="([^"]*)">(.*?)</tr>`)
-	domTD    = regexp.MustCompile(`<td class="(?:num )?([a-z]+)"[^>]*>([^<]*)</td>`)
+	// A cell's text; a "when" cell reads as an age ("3 s ago") and holds
+	// its time in its title.
+	domTD = regexp.MustCompile(`<td class="(?:num )?([a-z]+)"(?: title="([^"]*)")?>([^<]*)</td>`)
 )
 
 // domRows reads the rows of one table of the landing page.
@@ -250,17 +252,19 @@ func domRows(dom, id string) []domRow {
 			for _, td := range domTD.FindAllStringSubmatch(tr[4], -1) {
 				switch td[1] {
 				case "outcome":
-					r.outcome = td[2]
+					r.outcome = td[3]
 				case "reason":
-					r.reason = td[2]
+					r.reason = td[3]
+				case "error":
+					r.err = td[3]
 				case "duration":
-					r.duration = td[2]
+					r.duration = td[3]
 				case "rows":
-					r.rows = td[2]
+					r.rows = td[3]
 				case "job":
-					r.job = td[2]
+					r.job = td[3]
 				case "when":
-					r.when = td[2]
+					r.when, r.age = td[2], td[3]
 				}
 			}
 			out = append(out, r)

@@ -40,6 +40,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/landing"
 	"github.com/clari-exporter/clari_exporter/leader"
+	"github.com/clari-exporter/clari_exporter/runlog"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 	"github.com/clari-exporter/clari_exporter/warehouse"
@@ -85,6 +86,7 @@ type App struct {
 	durations  *collector.ExportDurations
 	wh         *warehouse.Warehouse // nil without a usable warehouse section
 	runner     *runner.Runner
+	runLogs    *runlog.History
 	watch      *watch.Watcher
 	whChecks   *warehouse.Service // nil without a warehouse
 	readiness  *checklist.Runner
@@ -167,11 +169,14 @@ func New(opts Options) (*App, error) {
 		}
 		leadership = elector
 	}
+	// The runner's lines naming a target are also kept, bounded, for the
+	// landing page's run pages.
+	a.runLogs = runlog.New(runlog.Options{})
 	a.runner = runner.New(runner.Options{
 		API: a.client, Store: st, Config: a.config.File, Sink: sink, Leadership: leadership,
 		FreshLimits:     a.health.Fresh,
 		ObserveDuration: a.durations.ObserveDuration,
-		Logger:          log.With(logger, "component", "runner"),
+		Logger:          a.runLogs.Logger(log.With(logger, "component", "runner")),
 		Tick:            opts.Tick,
 	})
 
@@ -263,6 +268,11 @@ func New(opts Options) (*App, error) {
 			Config:      a.config.File,
 			Runs:        st,
 			Pipeline:    a.watch,
+			Export:      a.runner.ExportState,
+			Warehouse:   a.warehouseState,
+			Audit:       a.readiness.Last,
+			Ready:       a.ready.Load,
+			Logs:        a.runLogs,
 			Logger:      logging.Slog(log.With(logger, "component", "landing")),
 		}),
 		ready:  &a.ready,
@@ -276,6 +286,15 @@ func New(opts Options) (*App, error) {
 
 	a.components = append(a.builtin(), opts.Components...)
 	return a, nil
+}
+
+// warehouseState is the warehouse checks' latest state; nil without a
+// warehouse.
+func (a *App) warehouseState() *warehouse.State {
+	if a.whChecks == nil {
+		return nil
+	}
+	return a.whChecks.State()
 }
 
 // Runner is the export runner (the demo script reads its state).
