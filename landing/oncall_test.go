@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -302,3 +303,28 @@ func TestZeroQuotaShowsThePipelineFirst(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A pipeline target whose newest inspected export failed its check shows
+// as failed with the reason, even though its job ended DONE; one whose
+// newest check passed after an earlier failure is ok again.
+func TestPipelineTargetFailedItsCheck(t *testing.T) {
+	cfg := testConfig(t)
+	st := &watch.State{Enabled: true, Targets: []watch.Target{
+		{Forecast: "net_arr", Period: "2027_Q4", Jobs: map[string]uint64{watch.StatusDone: 2}, LastJobKnown: true, LastJobSuccess: true,
+			Inspected: true, CheckFailures: map[string]uint64{watch.ReasonPeriodMismatch: 1},
+			LastCheck: watch.Check{JobID: "job-p2", Ended: now.Add(-time.Minute), Reason: watch.ReasonPeriodMismatch}},
+		{Forecast: "net_arr", Period: "2027_Q3", Jobs: map[string]uint64{watch.StatusDone: 2}, LastJobKnown: true, LastJobSuccess: true,
+			Inspected: true, Rows: 10, CheckFailures: map[string]uint64{watch.ReasonEmpty: 1},
+			LastCheck: watch.Check{JobID: "job-p4", Ended: now.Add(-time.Minute)}},
+	}}
+	h := New(Options{Name: "x", Config: func() *config.File { return &cfg.File }, Runs: &fakeRuns{}, Pipeline: fakeWatch{st}, Now: func() time.Time { return now }})
+	_, body := render(t, h, "/")
+	got := tableRows(t, body, "pipeline")
+	want := []pageRow{
+		{class: "failed", forecast: "net_arr", period: "2027_Q4", reason: "period_mismatch: the newest inspected export (job job-p2) failed its check", rows: "0"},
+		{class: "ok", forecast: "net_arr", period: "2027_Q3", rows: "10"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pipeline rows:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -237,7 +237,10 @@ func pipelineTargets(st *watch.State, drifts map[key]*drift) []pipelineTarget {
 	for _, t := range st.Targets {
 		p := pipelineTarget{Target: t, CheckFailures: counts(t.CheckFailures),
 			Marks: marks{Swings: anomalous(t.Swings), Drift: drifts[key{t.Forecast, t.Period}]}}
-		if t.LastJobKnown && !t.LastJobSuccess {
+		switch {
+		case t.LastCheck.Failed():
+			p.Failed, p.Why = true, t.LastCheck.Reason+": the newest inspected export (job "+t.LastCheck.JobID+") failed its check"
+		case t.LastJobKnown && !t.LastJobSuccess:
 			p.Failed, p.Why = true, "the newest job did not end DONE"
 		}
 		out = append(out, p)
