@@ -23,8 +23,10 @@ type Config struct {
 	ReconMismatchMax  float64 `mixin:"reconciliationMismatchRatioThreshold" doc:"ClariReconciliationMismatch fires above this ratio of warehouse rows differing from the export."`
 	APILatencyP95Max  float64 `mixin:"apiLatencyP95SecondsThreshold" doc:"ClariAPILatencyHigh fires when the 95th percentile of Clari request latency exceeds this many seconds."`
 	ExportEmptyWindow string  `mixin:"exportEmptyWindow" doc:"How long an empty export keeps ClariExportEmpty (instead of ClariExportFailed) on a failing target."`
+	ExportTruncWindow string  `mixin:"exportTruncatedWindow" doc:"How long a truncated export keeps ClariExportTruncated (instead of ClariExportFailed) on a failing target."`
 	QuotaExhaustWin   string  `mixin:"quotaExhaustedWindow" doc:"How long ClariExportQuotaExhausted fires after Clari refused a create for quota, unless the live probe shows quota available again."`
 	PipelineEmptyFor  string  `mixin:"pipelineEmptyWindow" doc:"How long ClariPipelineExportEmpty fires after an empty pipeline export was inspected."`
+	PipelineCheckFor  string  `mixin:"pipelineCheckFailureWindow" doc:"How long each other pipeline check alert (ClariPipelineExportTruncated, ...PeriodMismatch, ...Undecodable, ...DownloadFailed, ...CalendarMismatch) fires after a pipeline export that failed its check was inspected."`
 	PipelineStaleMax  float64 `mixin:"pipelineStaleSecondsThreshold" doc:"ClariPipelineStale: max age in seconds of a watched forecast's newest DONE pipeline job when the exporter has no clari_export_max_age_seconds for it."`
 	ProjectionWithin  float64 `mixin:"quotaExhaustionProjectedSecondsThreshold" doc:"ClariQuotaExhaustionProjected fires when the quota is projected to reach the reserve within this many seconds."`
 }
@@ -41,8 +43,10 @@ func DefaultConfig() Config {
 		ReconMismatchMax:  0.01,
 		APILatencyP95Max:  5,
 		ExportEmptyWindow: "1d",
+		ExportTruncWindow: "1d",
 		QuotaExhaustWin:   "1d",
 		PipelineEmptyFor:  "1h",
+		PipelineCheckFor:  "1h",
 		// A daily pipeline with two hours of slack.
 		PipelineStaleMax: 26 * 3600,
 		ProjectionWithin: 3 * 24 * 3600,

@@ -38,13 +38,20 @@ func exportAlerts() groupSpec {
 			// target that keeps coming back empty keeps this alert, not the
 			// generic one). Alertmanager inhibits ClariExportFailed for the
 			// same target while this fires.
-			Alert: "ClariExportEmpty",
-			Expr: `clari_export_last_run_success{` + sel + `} == 0
-and on (job, instance, forecast, period)
-increase(clari_export_failures_total{reason="empty",` + sel + `}[%(exportEmptyWindow)s]) > 0
-`,
+			Alert:       "ClariExportEmpty",
+			Expr:        lastRunFailedWith("empty", "exportEmptyWindow"),
 			Labels:      labels("critical"),
 			Annotations: annotations("A Clari forecast export returned no entries.", "The last export of forecast {{ $labels.forecast }} for period {{ $labels.period }} on {{ $labels.instance }} returned no entries; nothing was loaded for it. It resolves when the next run of this target succeeds."),
+		},
+		{
+			// Like ClariExportEmpty: Clari's job record said the DONE job's
+			// document is incomplete (rowsTruncated/cellsTruncated); nothing
+			// of it was used. Alertmanager inhibits ClariExportFailed for the
+			// same target while this fires.
+			Alert:       "ClariExportTruncated",
+			Expr:        lastRunFailedWith("truncated", "exportTruncatedWindow"),
+			Labels:      labels("critical"),
+			Annotations: annotations("Clari truncated a forecast export.", "The last export of forecast {{ $labels.forecast }} for period {{ $labels.period }} on {{ $labels.instance }} came back DONE with a truncated document (rowsTruncated or cellsTruncated); it was not used, the previous good export stays. It resolves when the next run of this target succeeds."),
 		},
 		{
 			// Each target's max age comes from the exporter (2 x its interval
@@ -109,4 +116,14 @@ clari_export_quota_available{kind="monthly",` + sel + `} > 0
 			Annotations: annotations("A forecast value swung past the review threshold.", "Field {{ $labels.field }} of forecast {{ $labels.forecast }} for period {{ $labels.period }} changed by more than the swing threshold between the last two snapshots; review it."),
 		},
 	}}
+}
+
+// lastRunFailedWith selects the targets whose last run failed and that
+// failed with reason within the window named by the _config key window: a
+// failure reason that pages on its own instead of ClariExportFailed.
+func lastRunFailedWith(reason, window string) string {
+	return `clari_export_last_run_success{` + sel + `} == 0
+and on (job, instance, forecast, period)
+increase(clari_export_failures_total{reason="` + reason + `",` + sel + `}[%(` + window + `)s]) > 0
+`
 }

@@ -3,7 +3,7 @@ package alerts
 // pipelineAlerts are about the production pipeline the exporter watches
 // (watch mode: Clari's job records and /admin/limits, no quota spent).
 func pipelineAlerts() groupSpec {
-	return groupSpec{name: "clari-pipeline", rules: []Rule{
+	return groupSpec{name: "clari-pipeline", rules: append(pipelineCheckAlerts(), []Rule{
 		{
 			// Like ClariExportFailed: fires while the newest terminal job of
 			// the target is not DONE and resolves with the next DONE one.
@@ -11,14 +11,6 @@ func pipelineAlerts() groupSpec {
 			Expr:        `clari_pipeline_last_job_success{` + sel + `} == 0`,
 			Labels:      labels("critical"),
 			Annotations: annotations("A Clari export of the production pipeline failed.", "The newest pipeline export job of forecast {{ $labels.forecast }} for period {{ $labels.period }} seen by {{ $labels.instance }} ended FAILED, ABORTED or CANCELLED; it resolves when the next pipeline job of this target is DONE."),
-		},
-		{
-			// An inspected DONE job had no entries: an event, so the alert
-			// holds for the window after the inspection.
-			Alert:       "ClariPipelineExportEmpty",
-			Expr:        `sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason="empty",` + sel + `}[%(pipelineEmptyWindow)s])) > 0`,
-			Labels:      labels("critical"),
-			Annotations: annotations("A Clari export of the production pipeline returned no entries.", "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, had no entries within the last %(pipelineEmptyWindow)s; the pipeline loaded nothing for it."),
 		},
 		{
 			Alert:       "ClariPipelineJobStuck",
@@ -68,5 +60,5 @@ or
 			Labels:      labels("info"),
 			Annotations: annotations("A forecast value of the production pipeline swung past the review threshold.", "Field {{ $labels.field }} of forecast {{ $labels.forecast }} for period {{ $labels.period }} changed by more than the swing threshold between the last two pipeline exports seen by {{ $labels.instance }}; review it."),
 		},
-	}}
+	}...)}
 }

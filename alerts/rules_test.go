@@ -417,8 +417,9 @@ func TestPagingAlerts(t *testing.T) {
 	for _, r := range rf.AlertingRules() {
 		got[r.Alert] = r.Labels["severity"]
 	}
-	for _, name := range []string{"ClariExportFailed", "ClariExportEmpty", "ClariAPIUnauthorized", "ClariAPIUnreachable", "ClariExporterDown",
-		"ClariExportQuotaExhausted", "ClariPipelineExportFailed", "ClariPipelineExportEmpty", "ClariExporterNoLeader", "ClariExporterSplitBrain"} {
+	for _, name := range []string{"ClariExportFailed", "ClariExportEmpty", "ClariExportTruncated", "ClariAPIUnauthorized", "ClariAPIUnreachable", "ClariExporterDown",
+		"ClariExportQuotaExhausted", "ClariPipelineExportFailed", "ClariPipelineExportEmpty", "ClariPipelineExportTruncated",
+		"ClariPipelineExportPeriodMismatch", "ClariPipelineExportUndecodable", "ClariExporterNoLeader", "ClariExporterSplitBrain"} {
 		if got[name] != "critical" {
 			t.Errorf("%s: severity %q, want critical", name, got[name])
 		}

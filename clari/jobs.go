@@ -160,6 +160,15 @@ func (c *Client) run(ctx context.Context, req ExportRequest, o RunOptions, resum
 		}
 		switch job.Status {
 		case StatusDone:
+			if job.Truncated() {
+				// An incomplete document must never pass as an export: it
+				// is not even read, so nothing of it reaches a snapshot or
+				// the warehouse.
+				res.Outcome = OutcomeTruncated
+				res.Err = fmt.Errorf("clari: export job %s (forecast %s, period %s) is DONE but Clari truncated its document (rowsTruncated %s, cellsTruncated %s); not used",
+					jobID, req.ForecastID, periodLabel(req.TimePeriod), job.RowsTruncated, job.CellsTruncated)
+				return res
+			}
 			if err := c.Results(ctx, jobID, o.Format, o.Visitor); err != nil {
 				res.Err = err
 				res.Outcome = outcomeOf(err)

@@ -3,9 +3,9 @@ package clari
 // A job record says whether its document is complete: rowsTruncated and
 // cellsTruncated [doc]. Clari's reference does not fix their type, so both
 // shapes seen are read: a boolean, or a count that is set when above 0. A
-// DONE job with either set delivered an incomplete document; what to do
-// about it is the caller's decision (the runner fails the export, the watch
-// fails the check), this file only reads the flags.
+// DONE job with either set delivered an incomplete document: a run ends
+// OutcomeTruncated without reading it (jobs.go), the watch fails the check;
+// this file only reads the flags.
 
 import (
 	"bytes"

@@ -234,6 +234,9 @@ const (
 	OutcomeQuota       Outcome = "quota"
 	OutcomeAPIError    Outcome = "api_error"
 	OutcomeDecodeError Outcome = "decode_error"
+	// OutcomeTruncated: the job is DONE but its record says the document
+	// is incomplete (rowsTruncated or cellsTruncated); it is not read.
+	OutcomeTruncated Outcome = "truncated"
 )
 
 // Instrumentation lets collector/ count what the client does without this

@@ -35,4 +35,4 @@ var BreakerStates = []string{BreakerClosed, BreakerHalfOpen, BreakerOpen}
 // FailureOutcomes lists the outcomes of a job that ran and failed: the
 // `reason` values of clari_export_failures_total that come from Clari (the
 // snapshot guards add theirs).
-var FailureOutcomes = []Outcome{OutcomeFailed, OutcomeAborted, OutcomeCancelled, OutcomeTimeout, OutcomeAPIError, OutcomeDecodeError}
+var FailureOutcomes = []Outcome{OutcomeFailed, OutcomeAborted, OutcomeCancelled, OutcomeTimeout, OutcomeAPIError, OutcomeDecodeError, OutcomeTruncated}

@@ -84,6 +84,8 @@ func TestInhibitionRules(t *testing.T) {
 		alert("alertname", "ClariExportEmpty", "severity", "critical", "forecast", "bookings", "period", "2026_Q3"),
 		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q3"),
 		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "bookings", "period", "2026_Q4"),
+		alert("alertname", "ClariExportTruncated", "severity", "critical", "forecast", "renewals", "period", "2026_Q4"),
+		alert("alertname", "ClariExportFailed", "severity", "critical", "forecast", "renewals", "period", "2026_Q4"),
 		alert("alertname", "ClariExportQuotaExhausted", "severity", "critical"),
 		alert("alertname", "ClariExportQuotaNearlyExhausted", "severity", "warning", "kind", "monthly"),
 		alert("alertname", "ClariQuotaExhaustionProjected", "severity", "warning", "instance", "other:9852"),
@@ -100,17 +102,19 @@ func TestInhibitionRules(t *testing.T) {
 
 	type key struct{ name, forecast, period string }
 	wantInhibited := map[key]bool{
-		{"ClariExportFailed", "net_arr", "2026_Q4"}:   false,
-		{"ClariExportStale", "net_arr", ""}:           true,
-		{"ClariPeriodCoverageMissing", "net_arr", ""}: true,
-		{"ClariExportStale", "bookings", ""}:          true,  // bookings has failures too
-		{"ClariExportStale", "pipeline", ""}:          false, // no failure of this forecast
-		{"ClariExportEmpty", "bookings", "2026_Q3"}:   false,
-		{"ClariExportFailed", "bookings", "2026_Q3"}:  true,  // the empty export pages once
-		{"ClariExportFailed", "bookings", "2026_Q4"}:  false, // another period still pages
-		{"ClariExportQuotaExhausted", "", ""}:         false,
-		{"ClariExportQuotaNearlyExhausted", "", ""}:   true,  // exhausted explains it
-		{"ClariQuotaExhaustionProjected", "", ""}:     false, // another exporter
+		{"ClariExportFailed", "net_arr", "2026_Q4"}:     false,
+		{"ClariExportStale", "net_arr", ""}:             true,
+		{"ClariPeriodCoverageMissing", "net_arr", ""}:   true,
+		{"ClariExportStale", "bookings", ""}:            true,  // bookings has failures too
+		{"ClariExportStale", "pipeline", ""}:            false, // no failure of this forecast
+		{"ClariExportEmpty", "bookings", "2026_Q3"}:     false,
+		{"ClariExportFailed", "bookings", "2026_Q3"}:    true,  // the empty export pages once
+		{"ClariExportFailed", "bookings", "2026_Q4"}:    false, // another period still pages
+		{"ClariExportTruncated", "renewals", "2026_Q4"}: false,
+		{"ClariExportFailed", "renewals", "2026_Q4"}:    true, // the truncated export pages once
+		{"ClariExportQuotaExhausted", "", ""}:           false,
+		{"ClariExportQuotaNearlyExhausted", "", ""}:     true,  // exhausted explains it
+		{"ClariQuotaExhaustionProjected", "", ""}:       false, // another exporter
 	}
 	// Alertmanager applies inhibitions as it processes the posted batch; on
 	// a loaded machine the first read can precede that, so read until the

@@ -30,6 +30,18 @@
             },
           },
           {
+            alert: "ClariExportTruncated",
+            expr: "clari_export_last_run_success{%(clariExporterSelector)s} == 0\nand on (job, instance, forecast, period)\nincrease(clari_export_failures_total{reason=\"truncated\",%(clariExporterSelector)s}[%(exportTruncatedWindow)s]) > 0\n" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "The last export of forecast {{ $labels.forecast }} for period {{ $labels.period }} on {{ $labels.instance }} came back DONE with a truncated document (rowsTruncated or cellsTruncated); it was not used, the previous good export stays. It resolves when the next run of this target succeeds.",
+              summary: "Clari truncated a forecast export.",
+              runbook_url: $._config.runbookURLPattern % "clariexporttruncated",
+            },
+          },
+          {
             alert: "ClariExportStale",
             expr: "time() - clari_export_last_success_timestamp_seconds{%(clariExporterSelector)s}\n> on (job, instance, forecast, period)\nclari_export_max_age_seconds{%(clariExporterSelector)s}\n" % $._config,
             "for": "15m",
@@ -123,18 +135,6 @@
         name: "clari-pipeline",
         rules: [
           {
-            alert: "ClariPipelineExportFailed",
-            expr: "clari_pipeline_last_job_success{%(clariExporterSelector)s} == 0" % $._config,
-            labels: {
-              severity: "critical",
-            },
-            annotations: {
-              description: "The newest pipeline export job of forecast {{ $labels.forecast }} for period {{ $labels.period }} seen by {{ $labels.instance }} ended FAILED, ABORTED or CANCELLED; it resolves when the next pipeline job of this target is DONE.",
-              summary: "A Clari export of the production pipeline failed.",
-              runbook_url: $._config.runbookURLPattern % "claripipelineexportfailed",
-            },
-          },
-          {
             alert: "ClariPipelineExportEmpty",
             expr: "sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason=\"empty\",%(clariExporterSelector)s}[%(pipelineEmptyWindow)s])) > 0" % $._config,
             labels: {
@@ -144,6 +144,78 @@
               description: "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, had no entries within the last %(pipelineEmptyWindow)s; the pipeline loaded nothing for it." % $._config,
               summary: "A Clari export of the production pipeline returned no entries.",
               runbook_url: $._config.runbookURLPattern % "claripipelineexportempty",
+            },
+          },
+          {
+            alert: "ClariPipelineExportTruncated",
+            expr: "sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason=\"truncated\",%(clariExporterSelector)s}[%(pipelineCheckFailureWindow)s])) > 0" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, came back DONE with a truncated document (rowsTruncated or cellsTruncated) within the last %(pipelineCheckFailureWindow)s; the pipeline loaded an incomplete export." % $._config,
+              summary: "Clari truncated an export of the production pipeline.",
+              runbook_url: $._config.runbookURLPattern % "claripipelineexporttruncated",
+            },
+          },
+          {
+            alert: "ClariPipelineExportPeriodMismatch",
+            expr: "sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason=\"period_mismatch\",%(clariExporterSelector)s}[%(pipelineCheckFailureWindow)s])) > 0" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, held entries of another period than the one its file name asked for within the last %(pipelineCheckFailureWindow)s; the pipeline loaded the wrong quarter (Clari falls back to the current quarter silently)." % $._config,
+              summary: "An export of the production pipeline holds another quarter than it asked for.",
+              runbook_url: $._config.runbookURLPattern % "claripipelineexportperiodmismatch",
+            },
+          },
+          {
+            alert: "ClariPipelineExportUndecodable",
+            expr: "sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason=\"decode_error\",%(clariExporterSelector)s}[%(pipelineCheckFailureWindow)s])) > 0" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, arrived whole but could not be decoded within the last %(pipelineCheckFailureWindow)s; the pipeline's loader may have failed on it or loaded part of it." % $._config,
+              summary: "An export of the production pipeline is not a readable document.",
+              runbook_url: $._config.runbookURLPattern % "claripipelineexportundecodable",
+            },
+          },
+          {
+            alert: "ClariPipelineExportDownloadFailed",
+            expr: "sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason=\"download_error\",%(clariExporterSelector)s}[%(pipelineCheckFailureWindow)s])) > 0" % $._config,
+            labels: {
+              severity: "warning",
+            },
+            annotations: {
+              description: "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, could not be downloaded whole (expired results, an error answer or a cut connection) within the last %(pipelineCheckFailureWindow)s; its figures are unknown." % $._config,
+              summary: "An export of the production pipeline could not be downloaded for inspection.",
+              runbook_url: $._config.runbookURLPattern % "claripipelineexportdownloadfailed",
+            },
+          },
+          {
+            alert: "ClariPipelineExportCalendarMismatch",
+            expr: "sum by (job, instance, forecast, period) (increase(clari_pipeline_export_check_failures_total{reason=\"calendar_mismatch\",%(clariExporterSelector)s}[%(pipelineCheckFailureWindow)s])) > 0" % $._config,
+            labels: {
+              severity: "warning",
+            },
+            annotations: {
+              description: "A DONE pipeline export of forecast {{ $labels.forecast }} for period {{ $labels.period }}, inspected by {{ $labels.instance }}, has period dates that disagree with the configured fiscal_calendar within the last %(pipelineCheckFailureWindow)s; ClariFiscalCalendarMismatch pages for the calendar itself." % $._config,
+              summary: "An export of the production pipeline disagrees with the configured fiscal calendar.",
+              runbook_url: $._config.runbookURLPattern % "claripipelineexportcalendarmismatch",
+            },
+          },
+          {
+            alert: "ClariPipelineExportFailed",
+            expr: "clari_pipeline_last_job_success{%(clariExporterSelector)s} == 0" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "The newest pipeline export job of forecast {{ $labels.forecast }} for period {{ $labels.period }} seen by {{ $labels.instance }} ended FAILED, ABORTED or CANCELLED; it resolves when the next pipeline job of this target is DONE.",
+              summary: "A Clari export of the production pipeline failed.",
+              runbook_url: $._config.runbookURLPattern % "claripipelineexportfailed",
             },
           },
           {

@@ -17,10 +17,14 @@
     apiLatencyP95SecondsThreshold: 5,
     // How long an empty export keeps ClariExportEmpty (instead of ClariExportFailed) on a failing target.
     exportEmptyWindow: "1d",
+    // How long a truncated export keeps ClariExportTruncated (instead of ClariExportFailed) on a failing target.
+    exportTruncatedWindow: "1d",
     // How long ClariExportQuotaExhausted fires after Clari refused a create for quota, unless the live probe shows quota available again.
     quotaExhaustedWindow: "1d",
     // How long ClariPipelineExportEmpty fires after an empty pipeline export was inspected.
     pipelineEmptyWindow: "1h",
+    // How long each other pipeline check alert (ClariPipelineExportTruncated, ...PeriodMismatch, ...Undecodable, ...DownloadFailed, ...CalendarMismatch) fires after a pipeline export that failed its check was inspected.
+    pipelineCheckFailureWindow: "1h",
     // ClariPipelineStale: max age in seconds of a watched forecast's newest DONE pipeline job when the exporter has no clari_export_max_age_seconds for it.
     pipelineStaleSecondsThreshold: 93600,
     // ClariQuotaExhaustionProjected fires when the quota is projected to reach the reserve within this many seconds.

@@ -148,6 +148,9 @@ func TestFailureReasons(t *testing.T) {
 			must(t, sim.AddFault(clarisim.Fault{Kind: clarisim.FaultTruncate, Endpoint: clari.EndpointResults, Count: 1, Bytes: 300}))
 		}},
 		{name: "api_error", reason: "api_error", failing: "no_such_tab", forecasts: []string{"net_arr", "no_such_tab", "bookings"}},
+		{name: "truncated", reason: "truncated", failing: "bookings", setup: func(t *testing.T, sim *clarisim.Sim) {
+			must(t, sim.NextJobTruncated("bookings", clarisim.JobTruncation{Cells: true, AsCount: true}))
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

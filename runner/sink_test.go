@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
@@ -127,5 +129,41 @@ func TestSinkDiscardsAnExportThatFailsItsGuard(t *testing.T) {
 	dropped := sink.Dropped()
 	if len(dropped) != 1 || len(dropped[0].entries) == 0 {
 		t.Fatalf("discarded loads %d, want 1 with the fallback's entries", len(dropped))
+	}
+}
+
+// TestTruncatedExportKeepsTheLastGoodOne: a DONE job whose record says
+// rowsTruncated fails as truncated; the previous snapshot stays the
+// target's latest and nothing of the truncated document reaches the sink.
+func TestTruncatedExportKeepsTheLastGoodOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+		c.Schedule.CurrentInterval = model.Duration(time.Minute)
+	}})
+	sink := &recordingSink{}
+	r := e.runner(func(o *runner.Options) { o.Sink = sink })
+	good := target(t, runUntil(t, r, "the first export", allRan(1)), "net_arr")
+	if !good.LastRunSuccess || len(sink.Calls()) != 1 {
+		t.Fatalf("setup: first export success %v, %d loads kept", good.LastRunSuccess, len(sink.Calls()))
+	}
+	must(t, e.sim.NextJobTruncated("net_arr", clarisim.JobTruncation{Rows: true}))
+	e.clock.Advance(2 * time.Minute)
+	ts := target(t, runUntil(t, r, "the truncated export", allRan(2)), "net_arr")
+	if ts.Failures[string(clari.OutcomeTruncated)] != 1 || ts.LastRunSuccess || ts.LastOutcome != string(clari.OutcomeTruncated) {
+		t.Fatalf("failures %v, last outcome %q success %v; want one truncated failure", ts.Failures, ts.LastOutcome, ts.LastRunSuccess)
+	}
+	if ts.Latest == nil || ts.Latest.JobID != good.Latest.JobID || ts.Latest.Rows != good.Latest.Rows || !ts.LastSuccess.Equal(good.LastSuccess) {
+		t.Fatalf("latest snapshot %+v (last success %v), want the first export's (%s, %d rows) kept", ts.Latest, ts.LastSuccess, good.Latest.JobID, good.Latest.Rows)
+	}
+	hist, err := e.store.SnapshotHistory(context.Background(), "net_arr", ts.Period, 5)
+	must(t, err)
+	if len(hist) != 1 {
+		t.Errorf("%d snapshots stored, want only the good one", len(hist))
+	}
+	if kept, dropped := sink.Calls(), sink.Dropped(); len(kept) != 1 || len(dropped) != 0 {
+		t.Errorf("sink: %d loads kept, %d discarded; the truncated document must never start one", len(kept), len(dropped))
+	}
+	if jobs := jobsOf(e.sim, "net_arr"); len(jobs) != 2 || !jobs[1].Job.Truncated() {
+		t.Fatalf("setup: the second job is not the truncated one: %+v", jobs)
 	}
 }

@@ -23,5 +23,5 @@ var CreateRefusedReasons = []string{RefusedNotLeader, RefusedIntentExists, Refus
 var FailureReasons = []string{
 	string(clari.OutcomeFailed), string(clari.OutcomeAborted), string(clari.OutcomeCancelled),
 	string(clari.OutcomeTimeout), snapshot.ReasonEmpty, snapshot.ReasonPeriodMismatch,
-	string(clari.OutcomeAPIError), string(clari.OutcomeDecodeError),
+	string(clari.OutcomeAPIError), string(clari.OutcomeDecodeError), string(clari.OutcomeTruncated),
 }

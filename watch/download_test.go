@@ -69,3 +69,51 @@ func TestDownloadFailuresAreCheckFailures(t *testing.T) {
 	}
 	lastCheck("")
 }
+
+// TestTruncatedJobsFailTheirCheck: a DONE pipeline job whose record says
+// rowsTruncated or cellsTruncated (a boolean or a count) fails its check
+// as truncated, is not downloaded, and leaves the previous good export's
+// figures and swing baseline as they were.
+func TestTruncatedJobsFailTheirCheck(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{})
+	f0 := e.sim.Tenant().Forecasts[0]
+	period := clarisim.QuarterOf(e.start, e.sim.Tenant().FiscalStartMonth).ID()
+	if err := e.sim.StartPipeline(e.start, []clarisim.PipelineJob{
+		{At: 10 * time.Second, Forecast: f0},
+		{At: 2 * time.Minute, Forecast: f0, Ratio: 1.5, Truncation: clarisim.JobTruncation{Rows: true}},
+		{At: 4 * time.Minute, Forecast: f0, Ratio: 1.5, Truncation: clarisim.JobTruncation{Cells: true, AsCount: true}},
+		{At: 6 * time.Minute, Forecast: f0},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := e.watcher()
+	poll(t, w)
+	e.clk.Advance(time.Minute)
+	poll(t, w)
+	good := target(t, w.State(), f0, period)
+	if !good.Inspected || good.Rows == 0 || good.LastCheck.Failed() {
+		t.Fatalf("first export: %+v", good)
+	}
+	downloads := e.sim.Stats().ResultsServed
+	for i, step := range []string{"rowsTruncated", "cellsTruncated as a count"} {
+		e.clk.Advance(2 * time.Minute)
+		poll(t, w)
+		tg := target(t, w.State(), f0, period)
+		if tg.CheckFailures[ReasonTruncated] != uint64(i+1) || tg.LastCheck.Reason != ReasonTruncated {
+			t.Fatalf("%s: check failures %v, last check %+v; want truncated", step, tg.CheckFailures, tg.LastCheck)
+		}
+		// Its document holds half the users: figures from it would differ.
+		if tg.Rows != good.Rows || len(tg.Swings) != 0 {
+			t.Fatalf("%s: rows %d, swings %+v: the truncated export replaced the good one's figures (%d rows)",
+				step, tg.Rows, tg.Swings, good.Rows)
+		}
+	}
+	if got := e.sim.Stats().ResultsServed; got != downloads {
+		t.Errorf("%d downloads of truncated results; a truncated document is never read", got-downloads)
+	}
+	e.clk.Advance(2 * time.Minute)
+	poll(t, w)
+	if tg := target(t, w.State(), f0, period); tg.LastCheck.Failed() || tg.CheckFailures[ReasonTruncated] != 2 || tg.Rows != good.Rows {
+		t.Fatalf("the next whole export: %+v", tg)
+	}
+}

@@ -297,7 +297,7 @@ func (w *Watcher) list(ctx context.Context, cfg *config.File, own func(string) b
 			if ended.After(t.LastSuccess) {
 				t.LastSuccess = ended
 			}
-			item := inspectItem{JobID: j.JobID, Forecast: forecast, Period: period, Format: string(fn.Format), Ended: ended}
+			item := inspectItem{JobID: j.JobID, Forecast: forecast, Period: period, Format: string(fn.Format), Ended: ended, Truncated: j.Truncated()}
 			if forecast != Unknown {
 				if seeding && !wasOpen {
 					k := forecast + "\x00" + period
