@@ -25,7 +25,7 @@ func dockerfile(t *testing.T) string {
 // dockerJSON returns the JSON-array argument of the last instruction op.
 func dockerJSON(t *testing.T, df, op string) []string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^` + op + ` (\[.*\])$`).FindAllStringSubmatch(df, -1)
+	m := regexp.MustCompile(`(?m)^`+op+` (\[.*\])$`).FindAllStringSubmatch(df, -1)
 	if m == nil {
 		t.Fatalf("Dockerfile has no %s [...]", op)
 	}
