@@ -20,14 +20,23 @@ import (
 //
 // Columns are located by header name (case and surrounding spaces ignored,
 // order free, extra columns ignored). Required: Field, Start Day, Data
-// Type, Data Value, and CRM User ID or Email. A row maps to an Entry like
-// this:
-//   - UserID: CRM User ID, or Email when that cell is empty;
+// Type, Data Value, and CRM User ID or Email; Role and Week are read when
+// present. A row maps to an Entry like this:
+//   - UserID: CRM User ID, or Email when that cell is empty. One person
+//     can sit in several hierarchy nodes with the same CRM id, each node
+//     its own user (Clari's JSON gives each its own userId): the first node
+//     (Role) a CRM id appears with keeps the plain CRM id, every other node
+//     of it is "<CRM id>|<Role>". Single-node users, nearly all of them,
+//     keep the key they always had;
 //   - FieldID: Field (the field's display name, as CSV has no field id);
-//   - TimePeriodID: v.PeriodOf(Start Day), the fiscal period the week
-//     starts in. Timeframe ("July FY 2023") is a label only and not read:
-//     there is no period column, and the rows' days are what shows which
-//     quarter Clari really exported;
+//   - TimePeriodID: the fiscal period of the row's week, by
+//     v.PeriodOf. Weeks are weekday-aligned, so Week 0 may start up to 6
+//     days before its quarter: a Week 0 row is dated by its week's last day
+//     (Start Day + 6), any other row by its Start Day (the last week of a
+//     quarter may end after it). Without a Week column every row is dated
+//     by its Start Day. Timeframe ("July FY 2023") is a label only and not
+//     read: there is no period column, and the rows' days are what shows
+//     which quarter Clari really exported;
 //   - TimeFrameID: "TF:" + Start Day as yyyy-mm-dd (MM/DD/YYYY or
 //     yyyy-mm-dd accepted), as in JSON;
 //   - DataType: the Data Type label: "Forecast Value" and "Forecast
@@ -64,6 +73,8 @@ const (
 	colUser       = "User"
 	colEmail      = "Email"
 	colCRMUserID  = "CRM User ID"
+	colRole       = "Role"
+	colWeek       = "Week"
 	colField      = "Field"
 	colStartDay   = "Start Day"
 	colDataType   = "Data Type"
@@ -78,7 +89,13 @@ type csvDecoder struct {
 
 	// Column indexes; missingColumn when absent.
 	email, crmUserID, field, startDay, dataType, dataValue int
+	role, weekIndex                                        int // optional
 	width                                                  int // columns a row needs
+
+	// nodes holds the first hierarchy node (Role) each CRM id was seen
+	// with; rows of its other nodes are other users (see DecodeCSV).
+	// Bounded by maxTrackedUsers.
+	nodes map[string]string
 
 	// weeks caches a Start Day cell's week id and fiscal period: the same
 	// few weeks repeat on every row.
@@ -173,7 +190,8 @@ func (d *csvDecoder) columns(header []string) error {
 			return d.errorf("header: missing column %q; header is %q", c.name, header)
 		}
 	}
-	d.width = 1 + max(d.email, d.crmUserID, d.field, d.startDay, d.dataType, d.dataValue)
+	d.role, d.weekIndex = find(colRole), find(colWeek)
+	d.width = 1 + max(d.email, d.crmUserID, d.field, d.startDay, d.dataType, d.dataValue, d.role, d.weekIndex)
 	return nil
 }
 
@@ -219,6 +237,10 @@ func (d *csvDecoder) row(rec []string) error {
 	if err != nil {
 		return err
 	}
+	period := week.period
+	if d.weekIndex != missingColumn && isWeekZero(rec[d.weekIndex]) {
+		period = week.periodAsWeek0
+	}
 	value, has, err := d.parseValue(rec[d.dataValue])
 	if err != nil {
 		return err
@@ -227,9 +249,9 @@ func (d *csvDecoder) row(rec []string) error {
 		return nil
 	}
 	d.e = Entry{
-		UserID:       d.intern(user),
+		UserID:       d.userKey(user, rec),
 		FieldID:      d.intern(strings.TrimSpace(rec[d.field])),
-		TimePeriodID: week.period,
+		TimePeriodID: period,
 		TimeFrameID:  week.id,
 		DataType:     dt,
 		Value:        value,
@@ -239,6 +261,45 @@ func (d *csvDecoder) row(rec []string) error {
 		return visitorError{err}
 	}
 	return nil
+}
+
+// maxTrackedUsers bounds DecodeCSV's memory of users' first nodes; users
+// beyond it keep their plain CRM id.
+const maxTrackedUsers = 1 << 20
+
+// userKey is the row's user: its CRM id (or email), made distinct per
+// hierarchy node for every node but the first the id appears with.
+func (d *csvDecoder) userKey(user string, rec []string) string {
+	if d.role == missingColumn {
+		return d.intern(user)
+	}
+	role := strings.TrimSpace(rec[d.role])
+	first, seen := d.nodes[user]
+	switch {
+	case !seen && len(d.nodes) < maxTrackedUsers:
+		if d.nodes == nil {
+			d.nodes = make(map[string]string, 256)
+		}
+		user = d.intern(user)
+		d.nodes[user] = d.intern(role)
+		return user
+	case !seen || first == role:
+		return d.intern(user)
+	}
+	b := append(d.scratch[:0], user...)
+	b = append(append(b, '|'), role...)
+	d.scratch = b
+	return d.internBytes(b)
+}
+
+// isWeekZero reports a Week cell of the quarter's first week: "0" (or
+// "Week 0").
+func isWeekZero(cell string) bool {
+	s := strings.TrimSpace(cell)
+	if len(s) > 4 && strings.EqualFold(s[:4], "week") {
+		s = strings.TrimSpace(s[4:])
+	}
+	return s == "0"
 }
 
 // csvDataTypeLabels are the Data Type labels per data type, without the
@@ -311,8 +372,10 @@ func (d *csvDecoder) reportUnknown() error {
 	return nil
 }
 
-// csvWeek is what a Start Day cell says: the week id and its fiscal period.
-type csvWeek struct{ id, period string }
+// csvWeek is what a Start Day cell says: the week id, the fiscal period
+// of its start day, and the period it belongs to as a quarter's Week 0 (of
+// its last day: week 0 may start before the quarter).
+type csvWeek struct{ id, period, periodAsWeek0 string }
 
 // week parses a Start Day cell, cached per distinct cell text.
 func (d *csvDecoder) week(cell string) (csvWeek, error) {
@@ -323,7 +386,7 @@ func (d *csvDecoder) week(cell string) (csvWeek, error) {
 	if err != nil {
 		return csvWeek{}, err
 	}
-	w := csvWeek{id: id, period: d.intern(d.v.PeriodOf(day))}
+	w := csvWeek{id: id, period: d.intern(d.v.PeriodOf(day)), periodAsWeek0: d.intern(d.v.PeriodOf(day.AddDate(0, 0, 6)))}
 	if len(d.weeks) >= maxInternedIDs {
 		clear(d.weeks)
 	}

@@ -85,6 +85,37 @@ func TestDecodeCSVRows(t *testing.T) {
 				e("a", "F", "2023_Q3", "TF:2023-07-06", DataForecastUpdated, 1, true),
 			}},
 		{"header only is an empty export", csvHeader, nil},
+		// Weeks are weekday-aligned: Clari's sample has a Week 0 from
+		// 06/30/2023 in a quarter starting 07/01, and the last week may end
+		// after the quarter. Both belong to the quarter by their week.
+		{"week 0 before the quarter, last week after it", csvHeader +
+			"U,u@x.io,005A,West,Sales,June FY 2023,Commit,0,06/30/2023,07/06/2023,Forecast Value,$1.00\n" +
+			"U,u@x.io,005A,West,Sales,July FY 2023,Commit,Week 0,06/30/2023,07/06/2023,Forecast Value,$2.00\n" +
+			"U,u@x.io,005A,West,Sales,July FY 2023,Commit,4,07/28/2023,08/03/2023,Forecast Value,$3.00\n" +
+			"U,u@x.io,005A,West,Sales,September FY 2023,Commit,13,09/29/2023,10/05/2023,Forecast Value,$4.00\n",
+			[]Entry{
+				e("005A", "Commit", "2023_Q3", "TF:2023-06-30", DataForecast, 1, true),
+				e("005A", "Commit", "2023_Q3", "TF:2023-06-30", DataForecast, 2, true),
+				e("005A", "Commit", "2023_Q3", "TF:2023-07-28", DataForecast, 3, true),
+				e("005A", "Commit", "2023_Q3", "TF:2023-09-29", DataForecast, 4, true),
+			}},
+		{"no Week column: dated by Start Day", "Email,Field,Start Day,Data Type,Data Value\na,F,06/30/2023,Quota,1\n",
+			[]Entry{e("a", "F", "2023_Q2", "TF:2023-06-30", DataQuota, 1, true)}},
+		// One person (CRM id 005A) in two hierarchy nodes is two users: the
+		// first node keeps the CRM id, the other is keyed by its node.
+		{"a person in two hierarchy nodes", csvHeader +
+			"Ann,a@x.io,005A,West,Sales,P,F,1,07/07/2023,07/13/2023,Quota,1\n" +
+			"Ann,a@x.io,005A,East,Sales,P,F,1,07/07/2023,07/13/2023,Quota,2\n" +
+			"Bob,b@x.io,005B,East,Sales,P,F,1,07/07/2023,07/13/2023,Quota,3\n" +
+			"Ann,a@x.io,005A,West,Sales,P,F,2,07/14/2023,07/20/2023,Quota,4\n" +
+			"Ann,a@x.io,005A, East ,Sales,P,F,2,07/14/2023,07/20/2023,Quota,5\n",
+			[]Entry{
+				e("005A", "F", "2023_Q3", "TF:2023-07-07", DataQuota, 1, true),
+				e("005A|East", "F", "2023_Q3", "TF:2023-07-07", DataQuota, 2, true),
+				e("005B", "F", "2023_Q3", "TF:2023-07-07", DataQuota, 3, true),
+				e("005A", "F", "2023_Q3", "TF:2023-07-14", DataQuota, 4, true),
+				e("005A|East", "F", "2023_Q3", "TF:2023-07-14", DataQuota, 5, true),
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

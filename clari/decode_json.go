@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // DecodeJSON streams a Clari JSON export result to v without holding it in
@@ -179,11 +180,29 @@ func classifyTop(b []byte) int {
 	return topUnknown
 }
 
+// maxNamedKeys bounds the unknown top-level keys a shape error names.
+const maxNamedKeys = 8
+
 func (d *jsonDecoder) document() error {
 	if err := d.s.expectDelim('{', "a JSON object at the top level"); err != nil {
 		return err
 	}
-	err := d.members(classifyTop, func(k int) error {
+	// A document with none of the five lists is not an empty export but a
+	// shape this decoder does not know ({"data":[...]}): it fails, naming
+	// the keys it has, so the error says what Clari sent.
+	lists := 0
+	var others []string
+	classify := func(b []byte) int {
+		k := classifyTop(b)
+		if k == topUnknown && len(others) < maxNamedKeys {
+			others = append(others, strconv.Quote(excerpt(string(b), 40)))
+		}
+		return k
+	}
+	err := d.members(classify, func(k int) error {
+		if k != topUnknown {
+			lists++
+		}
 		switch k {
 		case topEntries:
 			return d.list("entries", d.entry)
@@ -201,7 +220,18 @@ func (d *jsonDecoder) document() error {
 	if err != nil {
 		return err
 	}
-	return d.end("top-level object")
+	if err := d.end("top-level object"); err != nil {
+		return err
+	}
+	if lists == 0 {
+		found := "an empty object"
+		if len(others) > 0 {
+			found = "only the keys " + strings.Join(others, ", ")
+		}
+		return &DecodeError{Format: string(FormatJSON), Entry: -1, // the whole document: byte 0
+			Err: fmt.Errorf("not an export result: none of the lists entries, users, fields, timePeriods, timeFrames; found %s", found)}
+	}
+	return nil
 }
 
 // list decodes an array of objects, calling item after each '{' is

@@ -322,6 +322,10 @@ func TestDecodeJSONMalformed(t *testing.T) {
 		{"user value object", `{"users":[{"email":{}}]}`, 19, -1, "email: expected a string, found object"},
 		{"invalid byte", "{\"x\":\x00}", 5, -1, "expected a value, found byte 0x00"},
 		{"too deep", `{"x":` + strings.Repeat("[", maxJSONDepth+5), int64(5 + maxJSONDepth - 1), -1, "nested deeper than"},
+		// None of the five lists: a shape the decoder does not know, not an
+		// empty export (issue 19); the error names what was found.
+		{"none of the lists", `{"data":[{"userId":"u","forecastValue":1}],"meta":{"n":1}}`, 0, -1, `none of the lists entries, users, fields, timePeriods, timeFrames; found only the keys "data", "meta"`},
+		{"empty object", ` {} `, 0, -1, "found an empty object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,8 @@ var AllDataTypes = []string{DataForecast, DataQuota, DataForecastUpdated, DataAd
 // (DataType "forecast" and "quota"); a CSV row is one Entry already.
 type Entry struct {
 	// UserID identifies the user. JSON: userId. CSV has no Clari user id, so
-	// it is the "CRM User ID" column (or Email when that is empty).
+	// it is the "CRM User ID" column (or Email when that is empty); a person
+	// in several hierarchy nodes is one user per node (see DecodeCSV).
 	UserID string
 	// FieldID identifies the forecast field. JSON: fieldId. CSV: the Field
 	// column (the field's display name).
@@ -105,9 +106,10 @@ type Visitor struct {
 	// PeriodOf maps a day to the id of the fiscal period containing it
 	// ("2026_Q4"): the tenant's fiscal calendar. CSV results have no period
 	// column (Timeframe is a month label), so a CSV row's TimePeriodID is
-	// the period its Start Day falls in; a row outside the requested
-	// quarter then shows as another period (period_mismatch). Required to
-	// decode CSV; JSON does not use it.
+	// the period of its week (Week 0 by its last day, as it may start before
+	// the quarter; other weeks by their Start Day); a row outside the
+	// requested quarter then shows as another period (period_mismatch).
+	// Required to decode CSV; JSON does not use it.
 	PeriodOf func(day time.Time) string
 	// UnknownDataType is called after a CSV document once for each Data
 	// Type label the decoder does not know, in order of first appearance,

@@ -94,9 +94,11 @@ func (d *docPlan) writeCSV(w io.Writer) error {
 			return nil // CSV carries no updatedOn, so no duplicates either
 		}
 		if e.user != cachedUser {
-			u := makeUser(e.user)
+			u := d.spec.makeUser(e.user)
 			userCols = userCols[:0]
-			for _, c := range []string{u.name, u.email, u.crmID, u.role, u.parentRole} {
+			// Role and Parent Role are the JSON hierarchyName and
+			// parentHierarchyName.
+			for _, c := range []string{u.name, u.email, u.crmID, u.hierarchyName, u.parentName} {
 				userCols = append(appendCSVField(userCols, c), ',')
 			}
 			cachedUser = e.user

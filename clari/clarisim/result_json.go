@@ -186,7 +186,7 @@ func (j *jsonDoc) entries() error {
 func (j *jsonDoc) users() {
 	j.raw(`"users":[`)
 	for i := 0; i < j.spec.Users; i++ {
-		u := makeUser(i)
+		u := j.spec.makeUser(i)
 		b := j.buf[:0]
 		if i > 0 {
 			b = append(b, ',')
@@ -203,13 +203,13 @@ func (j *jsonDoc) users() {
 		b = appendJSONString(b, u.hierarchyID)
 		b = append(b, `,"hierarchyName":`...)
 		b = appendJSONString(b, u.hierarchyName)
-		b = append(b, `,"roleName":`...)
-		b = appendJSONString(b, u.role)
-		b = append(b, `,"parentRoleName":`...)
-		b = appendJSONString(b, u.parentRole)
-		b = append(b, `,"managerId":`...)
-		b = appendJSONString(b, u.managerUser)
-		b = append(b, `,"isActive":true}`...)
+		b = append(b, `,"parentHierarchyId":`...)
+		b = appendNullableString(b, u.parentID)
+		b = append(b, `,"parentHierarchyName":`...)
+		b = appendNullableString(b, u.parentName)
+		b = append(b, `,"scopeId":`...)
+		b = appendJSONString(b, u.scopeID)
+		b = append(b, '}')
 		j.buf = b
 		j.flush()
 	}
@@ -299,6 +299,14 @@ func appendCents(b []byte, c int64) []byte {
 		return b
 	}
 	return append(b, '.', byte('0'+r/10), byte('0'+r%10))
+}
+
+// appendNullableString appends s as a JSON string, or null when empty.
+func appendNullableString(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, s)
 }
 
 // appendJSONString appends s as a JSON string literal.

@@ -34,6 +34,11 @@ type TenantSpec struct {
 	// WeekStart is the weekday weeks start on with AlignWeeks (default
 	// Sunday, the zero value).
 	WeekStart time.Weekday `yaml:"week_start"`
+	// SharedEvery makes every SharedEvery-th user (from the second team on)
+	// another hierarchy node of a person who is already a user, as in real
+	// tenants: same CRM id, name and email, its own userId and node
+	// (default 50; negative: none).
+	SharedEvery int `yaml:"shared_every"`
 	// Currency is the tenant's ISO currency code (default USD).
 	Currency string `yaml:"currency"`
 	// Forecasts lists the forecast tab ids that exist (default net_arr and
@@ -63,6 +68,9 @@ func (t TenantSpec) WithDefaults() TenantSpec {
 	}
 	if t.Currency == "" {
 		t.Currency = "USD"
+	}
+	if t.SharedEvery == 0 {
+		t.SharedEvery = 50
 	}
 	if len(t.Forecasts) == 0 {
 		t.Forecasts = append([]string(nil), DefaultForecasts...)
@@ -140,40 +148,68 @@ func UserCRMID(i int) string {
 var firstNames = [...]string{"Ada", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "June", "Kofi", "Lena", "Mateo", "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq"}
 var lastNames = [...]string{"Lovelace", "Okafor", "Martin", "Ivanov", "Nakamura", "O'Brien", "Schmidt", "Garcia", "Kowalski", "Haddad", "Lindqvist", "Smith, Jr.", "Rossi", "Chen", "Dubois", "Patel", "Müller"}
 
-// userInfo is everything the documents say about one user.
+// userInfo is everything the documents say about one user: one person in
+// one hierarchy node.
 type userInfo struct {
-	id, name, email, crmID        string
-	hierarchyID, hierarchyName    string
-	role, parentRole, managerUser string
+	id, name, email, crmID     string
+	hierarchyID, hierarchyName string
+	// parentID and parentName are the parent node's; "" for the root.
+	parentID, parentName string
+	// scopeID is the node's scope as Clari sends it: a JSON-encoded string.
+	scopeID string
 }
 
 // teamSize is how many users report to one manager: user 0 is the VP,
 // every teamSize-th user a manager.
 const teamSize = 10
 
-func makeUser(i int) userInfo {
-	first := firstNames[i%len(firstNames)]
-	last := lastNames[(i/len(firstNames))%len(lastNames)]
-	team := i / teamSize
+// The hierarchy: user 0 sits in the root node; the users of team t in
+// node "H<1001+t>" ("Team <t+1>") below it.
+const (
+	rootHierarchyID   = "H1000"
+	rootHierarchyName = "Sales"
+)
+
+// personOf is the user index whose person user i is (i itself unless
+// SharesPerson).
+func (t TenantSpec) personOf(i int) int {
+	for t.SharesPerson(i) {
+		i -= teamSize
+	}
+	return i
+}
+
+// SharesPerson reports whether user i (0-based) is another hierarchy node
+// of a person who is already a user (the one teamSize places before, in the
+// previous team): same CRM id, name and email, its own userId and node, so
+// the CSV shows that person's CRM User ID with another Role. t must have
+// its defaults applied.
+func (t TenantSpec) SharesPerson(i int) bool {
+	return t.SharedEvery > 0 && i >= teamSize && i%t.SharedEvery == t.SharedEvery-1
+}
+
+func (t TenantSpec) makeUser(i int) userInfo {
+	p := t.personOf(i)
+	first := firstNames[p%len(firstNames)]
+	last := lastNames[(p/len(firstNames))%len(lastNames)]
 	u := userInfo{
 		id:            UserID(i),
 		name:          first + " " + last,
-		email:         "user" + strconv.Itoa(i+1) + "@example.com",
-		crmID:         UserCRMID(i),
-		hierarchyID:   "H" + strconv.Itoa(1000+team),
-		hierarchyName: "Team " + strconv.Itoa(team+1),
+		email:         "user" + strconv.Itoa(p+1) + "@example.com",
+		crmID:         UserCRMID(p),
+		hierarchyID:   rootHierarchyID,
+		hierarchyName: rootHierarchyName,
 	}
-	if i%50 == 7 {
+	if p%50 == 7 {
 		// A nickname in quotes exercises JSON escaping and CSV quoting.
 		u.name = first + ` "Ace" ` + last
 	}
-	switch {
-	case i == 0:
-		u.role, u.parentRole, u.managerUser = "VP Sales", "", u.id
-	case i%teamSize == 0:
-		u.role, u.parentRole, u.managerUser = "Sales Manager", "VP Sales", UserID(0)
-	default:
-		u.role, u.parentRole, u.managerUser = "Account Executive", "Sales Manager", UserID(team*teamSize)
+	if i > 0 {
+		team := i / teamSize
+		u.hierarchyID = "H" + strconv.Itoa(1001+team)
+		u.hierarchyName = "Team " + strconv.Itoa(team+1)
+		u.parentID, u.parentName = rootHierarchyID, rootHierarchyName
 	}
+	u.scopeID = `{"scopeId":"` + u.hierarchyID + `::MGR"}`
 	return u
 }
