@@ -26,6 +26,7 @@ import (
 // simulator's jobs: one row per configured target with its newest job,
 // outcome and reason; the recent runs newest first; and no secret.
 func TestE2ELandingPageInChromium(t *testing.T) {
+	skipShortChromium(t)
 	chromium := requireTool(t, "chromium", "chromium")
 
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 5,
