@@ -128,7 +128,11 @@ func New(opts Options) (*App, error) {
 
 	a.apiMetrics = collector.NewAPIMetrics(collector.APIVocabulary{
 		Endpoints: clari.Endpoints, RetryReasons: clari.RetryReasons, BreakerStates: clari.BreakerStates})
-	a.client = &clientBox{instr: a.apiMetrics, logger: log.With(logger, "component", "clari")}
+	// The runner's and the Clari client's lines naming a target (a run's
+	// create, re-queue, adoption, failure) are also kept, bounded, for the
+	// landing page's run pages.
+	a.runLogs = runlog.New(runlog.Options{})
+	a.client = &clientBox{instr: a.apiMetrics, logger: a.runLogs.Logger(log.With(logger, "component", "clari"))}
 	if err := a.client.ApplyConfig(cfg); err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("building the Clari client: %w", err)
@@ -169,9 +173,6 @@ func New(opts Options) (*App, error) {
 		}
 		leadership = elector
 	}
-	// The runner's lines naming a target are also kept, bounded, for the
-	// landing page's run pages.
-	a.runLogs = runlog.New(runlog.Options{})
 	a.runner = runner.New(runner.Options{
 		API: a.client, Store: st, Config: a.config.File, Sink: sink, Leadership: leadership,
 		FreshLimits:     a.health.Fresh,
