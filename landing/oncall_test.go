@@ -225,6 +225,18 @@ func TestRunPageOfARunBeforeTheRestart(t *testing.T) {
 		!strings.Contains(page, "timeout (the run's log lines are not kept on this replica") || !strings.Contains(page, "(29 h ago)") {
 		t.Errorf("the page of a run before the restart (%d):\n%s", code, page)
 	}
+
+	// A run recorded with its error shows it without any log line: after a
+	// restart, and on an HA replica that did not run it.
+	old.Error = "export failed: clari: export job job-old timed out after 1h0m0s"
+	h.o.Runs = &fakeRuns{runs: map[[2]string][]store.Run{{cur.Forecast, cur.Period}: {old}}}
+	_, body := render(t, h, "/")
+	if got := cellRe("error").FindStringSubmatch(rowHTML(t, body, "recent", cur.Forecast, cur.Period)); got == nil || got[1] != old.Error {
+		t.Errorf("the recorded error is not shown: %v", got)
+	}
+	if _, page := render(t, h, runLink(old)); !strings.Contains(page, `<td class="error">`+old.Error+`</td>`) {
+		t.Errorf("the run page does not show the recorded error:\n%s", page)
+	}
 }
 
 func TestEmptyStates(t *testing.T) {

@@ -20,8 +20,8 @@ type row struct {
 	Run              store.Run
 	Outcome          string // ok or failed
 	Reason           string // the failure reason; "" when ok
-	// Error is the failure as the run's log tells it; "" when the run
-	// succeeded or its lines are not kept on this replica.
+	// Error says why the run failed: as recorded with it, else as its
+	// log lines tell it; "" when the run succeeded or neither is known.
 	Error string
 	Link  string // the run's page
 }
@@ -172,8 +172,10 @@ func (h *Handler) row(runs []store.Run, i int) row {
 	if run.Success() {
 		return rw
 	}
-	rw.Outcome, rw.Reason = "failed", run.Outcome
-	if h.o.Logs != nil {
+	rw.Outcome, rw.Reason, rw.Error = "failed", run.Outcome, run.Error
+	// A run recorded before the store kept errors: what its log said, if
+	// this process saw it.
+	if rw.Error == "" && h.o.Logs != nil {
 		from, to := runWindow(runs, i)
 		lines, _ := h.o.Logs.Lines(run.Forecast, run.Period, from, to)
 		rw.Error = errorText(lines)

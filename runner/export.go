@@ -362,6 +362,7 @@ func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari
 		run.Rows = s.Rows
 		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
 			run.Outcome = reason
+			run.Error = "export failed its data-quality guard: " + reason + " (periods in the export: " + strings.Join(s.Periods, ",") + ")"
 			level.Error(r.logger).Log("msg", "export failed its data-quality guard", "forecast", forecast, "period", period, "job", res.JobID, "reason", reason, "periods", strings.Join(s.Periods, ","))
 		} else {
 			snap = &s
@@ -373,6 +374,10 @@ func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari
 			}
 		}
 	} else {
+		run.Error = "export failed: " + string(res.Outcome)
+		if res.Err != nil {
+			run.Error = "export failed: " + res.Err.Error()
+		}
 		level.Error(r.logger).Log("msg", "export failed", "forecast", forecast, "period", period, "job", res.JobID, "reason", res.Outcome, "err", res.Err)
 	}
 	j.endSink(ctx, snap != nil, r)

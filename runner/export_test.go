@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -189,6 +190,17 @@ func TestFailureReasons(t *testing.T) {
 			}
 			if total != 1 {
 				t.Errorf("%v failures in total, want exactly 1", total)
+			}
+			// The recorded run says why it failed (the landing page's error
+			// column); a success says nothing.
+			for _, ts := range es.Targets {
+				runs, err := e.store.Runs(context.Background(), ts.Forecast, ts.Period, 1)
+				if err != nil || len(runs) != 1 {
+					t.Fatalf("%s: runs %v (err %v)", ts.Forecast, runs, err)
+				}
+				if got := runs[0].Error; (ts.Forecast == tc.failing) != strings.HasPrefix(got, "export failed") {
+					t.Errorf("%s: recorded error %q, want one only for the failing target", ts.Forecast, got)
+				}
 			}
 			if inf, err := e.store.InFlight(context.Background()); err != nil || len(inf) != 0 {
 				t.Errorf("in-flight rows after finished runs: %v (err %v), want none", inf, err)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
@@ -71,6 +73,43 @@ func testFinishRunFailureCountsReason(t *testing.T, b backend) {
 	}
 	if !st.LastSuccess.Equal(t0) || st.Latest == nil || st.Latest.JobID != "ok1" {
 		t.Fatalf("last success must stay at the successful run: %+v", st)
+	}
+}
+
+// A failed run keeps its error text (what the landing page shows after a
+// restart and on every replica), cut to MaxRunError on a character
+// boundary; both reads return it.
+func TestFinishRunKeepsTheError(t *testing.T) { forEachBackend(t, testFinishRunKeepsTheError) }
+
+func testFinishRunKeepsTheError(t *testing.T, b backend) {
+	s, _ := openStore(t, b)
+	ctx := context.Background()
+	bad := failRun("f", "p", "bad1", "api_error", t0)
+	bad.Error = "POST /export/forecast/f: 503 Service Unavailable"
+	long := failRun("f", "p", "bad2", "decode_error", t0.Add(time.Hour))
+	long.Error = strings.Repeat("é", MaxRunError) // 2 bytes a character
+	mustFinish(t, s, bad, nil)
+	mustFinish(t, s, long, nil)
+	mustFinish(t, s, okRun("f", "p", "ok1", t0.Add(2*time.Hour), 5), mkSnap("f", "p", "ok1", t0.Add(2*time.Hour), map[string]float64{"a": 1}))
+
+	runs, err := s.Runs(ctx, "f", "p", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, err := s.RecentRuns(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]Run{"Runs": runs, "RecentRuns": recent} {
+		if len(got) != 3 {
+			t.Fatalf("%s: %d runs, want 3", name, len(got))
+		}
+		if got[0].Error != "" || got[2].Error != bad.Error {
+			t.Errorf("%s: errors %q and %q, want none for the success and %q", name, got[0].Error, got[2].Error, bad.Error)
+		}
+		if e := got[1].Error; len(e) != MaxRunError || !utf8.ValidString(e) || !strings.HasPrefix(long.Error, e) {
+			t.Errorf("%s: a long error kept as %d bytes (valid UTF-8: %v), want its first %d bytes", name, len(e), utf8.ValidString(e), MaxRunError)
+		}
 	}
 }
 

@@ -260,5 +260,10 @@ func migrations(s schema) []migration {
 			PRIMARY KEY (job_id, data_type)
 		)`,
 		}},
+		{version: 5, name: "run error text", statements: []string{
+			// Why a failed run failed (Run.Error): the landing page's error
+			// column, on every replica and across restarts.
+			`ALTER TABLE runs ADD COLUMN error_text TEXT NOT NULL DEFAULT ''`,
+		}},
 	}
 }

@@ -40,13 +40,13 @@ func (s *core) InFlight(ctx context.Context) ([]InFlight, error) {
 }
 
 // runColumns are the columns scanRun reads, after any it is given first.
-const runColumns = `job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count`
+const runColumns = `job_id, outcome, started_ns, finished_ns, duration_ns, requeues, row_count, error_text`
 
 // scanRun scans one row of lead... then runColumns into r.
 func scanRun(rows *sql.Rows, r *Run, lead ...any) error {
 	var job sql.NullString
 	var started, finished, dur int64
-	if err := rows.Scan(append(lead, &job, &r.Outcome, &started, &finished, &dur, &r.Requeues, &r.Rows)...); err != nil {
+	if err := rows.Scan(append(lead, &job, &r.Outcome, &started, &finished, &dur, &r.Requeues, &r.Rows, &r.Error)...); err != nil {
 		return err
 	}
 	r.JobID = job.String

@@ -63,7 +63,16 @@ type Run struct {
 	// Rows is the number of distinct entries the export returned (0 if none
 	// were decoded).
 	Rows int
+	// Error says why a failed run failed, as its log line does (secret-free
+	// like every error); "" for a success. Kept with the run so the landing
+	// page shows it after a restart and on every HA replica. At most
+	// MaxRunError bytes are kept.
+	Error string
 }
+
+// MaxRunError bounds a run's stored error text: an error is a line, and a
+// runaway one (a whole response body) must not grow the run history.
+const MaxRunError = 2000
 
 // Success reports whether the run ended with OutcomeDone.
 func (r Run) Success() bool { return r.Outcome == OutcomeDone }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
@@ -139,11 +140,11 @@ func (s *core) FinishRun(ctx context.Context, run Run, snap *snapshot.Snapshot) 
 	}
 	return s.write(ctx, func(tx txn) error {
 		res, err := tx.exec(ctx, `INSERT INTO runs
-			(job_id, forecast, period, outcome, success, started_ns, finished_ns, duration_ns, requeues, row_count)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(job_id, forecast, period, outcome, success, started_ns, finished_ns, duration_ns, requeues, row_count, error_text)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (job_id) DO NOTHING`,
 			nullString(run.JobID), run.Forecast, run.Period, run.Outcome, success,
-			toNS(run.StartedAt), toNS(run.FinishedAt), int64(dur), run.Requeues, run.Rows)
+			toNS(run.StartedAt), toNS(run.FinishedAt), int64(dur), run.Requeues, run.Rows, runError(run.Error))
 		if err != nil {
 			return fmt.Errorf("store: record run of %s/%s: %w", run.Forecast, run.Period, err)
 		}
@@ -313,4 +314,16 @@ func fromNS(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns).UTC()
+}
+
+// runError is err cut to MaxRunError bytes, on a character boundary.
+func runError(err string) string {
+	if len(err) <= MaxRunError {
+		return err
+	}
+	cut := MaxRunError
+	for cut > 0 && !utf8.RuneStart(err[cut]) {
+		cut--
+	}
+	return err[:cut]
 }
