@@ -42,6 +42,10 @@ type RunOptions struct {
 	// Spend records and resolves the create intent of every job the run
 	// creates (the spend protocol, see spend.go).
 	Spend Spend
+	// CreateSearchWindow is how long the job list is searched for the job
+	// of a create whose outcome is unknown before Clari is taken to have
+	// made none (spend.go): as long as Clari may take to answer a create.
+	CreateSearchWindow time.Duration
 }
 
 // RunResult is how an export run ended.
@@ -117,11 +121,22 @@ func (c *Client) run(ctx context.Context, req ExportRequest, o RunOptions, resum
 		jobID := resumeID
 		resumed := jobID != "" && jobs == 0
 		if !resumed {
-			id, err := c.create(ctx, req, o)
+			id, resentAfter, err := c.create(ctx, req, o)
 			if err != nil {
 				res.Err = err
 				res.Outcome = outcomeOf(err)
 				return res
+			}
+			if !resentAfter.IsZero() {
+				// Once the run ends, a job Clari made after all for the
+				// create given up on is a duplicate: cancel it (not when
+				// shutting down: the next run's intent search does not
+				// take it either, it is older than that intent).
+				defer func() {
+					if ctx.Err() == nil {
+						c.cancelLate(ctx, req, o, resentAfter, id)
+					}
+				}()
 			}
 			jobID = id
 			res.Job = Job{JobID: id}

@@ -13,18 +13,25 @@ package clari
 //     timeout, a connection reset once the request was written, a 5xx or a
 //     2xx without a job id: Clari may have made the job.
 //  3. After such an ambiguous outcome the job Clari may have made is looked
-//     for in the job list (free), a few times over a bounded window (at
-//     most 2 × poll_interval): a job whose fileName names this forecast and
-//     period, whose creation time (the id's leading 8 hex digits, else
-//     startTime, else the fileName's time) is not before the intent, and
-//     that no other run holds (Spend.Claimed). Titles are not used: Clari's
-//     are the tab's title ("Forecast Export").
+//     for in the job list (free) for as long as Clari may take to answer a
+//     create (RunOptions.CreateSearchWindow: clari.request_timeout plus
+//     clari.create_search_margin), the reads spread over the window and
+//     the last one made after it closed: a job whose fileName names this
+//     forecast and period, whose creation time (the id's leading 8 hex
+//     digits, else startTime, else the fileName's time) is not before the
+//     intent, and that no other run holds (Spend.Claimed). Titles are not
+//     used: Clari's are the tab's title ("Forecast Export").
 //  4. Found: it is adopted (persisted like any new job, which resolves the
 //     intent). More than one: the earliest is used and each other one is
 //     cancelled (a cancel frees its quota slot) and reported
-//     (Spend.Duplicate). None: the run ends api_error; the intent stays and
-//     the next run, or the next start-up, reconciles it (ReconcileExport)
-//     before any new create for that target.
+//     (Spend.Duplicate). None, by the read after the window: Clari made
+//     none. The intent is resolved as "no job" and the create is sent once
+//     more in the same run (a new intent); a job Clari still makes for the
+//     first create is cancelled as a duplicate when the run's job ends.
+//     When the list cannot be read, or the re-sent create is ambiguous and
+//     nothing appears for it either, the run ends api_error; the intent
+//     stays and the next run, or the next start-up, reconciles it
+//     (ReconcileExport) before any new create for that target.
 //  5. A create Clari refused (any 4xx, a 429 whose retries ran out) or that
 //     was never sent resolves the intent as "no job" (Spend.NoJob).
 
@@ -70,12 +77,11 @@ func (s Spend) now() time.Time {
 	return time.Now()
 }
 
-// searchWindow bounds the search for the job after an ambiguous create:
-// two poll intervals, the time a poll loop would take to notice a job.
-func searchWindow(poll time.Duration) time.Duration { return 2 * poll }
-
-// adoptSearches is how often the job list is read within the window.
-const adoptSearches = 5
+// firstSearchStep is the wait before the second read of the job list when
+// no poll interval is given. The waits double after each read: a job
+// usually shows within seconds, and the list (every job the token's user
+// ever made) is not read more than a few times per window.
+const firstSearchStep = 100 * time.Millisecond
 
 // AmbiguousCreateError is a create whose outcome is unknown: Clari may or
 // may not have made the job (timeout, reset after the request was written,
@@ -217,16 +223,20 @@ func (c *Client) FindCreated(ctx context.Context, req ExportRequest, since time.
 	return found, nil
 }
 
-// findJob searches for the job of the intent at since over the bounded
-// window: the job list is read adoptSearches times, the first time at once.
-// It returns the job to use, having cancelled and reported every other
-// candidate; "" when none appeared.
-func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, since time.Time) (string, error) {
-	window := searchWindow(o.PollInterval)
-	step := window / (adoptSearches - 1)
-	deadline := time.Now().Add(window)
-	var lastErr error
-	for i := 0; ; i++ {
+// findJob searches for the job of the intent made at since, reading the
+// job list at once, then after a poll interval, then after waits that
+// double, until deadline; the last read is made at or after it: "" from
+// that read means Clari made no job for the intent. It
+// returns the job to use, having cancelled and reported every other
+// candidate. An error means the read after the deadline failed: whether
+// Clari made the job is unknown.
+func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, since, deadline time.Time) (string, error) {
+	step := o.PollInterval
+	if step <= 0 {
+		step = firstSearchStep
+	}
+	for ; ; step *= 2 {
+		last := !time.Now().Before(deadline)
 		claimed := map[string]bool{}
 		if o.Spend.Claimed != nil {
 			cl, err := o.Spend.Claimed(ctx)
@@ -236,22 +246,43 @@ func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, s
 			claimed = cl
 		}
 		found, err := c.FindCreated(ctx, req, since, claimed)
-		lastErr = err
 		if err == nil && len(found) > 0 {
 			c.dropDuplicates(ctx, req, o, found[1:])
 			return found[0].JobID, nil
 		}
-		if i >= adoptSearches-1 || time.Now().After(deadline) {
-			break
+		if last {
+			if err != nil {
+				return "", fmt.Errorf("listing jobs failed: %w", err)
+			}
+			return "", nil
 		}
-		if err := sleepCtx(ctx, step); err != nil {
+		if err := sleepCtx(ctx, min(step, time.Until(deadline))); err != nil {
 			return "", err
 		}
 	}
-	if lastErr != nil {
-		return "", fmt.Errorf("listing jobs failed: %w", lastErr)
+}
+
+// cancelLate cancels the jobs Clari made after all for a create of this run
+// that was given up as "no job" (intent at since): keep is the run's job,
+// which replaced it. Each is a duplicate of keep.
+func (c *Client) cancelLate(ctx context.Context, req ExportRequest, o RunOptions, since time.Time, keep string) {
+	claimed := map[string]bool{keep: true}
+	if o.Spend.Claimed != nil {
+		cl, err := o.Spend.Claimed(ctx)
+		if err != nil {
+			level.Warn(c.logger).Log("msg", "cannot read the job ids other runs hold; a late job of the re-sent create is not looked for", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
+			return
+		}
+		for id := range cl {
+			claimed[id] = true
+		}
 	}
-	return "", nil
+	late, err := c.FindCreated(ctx, req, since, claimed)
+	if err != nil {
+		level.Warn(c.logger).Log("msg", "cannot list jobs; a late job of the re-sent create is not looked for", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
+		return
+	}
+	c.dropDuplicates(ctx, req, o, late)
 }
 
 // dropDuplicates cancels the extra jobs Clari made for one intent (a cancel
@@ -267,40 +298,54 @@ func (c *Client) dropDuplicates(ctx context.Context, req ExportRequest, o RunOpt
 }
 
 // create runs steps 1–5 of the spend protocol for one job of a run and
-// returns its id. The error's outcome is the run's.
-func (c *Client) create(ctx context.Context, req ExportRequest, o RunOptions) (string, error) {
-	at := o.Spend.now()
-	if o.Spend.Intent != nil {
-		if err := o.Spend.Intent(at); err != nil {
-			return "", fmt.Errorf("clari: recording the create intent of %s/%s failed, nothing sent: %w", req.ForecastID, periodLabel(req.TimePeriod), err)
+// returns its id. The error's outcome is the run's. resentAfter is the
+// intent time of a create given up as "no job" before the one that made
+// the job (zero when none): a job Clari makes for it later is a duplicate
+// (cancelLate).
+func (c *Client) create(ctx context.Context, req ExportRequest, o RunOptions) (id string, resentAfter time.Time, err error) {
+	for sent := 1; ; sent++ {
+		at := o.Spend.now()
+		if o.Spend.Intent != nil {
+			if err := o.Spend.Intent(at); err != nil {
+				return "", resentAfter, fmt.Errorf("clari: recording the create intent of %s/%s failed, nothing sent: %w", req.ForecastID, periodLabel(req.TimePeriod), err)
+			}
 		}
-	}
-	id, err := c.CreateExport(ctx, req)
-	if err == nil {
-		return id, nil
-	}
-	if !IsAmbiguousCreate(err) {
+		id, err := c.CreateExport(ctx, req)
+		if err == nil {
+			return id, resentAfter, nil
+		}
+		if !IsAmbiguousCreate(err) {
+			if o.Spend.NoJob != nil {
+				o.Spend.NoJob(at)
+			}
+			return "", resentAfter, err
+		}
+		if ctx.Err() != nil {
+			// Shutting down mid-create: the intent stays; start-up reconciles.
+			return "", resentAfter, err
+		}
+		window := o.CreateSearchWindow
+		level.Warn(c.logger).Log("msg", "create export outcome unknown; looking for the job Clari may have made instead of sending it again", "forecast", req.ForecastID, "period", req.TimePeriod, "search_window", window, "err", err)
+		found, ferr := c.findJob(ctx, req, o, at, time.Now().Add(window))
+		switch {
+		case ferr != nil:
+			return "", resentAfter, fmt.Errorf("%w; cannot tell whether Clari made the job (%v): not sending it again; the create intent is kept and reconciled before the next create of %s/%s",
+				err, ferr, req.ForecastID, periodLabel(req.TimePeriod))
+		case found != "":
+			level.Info(c.logger).Log("msg", "adopting the job Clari made despite the failed create", "forecast", req.ForecastID, "period", req.TimePeriod, "job_id", found)
+			return found, resentAfter, nil
+		case sent > 1:
+			return "", resentAfter, fmt.Errorf("%w; the re-sent create's outcome is unknown too and no job for %s/%s appeared in Clari's job list within %s: not sending it a third time; the create intent is kept and reconciled before the next create of this target",
+				err, req.ForecastID, periodLabel(req.TimePeriod), window)
+		}
+		// The list read after the window holds no job for the intent:
+		// Clari made none, so sending again spends quota once.
 		if o.Spend.NoJob != nil {
 			o.Spend.NoJob(at)
 		}
-		return "", err
+		resentAfter = at
+		level.Warn(c.logger).Log("msg", "no job appeared in Clari's job list within the search window: Clari made none; sending the create once more", "forecast", req.ForecastID, "period", req.TimePeriod, "search_window", window)
 	}
-	if ctx.Err() != nil {
-		// Shutting down mid-create: the intent stays; start-up reconciles.
-		return "", err
-	}
-	level.Warn(c.logger).Log("msg", "create export outcome unknown; looking for the job Clari may have made instead of sending it again", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
-	found, ferr := c.findJob(ctx, req, o, at)
-	switch {
-	case ferr != nil:
-		return "", fmt.Errorf("%w; cannot tell whether Clari made the job (%v): not sending it again; the create intent is kept and reconciled before the next create of %s/%s",
-			err, ferr, req.ForecastID, periodLabel(req.TimePeriod))
-	case found == "":
-		return "", fmt.Errorf("%w; no job for %s/%s appeared in Clari's job list within %s: not sending it again (quota is spent once); the create intent is kept and reconciled before the next create of this target",
-			err, req.ForecastID, periodLabel(req.TimePeriod), searchWindow(o.PollInterval))
-	}
-	level.Info(c.logger).Log("msg", "adopting the job Clari made despite the failed create", "forecast", req.ForecastID, "period", req.TimePeriod, "job_id", found)
-	return found, nil
 }
 
 // ReconcileExport resolves a create intent left by an earlier run (made at
@@ -312,7 +357,9 @@ func (c *Client) create(ctx context.Context, req ExportRequest, o RunOptions) (s
 func (c *Client) ReconcileExport(ctx context.Context, since time.Time, req ExportRequest, o RunOptions) RunResult {
 	o = o.withFormat(req)
 	start := time.Now()
-	id, err := c.findJob(ctx, req, o, since)
+	// Clari has had since the intent to make the job: the search ends a
+	// window after the intent, at once for an intent of long ago.
+	id, err := c.findJob(ctx, req, o, since, since.Add(o.CreateSearchWindow))
 	var res RunResult
 	switch {
 	case err != nil:

@@ -50,9 +50,11 @@ func defaultClari() Clari {
 		PollInterval:   dur(15 * time.Second),
 		PollTimeout:    dur(10 * time.Minute),
 		MaxRequeues:    1,
-		Retry:          defaultRetry(),
-		Breaker:        defaultBreaker(),
-		Pacing:         Pacing{RequestsPerSecond: 5, Burst: 5},
+		// A job shows in Clari's list seconds after Clari made it.
+		CreateSearchMargin: dur(30 * time.Second),
+		Retry:              defaultRetry(),
+		Breaker:            defaultBreaker(),
+		Pacing:             Pacing{RequestsPerSecond: 5, Burst: 5},
 	}
 }
 

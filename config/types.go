@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/prometheus/common/model"
 )
 
@@ -75,10 +77,23 @@ type Clari struct {
 	PollInterval   model.Duration `yaml:"poll_interval"`   // default 15s
 	PollTimeout    model.Duration `yaml:"poll_timeout"`    // default 10m
 	MaxRequeues    int            `yaml:"max_requeues"`    // default 1
+	// CreateSearchMargin is added to RequestTimeout to bound the search for
+	// the job of a create whose outcome is unknown (CreateSearchWindow).
+	CreateSearchMargin model.Duration `yaml:"create_search_margin"` // default 30s
 
 	Retry   Retry   `yaml:"retry"`
 	Breaker Breaker `yaml:"breaker"`
 	Pacing  Pacing  `yaml:"pacing"`
+}
+
+// CreateSearchWindow is how long the job list is searched for the job of
+// a create whose outcome is unknown (a timeout, a 5xx, a connection lost
+// after the request was sent) before Clari is taken to have made none and
+// the create is sent once more: as long as Clari may take to answer a
+// create, request_timeout, plus create_search_margin for the job to show
+// in the list.
+func (c Clari) CreateSearchWindow() time.Duration {
+	return time.Duration(c.RequestTimeout + c.CreateSearchMargin)
 }
 
 // Retry configures retries of idempotent requests (429, 5xx, network, timeout).

@@ -104,6 +104,9 @@ func (c *Config) validateClari(errs *fieldErrors) {
 	if okPoll && okTimeout && cl.PollInterval > cl.PollTimeout {
 		errs.add("clari.poll_interval", "must not exceed clari.poll_timeout (%s), got %s", cl.PollTimeout, cl.PollInterval)
 	}
+	if cl.CreateSearchMargin < 0 {
+		errs.add("clari.create_search_margin", "must be >= 0, got %s", cl.CreateSearchMargin)
+	}
 	if cl.MaxRequeues < 0 {
 		errs.add("clari.max_requeues", "must be >= 0, got %d", cl.MaxRequeues)
 	}

@@ -266,10 +266,11 @@ func (r *Runner) newJob(cfg *config.File, forecast, period string, req clari.Exp
 	// run's job in flight, the one a re-queue replaces.
 	requeues, original, current := priorRequeues, resumeJobID == "", resumeJobID
 	j.opts = clari.RunOptions{
-		PollInterval: time.Duration(cfg.Clari.PollInterval),
-		Timeout:      time.Duration(cfg.Clari.PollTimeout),
-		MaxRequeues:  requeueBudget(cfg.Clari.MaxRequeues, priorRequeues),
-		Visitor:      visitor,
+		PollInterval:       time.Duration(cfg.Clari.PollInterval),
+		Timeout:            time.Duration(cfg.Clari.PollTimeout),
+		MaxRequeues:        requeueBudget(cfg.Clari.MaxRequeues, priorRequeues),
+		CreateSearchWindow: cfg.Clari.CreateSearchWindow(),
+		Visitor:            visitor,
 		Persist: func(jobID string) error {
 			// Persisted before polling: a restart resumes this job instead
 			// of spending quota on a new one. Not bound to the run's ctx: a

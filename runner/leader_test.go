@@ -58,19 +58,20 @@ func lead(t *testing.T, r *runner.Runner, term int64, what string, cond func() b
 }
 
 // TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob: the leader of term 7
-// sends a create whose outcome is unknown (504) and whose job shows in
-// Clari's list only after the search window: its intent stays, carrying
-// term 7 and the holder. The leader of term 8 (another runner on the same
+// sends a create whose outcome is unknown (504) and cannot look for its job
+// (the job list fails to read): its intent stays, carrying term 7 and the
+// holder. The leader of term 8 (another runner on the same
 // store) reconciles it through the job list before it creates anything:
 // it adopts that job, and the simulator saw one create.
 func TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
-		c.Clari.PollInterval = model.Duration(100 * time.Millisecond) // search window 200 ms, far inside the job's 3 s delay
-		c.Clari.PollTimeout = model.Duration(time.Minute)
+		shortSearch(c)
+		c.Clari.PollInterval = model.Duration(100 * time.Millisecond)
 		c.Schedule.CurrentInterval = model.Duration(time.Hour)
 	}})
 	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 504, Delay: 3 * time.Second}))
+	unreadableJobList(t, e.sim)
 	old := e.runner(func(o *runner.Options) { o.Leadership = newForcedLeader("replica-a", 7, true) })
 	lead(t, old, 7, "term 7's run ended", func() bool { return allRan(1)(old.ExportState()) })
 	intents, err := e.store.Intents(context.Background())
@@ -78,6 +79,7 @@ func TestIntentsCarryTheTermAndANewLeaderAdoptsTheirJob(t *testing.T) {
 	if len(intents) != 1 || intents[0].Term != 7 || intents[0].Holder != "replica-a" {
 		t.Fatalf("intents %+v, want term 7's, by replica-a", intents)
 	}
+	e.sim.ClearFaults()
 
 	time.Sleep(3 * time.Second) // the job shows in Clari's list now
 	e.clock.Advance(2 * time.Hour)

@@ -152,7 +152,7 @@ type runnerComponent struct{}
 func (runnerComponent) Name() string { return "runner" }
 func (runnerComponent) Reloads() Reloads {
 	return Reloads{Live: []string{"forecasts", "fiscal_calendar", "schedule", "swing", "metrics.empty_export_is_failure",
-		"clari.poll_interval", "clari.poll_timeout", "clari.max_requeues"}}
+		"clari.poll_interval", "clari.poll_timeout", "clari.max_requeues", "clari.create_search_margin"}}
 }
 func (runnerComponent) ApplyConfig(*config.Config) error { return nil }
 
