@@ -363,7 +363,10 @@ func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari
 		run.Rows = s.Rows
 		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
 			run.Outcome = reason
-			run.Error = "export failed its data-quality guard: " + reason + " (periods in the export: " + strings.Join(s.Periods, ",") + ")"
+			run.Error = "export failed its data-quality guard: " + reason
+			if len(s.Periods) > 0 {
+				run.Error += " (periods in the export: " + strings.Join(s.Periods, ",") + ")"
+			}
 			level.Error(r.logger).Log("msg", "export failed its data-quality guard", "forecast", forecast, "period", period, "job", res.JobID, "reason", reason, "periods", strings.Join(s.Periods, ","))
 		} else {
 			snap = &s

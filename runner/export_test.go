@@ -201,6 +201,9 @@ func TestFailureReasons(t *testing.T) {
 				if got := runs[0].Error; (ts.Forecast == tc.failing) != strings.HasPrefix(got, "export failed") {
 					t.Errorf("%s: recorded error %q, want one only for the failing target", ts.Forecast, got)
 				}
+				if want := "export failed its data-quality guard: empty"; tc.reason == "empty" && ts.Forecast == tc.failing && runs[0].Error != want {
+					t.Errorf("%s: recorded error %q, want %q (an empty export has no periods to name)", ts.Forecast, runs[0].Error, want)
+				}
 			}
 			if inf, err := e.store.InFlight(context.Background()); err != nil || len(inf) != 0 {
 				t.Errorf("in-flight rows after finished runs: %v (err %v), want none", inf, err)
