@@ -1,9 +1,13 @@
 package watch
 
 import (
+	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-kit/log"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -11,6 +15,8 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/collector"
+	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
 
@@ -159,5 +165,47 @@ func TestSwingWithoutBaselineIsAbsent(t *testing.T) {
 	}
 	if !st.Targets[0].AnomalousSwing() {
 		t.Error("the +30 % swing of best_case is not flagged in the state")
+	}
+}
+
+// TestAnomalousPipelineSwingIsLogged: a +50 % pipeline export leaves one
+// warn line per field naming forecast, period, field, previous, latest and
+// ratio; the unchanged export before it leaves none.
+func TestAnomalousPipelineSwingIsLogged(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{})
+	f0 := e.sim.Tenant().Forecasts[0]
+	period := clarisim.QuarterOf(e.start, e.sim.Tenant().FiscalStartMonth).ID()
+	if err := e.sim.StartPipeline(e.start, []clarisim.PipelineJob{
+		{At: time.Second, Forecast: f0, Ratio: 1},
+		{At: 2 * time.Minute, Forecast: f0, Ratio: 1},
+		{At: 4 * time.Minute, Forecast: f0, Ratio: 1.5},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var logs testlog.Buffer
+	w := New(Options{Clari: e.c, Store: e.st, Config: func() *config.File { return &e.cfg.File }, Now: e.clk.Now,
+		Sleep: func(context.Context, time.Duration) error { return nil }, Logger: log.NewLogfmtLogger(&logs)})
+	const msg = "anomalous forecast swing"
+	for range 2 {
+		poll(t, w)
+		e.clk.Advance(2 * time.Minute)
+	}
+	poll(t, w)
+	if lines := logs.Lines(msg); len(lines) != 0 {
+		t.Fatalf("swing lines before the swing: %q", lines)
+	}
+	e.clk.Advance(2 * time.Minute)
+	poll(t, w)
+	tg := target(t, w.State(), f0, period)
+	lines := logs.Lines(msg)
+	if len(lines) == 0 || len(lines) != len(tg.Swings) || !tg.AnomalousSwing() {
+		t.Fatalf("%d swing lines for %d swings (anomalous %v): %q", len(lines), len(tg.Swings), tg.AnomalousSwing(), lines)
+	}
+	for _, line := range lines {
+		for _, want := range []string{"level=warn", "forecast=" + f0, "period=" + period, "field=", "previous=", "latest=", "ratio=0.5"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("swing line %q lacks %q", line, want)
+			}
+		}
 	}
 }
