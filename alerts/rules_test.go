@@ -14,27 +14,15 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-)
 
-// requireBinary returns the path of an outside tool. It skips the test when
-// the tool is missing, except in CI (CI=true), where a missing tool fails.
-func requireBinary(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found in PATH; CI must install it (package prometheus)", name)
-		}
-		t.Skipf("%s not found in PATH; install Prometheus (Debian package prometheus) to run this test", name)
-	}
-	return p
-}
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
+)
 
 // ruleFiles are the generated rule files, relative to this directory.
 var ruleFiles = []string{"clari.rules.yml", "clari-watchdog.rules.yml"}
 
 func TestPromtoolCheckRules(t *testing.T) {
-	promtool := requireBinary(t, "promtool")
+	promtool := testtier.Tool(t, "promtool", "prometheus")
 	out, err := exec.Command(promtool, append([]string{"check", "rules"}, ruleFiles...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check rules %v: %v\n%s", ruleFiles, err, out)
@@ -42,7 +30,7 @@ func TestPromtoolCheckRules(t *testing.T) {
 }
 
 func TestPromtoolTestRules(t *testing.T) {
-	promtool := requireBinary(t, "promtool")
+	promtool := testtier.Tool(t, "promtool", "prometheus")
 	files := testFiles(t)
 	out, err := exec.Command(promtool, append([]string{"test", "rules"}, files...)...).CombinedOutput()
 	if err != nil {

@@ -14,20 +14,8 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/alerts"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
-
-// binary returns path when it is executable; otherwise the test skips, or
-// fails under CI=true.
-func binary(t *testing.T, path string) string {
-	t.Helper()
-	if fi, err := os.Stat(path); err != nil || fi.Mode()&0o111 == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (CI=true)", path)
-		}
-		t.Skipf("%s is not installed: skipping", path)
-	}
-	return path
-}
 
 // startProcess runs a server binary until the test ends; its output goes
 // to a log file shown when the test fails.
@@ -143,7 +131,7 @@ scrape_configs:
 // a scrape of a stand-in exporter, then reloads it with one rule and a
 // dead target.
 func TestPrometheusChecks(t *testing.T) {
-	prom := binary(t, "/usr/bin/prometheus")
+	prom := testtier.ToolAt(t, "/usr/bin/prometheus", "prometheus")
 	s := startSim(t, clarisim.Scenario{})
 	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "clari_up 1")
@@ -219,7 +207,7 @@ receivers:
 // deploy/alertmanager.yml (critical → pager webhook), then with a config
 // that sends critical alerts to a receiver without integrations.
 func TestAlertmanagerRoute(t *testing.T) {
-	am := binary(t, "/usr/bin/prometheus-alertmanager")
+	am := testtier.ToolAt(t, "/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")
 	s := startSim(t, clarisim.Scenario{})
 	shipped, err := os.ReadFile("../deploy/alertmanager.yml")
 	if err != nil {

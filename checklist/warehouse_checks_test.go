@@ -6,16 +6,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 )
-
-const postgresEnv = "CLARI_TEST_POSTGRES_DSN"
 
 // warehouseDB is one database the warehouse checks run against.
 type warehouseDB struct {
@@ -39,13 +37,7 @@ func sqliteDB(t *testing.T) *warehouseDB {
 
 // postgresDB gives each test its own schema in the CI PostgreSQL.
 func postgresDB(t *testing.T) *warehouseDB {
-	dsn := os.Getenv(postgresEnv)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set (CI=true): PostgreSQL warehouse checks cannot run", postgresEnv)
-		}
-		t.Skipf("%s not set: skipping the PostgreSQL warehouse checks (.ci/run sets it)", postgresEnv)
-	}
+	dsn := pgtest.DSN(t)
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)

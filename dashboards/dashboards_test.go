@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clari-exporter/clari_exporter/alerts"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/alerts"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 const jsonDir = "grafana"
@@ -382,25 +384,11 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
-// requireBinary returns the path of an outside tool. It skips the test when
-// the tool is missing, except in CI (CI=true), where a missing tool fails.
-func requireBinary(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found in PATH; CI must install it (Debian package prometheus)", name)
-		}
-		t.Skipf("%s not found in PATH; install Prometheus (Debian package prometheus) to run this test", name)
-	}
-	return p
-}
-
 // startPrometheus runs a real Prometheus on a free loopback port with an
 // empty TSDB and returns its base URL.
 func startPrometheus(t *testing.T) string {
 	t.Helper()
-	bin := requireBinary(t, "prometheus")
+	bin := testtier.Tool(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o644); err != nil {

@@ -13,21 +13,8 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/alerts"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
-
-// requireBinary returns the path of an outside tool. It skips the test when
-// the tool is missing, except in CI (CI=true), where a missing tool fails.
-func requireBinary(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found in PATH; CI must install it (Debian package %s)", name, pkg)
-		}
-		t.Skipf("%s not found in PATH; install it (Debian package %s) to run this test", name, pkg)
-	}
-	return p
-}
 
 func readYAML(t *testing.T, path string, v any) {
 	t.Helper()
@@ -41,7 +28,7 @@ func readYAML(t *testing.T, path string, v any) {
 }
 
 func TestAlertmanagerConfigIsValid(t *testing.T) {
-	amtool := requireBinary(t, "amtool", "prometheus-alertmanager")
+	amtool := testtier.Tool(t, "amtool", "prometheus-alertmanager")
 	out, err := exec.Command(amtool, "check-config", "alertmanager.yml").CombinedOutput()
 	if err != nil {
 		t.Fatalf("amtool check-config alertmanager.yml: %v\n%s", err, out)
@@ -63,7 +50,7 @@ func routeOf(t *testing.T, amtool string, labels ...string) string {
 // tree: critical alerts page, others do not, the watchdog goes to the dead
 // man's switch.
 func TestRoutingFollowsSeverity(t *testing.T) {
-	amtool := requireBinary(t, "amtool", "prometheus-alertmanager")
+	amtool := testtier.Tool(t, "amtool", "prometheus-alertmanager")
 
 	// The exact command the docs give, including its exit status.
 	verify := exec.Command(amtool, "config", "routes", "test", "--config.file=alertmanager.yml",
@@ -163,7 +150,7 @@ func TestInhibitionsNameShippedAlerts(t *testing.T) {
 }
 
 func TestPrometheusConfigIsValid(t *testing.T) {
-	promtool := requireBinary(t, "promtool", "prometheus")
+	promtool := testtier.Tool(t, "promtool", "prometheus")
 	// promtool resolves rule_files relative to the config file, so this also
 	// proves the generated rule files are found and valid.
 	out, err := exec.Command(promtool, "check", "config", "prometheus.yml").CombinedOutput()

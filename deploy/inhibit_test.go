@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // startAlertmanager runs the Debian Alertmanager with deploy/alertmanager.yml
@@ -18,7 +20,7 @@ import (
 // that does not matter for inhibition, which the API reports per alert.
 func startAlertmanager(t *testing.T) string {
 	t.Helper()
-	bin := requireBinary(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	bin := testtier.Tool(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

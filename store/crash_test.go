@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // The crash test re-executes the test binary as a child that writes runs to
@@ -158,7 +160,10 @@ func runChildAndKill(t *testing.T, b backend, path, prefix string, waitReady boo
 	return rep
 }
 
-func TestCrashSafety(t *testing.T) { forEachBackend(t, testCrashSafety) }
+func TestCrashSafety(t *testing.T) {
+	testtier.Outside(t, "kills a child process")
+	forEachBackend(t, testCrashSafety)
+}
 
 func testCrashSafety(t *testing.T, b backend) {
 	seed := uint64(time.Now().UnixNano())

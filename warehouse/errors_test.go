@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 )
 
 // assertOneClearError checks err exists, mentions every want and no secret.
@@ -56,7 +57,7 @@ func assertRunChecksReports(t *testing.T, w *Warehouse, want string) {
 }
 
 func TestWrongPostgresPasswordIsOneClearErrorWithoutSecrets(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := pgtest.DSN(t)
 	ctx := context.Background()
 	realPW := passwordOf(t, dsn)
 	const wrongPW = "Wr0ng-pa55w0rd-ZX"

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,10 +18,9 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
-
-const postgresEnv = "CLARI_TEST_POSTGRES_DSN"
 
 // backend is one database the tests run against.
 type backend struct {
@@ -33,20 +31,6 @@ type backend struct {
 	cfg func(t testing.TB, table string) config.Warehouse
 	// raw opens the same database directly, for test setup and assertions.
 	raw func(t testing.TB, cfg config.Warehouse) *sql.DB
-}
-
-// postgresDSN returns the test DSN, skipping (or failing under CI=true)
-// when it is not set.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(postgresEnv)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set but CI=true: the PostgreSQL tests must run in CI (.ci/run starts a server)", postgresEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://clari:...@127.0.0.1:55432/clari?sslmode=disable; see .ci/postgres.sh)", postgresEnv)
-	}
-	return dsn
 }
 
 var sqliteBackend = backend{
@@ -85,7 +69,7 @@ func schemaName(t testing.TB) string {
 var postgresBackend = backend{
 	name: DriverPostgres,
 	cfg: func(t testing.TB, table string) config.Warehouse {
-		dsn := postgresDSN(t)
+		dsn := pgtest.DSN(t)
 		admin, err := sql.Open("pgx", dsn)
 		if err != nil {
 			t.Fatal(err)
@@ -238,7 +222,7 @@ func withPassword(t *testing.T, dsn, password string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil || u.User == nil {
-		t.Fatalf("%s must be a postgres:// URL with a user", postgresEnv)
+		t.Fatalf("%s must be a postgres:// URL with a user", pgtest.Env)
 	}
 	u.User = url.UserPassword(u.User.Username(), password)
 	return u.String()
@@ -248,7 +232,7 @@ func passwordOf(t *testing.T, dsn string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil || u.User == nil {
-		t.Fatalf("%s must be a postgres:// URL with a user", postgresEnv)
+		t.Fatalf("%s must be a postgres:// URL with a user", pgtest.Env)
 	}
 	p, _ := u.User.Password()
 	return p

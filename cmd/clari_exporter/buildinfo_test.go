@@ -13,37 +13,43 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
+
+// stampedCheckout returns the commit the test binary's sources are at and
+// whether the work tree is modified, for the tests of the revision a plain
+// `go build` stamps (TestMain's binary). cmd/go stamps only in a checkout
+// whose .git is a directory: in a linked worktree (.git is a file) the
+// test skips; CI runs in a clone.
+func stampedCheckout(t *testing.T) (head string, dirty bool) {
+	t.Helper()
+	gitBin := testtier.Tool(t, "git", "git")
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(gitBin, args...).Output()
+		if err != nil {
+			if testtier.InCI() {
+				t.Fatalf("git %s: %v (CI runs in a git checkout)", strings.Join(args, " "), err)
+			}
+			t.Skipf("not a git checkout (git %s: %v)", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	top := git("rev-parse", "--show-toplevel")
+	if fi, err := os.Stat(filepath.Join(top, ".git")); err != nil || !fi.IsDir() {
+		t.Skip("linked git worktree: go build stamps the revision only in a checkout whose .git is a directory (run in a clone, as CI does)")
+	}
+	return git("rev-parse", "HEAD"), git("status", "--porcelain") != ""
+}
 
 // TestPlainBuildHasRevision: a plain `go build` from a git checkout (VCS
 // stamping on, as by default outside this machine's GOFLAGS; no ldflags)
 // serves clari_exporter_build_info with the checkout's commit as revision.
 func TestPlainBuildHasRevision(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("git rev-parse HEAD: %v (CI runs in a git checkout)", err)
-		}
-		t.Skipf("not a git checkout (git rev-parse HEAD: %v)", err)
-	}
-	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(filepath.Join(strings.TrimSpace(string(top)), ".git")); err != nil || !fi.IsDir() {
-		// cmd/go looks for a .git directory: a linked worktree (.git is a
-		// file) builds without VCS stamps. CI runs in a clone.
-		t.Skip("linked git worktree: go build stamps the revision only in a checkout whose .git is a directory (run in a clone, as CI does)")
-	}
-	bin := filepath.Join(t.TempDir(), "clari_exporter")
-	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
-	build.Env = append(os.Environ(), "GOFLAGS=")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -buildvcs=true: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := exporterBinary(t)
+	head, _ := stampedCheckout(t)
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -76,8 +82,8 @@ func TestPlainBuildHasRevision(t *testing.T) {
 	for _, l := range mf.Metric[0].Label {
 		labels[l.GetName()] = l.GetValue()
 	}
-	if want := strings.TrimSpace(string(head)); labels["revision"] != want {
-		t.Errorf("build_info revision %q, want the checkout's commit %s", labels["revision"], want)
+	if labels["revision"] != head {
+		t.Errorf("build_info revision %q, want the checkout's commit %s", labels["revision"], head)
 	}
 	if labels["version"] == "" {
 		t.Errorf("build_info version is empty: %v", labels)

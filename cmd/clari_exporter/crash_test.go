@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,15 +16,16 @@ import (
 	"github.com/clari-exporter/clari_exporter/store"
 )
 
-// startChild runs the exporter as a subprocess (see TestMain).
+// startChild runs the built exporter (see TestMain) as a child process
+// until the test ends, its output appended to logPath.
 func startChild(t *testing.T, args []string, logPath string) *exec.Cmd {
 	t.Helper()
+	bin := exporterBinary(t)
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CLARI_EXPORTER_CHILD=1", "CLARI_EXPORTER_ARGS="+strings.Join(args, "\n"))
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -128,6 +128,7 @@ func (r *crashRig) requireOneRun(t *testing.T, st *store.SQLite, jobID, want str
 // being polled, restart it, and the same job is polled to completion, one
 // run is counted and its snapshot is kept. No second job is created.
 func TestKill9WhileJobInFlight(t *testing.T) {
+	t.Parallel()
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 7,
 		Tenant:   clarisim.TenantSpec{Users: 30, Fields: 2},
 		Scenario: clarisim.Scenario{JobDuration: 4 * time.Second}})

@@ -47,9 +47,6 @@ var defaultDemoTiming = demoTiming{
 	users:              200,
 }
 
-// demoTimingOverride lets tests accelerate the demo; nil in production.
-var demoTimingOverride *demoTiming
-
 // The demo tenant's forecast tabs: net_arr covers two historical quarters
 // (one of which exports empty), bookings exports CSV, renewals is the one
 // whose totals swing.
@@ -74,12 +71,9 @@ type demoEnv struct {
 }
 
 // startDemo starts the simulator on a loopback port and builds a config for
-// it: fast schedule, SQLite state and warehouse in a temporary directory.
-func startDemo(ctx context.Context, logger log.Logger) (*demoEnv, error) {
-	t := defaultDemoTiming
-	if demoTimingOverride != nil {
-		t = *demoTimingOverride
-	}
+// it at pace t: fast schedule, SQLite state and warehouse in a temporary
+// directory.
+func startDemo(ctx context.Context, t demoTiming, logger log.Logger) (*demoEnv, error) {
 	dir, err := os.MkdirTemp("", "clari-exporter-demo-")
 	if err != nil {
 		return nil, err

@@ -23,19 +23,37 @@ var acceleratedDemo = demoTiming{
 	users:              40,
 }
 
-func startDemoServe(t *testing.T) (base string, logs func() string) {
-	t.Helper()
-	demoTimingOverride = &acceleratedDemo
-	t.Cleanup(func() { demoTimingOverride = nil })
+// TestDemo runs one accelerated demo (--demo in-process) and checks it
+// from every side at once, each check a parallel subtest reading the same
+// running demo. Not parallel with the other tests: the story is timed
+// (the pipeline's +30% swing shows only when the watch's first poll comes
+// within ten job durations, 3 s, of the start; a later first poll takes
+// the swung job as its baseline), so it runs in the serial phase, before
+// the parallel tests load the machine.
+func TestDemo(t *testing.T) {
 	f, base := testFlags(t)
-	f.demo = true
-	return base, startServe(t, f, base)
+	f.demo, f.demoPace = true, &acceleratedDemo
+	logs := startServe(t, f, base) // stopped once every subtest is done
+	for _, c := range []struct {
+		name  string
+		check func(t *testing.T, base string, logs func() string)
+	}{
+		{"Scenario", demoScenario},
+		{"ExposesEveryMetric", demoExposesEveryMetric},
+		{"ShowsThePipelineWatch", demoShowsThePipelineWatch},
+		{"ScrapeHasEveryRuleAndDashboardMetric", demoScrapeHasEveryRuleAndDashboardMetric},
+		{"ScrapePassesPromtool", demoScrapePassesPromtool},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.check(t, base, logs)
+		})
+	}
 }
 
-// TestDemoScenario runs the demo's story (accelerated) and checks that each
-// injected failure lands on the right counter and nothing else fails.
-func TestDemoScenario(t *testing.T) {
-	base, logs := startDemoServe(t)
+// demoScenario follows the demo's story and checks that each injected
+// failure lands on the right counter and nothing else fails.
+func demoScenario(t *testing.T, base string, logs func() string) {
 	fc := config.FiscalCalendar{StartMonth: 2, YearLabel: config.YearLabelEnd}
 	periods := fc.Recent(time.Now(), 2)
 	current, drifted, emptied := periods[0].Label(), periods[1].Label(), periods[2].Label()
@@ -94,10 +112,10 @@ func TestDemoScenario(t *testing.T) {
 	}
 }
 
-// TestDemoExposesEveryMetric: a user who opens /metrics of the demo sees every
+// demoExposesEveryMetric: a user who opens /metrics of the demo sees every
 // metric the exporter documents (docs/metrics.md, which collector's
 // TestDocsListEveryMetric keeps in step with the code) with a live value.
-func TestDemoExposesEveryMetric(t *testing.T) {
+func demoExposesEveryMetric(t *testing.T, base string, logs func() string) {
 	doc, err := os.ReadFile("../../docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +124,6 @@ func TestDemoExposesEveryMetric(t *testing.T) {
 	if len(want) < 30 {
 		t.Fatalf("found %d metrics in docs/metrics.md, expected the whole contract", len(want))
 	}
-	base, logs := startDemoServe(t)
 	var missing []string
 	waitFor(t, 120*time.Second, "every contract metric", func() bool {
 		mfs, _ := scrape(t, base)

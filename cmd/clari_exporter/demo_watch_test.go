@@ -5,12 +5,11 @@ import (
 	"time"
 )
 
-// TestDemoShowsThePipelineWatch: beside the exporter's own exports, the demo
+// demoShowsThePipelineWatch: beside the exporter's own exports, the demo
 // runs a production pipeline that the watch reports on within its first
 // minute (the accelerated demo: seconds): one failed, one stuck and one empty
 // pipeline export, a +30% swing and an undownloaded job.
-func TestDemoShowsThePipelineWatch(t *testing.T) {
-	base, logs := startDemoServe(t)
+func demoShowsThePipelineWatch(t *testing.T, base string, logs func() string) {
 	f := map[string]string{"forecast": demoPipelineForecast}
 	with := func(k, v string) map[string]string { return map[string]string{"forecast": demoPipelineForecast, k: v} }
 	// Each is an event of the story: it counts once seen (the swing gauge,

@@ -18,6 +18,7 @@ import (
 // rules and the real Alertmanager with the shipped routes; the exporter
 // creates no export.
 func TestE2EPipelineFailurePages(t *testing.T) {
+	t.Parallel()
 	tools := requireAlertingTools(t)
 
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 5, Tenant: clarisim.TenantSpec{Users: 10, Fields: 2}})
@@ -82,7 +83,7 @@ storage:
 	// page it waits for, so a slow machine fails on the bound, never by the
 	// failure being over before it could page.
 	const exposeWithin = 20 * time.Second
-	resumeAt := exposeWithin + 2*maxTimeToPage
+	resumeAt := exposeWithin + maxTimeToPage
 	var failPlan []clarisim.PipelineJob
 	failPlan = append(failPlan, clarisim.PipelineJob{At: 0, Forecast: f0, Duration: 300 * time.Millisecond, Final: clari.StatusFailed})
 	for at := resumeAt; at < resumeAt+2*time.Minute; at += 2 * time.Second {

@@ -17,6 +17,9 @@ type serveFlags struct {
 	metricsPath string
 	demo        bool
 	web         *web.FlagConfig
+	// demoPace is the pace of --demo; nil for defaultDemoTiming. No flag
+	// sets it: tests run the demo's script faster.
+	demoPace *demoTiming
 }
 
 func (f *serveFlags) register(cmd *kingpin.CmdClause) {

@@ -15,6 +15,7 @@ import (
 // job (downloads its results) once; the follower downloads nothing, so no
 // job is downloaded twice. The leader serves the pipeline series.
 func TestOnlyTheLeaderRunsThePipelineWatch(t *testing.T) {
+	t.Parallel()
 	dsn, _ := pgtest.Fresh(t)
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 13, Tenant: clarisim.TenantSpec{Users: 5, Fields: 1}})
 	srv := httptest.NewServer(sim)
@@ -28,7 +29,7 @@ func TestOnlyTheLeaderRunsThePipelineWatch(t *testing.T) {
 	if err := sim.StartPipeline(time.Now(), plan); err != nil {
 		t.Fatal(err)
 	}
-	c := newHACluster(t, srv.URL, dsn, `watch:
+	c := newHACluster(t, srv.URL, dsn, shortLease+`watch:
   enabled: true
   interval: 1s
   inspect_pace: 0s

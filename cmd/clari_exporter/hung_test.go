@@ -31,8 +31,10 @@ import (
 // behind each other on two busy cores, and queueing measures the machine,
 // not whether a scrape waits for Clari.
 func TestMetricsFastWhenClariHangsOrIsDown(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"hung", "down"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			// Clari (hung) holds every request until the client gives up:
 			// after the request timeout, which the scrape-timeout header
 			// below does not shorten.

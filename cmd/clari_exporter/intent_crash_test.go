@@ -15,6 +15,7 @@ import (
 // the store. After the restart the job Clari made is adopted and run to its
 // end; no second job is created.
 func TestKill9AfterCreateBeforeJobIDPersisted(t *testing.T) {
+	t.Parallel()
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 11,
 		Tenant:   clarisim.TenantSpec{Users: 30, Fields: 2},
 		Scenario: clarisim.Scenario{JobDuration: 2 * time.Second}})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 	"github.com/clari-exporter/clari_exporter/landing"
 )
 
@@ -26,8 +27,8 @@ import (
 // simulator's jobs: one row per configured target with its newest job,
 // outcome and reason; the recent runs newest first; and no secret.
 func TestE2ELandingPageInChromium(t *testing.T) {
-	skipShortChromium(t)
-	chromium := requireTool(t, "chromium", "chromium")
+	t.Parallel()
+	chromium := testtier.Tool(t, "chromium", "chromium")
 
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 5,
 		Tenant:   clarisim.TenantSpec{Users: 10, Fields: 2},

@@ -17,6 +17,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // TestE2ELandingOnCallInChromium walks the exporter through what an
@@ -29,8 +30,8 @@ import (
 // markers, Readiness not green beside a P1 failure, and no secret.
 // CLARI_LANDING_SCREENSHOT_DIR keeps screenshots of both pages.
 func TestE2ELandingOnCallInChromium(t *testing.T) {
-	skipShortChromium(t)
-	chromium := requireTool(t, "chromium", "chromium")
+	t.Parallel()
+	chromium := testtier.Tool(t, "chromium", "chromium")
 
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 11,
 		Tenant:   clarisim.TenantSpec{Users: 20, Fields: 2}.WithFebruaryYear(),
@@ -262,15 +263,6 @@ warehouse:
 		if strings.Contains(page, "<script") {
 			t.Errorf("the %s has JavaScript", name)
 		}
-	}
-}
-
-// skipShortChromium skips a test that renders in headless Chromium (an
-// outside binary, and seconds of a live exporter) under -short.
-func skipShortChromium(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("renders the page in headless Chromium against a live exporter: not under -short")
 	}
 }
 

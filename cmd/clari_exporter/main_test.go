@@ -1,17 +1,81 @@
 package main
 
 import (
+	"errors"
+	"flag"
+	"fmt"
 	"os"
-	"strings"
+	"os/exec"
+	"path/filepath"
 	"testing"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
-// TestMain lets tests run the real binary's logic as a subprocess (the kill
-// -9 test): with CLARI_EXPORTER_CHILD=1 the test binary acts as
-// clari_exporter with the arguments in CLARI_EXPORTER_ARGS (one per line).
+// The shipped binary, built once by TestMain for every test that runs the
+// exporter as a child process (kill -9, HA replicas, peak RSS, version):
+// built without -race, as users run it, whatever flags this test binary
+// was built with.
+var (
+	exporterBin      string
+	exporterBuildErr error
+)
+
+// parallelWaits is how many tests run at once when -parallel is not given:
+// the parallel tests here mostly wait (on timers, child processes, polling
+// loops), so more than GOMAXPROCS of them fit on two cores.
+const parallelWaits = "6"
+
 func TestMain(m *testing.M) {
-	if os.Getenv("CLARI_EXPORTER_CHILD") == "1" {
-		os.Exit(run(strings.Split(os.Getenv("CLARI_EXPORTER_ARGS"), "\n")))
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", parallelWaits)
 	}
-	os.Exit(m.Run())
+	var dir string
+	if !testing.Short() { // under -short every child-process test skips
+		dir, exporterBin, exporterBuildErr = buildExporter()
+	}
+	code := m.Run()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// buildExporter builds this package as a plain `go build` would (GOFLAGS
+// cleared, so VCS stamping is on in a checkout whose .git is a directory)
+// into a temporary directory.
+func buildExporter() (dir, bin string, err error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", "", fmt.Errorf("no go command to build the exporter with: %w", err)
+	}
+	dir, err = os.MkdirTemp("", "clari-exporter-test-bin-")
+	if err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(dir, "clari_exporter")
+	cmd := exec.Command(goBin, "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return dir, "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return dir, bin, nil
+}
+
+// exporterBinary is the binary TestMain built. Under -short it skips t;
+// when the build failed it fails t (or skips it, outside CI, when there is
+// no go command).
+func exporterBinary(t testing.TB) string {
+	t.Helper()
+	testtier.Outside(t, "runs the exporter binary as a child process")
+	if exporterBuildErr != nil {
+		if errors.Is(exporterBuildErr, exec.ErrNotFound) {
+			testtier.Missing(t, exporterBuildErr.Error(), "golang-go")
+		}
+		t.Fatalf("building the exporter for the child-process tests: %v", exporterBuildErr)
+	}
+	return exporterBin
 }

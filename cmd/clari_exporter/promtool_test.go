@@ -2,32 +2,18 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
-// needBinary finds an outside binary: a missing one skips the test, except
-// under CI=true where it fails.
-func needBinary(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found on PATH; CI must install it (.ci/run)", name)
-		}
-		t.Skipf("%s not found on PATH; install Debian's prometheus package to run this test", name)
-	}
-	return path
-}
-
-// TestDemoScrapePassesPromtool: `promtool check metrics` finds nothing to
+// demoScrapePassesPromtool: `promtool check metrics` finds nothing to
 // complain about in a scrape of the running demo.
-func TestDemoScrapePassesPromtool(t *testing.T) {
-	promtool := needBinary(t, "promtool")
-	base, _ := startDemoServe(t)
+func demoScrapePassesPromtool(t *testing.T, base string, _ func() string) {
+	promtool := testtier.Tool(t, "promtool", "prometheus")
 	var body string
 	waitFor(t, 60*time.Second, "a demo scrape with forecast values", func() bool {
 		_, body = scrape(t, base)

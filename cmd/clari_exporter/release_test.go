@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // TestReleaseBuild runs the release command (scripts/release.sh, what
@@ -22,12 +24,11 @@ import (
 // stamped with the version, revision, branch and build date given to the
 // build; the cross-built one carrying the same stamps for its platform.
 func TestReleaseBuild(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-builds release binaries (minutes); run without -short")
-	}
-	bash := requireTool(t, "bash", "bash")
-	requireTool(t, "tar", "tar")
-	requireTool(t, "sha256sum", "coreutils")
+	t.Parallel()
+	testtier.Outside(t, "cross-builds release binaries with scripts/release.sh")
+	bash := testtier.Tool(t, "bash", "bash")
+	testtier.Tool(t, "tar", "tar")
+	testtier.Tool(t, "sha256sum", "coreutils")
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,9 @@ forecasts:
 
 // TestReload: a broken config file is rejected by POST /-/reload, the old
 // config keeps running and the reload metric drops to 0; a fixed file
-// reloaded by SIGHUP takes effect and sets it back to 1.
+// reloaded by SIGHUP takes effect and sets it back to 1. Not parallel: the
+// SIGHUP goes to the whole test process, whose every running exporter would
+// reload; serial tests run before the parallel ones start.
 func TestReload(t *testing.T) {
 	_, srv := simServer(t, testAPIKey)
 	state := filepath.Join(t.TempDir(), "state.db")

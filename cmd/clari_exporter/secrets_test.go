@@ -17,6 +17,7 @@ import (
 // scans everything a user can see: logs, /metrics, the landing page, the
 // reload error and --config.check output.
 func TestAPIKeyNeverExposed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		simKey string

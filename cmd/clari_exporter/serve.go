@@ -85,7 +85,11 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 	}
 	var demo *demoEnv
 	if f.demo {
-		if demo, err = startDemo(ctx, logger); err != nil {
+		pace := defaultDemoTiming
+		if f.demoPace != nil {
+			pace = *f.demoPace
+		}
+		if demo, err = startDemo(ctx, pace, logger); err != nil {
 			return fmt.Errorf("starting the demo: %w", err)
 		}
 		defer demo.Close()

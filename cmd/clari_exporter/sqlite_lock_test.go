@@ -19,6 +19,7 @@ import (
 // the second is refused at start, exits non-zero and names the file; the
 // first keeps serving.
 func TestSecondProcessOnSQLiteFileRefused(t *testing.T) {
+	t.Parallel()
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 3, Tenant: clarisim.TenantSpec{Users: 5, Fields: 1}})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()

@@ -2,8 +2,9 @@
 // (CI's role owns one database and may not create more) and a TCP proxy in
 // front of the server that a test can cut, to model a network partition.
 //
-// Tests call DSN or Fresh; without CLARI_TEST_POSTGRES_DSN they are skipped
-// with a message, except under CI=true, where that is a failure.
+// Tests call DSN or Fresh; under -short, or without CLARI_TEST_POSTGRES_DSN,
+// they are skipped with a message, except that a missing DSN under CI=true
+// is a failure (package testtier).
 package pgtest
 
 import (
@@ -18,6 +19,8 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // Env names the variable holding the test server's DSN.
@@ -27,9 +30,10 @@ const Env = "CLARI_TEST_POSTGRES_DSN"
 // when it is not set.
 func DSN(t testing.TB) string {
 	t.Helper()
+	testtier.Outside(t, "needs PostgreSQL")
 	dsn := os.Getenv(Env)
 	if dsn == "" {
-		if os.Getenv("CI") == "true" {
+		if testtier.InCI() {
 			t.Fatalf("%s is not set but CI=true: the PostgreSQL tests must run in CI (.ci/run starts a server)", Env)
 		}
 		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://clari:...@127.0.0.1:55432/clari?sslmode=disable; see .ci/postgres.sh)", Env)
