@@ -11,6 +11,9 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/clari-exporter/clari_exporter/internal/pgtest"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // TestWarehouseProblemsShowOnTheirCheck: a warehouse that cannot be reached
@@ -42,7 +45,9 @@ func TestWarehouseProblemsShowOnTheirCheck(t *testing.T) {
 		{"missing table", "sqlite", noTable, `clari_forecast_entries`, ""},
 		{"missing column", "sqlite", noColumn, "loaded_at", ""},
 	}
-	if pg := os.Getenv("CLARI_TEST_POSTGRES_DSN"); pg != "" {
+	if testing.Short() {
+		t.Log("-short: the PostgreSQL wrong-password case is skipped")
+	} else if pg := os.Getenv(pgtest.Env); pg != "" {
 		u, err := url.Parse(pg)
 		if err != nil {
 			t.Fatal(err)
@@ -50,7 +55,7 @@ func TestWarehouseProblemsShowOnTheirCheck(t *testing.T) {
 		const wrong = "wrong-pg-password-7731"
 		u.User = url.UserPassword(u.User.Username(), wrong)
 		cases = append(cases, warehouseCase{"wrong password", "postgres", u.String(), "password authentication failed", wrong})
-	} else if os.Getenv("CI") == "true" {
+	} else if testtier.InCI() {
 		t.Fatal("CLARI_TEST_POSTGRES_DSN is not set; CI must start PostgreSQL (.ci/postgres.sh)")
 	} else {
 		t.Log("CLARI_TEST_POSTGRES_DSN not set: the PostgreSQL wrong-password case is skipped")
