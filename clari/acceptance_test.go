@@ -313,7 +313,7 @@ func TestSimTruncatedResultsAreADecodeError(t *testing.T) {
 	}
 }
 
-func TestSimResultsComplete_UnknownFieldsIgnored(t *testing.T) {
+func TestSimResultsComplete(t *testing.T) {
 	for _, format := range []clari.ExportFormat{clari.FormatJSON, clari.FormatCSV} {
 		t.Run(string(format), func(t *testing.T) {
 			e := newEnv(t, clarisim.Scenario{}, nil)
@@ -329,9 +329,10 @@ func TestSimResultsComplete_UnknownFieldsIgnored(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The documents carry keys the client does not know (exportInfo,
-			// scopeId, dataSource, meta; forecastId/createdBy on jobs); all
-			// entries must still arrive.
+			// The simulator sends only the keys Clari sends (unknown keys
+			// are exercised by TestDecodeJSONVariants and the generated
+			// documents of decode_gen_test.go); on jobs it still adds
+			// forecastId/createdBy. All entries must arrive.
 			if len(got.entries) != sum.Values || sum.Values == 0 {
 				t.Errorf("decoded %d entries, simulator generated %d", len(got.entries), sum.Values)
 			}
@@ -520,6 +521,15 @@ func TestSimCancelFreesASlot(t *testing.T) {
 	job, _ := e.c.GetJob(ctx(t), id)
 	if job.Status != clari.StatusCancelled {
 		t.Errorf("status %s", job.Status)
+	}
+	// Cancelling a job that already ended: Clari answers 400
+	// export_failed_to_cancel, which the client tells apart.
+	err = e.c.CancelJob(ctx(t), id)
+	if !clari.IsCancelOfEndedJob(err) || clari.IsQuotaExhausted(err) {
+		t.Errorf("cancel of an ended job: %v", err)
+	}
+	if running, err := e.c.CreateExport(ctx(t), clari.ExportRequest{ForecastID: "net_arr"}); err != nil || clari.IsCancelOfEndedJob(e.c.CancelJob(ctx(t), running)) {
+		t.Errorf("a running job's cancel: %v", err)
 	}
 }
 

@@ -391,6 +391,10 @@ func (c *Client) ListJobs(ctx context.Context) ([]Job, error) {
 
 // CancelJob cancels the job (PATCH {"type":"CANCEL"}), freeing its
 // concurrency slot.
+//
+// Clari answers {"status":"CANCELLED","successful":true}; the body is not
+// needed. A job that already ended answers 400 export_failed_to_cancel:
+// the error then satisfies IsCancelOfEndedJob.
 func (c *Client) CancelJob(ctx context.Context, jobID string) error {
 	if err := checkID(EndpointCancelJob, "job id", jobID); err != nil {
 		return err

@@ -28,7 +28,9 @@ const (
 	CodeNoOptIn          = "no_optin"
 	CodeTypeNotSupported = "type_not_supported"
 	CodeNoSuchForecast   = "no_such_forecast_config"
-	CodeInvalidJobID     = "invalid_jobId"
+	// CodeFailedToCancel answers a cancel of a job that already ended.
+	CodeFailedToCancel = "export_failed_to_cancel"
+	CodeInvalidJobID   = "invalid_jobId"
 )
 
 // APIError is a non-2xx answer from Clari. It carries what Clari said, never
@@ -282,6 +284,14 @@ func IsAuth(err error) bool {
 func IsQuotaExhausted(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Code == CodeQuotaReached
+}
+
+// IsCancelOfEndedJob reports whether err is Clari's 400
+// export_failed_to_cancel: the job had already ended, so nothing was
+// cancelled (and, for a job that ended DONE, its quota is spent).
+func IsCancelOfEndedJob(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == CodeFailedToCancel
 }
 
 // IsNotFound reports whether err is a 404 (unknown job, unknown route).

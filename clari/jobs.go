@@ -282,7 +282,12 @@ func (c *Client) poll(ctx context.Context, jobID string, o RunOptions, waitFirst
 func (c *Client) cancelQuietly(ctx context.Context, jobID, why string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelTimeout)
 	defer cancel()
-	if err := c.CancelJob(cctx, jobID); err != nil {
+	switch err := c.CancelJob(cctx, jobID); {
+	case err == nil:
+	case IsCancelOfEndedJob(err):
+		// Nothing to free: the job ended before the cancel reached Clari.
+		level.Info(c.logger).Log("msg", "export job had already ended; nothing to cancel", "job_id", jobID, "why", why)
+	default:
 		level.Warn(c.logger).Log("msg", "could not cancel export job", "job_id", jobID, "why", why, "err", err)
 	}
 }

@@ -22,6 +22,12 @@ func (q Quarter) ID() string { return strconv.Itoa(q.FiscalYear) + "_Q" + strcon
 // Label returns the display label, e.g. "Q4 2026".
 func (q Quarter) Label() string { return "Q" + strconv.Itoa(q.Q) + " " + strconv.Itoa(q.FiscalYear) }
 
+// CRMID returns the CRM's id of the period (timePeriods[].crmId): an
+// 18-character Salesforce-style Period id made from the quarter.
+func (q Quarter) CRMID() string {
+	return "0260000000000" + strconv.Itoa(q.FiscalYear) + strconv.Itoa(q.Q)
+}
+
 // index orders quarters: consecutive quarters have consecutive indexes.
 func (q Quarter) index() int { return q.FiscalYear*4 + q.Q - 1 }
 

@@ -8,10 +8,10 @@
 //	POST  /export/forecast/{forecastId}   → {"jobId":"<24 hex>"} (200, or Scenario.CreateStatus)
 //	GET   /export/jobs                    → [job...] or {"jobs":[job...]}
 //	GET   /export/jobs/{jobId}            → {"job":{...}} or the flat job
-//	PATCH /export/jobs/{jobId}            ← {"type":"CANCEL"}
+//	PATCH /export/jobs/{jobId}            ← {"type":"CANCEL"} → {"status":"CANCELLED","successful":true}; an ended job 400 export_failed_to_cancel
 //	GET   /export/jobs/{jobId}/results    → the JSON or CSV document, streamed
 //	GET   /admin/limits                   → {"jobs":{...}}
-//	GET   /audit/events?limit=N           → {"events":[...],"nextLink":"http://host/audit/events?limit=N&offset=K"}
+//	GET   /audit/events?limit=N[&dateFrom=…&dateTo=…] → {"items":[...],"actors":[...],"nextLink":"http://host/audit/events?limit=N&offset=K…"}
 //
 // Auth is the header "apikey: <key>"; a missing or wrong key gets 401
 // {"message":"Invalid authentication credentials"}, an unknown route 404
@@ -27,17 +27,21 @@
 // benchmarks).
 //
 // JSON: the five lists entries, users, fields, timePeriods, timeFrames in a
-// seed-dependent order, plus an unknown top-level "exportInfo" object.
+// seed-dependent order, and nothing else: no key Clari does not send.
 // Entries carry userId, fieldId, timePeriodId, timeFrameId ("TF:yyyy-mm-dd",
 // the week start), one value key per requested type (forecast →
-// forecastValue, quota → quotaValue, adjustment → adjustmentValue,
+// forecastValue, quota → quotaValue, adjustment → adjustmentValue with
+// adjustedBy and adjustedOn,
 // crm_total → aggregationTotal (Scenario.CRMTotalKey: crmTotalValue),
 // crm_closed → crmClosedValue, forecast_updated → isUpdated; types in
 // Scenario.OmitTypes are left out), updatedBy (a number; a string with
-// Scenario.StringIDs), updatedOn (epoch ms), currency
-// {"code","symbol",...} and unknown keys (scopeId, dataSource, sometimes a
-// nested meta object). About 1 in 31 forecastValue is null. Money values
-// are numbers with two decimals.
+// Scenario.StringIDs), updatedOn (epoch ms) and currency {"code","symbol"}.
+// Users carry userId, name, email, crmId, hierarchyId, hierarchyName,
+// parentHierarchyId and parentHierarchyName (null for the root node) and
+// scopeId (a JSON-encoded string); a person in several hierarchy nodes
+// (TenantSpec.SharedEvery) is one user per node with the same crmId.
+// timePeriods carry crmId. About 1 in 31 forecastValue is null. Money
+// values are numbers with two decimals.
 //
 // CSV: header
 //

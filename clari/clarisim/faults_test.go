@@ -178,20 +178,20 @@ func TestAuditPagination(t *testing.T) {
 			t.Fatalf("page %d: %d %s", pages, code, b)
 		}
 		var page struct {
-			Events   []clari.AuditEvent `json:"events"`
+			Items    []clari.AuditEvent `json:"items"`
 			NextLink string             `json:"nextLink"`
 		}
 		if err := json.Unmarshal(b, &page); err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range page.Events {
+		for _, e := range page.Items {
 			if e.Event == "" || len(e.ActorID) == 0 || e.EventTimestamp > lastTS {
 				t.Fatalf("event %+v (previous timestamp %d)", e, lastTS)
 			}
 			lastTS = e.EventTimestamp
 		}
 		pages++
-		events += len(page.Events)
+		events += len(page.Items)
 		next = page.NextLink
 	}
 	if pages != 3 || events != 24 {

@@ -27,7 +27,8 @@ type ExportParams struct {
 	Format clari.ExportFormat
 	// Currency converts values into this ISO code (default: the tenant's).
 	Currency string
-	// ScopeID is echoed in JSON entries (as the unknown key scopeId).
+	// ScopeID is the request's scopeId (kept for JobInfo; Clari's entries
+	// do not echo it).
 	ScopeID string
 	// Now is when the export ran: it fixes the current quarter and week and
 	// caps updatedOn. Zero means DefaultNow (so the document stays
@@ -63,7 +64,6 @@ type ExportParams struct {
 	OmitTypes []string
 	// KeyOrder is the order of the five top-level JSON lists (entries,
 	// users, fields, timePeriods, timeFrames); nil derives it from the seed.
-	// An unknown top-level key ("exportInfo") is always present too.
 	KeyOrder []string
 }
 
@@ -221,7 +221,6 @@ type genEntry struct {
 	updatedOn int64
 	updatedBy string
 	stale     bool // a duplicate with older updatedOn
-	hash      uint64
 }
 
 // fieldScale is the per-mille size of field i relative to commit.
@@ -273,7 +272,7 @@ func (d *docPlan) generate(emit func(e *genEntry) error) error {
 				if w < d.firstWeek {
 					continue
 				}
-				e = genEntry{user: u, userID: self, field: f, week: d.allWeeks[w-1], hash: hW}
+				e = genEntry{user: u, userID: self, field: f, week: d.allWeeks[w-1]}
 				crmTotal := v*125/100 + int64((hW>>12)%1_000_000)
 				closedShare := int64(w) * (300 + int64((hW>>20)%300)) / int64(d.weeks) // per mille
 				adj := int64((hW>>28)%2_000_001) - 1_000_000

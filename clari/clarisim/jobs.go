@@ -502,8 +502,10 @@ func (s *Sim) getJob(w http.ResponseWriter, rt route) {
 	}
 }
 
-// cancelJob handles PATCH {"type":"CANCEL"}. Cancelling a finished job is
-// a no-op that answers the job as it is.
+// cancelJob handles PATCH {"type":"CANCEL"} as Clari documents it: a job
+// that has not ended is cancelled (its slot freed) and the answer is
+// {"status":"CANCELLED","successful":true}; a job that already ended answers
+// 400 export_failed_to_cancel.
 func (s *Sim) cancelJob(w http.ResponseWriter, r *http.Request, rt route) {
 	var body struct {
 		Type string `json:"type"`
@@ -518,12 +520,24 @@ func (s *Sim) cancelJob(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	now := s.clock()
 	s.mu.Lock()
-	if !j.view(now).Status.Terminal() {
+	status := j.view(now).Status
+	ended := status.Terminal()
+	if !ended {
 		j.cancelledAt = now
 		s.stats.Cancels++
 	}
 	s.mu.Unlock()
-	s.writeJob(w, j, now)
+	if ended {
+		s.writeError(w, http.StatusBadRequest, "export", "export_failed_to_cancel", "Job "+j.id+" has already ended ("+string(status)+") and cannot be cancelled")
+		return
+	}
+	writeJSON(w, http.StatusOK, cancelAnswer{Status: clari.StatusCancelled, Successful: true})
+}
+
+// cancelAnswer is Clari's answer to a successful cancel.
+type cancelAnswer struct {
+	Status     clari.JobStatus `json:"status"`
+	Successful bool            `json:"successful"`
 }
 
 func (s *Sim) results(w http.ResponseWriter, r *http.Request, rt route) {

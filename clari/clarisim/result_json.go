@@ -35,22 +35,11 @@ type jsonDoc struct {
 
 func (d *docPlan) writeJSON(w io.Writer) error {
 	j := &jsonDoc{docPlan: d, bw: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 1024)}
-	// The unknown top-level key goes at a seed-dependent position.
-	extraAt := int(mix(uint64(d.seed)^0x6578747261) % uint64(len(d.keyOrder)+1))
 	j.raw("{")
-	first := true
-	sep := func() {
-		if !first {
+	for i, k := range d.keyOrder {
+		if i > 0 {
 			j.raw(",")
 		}
-		first = false
-	}
-	for i, k := range d.keyOrder {
-		if i == extraAt {
-			sep()
-			j.exportInfo()
-		}
-		sep()
 		var err error
 		switch k {
 		case "entries":
@@ -70,10 +59,6 @@ func (d *docPlan) writeJSON(w io.Writer) error {
 			return err
 		}
 	}
-	if extraAt == len(d.keyOrder) {
-		sep()
-		j.exportInfo()
-	}
 	j.raw("}\n")
 	return j.bw.Flush()
 }
@@ -87,23 +72,9 @@ func (j *jsonDoc) flush() error {
 	return err
 }
 
-func (j *jsonDoc) exportInfo() {
-	b := j.buf[:0]
-	b = append(b, `"exportInfo":{"generator":"clarisim","forecastId":`...)
-	b = appendJSONString(b, j.params.ForecastID)
-	b = append(b, `,"requestedPeriod":`...)
-	b = appendJSONString(b, j.params.Period)
-	b = append(b, `,"nested":[1,{"a":[true,null,"x\"y"]},[]],"generatedAt":`...)
-	b = strconv.AppendInt(b, j.nowMs, 10)
-	b = append(b, '}')
-	j.buf = b
-	j.flush()
-}
-
 func (j *jsonDoc) entries() error {
 	j.raw(`"entries":[`)
 	first := true
-	scope := j.params.ScopeID
 	sym := currencySymbol(j.currency)
 	err := j.generate(func(e *genEntry) error {
 		b := j.buf[:0]
@@ -137,8 +108,13 @@ func (j *jsonDoc) entries() error {
 			b = strconv.AppendBool(b, e.value[tForecastUpdated] == 1)
 		}
 		if j.types[tAdjustment] {
+			// Who adjusted and when come with the value [doc].
 			b = append(b, `,"adjustmentValue":`...)
 			b = appendCents(b, e.value[tAdjustment])
+			b = append(b, `,"adjustedBy":`...)
+			b = j.appendID(b, e.updatedBy)
+			b = append(b, `,"adjustedOn":`...)
+			b = strconv.AppendInt(b, e.updatedOn, 10)
 		}
 		if j.types[tCRMTotal] {
 			b = append(b, ',')
@@ -160,19 +136,7 @@ func (j *jsonDoc) entries() error {
 		b = append(b, j.currency...)
 		b = append(b, `","symbol":`...)
 		b = appendJSONString(b, sym)
-		b = append(b, `,"precision":2},"scopeId":`...)
-		if scope == "" {
-			b = append(b, "null"...)
-		} else {
-			b = appendJSONString(b, scope)
-		}
-		b = append(b, `,"dataSource":"forecast"`...)
-		if e.hash%97 == 0 {
-			b = append(b, `,"meta":{"notes":["re-forecast",{"by":"`...)
-			b = append(b, e.updatedBy...)
-			b = append(b, `"}],"flags":[]}`...)
-		}
-		b = append(b, '}')
+		b = append(b, "}}"...)
 		j.buf = b
 		return j.flush()
 	})
@@ -227,9 +191,7 @@ func (j *jsonDoc) fields() {
 		b = appendJSONString(b, FieldID(i))
 		b = append(b, `,"fieldName":`...)
 		b = appendJSONString(b, FieldName(i))
-		b = append(b, `,"fieldType":"money","order":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, '}')
+		b = append(b, `,"fieldType":"money"}`...)
 		j.buf = b
 		j.flush()
 	}
@@ -249,9 +211,9 @@ func (j *jsonDoc) timePeriods() {
 	b = q.Start.AppendFormat(b, "2006-01-02")
 	b = append(b, `","endDate":"`...)
 	b = q.End.AppendFormat(b, "2006-01-02")
-	b = append(b, `","quarter":`...)
-	b = strconv.AppendInt(b, int64(q.Q), 10)
-	b = append(b, "}]"...)
+	b = append(b, `","crmId":"`...)
+	b = append(b, q.CRMID()...)
+	b = append(b, `"}]`...)
 	j.buf = b
 	j.flush()
 }
@@ -269,7 +231,7 @@ func (j *jsonDoc) timeFrames() {
 		b = w.Start.AppendFormat(b, "2006-01-02")
 		b = append(b, `","endDate":"`...)
 		b = w.End.AppendFormat(b, "2006-01-02")
-		b = append(b, `","type":"week"}`...)
+		b = append(b, `"}`...)
 		j.buf = b
 		j.flush()
 	}
