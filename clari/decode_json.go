@@ -567,15 +567,15 @@ func (d *jsonDecoder) object(keys []string, set func(k int, v string)) error {
 // The lookup lists: the JSON keys of each item, in the order of the
 // fields its fields func returns.
 var (
-	userKeys       = []string{"userId", "name", "email", "crmId", "hierarchyId", "hierarchyName"}
+	userKeys       = []string{"userId", "name", "email", "crmId", "hierarchyId", "hierarchyName", "parentHierarchyId", "parentHierarchyName", "scopeId"}
 	fieldKeys      = []string{"fieldId", "fieldName", "fieldType"}
-	timePeriodKeys = []string{"timePeriodId", "type", "label", "year", "startDate", "endDate"}
+	timePeriodKeys = []string{"timePeriodId", "type", "label", "year", "startDate", "endDate", "crmId"}
 	timeFrameKeys  = []string{"timeFrameId", "startDate", "endDate"}
 )
 
 func (d *jsonDecoder) user() error {
 	return lookupItem(d, userKeys, d.v.User, func(u *User) []*string {
-		return []*string{&u.UserID, &u.Name, &u.Email, &u.CRMID, &u.HierarchyID, &u.HierarchyName}
+		return []*string{&u.UserID, &u.Name, &u.Email, &u.CRMID, &u.HierarchyID, &u.HierarchyName, &u.ParentHierarchyID, &u.ParentHierarchyName, &u.ScopeID}
 	})
 }
 
@@ -587,7 +587,7 @@ func (d *jsonDecoder) field() error {
 
 func (d *jsonDecoder) timePeriod() error {
 	return lookupItem(d, timePeriodKeys, d.v.TimePeriod, func(p *TimePeriod) []*string {
-		return []*string{&p.TimePeriodID, &p.Type, &p.Label, &p.Year, &p.StartDate, &p.EndDate}
+		return []*string{&p.TimePeriodID, &p.Type, &p.Label, &p.Year, &p.StartDate, &p.EndDate, &p.CRMID}
 	})
 }
 

@@ -123,16 +123,18 @@ func TestDecodeJSONVariants(t *testing.T) {
 		{"unknown keys with nested values", `{"x":{"a":[1,{"b":[[],{}]},"s\"}"],"c":null},"entries":[{"meta":{"notes":["]",{"by":"x"}],"n":-1.5e-3},"userId":"u1","fieldId":"f1","timePeriodId":"2026_Q4","timeFrameId":"TF:2026-10-05","forecastValue":100.5,"updatedBy":"u9","updatedOn":1764000000000,"currency":{"code":"USD","symbol":"$","extra":[1,2]},"tags":[true,false,null]}],"y":[1,2,3],"z":"str","w":true}`,
 			collected{Entries: []Entry{wantOneEntry}}},
 		{"users before entries, all lists",
-			`{"users":[{"userId":"u1","name":"Ren\u00e9e \"RJ\" O'Neil","email":"r@x.io","crmId":"005A","hierarchyId":1905,"hierarchyName":"West","roles":["a"]}],` +
+			`{"users":[{"userId":"u1","name":"Ren\u00e9e \"RJ\" O'Neil","email":"r@x.io","crmId":"005A","hierarchyId":1905,"hierarchyName":"West","parentHierarchyId":"1900","parentHierarchyName":"Sales","scopeId":"{\"scopeId\":\"1905::MGR\"}","roles":["a"]},` +
+				`{"userId":"u0","crmId":"005A","hierarchyId":"1900","parentHierarchyId":null,"parentHierarchyName":null}],` +
 				`"fields":[{"fieldId":"f1","fieldName":"Commit","fieldType":"currency","extra":{}}],` +
-				`"timePeriods":[{"timePeriodId":"2026_Q4","type":"quarter","label":"Q4 2026","year":2026,"startDate":"2026-10-01","endDate":"2026-12-31"},{"timePeriodId":"2027_Q1","year":"2027"}],` +
+				`"timePeriods":[{"timePeriodId":"2026_Q4","type":"quarter","label":"Q4 2026","year":2026,"startDate":"2026-10-01","endDate":"2026-12-31","crmId":"0260000000000020264"},{"timePeriodId":"2027_Q1","year":"2027"}],` +
 				`"timeFrames":[{"timeFrameId":"TF:2026-10-05","startDate":"2026-10-05","endDate":"2026-10-11"}],` +
 				`"entries":[` + oneEntry + `]}`,
 			collected{
-				Entries:     []Entry{wantOneEntry},
-				Users:       []User{{UserID: "u1", Name: `Renée "RJ" O'Neil`, Email: "r@x.io", CRMID: "005A", HierarchyID: "1905", HierarchyName: "West"}},
+				Entries: []Entry{wantOneEntry},
+				Users: []User{{UserID: "u1", Name: `Renée "RJ" O'Neil`, Email: "r@x.io", CRMID: "005A", HierarchyID: "1905", HierarchyName: "West",
+					ParentHierarchyID: "1900", ParentHierarchyName: "Sales", ScopeID: `{"scopeId":"1905::MGR"}`}, {UserID: "u0", CRMID: "005A", HierarchyID: "1900"}},
 				Fields:      []Field{{FieldID: "f1", FieldName: "Commit", FieldType: "currency"}},
-				TimePeriods: []TimePeriod{{TimePeriodID: "2026_Q4", Type: "quarter", Label: "Q4 2026", Year: "2026", StartDate: "2026-10-01", EndDate: "2026-12-31"}, {TimePeriodID: "2027_Q1", Year: "2027"}},
+				TimePeriods: []TimePeriod{{TimePeriodID: "2026_Q4", Type: "quarter", Label: "Q4 2026", Year: "2026", StartDate: "2026-10-01", EndDate: "2026-12-31", CRMID: "0260000000000020264"}, {TimePeriodID: "2027_Q1", Year: "2027"}},
 				TimeFrames:  []TimeFrame{{TimeFrameID: "TF:2026-10-05", StartDate: "2026-10-05", EndDate: "2026-10-11"}},
 			}},
 		{"entries split over two keys", `{"entries":[` + oneEntry + `],"entries":[` + oneEntry + `]}`,

@@ -57,7 +57,8 @@ type Entry struct {
 	Currency string
 }
 
-// User is an item of the result's users list.
+// User is an item of the result's users list: one person in one hierarchy
+// node (a person in several nodes is several Users with one CRMID).
 type User struct {
 	UserID        string
 	Name          string
@@ -65,6 +66,13 @@ type User struct {
 	CRMID         string
 	HierarchyID   string
 	HierarchyName string
+	// ParentHierarchyID and ParentHierarchyName are the parent node's, ""
+	// for the root (Clari sends null).
+	ParentHierarchyID   string
+	ParentHierarchyName string
+	// ScopeID is the node's scope as Clari sends it: a JSON-encoded string,
+	// kept as is.
+	ScopeID string
 }
 
 // Field is an item of the result's fields list.
@@ -82,6 +90,8 @@ type TimePeriod struct {
 	Year         string
 	StartDate    string
 	EndDate      string
+	// CRMID is the CRM's id of the period.
+	CRMID string
 }
 
 // TimeFrame is an item of the result's timeFrames list (a 7-day week).
