@@ -124,6 +124,13 @@ func (h *Handler) view(ctx context.Context) view {
 		byTarget[k] = append(byTarget[k], run)
 	}
 	exported, drifts := h.exportMarks(), h.drifts()
+	// A run as a place in its target's runs: its row (error text, window)
+	// is built only for the runs the page shows.
+	type runRef struct {
+		runs []store.Run
+		i    int
+	}
+	var recentRefs []runRef
 	// Only the configured targets, in their order: a target that left the
 	// config keeps its runs in the store until they are pruned.
 	for _, t := range cfg.Targets(now) {
@@ -132,18 +139,18 @@ func (h *Handler) view(ctx context.Context) view {
 		tv := target{Forecast: t.Forecast, Period: t.Period, Current: t.Current, Interval: t.Interval,
 			Spark: newSparkline(runs), Marks: exported[k]}
 		tv.Marks.Drift = drifts[k]
+		if len(runs) > 0 {
+			last := h.row(runs, 0)
+			tv.Last = &last
+		}
 		for i := range runs {
-			rw := h.row(runs, i)
-			if i == 0 {
-				tv.Last = &rw
-			}
-			v.Recent = append(v.Recent, rw)
+			recentRefs = append(recentRefs, runRef{runs, i})
 		}
 		v.Targets = append(v.Targets, tv)
 	}
-	slices.SortStableFunc(v.Recent, func(a, b row) int { return b.Run.FinishedAt.Compare(a.Run.FinishedAt) })
-	if len(v.Recent) > RecentRuns {
-		v.Recent = v.Recent[:RecentRuns]
+	slices.SortStableFunc(recentRefs, func(a, b runRef) int { return b.runs[b.i].FinishedAt.Compare(a.runs[a.i].FinishedAt) })
+	for _, r := range recentRefs[:min(len(recentRefs), RecentRuns)] {
+		v.Recent = append(v.Recent, h.row(r.runs, r.i))
 	}
 	inflight, err := h.o.Runs.InFlight(ctx)
 	if err != nil {

@@ -194,9 +194,11 @@ func (h *History) Lines(forecast, period string, from, to time.Time) (lines []Li
 	if tl == nil {
 		return nil, complete
 	}
-	for _, l := range slices.Concat(tl.problems, tl.lines) {
-		if !l.Time.Before(from) && !l.Time.After(to) {
-			lines = append(lines, l)
+	for _, kept := range [][]Line{tl.problems, tl.lines} {
+		for _, l := range kept {
+			if !l.Time.Before(from) && !l.Time.After(to) {
+				lines = append(lines, l)
+			}
 		}
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Time.Before(lines[j].Time) })
