@@ -130,8 +130,7 @@ func (c *Client) run(ctx context.Context, req ExportRequest, o RunOptions, resum
 			if !resentAfter.IsZero() {
 				// Once the run ends, a job Clari made after all for the
 				// create given up on is a duplicate: cancel it (not when
-				// shutting down: the next run's intent search does not
-				// take it either, it is older than that intent).
+				// shutting down, which must not wait for a list read).
 				defer func() {
 					if ctx.Err() == nil {
 						c.cancelLate(ctx, req, o, resentAfter, id)

@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -68,6 +69,21 @@ type Spend struct {
 	// Now is the clock intents are recorded with (default time.Now); it
 	// must agree with Clari's, whose job ids carry their creation time.
 	Now func() time.Time
+}
+
+// claimed is a copy of Claimed's answer, which the caller may add to
+// (empty without Claimed).
+func (s Spend) claimed(ctx context.Context) (map[string]bool, error) {
+	if s.Claimed == nil {
+		return map[string]bool{}, nil
+	}
+	cl, err := s.Claimed(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the job ids other runs hold: %w", err)
+	}
+	out := make(map[string]bool, len(cl)+1)
+	maps.Copy(out, cl)
+	return out, nil
 }
 
 func (s Spend) now() time.Time {
@@ -237,13 +253,9 @@ func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, s
 	}
 	for ; ; step *= 2 {
 		last := !time.Now().Before(deadline)
-		claimed := map[string]bool{}
-		if o.Spend.Claimed != nil {
-			cl, err := o.Spend.Claimed(ctx)
-			if err != nil {
-				return "", fmt.Errorf("cannot read the job ids other runs hold: %w", err)
-			}
-			claimed = cl
+		claimed, err := o.Spend.claimed(ctx)
+		if err != nil {
+			return "", err
 		}
 		found, err := c.FindCreated(ctx, req, since, claimed)
 		if err == nil && len(found) > 0 {
@@ -266,20 +278,14 @@ func (c *Client) findJob(ctx context.Context, req ExportRequest, o RunOptions, s
 // that was given up as "no job" (intent at since): keep is the run's job,
 // which replaced it. Each is a duplicate of keep.
 func (c *Client) cancelLate(ctx context.Context, req ExportRequest, o RunOptions, since time.Time, keep string) {
-	claimed := map[string]bool{keep: true}
-	if o.Spend.Claimed != nil {
-		cl, err := o.Spend.Claimed(ctx)
-		if err != nil {
-			level.Warn(c.logger).Log("msg", "cannot read the job ids other runs hold; a late job of the re-sent create is not looked for", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
-			return
-		}
-		for id := range cl {
-			claimed[id] = true
-		}
+	claimed, err := o.Spend.claimed(ctx)
+	var late []Job
+	if err == nil {
+		claimed[keep] = true
+		late, err = c.FindCreated(ctx, req, since, claimed)
 	}
-	late, err := c.FindCreated(ctx, req, since, claimed)
 	if err != nil {
-		level.Warn(c.logger).Log("msg", "cannot list jobs; a late job of the re-sent create is not looked for", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
+		level.Warn(c.logger).Log("msg", "cannot look for a late job of the create given up on", "forecast", req.ForecastID, "period", req.TimePeriod, "err", err)
 		return
 	}
 	c.dropDuplicates(ctx, req, o, late)
