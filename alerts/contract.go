@@ -21,6 +21,7 @@ var contract = map[string]bool{
 	"clari_export_rows": true, "clari_export_duplicate_rows": true, "clari_export_period_coverage_missing": true,
 	"clari_export_max_age_seconds": true, "clari_export_data_type_rows": true,
 	"clari_export_duplicate_jobs_total": true,
+	"clari_fiscal_calendar_info":        true, "clari_fiscal_calendar_mismatch": true,
 	// Forecast values
 	"clari_forecast_value": true, "clari_forecast_swing_ratio": true, "clari_forecast_swing_anomalous": true,
 	// Warehouse

@@ -54,6 +54,16 @@ func exportAlerts() groupSpec {
 			Annotations: annotations("Clari truncated a forecast export.", "The last export of forecast {{ $labels.forecast }} for period {{ $labels.period }} on {{ $labels.instance }} came back DONE with a truncated document (rowsTruncated or cellsTruncated); it was not used, the previous good export stays. It resolves when the next run of this target succeeds."),
 		},
 		{
+			// A Clari document's period dates contradict fiscal_calendar:
+			// every export is held until the configuration is fixed (one
+			// export was spent finding out, or none when the pipeline's
+			// document showed it). No `for`: nothing exports meanwhile.
+			Alert:       "ClariFiscalCalendarMismatch",
+			Expr:        `clari_fiscal_calendar_mismatch{` + sel + `} == 1`,
+			Labels:      labels("critical"),
+			Annotations: annotations("The configured fiscal calendar contradicts Clari.", "Clari's period dates contradict fiscal_calendar on {{ $labels.instance }}: every export is held (skipped, reason calendar_mismatch) until the configuration agrees with Clari. The exporter's log line and `clari_exporter check` name the setting to use (e.g. fiscal_calendar.start_month: 2); remove the section to use the calendar learned from Clari."),
+		},
+		{
 			// Each target's max age comes from the exporter (2 x its interval
 			// unless configured), so no schedule constant is copied here.
 			Alert: "ClariExportStale",

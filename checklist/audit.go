@@ -103,6 +103,10 @@ type auditor struct {
 	now      time.Time
 	secrets  []string
 
+	// calendar reads the exporter's fiscal calendar state; nil: from
+	// Prometheus (calendar.go).
+	calendar calendarSource
+
 	// Shared probes, run at most once per audit.
 	limits    func() (limitsProbe, error)
 	warehouse func() (*warehouse.Warehouse, error)
@@ -179,6 +183,8 @@ func (a *auditor) check(ctx context.Context, id string) Result {
 		return checkBaseURL(a.cfg)
 	case CheckExportTypes:
 		return checkExportTypes(a.cfg)
+	case CheckFiscalCalendar:
+		return a.checkFiscalCalendar(ctx)
 	case CheckPeriodCoverage:
 		return checkPeriodCoverage(a.cfg, a.now)
 	case CheckQuotaBudget:

@@ -61,6 +61,7 @@ const (
 	CheckProductionBaseURL    = "production_base_url"
 	CheckExportTypes          = "export_types"
 	CheckPeriodCoverage       = "period_coverage"
+	CheckFiscalCalendar       = "fiscal_calendar"
 	CheckQuotaBudget          = "quota_budget"
 	CheckRetryBreaker         = "retry_breaker"
 	CheckJobTimeoutRequeue    = "job_timeout_requeue"
@@ -87,6 +88,7 @@ var Definitions = []Definition{
 	{CheckProductionBaseURL, SectionAPI, []int{6}, "Production base URL", P2, true},
 	{CheckExportTypes, SectionAPI, []int{8}, "Required typesToExport configured", P2, true},
 	{CheckPeriodCoverage, SectionAPI, []int{9}, "Period coverage: current quarter + 4 historical", P2, true},
+	{CheckFiscalCalendar, SectionAPI, []int{9}, "Fiscal calendar learned from Clari or verified against its period dates", P1, true},
 	{CheckQuotaBudget, SectionAPI, []int{24}, "Schedule within the export quota budget", P2, true},
 	{CheckRetryBreaker, SectionResilience, []int{7, 13, 14}, "Retry with backoff and circuit breaker enabled", P2, true},
 	{CheckJobTimeoutRequeue, SectionResilience, []int{12, 16}, "Job polling timeout and re-queue configured", P2, true},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/warehouse"
 )
 
@@ -31,6 +32,9 @@ type RunnerOptions struct {
 	// exporter's client or its probe) for api_token_valid and the org
 	// quota part of quota_budget. Nil leaves api_token_valid out.
 	Limits func(ctx context.Context) (clari.Limits, error)
+	// Calendar, when set, is the exporter's fiscal calendar state
+	// (fiscal.Book.State) for fiscal_calendar; nil leaves the check out.
+	Calendar func() fiscal.State
 	// Interval between runs (default DefaultRunnerInterval).
 	Interval time.Duration
 	Now      func() time.Time
@@ -79,7 +83,7 @@ func (r *Runner) RunNow(ctx context.Context) []Result {
 		if !d.Cheap || d.ID == CheckConfigValid {
 			continue // the running config loaded: config_valid is always true here
 		}
-		if d.ID == CheckAPITokenValid && r.o.Limits == nil {
+		if (d.ID == CheckAPITokenValid && r.o.Limits == nil) || (d.ID == CheckFiscalCalendar && r.o.Calendar == nil) {
 			continue
 		}
 		defs = append(defs, d)
@@ -98,6 +102,11 @@ func (r *Runner) RunNow(ctx context.Context) []Result {
 			lp.latency = time.Since(start)
 		})
 		return lp, lp.err
+	}
+	if r.o.Calendar != nil {
+		a.calendar = func(context.Context) (fiscal.State, string, bool, error) {
+			return r.o.Calendar(), "the exporter", true, nil
+		}
 	}
 	a.warehouse = noWarehouse
 	res := a.run(ctx, defs)

@@ -11,6 +11,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 )
 
 func TestRunnerRunsOnlyCheapChecks(t *testing.T) {
@@ -26,6 +27,9 @@ func TestRunnerRunsOnlyCheapChecks(t *testing.T) {
 		Limits: func(ctx context.Context) (clari.Limits, error) {
 			calls.Add(1)
 			return clari.Limits{MonthlyQuota: 1000, AvailableMonthlyQuota: 900, ConcurrentLimit: 3, AvailableConcurrentLimit: 3}, nil
+		},
+		Calendar: func() fiscal.State {
+			return fiscal.State{Source: fiscal.SourceClari, StartMonth: 2, YearLabel: "end", Verified: true}
 		},
 		Now: func() time.Time { return now },
 	})
@@ -46,8 +50,8 @@ func TestRunnerRunsOnlyCheapChecks(t *testing.T) {
 			t.Errorf("%s: ran=%v, want %v", d.ID, ran, want)
 		}
 	}
-	if ids[CheckAPITokenValid] != Pass || ids[CheckPeriodCoverage] != Fail {
-		t.Errorf("token %s, coverage %s; want PASS, FAIL", ids[CheckAPITokenValid], ids[CheckPeriodCoverage])
+	if ids[CheckAPITokenValid] != Pass || ids[CheckPeriodCoverage] != Fail || ids[CheckFiscalCalendar] != Pass {
+		t.Errorf("token %s, coverage %s, fiscal calendar %s; want PASS, FAIL, PASS", ids[CheckAPITokenValid], ids[CheckPeriodCoverage], ids[CheckFiscalCalendar])
 	}
 	if st := s.Stats(); st.Requests[clari.EndpointLimits]+st.Requests[clari.EndpointAuditEvents]+st.JobsCreated != 0 {
 		t.Errorf("the runner called Clari itself: %+v", st)

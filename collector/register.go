@@ -32,6 +32,9 @@ type Options struct {
 	Warehouse func() WarehouseState
 	Readiness ReadinessSource
 
+	// Calendar returns the fiscal calendar in use.
+	Calendar func() CalendarState
+
 	// Pipeline is the pipeline watch's published state.
 	Pipeline        PipelineSource
 	PipelineOptions PipelineOptions
@@ -55,6 +58,7 @@ type Set struct {
 	Warehouse *WarehouseCollector
 	Readiness *ReadinessCollector
 	Pipeline  *PipelineCollector
+	Calendar  *CalendarCollector
 
 	small *prometheus.Registry // every collector but Export, for Gather
 }
@@ -75,6 +79,7 @@ func NewSet(opts Options) *Set {
 		Warehouse: NewWarehouseCollector(opts.Warehouse),
 		Readiness: NewReadinessCollector(opts.Readiness),
 		Pipeline:  NewPipelineCollector(opts.Pipeline, opts.PipelineOptions),
+		Calendar:  NewCalendarCollector(opts.Calendar),
 		small:     prometheus.NewRegistry(),
 	}
 	for _, n := range s.collectors() {
@@ -108,6 +113,7 @@ func (s *Set) collectors() []namedCollector {
 		{"warehouse", s.Warehouse},
 		{"readiness", s.Readiness},
 		{"pipeline", s.Pipeline},
+		{"calendar", s.Calendar},
 	}
 }
 

@@ -47,6 +47,7 @@ func fullSet() *Set {
 		Readiness:       testReadiness(readinessChecks),
 		Pipeline:        testPipelineSource(true),
 		PipelineOptions: testPipelineOptions,
+		Calendar:        func() CalendarState { return learnedFebruary },
 	})
 	s.Export.SetForecasts([]string{"net_arr"})
 	return s

@@ -30,14 +30,13 @@ func Default() *Config { return &Config{File: defaultFile()} }
 // defaultFile is the file's schema with every section's defaults.
 func defaultFile() File {
 	return File{
-		Clari:          defaultClari(),
-		FiscalCalendar: defaultFiscalCalendar(),
-		Schedule:       defaultSchedule(),
-		Swing:          defaultSwing(),
-		Storage:        defaultStorage(),
-		HA:             defaultHA(),
-		Metrics:        defaultMetrics(),
-		Watch:          defaultWatch(),
+		Clari:    defaultClari(),
+		Schedule: defaultSchedule(),
+		Swing:    defaultSwing(),
+		Storage:  defaultStorage(),
+		HA:       defaultHA(),
+		Metrics:  defaultMetrics(),
+		Watch:    defaultWatch(),
 	}
 }
 
@@ -71,8 +70,11 @@ func defaultBreaker() Breaker {
 	return Breaker{Enabled: true, ConsecutiveFailures: 5, OpenTimeout: dur(60 * time.Second)}
 }
 
+// defaultFiscalCalendar is what a fiscal_calendar section says when it
+// leaves year_label out. Without the section there is no default: the
+// calendar is learned from Clari (the zero FiscalCalendar).
 func defaultFiscalCalendar() FiscalCalendar {
-	return FiscalCalendar{StartMonth: 1, YearLabel: YearLabelEnd}
+	return FiscalCalendar{YearLabel: YearLabelEnd}
 }
 
 func defaultSchedule() Schedule {

@@ -7,6 +7,7 @@ import (
 
 func TestExtraPeriodsBecomeHistoricalTargets(t *testing.T) {
 	c := Default()
+	c.FiscalCalendar = FiscalCalendar{StartMonth: 1, YearLabel: YearLabelEnd}
 	f := DefaultForecast("net_arr")
 	f.HistoricalQuarters = 1
 	f.ExtraPeriods = []string{"2024_Q3", "2026_Q3"} // 2026_Q3 is already in the window

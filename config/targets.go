@@ -23,8 +23,13 @@ type Target struct {
 // Targets lists, for every forecast in file order, the current fiscal
 // quarter at now followed by its historical_quarters previous quarters,
 // newest first. The list does not depend on schedule.enabled: a watcher
-// still judges coverage.
+// still judges coverage. Without a known calendar (not configured, not yet
+// learned: see package fiscal) no period can be named and the list is
+// empty.
 func (c *File) Targets(now time.Time) []Target {
+	if !c.FiscalCalendar.Known() {
+		return nil
+	}
 	var out []Target
 	ci := time.Duration(c.Schedule.CurrentInterval)
 	hi := time.Duration(c.Schedule.HistoricalInterval)

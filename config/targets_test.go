@@ -96,3 +96,18 @@ func TestBudgetBoundary(t *testing.T) {
 		t.Errorf("a disabled schedule has no budget to break: %v", err)
 	}
 }
+
+// TestTargetsWaitForAKnownCalendar: without a fiscal_calendar section (and
+// before package fiscal learned one) no period can be named, so nothing is
+// a target; January is never assumed.
+func TestTargetsWaitForAKnownCalendar(t *testing.T) {
+	cfg := Default()
+	cfg.Forecasts = []Forecast{DefaultForecast("net_arr")}
+	if got := cfg.Targets(date(2026, 12, 8)); len(got) != 0 {
+		t.Fatalf("targets without a known calendar = %+v, want none", got)
+	}
+	cfg.FiscalCalendar = FiscalCalendar{StartMonth: 2, YearLabel: YearLabelEnd}
+	if got := cfg.Targets(date(2026, 12, 8)); len(got) == 0 || got[0].Period != "2027_Q4" {
+		t.Fatalf("targets with a February calendar = %+v, want 2027_Q4 first", got)
+	}
+}

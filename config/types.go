@@ -117,15 +117,23 @@ type Pacing struct {
 	Burst             int     `yaml:"burst"`               // default 5
 }
 
-// FiscalCalendar maps period labels like 2026_Q4 to dates.
+// FiscalCalendar maps period labels like 2026_Q4 to dates. The zero value
+// (no fiscal_calendar section) is not a calendar: it means "learn it from
+// Clari" (Known is false; see package fiscal). A section names at least
+// start_month.
 type FiscalCalendar struct {
-	// StartMonth is the month (1-12) the fiscal year starts in. Default 1.
+	// StartMonth is the month (1-12) the fiscal year starts in; required
+	// in a fiscal_calendar section, 0 without one.
 	StartMonth int `yaml:"start_month"`
 	// YearLabel says which calendar year names a fiscal year that does not
 	// start in January: "end" (FY2027 starts Feb 2026; Clari's and most
 	// companies' convention, the default) or "start".
 	YearLabel string `yaml:"year_label"`
 }
+
+// Known reports whether fc is a calendar (configured, or learned and set
+// by package fiscal) rather than the zero value that means "learn it".
+func (fc FiscalCalendar) Known() bool { return fc.StartMonth != 0 }
 
 // Forecast is one forecast tab to export.
 type Forecast struct {

@@ -61,7 +61,7 @@ func (c *Config) Validate() error {
 func (c *Config) validate() fieldErrors {
 	var errs fieldErrors
 	c.validateClari(&errs)
-	c.FiscalCalendar.validate(&errs)
+	c.validateFiscalCalendar(&errs)
 	c.validateForecasts(&errs)
 	c.validateSchedule(&errs)
 	c.validateSwing(&errs)
@@ -133,9 +133,20 @@ func (c *Config) validateClari(errs *fieldErrors) {
 	}
 }
 
-func (fc FiscalCalendar) validate(errs *fieldErrors) {
+func (c *Config) validateFiscalCalendar(errs *fieldErrors) {
+	fc := c.FiscalCalendar
+	if fc == (FiscalCalendar{}) {
+		// Learned from Clari's period dates. CSV results carry dates but no
+		// period id, so a CSV export cannot teach the calendar: without one
+		// JSON forecast the exporter would have to guess it.
+		if len(c.Forecasts) > 0 && !slices.ContainsFunc(c.Forecasts, func(f Forecast) bool { return f.ExportFormat != string(clari.FormatCSV) }) {
+			errs.add("fiscal_calendar", "required when every forecast exports CSV: CSV results carry no period id, so the calendar cannot be learned from them; "+
+				"set fiscal_calendar.start_month (the month your fiscal year starts, e.g. 2) and year_label, or export one forecast as JSON")
+		}
+		return
+	}
 	if fc.StartMonth < 1 || fc.StartMonth > 12 {
-		errs.add("fiscal_calendar.start_month", "must be a month number 1..12, got %d", fc.StartMonth)
+		errs.add("fiscal_calendar.start_month", "must be a month number 1..12 (the month the fiscal year starts; omit the whole section to learn it from Clari), got %d", fc.StartMonth)
 	}
 	if fc.YearLabel != YearLabelEnd && fc.YearLabel != YearLabelStart {
 		errs.add("fiscal_calendar.year_label", "must be %q or %q, got %q", YearLabelEnd, YearLabelStart, fc.YearLabel)

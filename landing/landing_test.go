@@ -59,6 +59,8 @@ func testConfig(t *testing.T) *config.Config {
 	cfg, err := config.Parse([]byte(`
 clari:
   api_key: k-secret-123456
+fiscal_calendar:
+  start_month: 1
 forecasts:
   - id: net_arr
     historical_quarters: 1

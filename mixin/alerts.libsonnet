@@ -42,6 +42,18 @@
             },
           },
           {
+            alert: "ClariFiscalCalendarMismatch",
+            expr: "clari_fiscal_calendar_mismatch{%(clariExporterSelector)s} == 1" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "Clari's period dates contradict fiscal_calendar on {{ $labels.instance }}: every export is held (skipped, reason calendar_mismatch) until the configuration agrees with Clari. The exporter's log line and `clari_exporter check` name the setting to use (e.g. fiscal_calendar.start_month: 2); remove the section to use the calendar learned from Clari.",
+              summary: "The configured fiscal calendar contradicts Clari.",
+              runbook_url: $._config.runbookURLPattern % "clarifiscalcalendarmismatch",
+            },
+          },
+          {
             alert: "ClariExportStale",
             expr: "time() - clari_export_last_success_timestamp_seconds{%(clariExporterSelector)s}\n> on (job, instance, forecast, period)\nclari_export_max_age_seconds{%(clariExporterSelector)s}\n" % $._config,
             "for": "15m",

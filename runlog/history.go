@@ -1,11 +1,9 @@
 // Package runlog keeps, in memory and bounded, the newest log lines of
 // every export target, so the landing page can show what a run logged, the
 // way blackbox_exporter keeps each probe's debug log in a bounded history
-// and links it from its page. It sits in front of the runner's and the
-// Clari client's loggers: every line still goes to the log unchanged, and a
-// copy of each line that names a forecast and a period is kept for that
-// target, debug lines included whatever --log.level filters (a run's page
-// is its debug log, as a blackbox probe's is).
+// and links it from its page. It sits in front of the runner's logger:
+// every line still goes to the log unchanged, and a copy of each line that
+// names a forecast and a period is kept for that target.
 //
 // What a line holds is what the log holds, which is secret-free by the
 // project's rules. On top of that, values under keys that carry money

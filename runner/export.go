@@ -13,6 +13,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 	"github.com/clari-exporter/clari_exporter/store"
 )
@@ -102,7 +103,13 @@ func forecastByID(cfg *config.File, id string) (config.Forecast, bool) {
 	return config.Forecast{}, false
 }
 
+// exportRequest is the create request of a target. The learning export
+// (period "") names no period and asks for JSON: its result must state
+// the period.
 func exportRequest(f config.Forecast, period string) clari.ExportRequest {
+	if learning(period) {
+		f.ExportFormat = string(clari.FormatJSON)
+	}
 	return clari.ExportRequest{
 		ForecastID:        f.ID,
 		TimePeriod:        period,
@@ -205,10 +212,25 @@ type sinkLoad struct {
 // has delivered so far, and the options handed to the client.
 type job struct {
 	forecast, period string
-	builder          *snapshot.Builder
-	sink             *sinkLoad       // nil until the first entry, or without a sink
-	ctx              context.Context // the run's, for the sink load
+	learn            bool               // the learning export (calendar.go)
+	target           snapshot.Target    // the builder's, its period set by the first entry when learning
+	builder          *snapshot.Builder  // nil until the first entry when learning
+	fields           []clari.Field      // fields decoded before the builder existed
+	periods          []clari.TimePeriod // the result's timePeriods, checked against the calendar
+	sink             *sinkLoad          // nil until the first entry, or without a sink
+	ctx              context.Context    // the run's, for the sink load
 	opts             clari.RunOptions
+}
+
+// startBuilder starts the learning export's snapshot for the period of its
+// first entry: Clari's current quarter.
+func (j *job) startBuilder(period, resumeJobID string) {
+	j.target.Period = period
+	j.builder = snapshot.NewBuilder(j.target, resumeJobID)
+	for _, f := range j.fields {
+		_ = j.builder.AddField(f) // it returns no error
+	}
+	j.fields = nil
 }
 
 // endSink ends the job's sink load, if one started and has not ended.
@@ -229,18 +251,35 @@ func (j *job) endSink(ctx context.Context, keep bool, r *Runner) {
 }
 
 func (r *Runner) newJob(cfg *config.File, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
-	j := &job{forecast: forecast, period: period,
-		builder: snapshot.NewBuilder(snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency,
-			DataTypes: req.TypesToExport}, resumeJobID)}
-	visitor := j.builder.Visitor()
+	j := &job{forecast: forecast, period: period, learn: learning(period),
+		target: snapshot.Target{Forecast: forecast, Period: period, ScopeID: req.ScopeID, Currency: req.Currency, DataTypes: req.TypesToExport}}
+	if !j.learn {
+		j.builder = snapshot.NewBuilder(j.target, resumeJobID)
+	}
+	var visitor clari.Visitor
 	// Through j, not method values: finish lets go of the builder.
-	build := func(e *clari.Entry) error { return j.builder.Add(e) }
+	build := func(e *clari.Entry) error {
+		if j.builder == nil {
+			j.startBuilder(e.TimePeriodID, resumeJobID)
+		}
+		return j.builder.Add(e)
+	}
 	visitor.Entry = build
-	visitor.Field = func(f clari.Field) error { return j.builder.AddField(f) }
+	visitor.Field = func(f clari.Field) error {
+		if j.builder == nil {
+			j.fields = append(j.fields, f)
+			return nil
+		}
+		return j.builder.AddField(f)
+	}
+	visitor.TimePeriod = func(p clari.TimePeriod) error {
+		j.periods = append(j.periods, p)
+		return nil
+	}
 	// CSV results have no period column: rows are placed by the fiscal
-	// calendar, so a row outside the requested quarter shows as another
-	// period and fails period_mismatch.
-	cal := cfg.FiscalCalendar
+	// calendar in use, so a row outside the requested quarter shows as
+	// another period and fails period_mismatch.
+	cal, _ := r.opts.Calendar.InUse(cfg)
 	visitor.PeriodOf = func(day time.Time) string { return cal.PeriodAt(day).Label() }
 	visitor.UnknownDataType = func(label string, rows int) error {
 		level.Warn(r.logger).Log("msg", "export result has rows of a data type this exporter does not know; they are not counted",
@@ -346,10 +385,18 @@ func (r *Runner) nothingRan(ctx context.Context, res *clari.RunResult, forecast,
 // snapshot into the warehouse sink, and records the run exactly once.
 func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari.RunResult, started time.Time) {
 	forecast, period := j.forecast, j.period
+	if j.learn {
+		// Recorded as the run of the quarter Clari exported.
+		period = j.learnedPeriod()
+		j.period = period
+	}
 	run := store.Run{Forecast: forecast, Period: period, JobID: res.JobID, Outcome: string(res.Outcome),
 		StartedAt: started, FinishedAt: r.opts.Now(), Duration: res.Duration, Requeues: res.Requeues}
 	var snap *snapshot.Snapshot
 	if res.Outcome == clari.OutcomeDone {
+		if j.builder == nil {
+			j.startBuilder(period, res.JobID) // a learning export without entries
+		}
 		s := j.builder.Finish()
 		// What the builder holds (8 bytes a row) is garbage from here on.
 		// Before a sink merge (minutes of small garbage for a large export)
@@ -361,7 +408,13 @@ func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari
 		}
 		s.JobID = res.JobID
 		run.Rows = s.Rows
-		if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
+		if m := r.checkCalendar(ctx, cfg, j); m != nil {
+			// A quarter nobody asked for: nothing of it is kept, and
+			// every later export is held (heldForCalendar).
+			run.Outcome = fiscal.ReasonMismatch
+			level.Error(r.logger).Log("msg", "export failed: Clari's period dates contradict the configured fiscal calendar; every export is held until it is fixed",
+				"forecast", forecast, "period", period, "job", res.JobID, "reason", run.Outcome, "problem", m.Problem(), "fix", m.Fix())
+		} else if reason, ok := s.Check(); !ok && (reason != snapshot.ReasonEmpty || cfg.Metrics.EmptyExportIsFailure) {
 			run.Outcome = reason
 			run.Error = "export failed its data-quality guard: " + reason
 			if len(s.Periods) > 0 {
@@ -387,6 +440,9 @@ func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari
 	j.endSink(ctx, snap != nil, r)
 	if err := r.opts.Store.FinishRun(ctx, run, snap); err != nil && !errors.Is(err, store.ErrAlreadyRecorded) {
 		level.Error(r.logger).Log("msg", "cannot record export run", "forecast", forecast, "period", period, "err", err)
+	}
+	if j.learn {
+		r.finishLearning(ctx, forecast, period, started)
 	}
 	if r.opts.ObserveDuration != nil && res.Duration > 0 {
 		r.opts.ObserveDuration(forecast, res.Duration)

@@ -66,6 +66,9 @@ type envOptions struct {
 	scenario  clarisim.Scenario
 	tenant    func(*clarisim.TenantSpec)
 	config    func(*config.Config)
+	// learnCalendar leaves fiscal_calendar out (learned from Clari);
+	// otherwise the config names the tenant's calendar.
+	learnCalendar bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -96,6 +99,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 		forecasts = []string{"net_arr", "bookings"}
 	}
 	cfg := config.Default()
+	if !o.learnCalendar {
+		cfg.FiscalCalendar = tenantCalendar(tenant)
+	}
 	for _, id := range forecasts {
 		f := config.DefaultForecast(id)
 		f.HistoricalQuarters = 0
@@ -110,6 +116,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cost, _ := cfg.MonthlyExportCost()
 	cfg.Schedule.MonthlyBudget = max(cost, 1)
 	return &env{t: t, sim: sim, srv: srv, store: st, clock: clock, cfg: cfg}
+}
+
+// tenantCalendar is the fiscal_calendar that agrees with the simulator's
+// tenant (it names fiscal years by the year they end in).
+func tenantCalendar(t clarisim.TenantSpec) config.FiscalCalendar {
+	return config.FiscalCalendar{StartMonth: int(t.WithDefaults().FiscalStartMonth), YearLabel: config.YearLabelEnd}
 }
 
 func (e *env) config() *config.Config {

@@ -26,8 +26,12 @@ func (r *Runner) pruneDeparted(ctx context.Context) {
 	if retention <= 0 || (!r.lastPrune.IsZero() && now.Sub(r.lastPrune) < pruneInterval) {
 		return
 	}
+	resolved := r.opts.Calendar.Resolve(cfg)
+	if !resolved.FiscalCalendar.Known() {
+		return // no period can be named yet: every target would look departed
+	}
 	r.lastPrune = now
-	targets := cfg.Targets(now)
+	targets := resolved.Targets(now)
 	keep := make([]store.TargetKey, 0, len(targets))
 	for _, t := range targets {
 		keep = append(keep, store.TargetKey{Forecast: t.Forecast, Period: t.Period})

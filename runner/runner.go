@@ -21,6 +21,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/store"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	Now func() time.Time
 	// Tick is how often due targets are looked for; default 1 s.
 	Tick time.Duration
+	// Calendar is the fiscal calendar in use (configured, or learned from
+	// Clari), shared with the pipeline watch; default a Book of its own
+	// over Store.
+	Calendar *fiscal.Book
 	// Leadership is the leader election (*leader.Elector) on a shared
 	// store: right before each create the runner checks it still leads the
 	// term its intent carries (Lead). nil when this process schedules
@@ -106,6 +111,11 @@ type Runner struct {
 
 	term    atomic.Int64 // the leader term Lead runs for; 0 under Run
 	refused refusals     // creates refused before the POST (intent.go)
+
+	// heldByCalendar are the targets skipped for a fiscal calendar
+	// mismatch (calendar.go; runDue's goroutine only): due again as soon
+	// as the configuration is fixed.
+	heldByCalendar map[targetKey]bool
 }
 
 type targetKey struct{ forecast, period string }
@@ -123,6 +133,9 @@ func New(o Options) *Runner {
 	}
 	if o.FreshLimits == nil && o.API != nil {
 		o.FreshLimits = o.API.Limits
+	}
+	if o.Calendar == nil {
+		o.Calendar = fiscal.NewBook(o.Store, o.Config, o.Logger)
 	}
 	r := &Runner{opts: o, logger: o.Logger, lastAttempt: map[targetKey]time.Time{}}
 	if o.OnStateChange != nil {
@@ -144,6 +157,9 @@ func (r *Runner) OnChange(fn func()) {
 // where the last process stopped. Run calls it; cmd calls it first to flip
 // /-/ready as soon as state is loaded.
 func (r *Runner) Load(ctx context.Context) error {
+	if err := r.opts.Calendar.Load(ctx); err != nil {
+		return err
+	}
 	if err := r.refresh(ctx); err != nil {
 		return err
 	}
@@ -194,11 +210,16 @@ func (r *Runner) Lead(ctx context.Context, term int64) error {
 func (r *Runner) runDue(ctx context.Context) {
 	r.pruneDeparted(ctx)
 	cfg := r.opts.Config()
-	if !cfg.Schedule.Enabled {
+	if !cfg.Schedule.Enabled || r.heldForCalendar(ctx, cfg) {
 		return
 	}
 	for _, t := range r.dueTargets(cfg, r.opts.Now()) {
 		if ctx.Err() != nil {
+			return
+		}
+		// A run may have just found the configured calendar wrong: then
+		// no other target spends an export on a wrong quarter.
+		if r.heldForCalendar(ctx, cfg) {
 			return
 		}
 		r.attempt(ctx, cfg, t)

@@ -9,8 +9,15 @@ import (
 
 // dueTargets lists the configured targets whose interval has passed since
 // their last attempt (never attempted counts as due), the longest-waiting
-// first so a slow export cannot starve one target forever.
+// first so a slow export cannot starve one target forever. Until the
+// fiscal calendar is known the only target is the learning export
+// (calendar.go).
 func (r *Runner) dueTargets(cfg *config.File, now time.Time) []config.Target {
+	resolved := r.opts.Calendar.Resolve(cfg)
+	targets := resolved.Targets(now)
+	if !resolved.FiscalCalendar.Known() {
+		targets = learningTargets(cfg)
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	type due struct {
@@ -18,7 +25,7 @@ func (r *Runner) dueTargets(cfg *config.File, now time.Time) []config.Target {
 		last time.Time
 	}
 	var ds []due
-	for _, t := range cfg.Targets(now) {
+	for _, t := range targets {
 		last := r.lastAttempt[targetKey{t.Forecast, t.Period}]
 		if last.IsZero() || now.Sub(last) >= t.Interval {
 			ds = append(ds, due{t, last})

@@ -33,10 +33,11 @@ type State struct {
 	// periods have no successful export within their max age.
 	CoverageMissing map[string]int
 
-	forecasts  []string     // configured forecast ids, in config order
-	cfg        *config.File // the config it was built from
-	storeGen   uint64       // the store refresh it reflects
-	validUntil time.Time    // first instant a clock-dependent value changes
+	forecasts  []string              // configured forecast ids, in config order
+	cfg        *config.File          // the config it was built from
+	calendar   config.FiscalCalendar // and the fiscal calendar in use then
+	storeGen   uint64                // the store refresh it reflects
+	validUntil time.Time             // first instant a clock-dependent value changes
 }
 
 // Target is the state of one configured (forecast, period): what the store
@@ -216,7 +217,7 @@ func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) err
 		return err
 	}
 	configured := map[targetKey]bool{}
-	for _, ct := range cfg.Targets(r.opts.Now()) {
+	for _, ct := range r.opts.Calendar.Resolve(cfg).Targets(r.opts.Now()) {
 		configured[targetKey{ct.Forecast, ct.Period}] = true
 	}
 	k := targetKey{forecast, period}
@@ -265,7 +266,9 @@ func (r *Runner) current(st *State) bool {
 	r.mu.RLock()
 	gen := r.stored.gen
 	r.mu.RUnlock()
-	return st.storeGen == gen && st.cfg == r.opts.Config() && r.opts.Now().Before(st.validUntil)
+	cfg := r.opts.Config()
+	cal, _ := r.opts.Calendar.InUse(cfg)
+	return st.storeGen == gen && st.cfg == cfg && st.calendar == cal && r.opts.Now().Before(st.validUntil)
 }
 
 // publish builds the state from the stored one, config and clock, and
@@ -282,15 +285,19 @@ func (r *Runner) publish() *State {
 	stored := r.stored
 	r.mu.RUnlock()
 
-	targets := cfg.Targets(now)
+	// Without a known fiscal calendar no period has a label: no targets
+	// (the learning export is recorded under the label Clari gives it).
+	resolved := r.opts.Calendar.Resolve(cfg)
+	targets := resolved.Targets(now)
 	st := &State{
 		Targets:         make([]Target, 0, len(targets)),
 		CoverageMissing: make(map[string]int, len(cfg.Forecasts)),
 		forecasts:       make([]string, 0, len(cfg.Forecasts)),
 		cfg:             cfg,
+		calendar:        resolved.FiscalCalendar,
 		storeGen:        stored.gen,
 		// The target list follows the current quarter.
-		validUntil: cfg.FiscalCalendar.PeriodAt(now).End,
+		validUntil: resolved.FiscalCalendar.PeriodAt(now).End,
 	}
 	for _, f := range cfg.Forecasts {
 		st.CoverageMissing[f.ID] = 0

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
 
@@ -10,7 +11,7 @@ import (
 // strings, docs/metrics.md and the demo take them from these lists.
 
 // SkipReasons lists every `reason` of clari_export_skipped_total.
-var SkipReasons = []string{SkipQuotaReserve, SkipQuotaExhausted, SkipConcurrency, SkipCircuitOpen}
+var SkipReasons = []string{SkipQuotaReserve, SkipQuotaExhausted, SkipConcurrency, SkipCircuitOpen, SkipCalendarMismatch}
 
 // CreateRefusedReasons lists every `reason` of
 // clari_export_create_refused_total: why a create was not sent although
@@ -24,4 +25,5 @@ var FailureReasons = []string{
 	string(clari.OutcomeFailed), string(clari.OutcomeAborted), string(clari.OutcomeCancelled),
 	string(clari.OutcomeTimeout), snapshot.ReasonEmpty, snapshot.ReasonPeriodMismatch,
 	string(clari.OutcomeAPIError), string(clari.OutcomeDecodeError), string(clari.OutcomeTruncated),
+	fiscal.ReasonMismatch,
 }

@@ -265,5 +265,18 @@ func migrations(s schema) []migration {
 			// column, on every replica and across restarts.
 			`ALTER TABLE runs ADD COLUMN error_text TEXT NOT NULL DEFAULT ''`,
 		}},
+		{version: 6, name: "fiscal calendar", statements: []string{
+			// The newest period a Clari document stated (calendar.go): the
+			// learned calendar, and the evidence a configured one is
+			// checked against. One row.
+			`CREATE TABLE fiscal_calendar (
+			id         INTEGER PRIMARY KEY CHECK (id = 1),
+			period_id  TEXT NOT NULL,
+			start_date TEXT NOT NULL,
+			end_date   TEXT NOT NULL,
+			origin     TEXT NOT NULL,
+			seen_ns    BIGINT NOT NULL
+		)`,
+		}},
 	}
 }

@@ -221,6 +221,12 @@ type Store interface {
 	LoadWatchState(ctx context.Context, name string) ([]byte, error)
 	SaveWatchState(ctx context.Context, name string, doc []byte) error
 
+	// CalendarPeriod returns the newest fiscal period a Clari document
+	// stated (ok false when none yet); PutCalendarPeriod replaces it.
+	// Package fiscal learns and checks the calendar with it (calendar.go).
+	CalendarPeriod(ctx context.Context) (p CalendarPeriod, ok bool, err error)
+	PutCalendarPeriod(ctx context.Context, p CalendarPeriod) error
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store. Further calls fail with ErrClosed.

@@ -39,8 +39,13 @@ func watchConfig() *config.Config {
 
 func newEnv(t *testing.T, sc clarisim.Scenario) *env {
 	t.Helper()
+	return newTenantEnv(t, sc, clarisim.TenantSpec{Users: 6})
+}
+
+func newTenantEnv(t *testing.T, sc clarisim.Scenario, tenant clarisim.TenantSpec) *env {
+	t.Helper()
 	clk := clarisim.NewClock(clarisim.DefaultNow)
-	sim := clarisim.New(clarisim.Options{APIKey: simKey, Seed: 11, Clock: clk.Now, Scenario: sc, Tenant: clarisim.TenantSpec{Users: 6}})
+	sim := clarisim.New(clarisim.Options{APIKey: simKey, Seed: 11, Clock: clk.Now, Scenario: sc, Tenant: tenant})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	t.Cleanup(sim.Close)

@@ -63,10 +63,12 @@ func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectIte
 		typeRows[e.DataType]++
 		return add(e)
 	}
-	// CSV rows carry dates, not a period id: the fiscal calendar says which
-	// quarter they are in (a mismatch then shows as period_mismatch).
-	cal := cfg.FiscalCalendar
-	v.PeriodOf = func(day time.Time) string { return cal.PeriodAt(day).Label() }
+	var periods []clari.TimePeriod
+	v.TimePeriod = func(p clari.TimePeriod) error {
+		periods = append(periods, p)
+		return nil
+	}
+	v.PeriodOf = w.placeCSVRows(cfg, item)
 	format := clari.ExportFormat(item.Format)
 	if format == "" {
 		format = clari.FormatJSON
@@ -82,8 +84,12 @@ func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectIte
 		return nil
 	}
 	snap := b.Finish()
-	reason, _ := snap.Check()
-	w.checked(t, item, reason, "rows", snap.Rows, "periods", fmt.Sprint(snap.Periods))
+	if m := w.checkCalendar(ctx, cfg, item, periods); m != nil {
+		w.checked(t, item, ReasonCalendarMismatch, "problem", m.Problem(), "fix", m.Fix())
+	} else {
+		reason, _ := snap.Check()
+		w.checked(t, item, reason, "rows", snap.Rows, "periods", fmt.Sprint(snap.Periods))
+	}
 	if item.Ended.Before(t.InspectedAt) {
 		return nil // an older job inspected late: the newest one's figures stay
 	}

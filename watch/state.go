@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 )
 
@@ -31,7 +32,7 @@ const (
 	ReasonTruncated = "truncated"
 	// ReasonCalendarMismatch: the document's period dates disagree with the
 	// configured fiscal calendar.
-	ReasonCalendarMismatch = "calendar_mismatch"
+	ReasonCalendarMismatch = fiscal.ReasonMismatch
 )
 
 // CheckReasons is the reason label vocabulary, the one list every reason

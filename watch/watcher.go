@@ -27,6 +27,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 )
 
 // Clari is what the watch reads from the API (free calls only).
@@ -50,7 +51,11 @@ type Options struct {
 	// Config returns the current configuration file (a reload takes effect
 	// at the next poll); the watch needs no secret.
 	Config func() *config.File
-	Logger log.Logger
+	// Calendar is the fiscal calendar shared with the runner: every
+	// inspected JSON document's periods teach it or check it (calendar.go).
+	// nil: the configured calendar places CSV rows and nothing is checked.
+	Calendar *fiscal.Book
+	Logger   log.Logger
 	// Now is the clock (default time.Now); Sleep waits between downloads
 	// (default: a timer honouring ctx).
 	Now   func() time.Time

@@ -31,6 +31,8 @@ clari:
   api_key_file: %%KEYFILE%%
   poll_interval: 100ms
   probe_interval: 1s
+fiscal_calendar:
+  start_month: 1
 forecasts:
   - id: net_arr
     types_to_export: [forecast, quota]

@@ -36,6 +36,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/collector"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/health"
 	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/landing"
@@ -85,6 +86,7 @@ type App struct {
 	health     *health.Monitor
 	durations  *collector.ExportDurations
 	wh         *warehouse.Warehouse // nil without a usable warehouse section
+	calendar   *fiscal.Book         // the fiscal calendar, learned or checked by runner and watch
 	runner     *runner.Runner
 	runLogs    *runlog.History
 	watch      *watch.Watcher
@@ -128,11 +130,7 @@ func New(opts Options) (*App, error) {
 
 	a.apiMetrics = collector.NewAPIMetrics(collector.APIVocabulary{
 		Endpoints: clari.Endpoints, RetryReasons: clari.RetryReasons, BreakerStates: clari.BreakerStates})
-	// The runner's and the Clari client's lines naming a target (a run's
-	// create, re-queue, adoption, failure) are also kept, bounded, for the
-	// landing page's run pages.
-	a.runLogs = runlog.New(runlog.Options{})
-	a.client = &clientBox{instr: a.apiMetrics, logger: a.runLogs.Logger(log.With(logger, "component", "clari"))}
+	a.client = &clientBox{instr: a.apiMetrics, logger: log.With(logger, "component", "clari")}
 	if err := a.client.ApplyConfig(cfg); err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("building the Clari client: %w", err)
@@ -173,8 +171,12 @@ func New(opts Options) (*App, error) {
 		}
 		leadership = elector
 	}
+	// The runner's lines naming a target are also kept, bounded, for the
+	// landing page's run pages.
+	a.runLogs = runlog.New(runlog.Options{})
+	a.calendar = fiscal.NewBook(st, a.config.File, log.With(logger, "component", "calendar"))
 	a.runner = runner.New(runner.Options{
-		API: a.client, Store: st, Config: a.config.File, Sink: sink, Leadership: leadership,
+		API: a.client, Store: st, Config: a.config.File, Sink: sink, Leadership: leadership, Calendar: a.calendar,
 		FreshLimits:     a.health.Fresh,
 		ObserveDuration: a.durations.ObserveDuration,
 		Logger:          a.runLogs.Logger(log.With(logger, "component", "runner")),
@@ -184,15 +186,16 @@ func New(opts Options) (*App, error) {
 	// The pipeline watch reads /admin/limits through the health monitor's
 	// reading (no second call) and keeps its state in the same store.
 	a.watch = watch.New(watch.Options{
-		Clari:  watchAPI{client: a.client, limits: a.health.Cached},
-		Store:  st,
-		Config: a.config.File,
-		Logger: log.With(logger, "component", "watch"),
+		Clari:    watchAPI{client: a.client, limits: a.health.Cached},
+		Store:    st,
+		Config:   a.config.File,
+		Calendar: a.calendar,
+		Logger:   log.With(logger, "component", "watch"),
 	})
 
 	if a.wh != nil {
-		a.whChecks = warehouse.NewService(a.wh, expectedRows{a.config, a.runner, a.watch}.input,
-			func(t time.Time) string { return a.config.Get().FiscalCalendar.PeriodAt(t).Label() },
+		a.whChecks = warehouse.NewService(a.wh, expectedRows{a.inForce, a.runner, a.watch}.input,
+			func(t time.Time) string { return currentPeriod(a.inForce(), t) },
 			log.With(logger, "component", "warehouse"))
 		a.runner.OnChange(a.whChecks.Trigger) // reconcile right after a load
 	}
@@ -202,7 +205,8 @@ func New(opts Options) (*App, error) {
 		webConfigFile = *opts.Web.WebConfigFile
 	}
 	a.readiness = checklist.NewRunner(checklist.RunnerOptions{
-		Config:        a.config.Get,
+		Config:        a.inForce,
+		Calendar:      a.calendar.State,
 		WebConfigFile: webConfigFile,
 		Limits:        a.health.Cached,
 		Logger:        log.With(logger, "component", "readiness"),
@@ -231,6 +235,7 @@ func New(opts Options) (*App, error) {
 		Warehouse:       whState,
 		Readiness:       a.readiness,
 		Pipeline:        collector.PipelineSourceOf[*watch.Target](a.watch.State),
+		Calendar:        func() collector.CalendarState { return a.calendar.State() },
 		PipelineOptions: collector.PipelineOptions{DurationBuckets: watch.DurationBuckets, CheckReasons: watch.CheckReasons},
 	})
 	// One store, one runner: this replica exports. On a shared store the
@@ -266,7 +271,7 @@ func New(opts Options) (*App, error) {
 			Version:     version.Info(),
 			MetricsPath: opts.MetricsPath,
 			DocsURL:     opts.DocsURL,
-			Config:      a.config.File,
+			Config:      func() *config.File { return &a.inForce().File },
 			Runs:        st,
 			Pipeline:    a.watch,
 			Export:      a.runner.ExportState,
@@ -296,6 +301,29 @@ func (a *App) warehouseState() *warehouse.State {
 		return nil
 	}
 	return a.whChecks.State()
+}
+
+// inForce is the configuration in force with the fiscal calendar in use
+// (configured, or learned from Clari): what readers that only name
+// periods need (landing page, readiness audit, warehouse checks).
+func (a *App) inForce() *config.Config {
+	c := a.config.Get()
+	resolved := a.calendar.Resolve(&c.File)
+	if resolved == &c.File {
+		return c
+	}
+	cc := *c
+	cc.File = *resolved
+	return &cc
+}
+
+// currentPeriod is the label of the quarter containing t, "" while the
+// fiscal calendar is unknown (the warehouse retention then waits).
+func currentPeriod(c *config.Config, t time.Time) string {
+	if !c.FiscalCalendar.Known() {
+		return ""
+	}
+	return c.FiscalCalendar.PeriodAt(t).Label()
 }
 
 // Runner is the export runner (the demo script reads its state).

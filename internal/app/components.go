@@ -183,7 +183,7 @@ type watchComponent struct{}
 
 func (watchComponent) Name() string { return "pipeline watch" }
 func (watchComponent) Reloads() Reloads {
-	return Reloads{Live: []string{"watch"}}
+	return Reloads{Live: []string{"watch", "fiscal_calendar"}}
 }
 func (watchComponent) ApplyConfig(*config.Config) error { return nil }
 
@@ -207,14 +207,14 @@ func (w watchAPI) Results(ctx context.Context, jobID string, format clari.Export
 // pipeline export (where both exist, the exporter's own export wins: it is
 // the one made with the configured types, scope and currency).
 type expectedRows struct {
-	config *configState
+	config func() *config.Config // in force, with the calendar in use
 	runner *runner.Runner
 	watch  *watch.Watcher
 }
 
 func (e expectedRows) input() warehouse.CheckInput {
 	now := time.Now()
-	in := warehouse.CheckInput{Now: now, CurrentPeriod: e.config.Get().FiscalCalendar.PeriodAt(now).Label()}
+	in := warehouse.CheckInput{Now: now, CurrentPeriod: currentPeriod(e.config(), now)}
 	own := e.runner.LatestExpected()
 	for k, rows := range own {
 		in.Expected = append(in.Expected, warehouse.Expected{Forecast: k[0], Period: k[1], Rows: rows})

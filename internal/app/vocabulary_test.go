@@ -21,7 +21,7 @@ import (
 // in a producer's list that is not served at 0 or not documented fails here.
 func TestVocabulariesMatchProducers(t *testing.T) {
 	dir := t.TempDir()
-	a, err := New(Options{ConfigFile: testConfig(t, dir, "http://127.0.0.1:1/v4", "1h", "")})
+	a, err := New(Options{ConfigFile: testConfig(t, dir, "http://127.0.0.1:1/v4", "1h", "fiscal_calendar:\n  start_month: 1\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
