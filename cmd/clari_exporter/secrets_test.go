@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"html"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,8 @@ import (
 
 // TestAPIKeyNeverExposed runs the exporter with a key the simulator accepts
 // and then with one it rejects (401s, failed exports, a failed reload) and
-// scans everything a user can see: logs, /metrics, the landing page, the
-// reload error and --config.check output.
+// scans everything a user can see: logs, /metrics, the landing page and
+// every run page it links, the reload error and --config.check output.
 func TestAPIKeyNeverExposed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -42,6 +44,16 @@ func TestAPIKeyNeverExposed(t *testing.T) {
 			}
 			_, metrics := scrape(t, base)
 			_, landing := get(t, base+"/")
+			// Every run's page: its record, its error and its log lines.
+			var runPages strings.Builder
+			links := regexp.MustCompile(`href="(/run\?[^"]+)"`).FindAllStringSubmatch(landing, -1)
+			for _, l := range links {
+				_, page := get(t, base+html.UnescapeString(l[1]))
+				runPages.WriteString(page)
+			}
+			if len(links) == 0 {
+				t.Errorf("the landing page links no run page: nothing of them was scanned")
+			}
 			// A broken reload puts an error on the wire.
 			good, _ := os.ReadFile(path)
 			_ = os.WriteFile(path, append(good, []byte("clari_typo: 1\n")...), 0o600)
@@ -56,7 +68,7 @@ func TestAPIKeyNeverExposed(t *testing.T) {
 			checkConfig(path, &out, &errOut)
 
 			for what, text := range map[string]string{
-				"logs": logs(), "metrics": metrics, "landing page": landing,
+				"logs": logs(), "metrics": metrics, "landing page": landing, "run pages": runPages.String(),
 				"reload error": reloadBody.String(), "config check": out.String() + errOut.String(),
 			} {
 				if strings.Contains(text, testAPIKey) {
