@@ -171,8 +171,8 @@ func (h *Handler) view(ctx context.Context) view {
 	return v
 }
 
-// row is runs[i] (a target's runs, newest first) with its error text from
-// the lines it logged.
+// row is runs[i] (a target's runs, newest first) with its error text: as
+// recorded with the run, else from the lines it logged in this process.
 func (h *Handler) row(runs []store.Run, i int) row {
 	run := runs[i]
 	rw := row{Forecast: run.Forecast, Period: run.Period, Run: run, Outcome: "ok", Link: runLink(run)}
