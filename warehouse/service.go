@@ -37,8 +37,9 @@ func NewService(w *Warehouse, input func() CheckInput, currentPeriod func(time.T
 	return &Service{w: w, checker: NewChecker(w, input, 0, logger), current: currentPeriod, logger: logger}
 }
 
-// Run connects, then runs the checks and retention until ctx ends, and
-// closes the database.
+// Run connects, then runs the checks and retention until ctx ends. It does
+// not close the database: w is its opener's, and a replica runs the
+// service again in each term it leads, on the same pool.
 func (s *Service) Run(ctx context.Context) {
 	if err := s.w.Connect(ctx); err != nil {
 		level.Error(s.logger).Log("msg", "cannot reach the warehouse; checks will report it", "err", err)
@@ -52,7 +53,6 @@ func (s *Service) Run(ctx context.Context) {
 	go func() { defer wg.Done(); every.Run(ctx, s.w.CheckInterval(), s.retain) }()
 	s.checker.Run(ctx)
 	wg.Wait()
-	_ = s.w.Close()
 }
 
 // Trigger asks for a check run now (after a load, so reconciliation is

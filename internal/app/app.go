@@ -98,6 +98,8 @@ type App struct {
 	components []Component
 	ready      atomic.Bool
 	shared     *shared // nil with SQLite: this replica leads alone
+
+	owned resources // what New opened: closed by Close
 }
 
 // New builds every component in dependency order. Nothing runs yet.
@@ -127,13 +129,13 @@ func New(opts Options) (*App, error) {
 		return nil, fmt.Errorf("opening the state store: %w", err)
 	}
 	a.store = st
+	a.owned.own(st.Close)
 
 	a.apiMetrics = collector.NewAPIMetrics(collector.APIVocabulary{
 		Endpoints: clari.Endpoints, RetryReasons: clari.RetryReasons, BreakerStates: clari.BreakerStates})
 	a.client = &clientBox{instr: a.apiMetrics, logger: log.With(logger, "component", "clari")}
 	if err := a.client.ApplyConfig(cfg); err != nil {
-		_ = st.Close()
-		return nil, fmt.Errorf("building the Clari client: %w", err)
+		return nil, a.abandon(fmt.Errorf("building the Clari client: %w", err))
 	}
 
 	a.health = health.New(health.Options{
@@ -153,6 +155,7 @@ func New(opts Options) (*App, error) {
 			level.Error(whLogger).Log("msg", "warehouse section unusable; warehouse checks disabled", "err", err)
 		} else {
 			a.wh = w
+			a.owned.own(w.Close)
 			if w.SinkEnabled() {
 				sink = warehouse.NewSink(w)
 			}
@@ -166,8 +169,7 @@ func New(opts Options) (*App, error) {
 	var leadership runner.Leadership // nil alone: no election
 	if sharedStore {
 		if elector, err = a.newElector(cfg, pg, logger); err != nil {
-			_ = st.Close()
-			return nil, err
+			return nil, a.abandon(err)
 		}
 		leadership = elector
 	}
@@ -259,8 +261,7 @@ func New(opts Options) (*App, error) {
 		Logger:     logger,
 	})
 	if err != nil {
-		_ = st.Close()
-		return nil, err
+		return nil, a.abandon(err)
 	}
 	a.handler, err = routes{
 		metricsPath: opts.MetricsPath,
@@ -286,8 +287,7 @@ func New(opts Options) (*App, error) {
 		logger: logger,
 	}.handler()
 	if err != nil {
-		_ = st.Close()
-		return nil, err
+		return nil, a.abandon(err)
 	}
 
 	a.components = append(a.builtin(), opts.Components...)
@@ -370,6 +370,16 @@ func (a *App) Reload() error {
 	return nil
 }
 
+// Close closes what New opened (the store, the warehouse pool), newest
+// first. Run calls it when it returns: call it only for an App never run.
+func (a *App) Close() error { return a.owned.closeAll() }
+
+// abandon closes what a failing New opened so far and returns err.
+func (a *App) abandon(err error) error {
+	_ = a.owned.closeAll()
+	return err
+}
+
 // firstProbeWait is how long start-up waits for the first Clari reading
 // before reporting ready, so the first scrape usually knows whether Clari
 // answers; a hung Clari delays readiness by no more than this.
@@ -377,9 +387,10 @@ const firstProbeWait = 50 * time.Millisecond
 
 // Run starts every component, serves HTTP, reloads on SIGHUP, and stops
 // gracefully when ctx ends (in-flight export jobs stay persisted and resume
-// at the next start). It closes the store before returning.
+// at the next start). It closes what New opened before returning, once
+// every component has stopped.
 func (a *App) Run(ctx context.Context) error {
-	defer a.store.Close()
+	defer a.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	server := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/exporter-toolkit/web"
@@ -82,8 +83,8 @@ func simServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// metric scrapes h and returns the value of an unlabelled metric.
-func metric(t *testing.T, h http.Handler, name string) (float64, bool) {
+// scrapeHandler parses h's /metrics.
+func scrapeHandler(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -92,7 +93,13 @@ func metric(t *testing.T, h http.Handler, name string) (float64, bool) {
 	if err != nil {
 		t.Fatalf("parsing /metrics: %v", err)
 	}
-	mf, ok := mfs[name]
+	return mfs
+}
+
+// metric scrapes h and returns the value of an unlabelled metric.
+func metric(t *testing.T, h http.Handler, name string) (float64, bool) {
+	t.Helper()
+	mf, ok := scrapeHandler(t, h)[name]
 	if !ok || len(mf.Metric) == 0 {
 		return 0, false
 	}
@@ -111,7 +118,7 @@ func TestReloadTableMatchesComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
+	defer a.Close()
 	declared := map[string]map[string][]string{} // setting → mode → components
 	for _, c := range a.Components() {
 		r := c.Reloads()
@@ -199,7 +206,7 @@ func TestRejectedReloadKeepsEveryComponentOnTheOldConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
+	defer a.Close()
 	old := a.Config()
 	if v, _ := metric(t, a.Handler(), "clari_exporter_config_last_reload_successful"); v != 1 {
 		t.Fatalf("reload metric %v at start, want 1", v)
@@ -366,7 +373,7 @@ func TestMetricsServePromhttpHandlerMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.store.Close()
+	defer a.Close()
 	metric(t, a.Handler(), "clari_up")
 	if v, ok := metric(t, a.Handler(), "promhttp_metric_handler_requests_total"); !ok || v < 1 {
 		t.Errorf("promhttp_metric_handler_requests_total = %v (present %v), want the earlier scrape counted", v, ok)
