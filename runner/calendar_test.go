@@ -1,12 +1,14 @@
 package runner_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/prometheus/common/model"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
@@ -151,5 +153,61 @@ func TestWrongFiscalCalendarSpendsOneExport(t *testing.T) {
 	}
 	if s := book.State(); s.Mismatch || !s.Verified || s.Source != fiscal.SourceConfig {
 		t.Errorf("calendar after the reload %+v, want the configured one verified", s)
+	}
+}
+
+// TestLearningExportResumedAfterARestart: a restart while the learning
+// export (asked without timePeriod) is in flight resumes that job, records
+// it under the quarter Clari named, and spends nothing more to learn.
+func TestLearningExportResumedAfterARestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: februaryTenant, learnCalendar: true,
+		config: func(c *config.Config) {
+			historical(1)(c)
+			c.Clari.PollTimeout = model.Duration(30 * time.Second)
+		}, scenario: clarisim.Scenario{JobDuration: time.Second}})
+	r := e.runner(func(o *runner.Options) { o.Calendar = e.book() })
+	runUntil(t, r, "the learning export created", func(*runner.State) bool { return e.sim.Stats().JobsCreated == 1 })
+	learningJob := e.sim.Jobs()[0].Job.JobID
+
+	book := e.book()
+	r2 := e.runner(func(o *runner.Options) { o.Calendar = book })
+	es := runUntil(t, r2, "both learned quarters exported", func(es *runner.State) bool { return len(es.Targets) == 2 && allRan(1)(es) })
+	if n := e.sim.Stats().JobsCreated; n != 2 {
+		t.Fatalf("JobsCreated %d, want 2: the learning job resumed, one historical quarter", n)
+	}
+	if cur := es.Targets[0]; cur.Period != "2027_Q4" || cur.Latest == nil || cur.Latest.JobID != learningJob {
+		t.Fatalf("current target %+v, want 2027_Q4 recorded from the resumed learning job %s", cur.TargetState, learningJob)
+	}
+	if s := book.State(); s.Source != fiscal.SourceClari || s.StartMonth != 2 {
+		t.Fatalf("calendar %+v, want learned February", s)
+	}
+	inflight, err := e.store.InFlight(context.Background())
+	if err != nil || len(inflight) != 0 {
+		t.Fatalf("in-flight jobs after the runs: %+v, %v; want none (the learning row under period \"\" cleared)", inflight, err)
+	}
+}
+
+// TestCSVForecastWaitsForTheJSONLearningExport: CSV results state no period
+// id, so a JSON forecast learns the calendar (the first forecast here
+// exports CSV); the CSV export then runs with its rows placed by the
+// learned February calendar, and passes its period check.
+func TestCSVForecastWaitsForTheJSONLearningExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{tenant: februaryTenant, learnCalendar: true, scenario: scenarioInstant(),
+		config: func(c *config.Config) { c.Forecasts[0].ExportFormat = "CSV" }})
+	r := e.runner(func(o *runner.Options) { o.Calendar = e.book() })
+	es := runUntil(t, r, "both forecasts exported", allRan(1))
+	jobs := e.sim.Jobs()
+	if len(jobs) != 2 || jobs[0].ForecastID != "bookings" || jobs[0].Request.TimePeriod != "" || jobs[0].Request.ExportFormat != "JSON" {
+		t.Fatalf("first job %+v; want the JSON forecast bookings asked for no period", jobs[0].Request)
+	}
+	if jobs[1].ForecastID != "net_arr" || jobs[1].Request.TimePeriod != "2027_Q4" || jobs[1].Request.ExportFormat != "CSV" {
+		t.Fatalf("second job %+v; want net_arr's CSV export of the learned 2027_Q4", jobs[1].Request)
+	}
+	for _, ts := range es.Targets {
+		if ts.Period != "2027_Q4" || !ts.LastRunSuccess {
+			t.Errorf("%s/%s: last success %v, failures %v; want 2027_Q4 exported", ts.Forecast, ts.Period, ts.LastRunSuccess, ts.Failures)
+		}
 	}
 }
