@@ -54,7 +54,7 @@ func TestCommittedFilesAreGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{RulesPath, WatchdogRulesPath, PrometheusRulePath, mixinConfigPath, mixinAlertsPath, mixinRulesPath, mixinDashboards} {
+	for _, p := range []string{RulesPath, WatchdogRulesPath, PrometheusRulePath, ChartRulesPath, mixinConfigPath, mixinAlertsPath, mixinRulesPath, mixinDashboards} {
 		if files[p] == nil {
 			t.Errorf("the generator does not write %s", p)
 		}

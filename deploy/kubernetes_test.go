@@ -50,19 +50,8 @@ func decodeAll(t *testing.T, dec runtime.Decoder, file string) []runtime.Object 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var out []runtime.Object
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
-			continue
-		}
+	for _, doc := range splitYAML(t, data) {
 		obj, _, err := dec.Decode(doc, nil, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
@@ -70,6 +59,25 @@ func decodeAll(t *testing.T, dec runtime.Decoder, file string) []runtime.Object 
 		out = append(out, obj)
 	}
 	return out
+}
+
+// splitYAML returns the non-empty documents of a multi-document stream.
+func splitYAML(t *testing.T, data []byte) [][]byte {
+	t.Helper()
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out [][]byte
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bytes.TrimSpace(stripComments(doc))) > 0 {
+			out = append(out, doc)
+		}
+	}
 }
 
 var commentLine = regexp.MustCompile(`(?m)^\s*#.*$`)
@@ -86,6 +94,9 @@ type variant struct {
 	secrets        map[string]*corev1.Secret
 	pvcs           map[string]*corev1.PersistentVolumeClaim
 	pdbs           []*policyv1.PodDisruptionBudget
+	// Only the Helm chart renders these.
+	rules           []*monitoringv1.PrometheusRule
+	serviceAccounts []*corev1.ServiceAccount
 }
 
 // loadVariant reads a directory's kustomization.yaml, checks it lists
@@ -120,36 +131,57 @@ func loadVariant(t *testing.T, dec runtime.Decoder, dir string) variant {
 		t.Errorf("%s/kustomization.yaml lists %v, the directory holds %v", dir, got, manifests)
 	}
 
-	v := variant{dir: dir, configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}, pvcs: map[string]*corev1.PersistentVolumeClaim{}}
+	v := newVariant(dir)
 	for _, f := range manifests {
 		for _, obj := range decodeAll(t, dec, filepath.Join(dir, f)) {
-			switch o := obj.(type) {
-			case *appsv1.Deployment:
-				if v.deployment != nil {
-					t.Fatalf("%s: two Deployments", dir)
-				}
-				v.deployment = o
-			case *corev1.Service:
-				v.services = append(v.services, o)
-			case *monitoringv1.ServiceMonitor:
-				v.serviceMonitor = append(v.serviceMonitor, o)
-			case *corev1.ConfigMap:
-				v.configMaps[o.Name] = o
-			case *corev1.Secret:
-				v.secrets[o.Name] = o
-			case *corev1.PersistentVolumeClaim:
-				v.pvcs[o.Name] = o
-			case *policyv1.PodDisruptionBudget:
-				v.pdbs = append(v.pdbs, o)
-			default:
-				t.Errorf("%s/%s: unexpected %T", dir, f, obj)
-			}
+			v.add(t, obj, f)
 		}
 	}
-	if v.deployment == nil || len(v.services) != 1 || len(v.serviceMonitor) != 1 {
-		t.Fatalf("%s: want one Deployment, Service and ServiceMonitor, got %v, %d, %d", dir, v.deployment != nil, len(v.services), len(v.serviceMonitor))
-	}
+	v.requireOneEach(t)
 	return v
+}
+
+func newVariant(dir string) variant {
+	return variant{dir: dir, configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}, pvcs: map[string]*corev1.PersistentVolumeClaim{}}
+}
+
+// add files a decoded object under its kind; from names where it came from.
+func (v *variant) add(t *testing.T, obj runtime.Object, from string) {
+	t.Helper()
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		if v.deployment != nil {
+			t.Fatalf("%s: two Deployments", v.dir)
+		}
+		v.deployment = o
+	case *corev1.Service:
+		v.services = append(v.services, o)
+	case *monitoringv1.ServiceMonitor:
+		v.serviceMonitor = append(v.serviceMonitor, o)
+	case *monitoringv1.PrometheusRule:
+		v.rules = append(v.rules, o)
+	case *corev1.ConfigMap:
+		v.configMaps[o.Name] = o
+	case *corev1.Secret:
+		v.secrets[o.Name] = o
+	case *corev1.PersistentVolumeClaim:
+		v.pvcs[o.Name] = o
+	case *policyv1.PodDisruptionBudget:
+		v.pdbs = append(v.pdbs, o)
+	case *corev1.ServiceAccount:
+		v.serviceAccounts = append(v.serviceAccounts, o)
+	default:
+		t.Errorf("%s/%s: unexpected %T", v.dir, from, obj)
+	}
+}
+
+// requireOneEach stops the test unless the variant has one Deployment,
+// Service and ServiceMonitor.
+func (v *variant) requireOneEach(t *testing.T) {
+	t.Helper()
+	if v.deployment == nil || len(v.services) != 1 || len(v.serviceMonitor) != 1 {
+		t.Fatalf("%s: want one Deployment, Service and ServiceMonitor, got %v, %d, %d", v.dir, v.deployment != nil, len(v.services), len(v.serviceMonitor))
+	}
 }
 
 // TestKubernetesObjectsDecodeStrictly: every YAML file under
@@ -385,6 +417,14 @@ func loadPodConfig(t *testing.T, v variant) *config.Config {
 			files = v.configMaps[vol.ConfigMap.Name].Data
 		case vol.Secret != nil:
 			files = v.secrets[vol.Secret.SecretName].StringData
+			if items := vol.Secret.Items; len(items) > 0 {
+				// Only the listed keys, each at its path.
+				mapped := map[string]string{}
+				for _, it := range items {
+					mapped[it.Path] = files[it.Key]
+				}
+				files = mapped
+			}
 		}
 		dir := filepath.Join(root, m.MountPath)
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -68,6 +68,9 @@ type demoEnv struct {
 	whPath  string
 	emptyAt string // the period that exports empty
 	driftAt string // the period whose warehouse rows go missing
+	// auditConfig is the demo's configuration written as a file, to audit
+	// the running demo with `check` (writeAuditConfig).
+	auditConfig string
 }
 
 // startDemo starts the simulator on a loopback port and builds a config for
@@ -107,7 +110,12 @@ func startDemo(ctx context.Context, t demoTiming, logger log.Logger) (*demoEnv, 
 		d.Close()
 		return nil, err
 	}
-	level.Warn(logger).Log("msg", "DEMO MODE: exporting from the built-in Clari simulator, not Clari", "simulator", d.simURL, "state", dir)
+	if d.auditConfig, err = d.writeAuditConfig(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	level.Warn(logger).Log("msg", "DEMO MODE: exporting from the built-in Clari simulator, not Clari", "simulator", d.simURL, "state", dir,
+		"audit", "clari_exporter check --config.file="+d.auditConfig)
 	return d, nil
 }
 
