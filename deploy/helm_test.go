@@ -18,6 +18,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 const chartDir = "../charts/clari-exporter"
@@ -27,9 +28,7 @@ const chartDir = "../charts/clari-exporter"
 // missing helm skips the test; under CI=true it fails.
 func helmBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs helm lint and helm template; run without -short")
-	}
+	testtier.Outside(t, "runs helm lint and helm template")
 	if p, err := exec.LookPath("helm"); err == nil {
 		return p
 	}
@@ -42,7 +41,7 @@ func helmBinary(t *testing.T) string {
 		return p
 	}
 	const install = "go install helm.sh/helm/v3/cmd/helm@" + "v3.22.1 (as .ci/run does)"
-	if os.Getenv("CI") == "true" {
+	if testtier.InCI() {
 		t.Fatalf("helm not found on PATH or in %s; CI must install it: %s", filepath.Dir(p), install)
 	}
 	t.Skipf("helm not found on PATH or in %s; install it to run this test: %s", filepath.Dir(p), install)

@@ -20,7 +20,7 @@ import (
 // file, against the running demo's simulator, passes every P1 check (exit
 // 0) with the key file's check passing on its mode.
 func TestDemoWritesItsAuditableConfig(t *testing.T) {
-	d, err := startDemo(context.Background(), log.NewNopLogger())
+	d, err := startDemo(context.Background(), defaultDemoTiming, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
