@@ -160,8 +160,11 @@ func TestExportTypes(t *testing.T) {
 
 func TestPeriodCoverage(t *testing.T) {
 	s := startSim(t, clarisim.Scenario{})
-	rep := audit(t, Options{ConfigFile: writeConfig(t, s.URL)})
+	rep := audit(t, Options{ConfigFile: writeConfig(t, s.URL, "forecasts:", "fiscal_calendar:\n  start_month: 1\nforecasts:")})
 	expect(t, rep, CheckPeriodCoverage, Pass, "2025_Q4 … 2026_Q4")
+	// Without fiscal_calendar no label is guessed (January would be).
+	rep = audit(t, Options{ConfigFile: writeConfig(t, s.URL)})
+	expect(t, rep, CheckPeriodCoverage, Pass, "labels from the calendar learned from Clari")
 	rep = audit(t, Options{ConfigFile: writeConfig(t, s.URL, "historical_quarters: 4", "historical_quarters: 2")})
 	expect(t, rep, CheckPeriodCoverage, Fail, "forecast net_arr: current + 2 historical quarters")
 }

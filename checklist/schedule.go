@@ -61,8 +61,13 @@ func checkPeriodCoverage(cfg *config.Config, now time.Time) Result {
 	if len(short) > 0 {
 		return result(CheckPeriodCoverage, Fail, fmt.Sprintf("%s (checklist: current + %d; raise historical_quarters)", strings.Join(short, "; "), RequiredHistoricalQuarters))
 	}
-	periods := cfg.FiscalCalendar.Recent(now, RequiredHistoricalQuarters)
-	span := fmt.Sprintf("%s … %s", periods[len(periods)-1].Label(), periods[0].Label())
+	// The labels need the tenant's calendar: without a configured (or,
+	// in the exporter, learned) one none is named rather than guessed.
+	span := "labels from the calendar learned from Clari"
+	if cfg.FiscalCalendar.Known() {
+		periods := cfg.FiscalCalendar.Recent(now, RequiredHistoricalQuarters)
+		span = fmt.Sprintf("%s … %s", periods[len(periods)-1].Label(), periods[0].Label())
+	}
 	detail := fmt.Sprintf("forecast %s: current + ≥%d historical quarters (%s), current every %s, historical every %s",
 		strings.Join(ok, ", "), RequiredHistoricalQuarters, span, cfg.Schedule.CurrentInterval, cfg.Schedule.HistoricalInterval)
 	if !cfg.Schedule.Enabled {

@@ -102,13 +102,17 @@ func (a *auditor) checkWarehouseRetention(ctx context.Context) Result {
 				q, f.HistoricalQuarters+1, f.ID, f.HistoricalQuarters))
 		}
 	}
-	cur := a.cfg.FiscalCalendar.PeriodAt(a.now)
-	oldest := a.cfg.FiscalCalendar.Shift(cur, -(q - 1))
 	mode := "enforce off (report only)"
 	if wc.Retention.Enforce {
 		mode = "enforce on"
 	}
-	window := fmt.Sprintf("rolling %d quarters (%s … %s), %s", q, oldest.Label(), cur.Label(), mode)
+	cal := a.cfg.FiscalCalendar
+	if !cal.Known() {
+		return result(CheckWarehouseRetention, Skip, fmt.Sprintf("rolling %d quarters, %s; table not checked: without fiscal_calendar only the exporter knows the current quarter's label "+
+			"(learned from Clari); its retention run reports clari_warehouse_periods_beyond_retention", q, mode))
+	}
+	cur := cal.PeriodAt(a.now)
+	window := fmt.Sprintf("rolling %d quarters (%s … %s), %s", q, cal.Shift(cur, -(q-1)).Label(), cur.Label(), mode)
 	w, err := a.warehouse()
 	if err != nil {
 		return result(CheckWarehouseRetention, Warn, window+"; table not checked: warehouse not reachable (see warehouse_reachable)")

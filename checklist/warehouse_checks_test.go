@@ -81,7 +81,7 @@ func (w *warehouseDB) insert(t *testing.T, period, user string) {
 // config writes a config whose warehouse section points at w (DSN in a
 // dsn_file) with extra YAML appended to the section.
 func (w *warehouseDB) config(t *testing.T, base, extra string) string {
-	cfg := writeConfig(t, base, "metrics:", fmt.Sprintf("warehouse:\n  driver: %s\n  dsn_file: dsn\n  table: %s\n%smetrics:", w.driver, w.table, extra))
+	cfg := writeConfig(t, base, "metrics:", fmt.Sprintf("fiscal_calendar:\n  start_month: 1\nwarehouse:\n  driver: %s\n  dsn_file: dsn\n  table: %s\n%smetrics:", w.driver, w.table, extra))
 	writeFile(t, filepath.Dir(cfg), "dsn", w.dsn+"\n", 0o400)
 	return cfg
 }
