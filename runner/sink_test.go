@@ -137,7 +137,7 @@ func TestSinkDiscardsAnExportThatFailsItsGuard(t *testing.T) {
 // target's latest and nothing of the truncated document reaches the sink.
 func TestTruncatedExportKeepsTheLastGoodOne(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: gitLabTenant, config: func(c *config.Config) {
 		c.Schedule.CurrentInterval = model.Duration(time.Minute)
 	}})
 	sink := &recordingSink{}

@@ -127,6 +127,10 @@ func unreadableJobList(t *testing.T, sim *clarisim.Sim) {
 	must(t, sim.AddFault(clarisim.Fault{Kind: clarisim.FaultServerError, Endpoint: clari.EndpointListJobs, Count: -1}))
 }
 
+// gitLabTenant is the simulator's GitLab-like tenant: a February fiscal
+// year labelled by the year it ends, weeks from Friday.
+func gitLabTenant(t *clarisim.TenantSpec) { *t = t.WithFebruaryYear() }
+
 // shortSearch makes the search after an ambiguous create last 3 s: the
 // client's request timeout (2 s, see env.client) plus a 1 s margin; jobs
 // are polled every 500 ms for up to a minute.
@@ -191,7 +195,7 @@ func TestRefusedCreateResolvesItsIntent(t *testing.T) {
 // exactly one job, the run succeeds, no failure counted.
 func TestDroppedCreateIsSentOnceMore(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: shortSearch})
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: gitLabTenant, config: shortSearch})
 	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultReset, Endpoint: clari.EndpointCreateExport}))
 	ts := target(t, runUntil(t, e.runner(nil), "the run ended", allRan(1)), "net_arr")
 	if n := e.sim.Stats().Faults[clarisim.FaultReset]; n != 1 {
@@ -216,7 +220,7 @@ func TestDroppedCreateIsSentOnceMore(t *testing.T) {
 // and adopted; exactly one job, the run succeeds.
 func TestLateAnsweredCreateIsAdopted(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: gitLabTenant, config: func(c *config.Config) {
 		c.Clari.RequestTimeout = model.Duration(2 * time.Second) // the client's (env.client)
 		c.Clari.PollInterval = model.Duration(500 * time.Millisecond)
 		c.Clari.PollTimeout = model.Duration(time.Minute)
@@ -240,7 +244,7 @@ func TestLateAnsweredCreateIsAdopted(t *testing.T) {
 // ends and counted as a duplicate; the run succeeds with the second job.
 func TestJobAfterTheResendIsCancelled(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: clarisim.Scenario{JobDuration: 6 * time.Second}, config: shortSearch})
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: gitLabTenant, scenario: clarisim.Scenario{JobDuration: 6 * time.Second}, config: shortSearch})
 	must(t, e.sim.AddFault(clarisim.Fault{Kind: clarisim.FaultCreateThenError, Status: 504, Delay: 5 * time.Second}))
 	ts := target(t, runUntil(t, e.runner(nil), "the run ended", allRan(1)), "net_arr")
 	jobs := e.sim.Jobs()

@@ -245,8 +245,8 @@ func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) err
 func (r *Runner) logAnomalousSwings(t Target) {
 	for _, sw := range t.Swings {
 		if sw.Anomalous {
-			level.Warn(r.logger).Log("msg", "anomalous forecast swing between the last two snapshots; review it", "forecast", t.Forecast, "period", t.Period,
-				"field", sw.Field, "previous", sw.Previous, "latest", sw.Latest, "ratio", sw.Ratio, "job", t.Latest.JobID)
+			kv := append([]any{"msg", "anomalous forecast swing between the last two snapshots; review it", "forecast", t.Forecast, "period", t.Period}, sw.LogFields()...)
+			level.Warn(r.logger).Log(append(kv, "job", t.Latest.JobID)...)
 		}
 	}
 }

@@ -94,7 +94,7 @@ func TestSwings(t *testing.T) {
 // forecast, period, field, previous, latest and ratio.
 func TestSwingBaselineAndLog(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, config: func(c *config.Config) {
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: gitLabTenant, config: func(c *config.Config) {
 		c.Schedule.CurrentInterval = model.Duration(time.Minute)
 	}})
 	var logs testlog.Buffer
@@ -177,7 +177,7 @@ func TestSwingBaselineAndLog(t *testing.T) {
 			t.Errorf("field %s: %d swing log lines, want 1: %q", field, len(lines), lines)
 			continue
 		}
-		for _, want := range []string{"level=warn", "forecast=net_arr", "period=" + swung.Period, "previous=", "latest=", "ratio=0.3"} {
+		for _, want := range []string{"level=warn", "forecast=net_arr", "period=" + swung.Period, "previous=", "latest=", "ratio=0.3 "} {
 			if !strings.Contains(lines[0], want) {
 				t.Errorf("swing log line %q lacks %q", lines[0], want)
 			}

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/clari-exporter/clari_exporter/clari"
 )
@@ -43,6 +44,18 @@ func (s Swing) DefinedRatio() (float64, bool) {
 		return 0, false
 	}
 	return s.Ratio, true
+}
+
+// LogFields are the swing's field, previous and latest totals and ratio as
+// key-value pairs for a log line, in plain decimals (the ratio to 4
+// places: "0.3", not "0.2999999949573603").
+func (s Swing) LogFields() []any {
+	dec := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	ratio := "none"
+	if r, ok := s.DefinedRatio(); ok {
+		ratio = dec(math.Round(r*1e4) / 1e4)
+	}
+	return []any{"field", s.Field, "previous", dec(s.Previous), "latest", dec(s.Latest), "ratio", ratio}
 }
 
 // SwingDataType is the data type whose totals are compared: the forecast

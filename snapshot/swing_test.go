@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -97,5 +98,21 @@ func TestCompareSwingsOnlyForecastDataType(t *testing.T) {
 	cur := Snapshot{Forecast: "f", Period: "p", JobID: "b", Totals: []Total{{"commit", "quota", 200000}}}
 	if sw := CompareSwings([]Snapshot{prev}, cur, defaultSwing); len(sw) != 0 {
 		t.Fatalf("quota totals must not be compared, got %+v", sw)
+	}
+}
+
+func TestSwingLogFields(t *testing.T) {
+	cases := []struct {
+		sw   Swing
+		want string
+	}{
+		{Swing{Field: "commit", Previous: 5156029.62, Latest: 6702838.48, Ratio: 0.2999999949573603}, "[field commit previous 5156029.62 latest 6702838.48 ratio 0.3]"},
+		{Swing{Field: "commit", Previous: -2e6, Latest: -1e6, Ratio: 0.5}, "[field commit previous -2000000 latest -1000000 ratio 0.5]"},
+		{Swing{Field: "new", Previous: 0, Latest: 7000}, "[field new previous 0 latest 7000 ratio none]"},
+	}
+	for _, c := range cases {
+		if got := fmt.Sprint(c.sw.LogFields()); got != c.want {
+			t.Errorf("LogFields(%+v) = %s, want %s", c.sw, got, c.want)
+		}
 	}
 }

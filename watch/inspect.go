@@ -105,8 +105,8 @@ func (w *Watcher) inspect(ctx context.Context, cfg *config.File, item inspectIte
 	})
 	for _, sw := range t.Swings {
 		if sw.Anomalous {
-			level.Warn(w.o.Logger).Log("msg", "anomalous forecast swing between the last two pipeline exports; review it", "forecast", item.Forecast, "period", item.Period,
-				"field", sw.Field, "previous", sw.Previous, "latest", sw.Latest, "ratio", sw.Ratio, "job_id", item.JobID)
+			kv := append([]any{"msg", "anomalous forecast swing between the last two pipeline exports; review it", "forecast", item.Forecast, "period", item.Period}, sw.LogFields()...)
+			level.Warn(w.o.Logger).Log(append(kv, "job_id", item.JobID)...)
 		}
 	}
 	t.History = append(t.History, snap)

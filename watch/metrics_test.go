@@ -202,7 +202,7 @@ func TestAnomalousPipelineSwingIsLogged(t *testing.T) {
 		t.Fatalf("%d swing lines for %d swings (anomalous %v): %q", len(lines), len(tg.Swings), tg.AnomalousSwing(), lines)
 	}
 	for _, line := range lines {
-		for _, want := range []string{"level=warn", "forecast=" + f0, "period=" + period, "field=", "previous=", "latest=", "ratio=0.5"} {
+		for _, want := range []string{"level=warn", "forecast=" + f0, "period=" + period, "field=", "previous=", "latest=", "ratio=0.5 "} {
 			if !strings.Contains(line, want) {
 				t.Errorf("swing line %q lacks %q", line, want)
 			}
