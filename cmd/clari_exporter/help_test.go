@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/common/version"
+
+	clari_exporter "github.com/clari-exporter/clari_exporter"
 )
 
 // exited is the panic helpOutput's exit raises: kingpin calls exit after
@@ -49,5 +55,23 @@ func TestTopLevelHelpListsServeFlags(t *testing.T) {
 	out, code := helpOutput(t, "check", "--help")
 	if code != 0 || !strings.Contains(out, "--prometheus.url") || strings.Contains(out, "--web.listen-address") {
 		t.Errorf("check --help (exit %d) is not check's own help:\n%s", code, out)
+	}
+}
+
+// TestUnstampedBuildNamesItsRelease: a build Go stamps with no version
+// ("(devel)", as `go run` and this test binary are) reports the release
+// in VERSION with -devel, not "(devel)".
+func TestUnstampedBuildNamesItsRelease(t *testing.T) {
+	info, ok := debug.ReadBuildInfo()
+	if !ok || info.Main.Version != "(devel)" {
+		t.Skipf("this test binary is stamped %q; the fallback is for (devel) builds", info.Main.Version)
+	}
+	saved := version.Version
+	t.Cleanup(func() { version.Version = saved })
+	version.Version = ""
+	useBuildInfo()
+	want := clari_exporter.Version() + "-devel"
+	if version.Version != want || !regexp.MustCompile(`^\d+\.\d+\.\d+-devel$`).MatchString(version.Version) {
+		t.Errorf("version %q, want %q (VERSION with -devel)", version.Version, want)
 	}
 }
