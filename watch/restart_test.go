@@ -52,3 +52,25 @@ func TestRestartCountsEachJobOnce(t *testing.T) {
 		t.Errorf("duration observations %d, want 4 (restored, plus 2)", h.Count)
 	}
 }
+
+// TestSavedDocumentGainsNewCheckReasons: a document saved before a reason
+// was added (truncated, calendar_mismatch) reads back with that reason's
+// counter at 0 for every target seen, so the series exists from the start;
+// counts already stored are kept.
+func TestSavedDocumentGainsNewCheckReasons(t *testing.T) {
+	saved := `{"version":1,"seeded":true,"counted":{},"open":{},"targets":{"net_arr\u00002027_Q4":{"forecast":"net_arr","period":"2027_Q4",
+		"jobs":{"done":3},"check_failures":{"empty":2,"period_mismatch":0,"decode_error":0,"download_error":1}}},"forecasts":{}}`
+	d, err := decodeDoc([]byte(saved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := d.Targets["net_arr\x002027_Q4"].CheckFailures
+	for _, r := range CheckReasons {
+		if _, ok := got[r]; !ok {
+			t.Errorf("reason %s missing after reading an older document: %v", r, got)
+		}
+	}
+	if got[ReasonEmpty] != 2 || got[ReasonDownloadError] != 1 || got[ReasonTruncated] != 0 {
+		t.Errorf("stored counts changed: %v", got)
+	}
+}
