@@ -46,7 +46,9 @@ func TestConfigCheck(t *testing.T) {
 	}{
 		{"valid", validConfig, 0, []string{"OK", "1 forecasts"}},
 		{"unknown key", validConfig + "bogus_section: 1\n", 1, []string{"clari.yml:", "bogus_section"}},
-		{"unknown nested key", strings.Replace(validConfig, "  api_key_file:", "  api_key_fiel: x\n  api_key_file:", 1), 1, []string{"api_key_fiel"}},
+		{"unknown nested key", strings.Replace(validConfig, "  api_key_file:", "  api_key_fiel: x\n  api_key_file:", 1), 1, []string{"clari.yml:3: clari.api_key_fiel: unknown key; did you mean api_key_file?"}},
+		{"type error", strings.Replace(validConfig, "crm_closed]", "crm_closed]\n    historical_quarters: four", 1), 1, []string{`clari.yml:7: forecasts[0].historical_quarters: must be a whole number, got "four"`}},
+		{"tab", strings.Replace(validConfig, "  current_interval: 6h", "\tcurrent_interval: 6h", 1), 1, []string{"is indented with a tab", "replace the tab with spaces"}},
 		{"missing key file", strings.Replace(validConfig, "%KEYFILE%", "/nonexistent/clari.key", 1), 1, []string{"clari.api_key_file", "/nonexistent/clari.key"}},
 		{"budget over quota", strings.Replace(validConfig, "current_interval: 6h", "current_interval: 1m", 1) + "", 1, []string{"monthly_budget", "every 1m"}},
 		{"negative interval", strings.Replace(validConfig, "current_interval: 6h", "current_interval: -5m", 1), 1, []string{"schedule.current_interval"}},
