@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/runner"
+	"github.com/clari-exporter/clari_exporter/warehouse"
 )
 
 // recordingSink is a runner.Sink that remembers every load and how it
@@ -134,17 +136,34 @@ func TestSinkDiscardsAnExportThatFailsItsGuard(t *testing.T) {
 
 // TestTruncatedExportKeepsTheLastGoodOne: a DONE job whose record says
 // rowsTruncated fails as truncated; the previous snapshot stays the
-// target's latest and nothing of the truncated document reaches the sink.
+// target's latest and the warehouse table (the real SQLite sink) holds
+// exactly the rows the good export loaded, none of the truncated one's.
 func TestTruncatedExportKeepsTheLastGoodOne(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: gitLabTenant, config: func(c *config.Config) {
 		c.Schedule.CurrentInterval = model.Duration(time.Minute)
 	}})
-	sink := &recordingSink{}
-	r := e.runner(func(o *runner.Options) { o.Sink = sink })
+	whPath := t.TempDir() + "/warehouse.db"
+	wcfg := config.DefaultWarehouse()
+	wcfg.Driver, wcfg.Sink = "sqlite", true
+	wh, err := warehouse.Open(context.Background(), wcfg, config.Secret(whPath), nil)
+	must(t, err)
+	t.Cleanup(func() { wh.Close() })
+	db, err := sql.Open("sqlite", whPath)
+	must(t, err)
+	t.Cleanup(func() { db.Close() })
+	// The table as a fingerprint: rows and when they were last loaded.
+	table := func() (rows int, lastLoad string) {
+		t.Helper()
+		must(t, db.QueryRow(`SELECT COUNT(*), COALESCE(MAX(loaded_at), '') FROM `+wcfg.Table).Scan(&rows, &lastLoad))
+		return rows, lastLoad
+	}
+
+	r := e.runner(func(o *runner.Options) { o.Sink = warehouse.NewSink(wh) })
 	good := target(t, runUntil(t, r, "the first export", allRan(1)), "net_arr")
-	if !good.LastRunSuccess || len(sink.Calls()) != 1 {
-		t.Fatalf("setup: first export success %v, %d loads kept", good.LastRunSuccess, len(sink.Calls()))
+	goodRows, goodLoad := table()
+	if !good.LastRunSuccess || goodRows == 0 {
+		t.Fatalf("setup: first export success %v, %d warehouse rows", good.LastRunSuccess, goodRows)
 	}
 	must(t, e.sim.NextJobTruncated("net_arr", clarisim.JobTruncation{Rows: true}))
 	e.clock.Advance(2 * time.Minute)
@@ -160,8 +179,8 @@ func TestTruncatedExportKeepsTheLastGoodOne(t *testing.T) {
 	if len(hist) != 1 {
 		t.Errorf("%d snapshots stored, want only the good one", len(hist))
 	}
-	if kept, dropped := sink.Calls(), sink.Dropped(); len(kept) != 1 || len(dropped) != 0 {
-		t.Errorf("sink: %d loads kept, %d discarded; the truncated document must never start one", len(kept), len(dropped))
+	if rows, load := table(); rows != goodRows || load != goodLoad {
+		t.Errorf("warehouse: %d rows last loaded %s, want the good export's %d rows of %s untouched", rows, load, goodRows, goodLoad)
 	}
 	if jobs := jobsOf(e.sim, "net_arr"); len(jobs) != 2 || !jobs[1].Job.Truncated() {
 		t.Fatalf("setup: the second job is not the truncated one: %+v", jobs)
