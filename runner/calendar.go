@@ -38,6 +38,18 @@ func learningTargets(cfg *config.File) []config.Target {
 	return nil
 }
 
+// targets are the configured targets in the calendar in use, or, while it
+// is unknown, the learning export's: the schedule, the published state
+// and its metrics follow it (a failing learning export pages like any
+// other, under period "").
+func (r *Runner) targets(cfg *config.File, now time.Time) []config.Target {
+	resolved := r.opts.Calendar.Resolve(cfg)
+	if !resolved.FiscalCalendar.Known() {
+		return learningTargets(cfg)
+	}
+	return resolved.Targets(now)
+}
+
 // learning reports whether a run of period is the learning export.
 func learning(period string) bool { return period == "" }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/common/model"
 
+	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/fiscal"
@@ -209,5 +210,33 @@ func TestCSVForecastWaitsForTheJSONLearningExport(t *testing.T) {
 		if ts.Period != "2027_Q4" || !ts.LastRunSuccess {
 			t.Errorf("%s/%s: last success %v, failures %v; want 2027_Q4 exported", ts.Forecast, ts.Period, ts.LastRunSuccess, ts.Failures)
 		}
+	}
+}
+
+// TestFailedLearningExportIsAFailureAndNothingElseRuns: while the calendar
+// is unknown the learning export is the only target, published under
+// period "" so that its failure is counted (and pages) like any other;
+// nothing else is exported, and it is retried on the current interval.
+func TestFailedLearningExportIsAFailureAndNothingElseRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{tenant: februaryTenant, learnCalendar: true, config: historical(1),
+		scenario: clarisim.Scenario{JobDuration: time.Millisecond, FinalStatus: clari.StatusFailed}})
+	book := e.book()
+	r := e.runner(func(o *runner.Options) { o.Calendar = book })
+	es := runUntil(t, r, "the learning export failed", allRan(1))
+	if len(es.Targets) != 1 || es.Targets[0].Forecast != "net_arr" || es.Targets[0].Period != "" || es.Targets[0].LastRunSuccess || es.Targets[0].Failures["failed"] != 1 {
+		t.Fatalf("targets %+v, want only net_arr's learning export, failed once", es.Targets)
+	}
+	runFor(t, r, 200*time.Millisecond)
+	if n := e.sim.Stats().JobsCreated; n != 1 {
+		t.Fatalf("JobsCreated %d before the interval passed, want 1 (nothing but the learning export)", n)
+	}
+	if s := book.State(); s.Source != fiscal.SourceUnknown {
+		t.Fatalf("calendar %+v after a failed learning export, want unknown", s)
+	}
+	e.clock.Advance(7 * time.Hour)
+	runUntil(t, r, "the learning export retried", allRan(2))
+	if n := e.sim.Stats().JobsCreated; n != 2 {
+		t.Fatalf("JobsCreated %d after the interval, want 2", n)
 	}
 }

@@ -13,11 +13,7 @@ import (
 // fiscal calendar is known the only target is the learning export
 // (calendar.go).
 func (r *Runner) dueTargets(cfg *config.File, now time.Time) []config.Target {
-	resolved := r.opts.Calendar.Resolve(cfg)
-	targets := resolved.Targets(now)
-	if !resolved.FiscalCalendar.Known() {
-		targets = learningTargets(cfg)
-	}
+	targets := r.targets(cfg, now)
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	type due struct {

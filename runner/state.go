@@ -217,7 +217,7 @@ func (r *Runner) refreshTarget(ctx context.Context, forecast, period string) err
 		return err
 	}
 	configured := map[targetKey]bool{}
-	for _, ct := range r.opts.Calendar.Resolve(cfg).Targets(r.opts.Now()) {
+	for _, ct := range r.targets(cfg, r.opts.Now()) {
 		configured[targetKey{ct.Forecast, ct.Period}] = true
 	}
 	k := targetKey{forecast, period}
@@ -285,10 +285,10 @@ func (r *Runner) publish() *State {
 	stored := r.stored
 	r.mu.RUnlock()
 
-	// Without a known fiscal calendar no period has a label: no targets
-	// (the learning export is recorded under the label Clari gives it).
+	// Without a known fiscal calendar no period has a label: the one
+	// target is the learning export's (period "").
 	resolved := r.opts.Calendar.Resolve(cfg)
-	targets := resolved.Targets(now)
+	targets := r.targets(cfg, now)
 	st := &State{
 		Targets:         make([]Target, 0, len(targets)),
 		CoverageMissing: make(map[string]int, len(cfg.Forecasts)),
