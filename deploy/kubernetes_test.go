@@ -268,6 +268,16 @@ func TestKubernetesVariants(t *testing.T) {
 	}
 }
 
+// releaseVersion is the release in the repository's VERSION file.
+func releaseVersion(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
 // selects reports whether a label selector matches the Deployment's pods.
 func selects(t *testing.T, sel *metav1.LabelSelector, d *appsv1.Deployment) bool {
 	t.Helper()
@@ -319,6 +329,17 @@ func checkPod(t *testing.T, v variant) {
 	}
 	if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
 		t.Errorf("%s: no memory limit for GOMEMLIMIT to follow", v.dir)
+	}
+
+	// The image is the release this tree is (VERSION), never a moving tag.
+	if _, tag, _ := strings.Cut(c.Image, ":"); tag != releaseVersion(t) {
+		t.Errorf("%s: image %s, want the tag %s (VERSION)", v.dir, c.Image, releaseVersion(t))
+	}
+	// The API key file is readable by its owner (and fsGroup) only.
+	for _, vol := range pod.Volumes {
+		if vol.Secret != nil && (vol.Secret.DefaultMode == nil || *vol.Secret.DefaultMode&0o007 != 0) {
+			t.Errorf("%s: Secret volume %s is world-readable (defaultMode %v); the audit's api_key_secret_store fails it", v.dir, vol.Name, vol.Secret.DefaultMode)
+		}
 	}
 
 	psc, sc := pod.SecurityContext, c.SecurityContext
