@@ -50,6 +50,10 @@ func (r *Runner) targets(cfg *config.File, now time.Time) []config.Target {
 	return resolved.Targets(now)
 }
 
+// watchLearns reports whether the pipeline watch inspects documents, and so
+// may learn the calendar without spending an export.
+func watchLearns(cfg *config.File) bool { return cfg.Watch.Enabled && cfg.Watch.InspectResults }
+
 // learning reports whether a run of period is the learning export.
 func learning(period string) bool { return period == "" }
 

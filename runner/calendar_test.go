@@ -240,3 +240,55 @@ func TestFailedLearningExportIsAFailureAndNothingElseRuns(t *testing.T) {
 		t.Fatalf("JobsCreated %d after the interval, want 2", n)
 	}
 }
+
+// TestLearningExportWaitsForTheWatch: with the pipeline watch inspecting
+// documents, the runner gives it one watch interval to learn the calendar
+// for free; once it has, the schedule runs on it and no learning export is
+// ever sent.
+func TestLearningExportWaitsForTheWatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: februaryTenant, learnCalendar: true, scenario: scenarioInstant(),
+		config: func(c *config.Config) {
+			c.Watch.Enabled, c.Watch.InspectResults = true, true
+			c.Watch.Interval = model.Duration(time.Hour)
+		}})
+	book := e.book()
+	r := e.runner(func(o *runner.Options) { o.Calendar = book })
+	runFor(t, r, 300*time.Millisecond)
+	if n := e.sim.Stats().JobsCreated; n != 0 {
+		t.Fatalf("JobsCreated %d within the watch interval, want 0: the watch may learn the calendar for free", n)
+	}
+	// What the watch does with the first pipeline document it inspects.
+	cfg := &e.config().File
+	if err := book.Observe(context.Background(), cfg, fiscal.OriginPipeline, clari.TimePeriod{TimePeriodID: "2027_Q4", StartDate: "2026-11-01", EndDate: "2027-01-31"}); err != nil {
+		t.Fatal(err)
+	}
+	runUntil(t, r, "the learned current quarter exported", allRan(1))
+	if asked, _ := exportedPeriods(e.sim); !slices.Equal(asked, []string{"2027_Q4"}) {
+		t.Fatalf("jobs asked for %q, want only 2027_Q4: no learning export", asked)
+	}
+
+	// Without the watch's help the learning export goes out after one
+	// watch interval.
+	e2 := newEnv(t, envOptions{forecasts: []string{"net_arr"}, tenant: februaryTenant, learnCalendar: true, scenario: scenarioInstant(),
+		config: func(c *config.Config) {
+			c.Watch.Enabled, c.Watch.InspectResults = true, true
+			c.Watch.Interval = model.Duration(time.Hour)
+		}})
+	r2 := e2.runner(func(o *runner.Options) { o.Calendar = e2.book() })
+	began, advanced, createdBefore := time.Now(), false, -1
+	runUntil(t, r2, "the learning export after the watch interval", func(es *runner.State) bool {
+		if !advanced && time.Since(began) > 200*time.Millisecond {
+			createdBefore = e2.sim.Stats().JobsCreated
+			e2.clock.Advance(time.Hour)
+			advanced = true
+		}
+		return advanced && allRan(1)(es)
+	})
+	if createdBefore != 0 {
+		t.Errorf("JobsCreated %d before the watch interval passed, want 0", createdBefore)
+	}
+	if asked, got := exportedPeriods(e2.sim); !slices.Equal(asked, []string{""}) || !slices.Equal(got, []string{"2027_Q4"}) {
+		t.Fatalf("jobs asked for %q and exported %q, want one learning export of 2027_Q4", asked, got)
+	}
+}

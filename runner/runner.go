@@ -116,6 +116,9 @@ type Runner struct {
 	// mismatch (calendar.go; runDue's goroutine only): due again as soon
 	// as the configuration is fixed.
 	heldByCalendar map[targetKey]bool
+	// started is when Run began (guarded by mu): the learning export waits
+	// a watch interval after it for the watch to learn the calendar free.
+	started time.Time
 }
 
 type targetKey struct{ forecast, period string }
@@ -191,6 +194,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	r.mu.Lock()
+	r.started = r.opts.Now()
+	r.mu.Unlock()
 	r.resumeInFlight(ctx)
 	every.Run(ctx, r.opts.Tick, r.runDue)
 	return nil

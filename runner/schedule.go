@@ -23,6 +23,11 @@ func (r *Runner) dueTargets(cfg *config.File, now time.Time) []config.Target {
 	var ds []due
 	for _, t := range targets {
 		last := r.lastAttempt[targetKey{t.Forecast, t.Period}]
+		if last.IsZero() && learning(t.Period) && watchLearns(cfg) {
+			// The pipeline watch inspects the pipeline's exports for free:
+			// give it one poll interval to learn the calendar first.
+			last, t.Interval = r.started, time.Duration(cfg.Watch.Interval)
+		}
 		if last.IsZero() || now.Sub(last) >= t.Interval {
 			ds = append(ds, due{t, last})
 		}
