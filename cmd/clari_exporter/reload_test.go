@@ -17,7 +17,8 @@ import (
 func simServer(t *testing.T, key string) (*clarisim.Sim, *httptest.Server) {
 	t.Helper()
 	sim := clarisim.New(clarisim.Options{APIKey: key, Seed: 3,
-		Tenant:   clarisim.TenantSpec{Users: 10, Fields: 2},
+		// January, as exporterConfig's fiscal_calendar says.
+		Tenant:   clarisim.TenantSpec{Users: 10, Fields: 2, FiscalStartMonth: time.January},
 		Scenario: clarisim.Scenario{JobDuration: 100 * time.Millisecond}})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(func() { sim.Close(); srv.Close() })
