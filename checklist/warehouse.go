@@ -63,6 +63,19 @@ func (a *auditor) checkWarehouseUpsertKey(ctx context.Context) Result {
 	}
 	c := a.cfg.Warehouse.Columns
 	key := strings.Join([]string{c.Forecast, c.Period, c.TimeFrame, c.User, c.Field, c.DataType}, ", ")
+	if !w.EnforcesUniqueKeys() {
+		// Redshift: no constraint can stop a duplicate, so what counts is
+		// whether the table holds any.
+		keys, surplus, err := w.DuplicateKeys(ctx)
+		if err != nil {
+			return result(CheckWarehouseUpsertKey, Fail, deadlineDetail(ctx, err))
+		}
+		detail := fmt.Sprintf("table %s: %s enforces no unique constraint; the sink's delete+insert keeps one row per natural key (%s); %d keys duplicated (%d surplus rows)", w.Table(), w.Driver(), key, keys, surplus)
+		if keys > 0 {
+			return result(CheckWarehouseUpsertKey, Fail, detail+"; whatever else loads the table writes duplicates: deduplicate it and load only through the sink")
+		}
+		return result(CheckWarehouseUpsertKey, Pass, detail)
+	}
 	name, others, err := w.UniqueKeyIndex(ctx)
 	if err != nil {
 		return result(CheckWarehouseUpsertKey, Fail, deadlineDetail(ctx, err))

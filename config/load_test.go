@@ -282,7 +282,7 @@ func TestBadConfigs(t *testing.T) {
 		{"storage path", base + "storage:\n  path: \"\"\n",
 			[]string{"clari.yml:6: storage.path: must not be empty"}},
 		{"warehouse", base + "warehouse:\n  driver: mysql\n  table: \"x; drop table y\"\n  columns:\n    value: \"1value\"\n    user: forecast_id\n  sink_batch_size: 0\n  retention:\n    quarters: 0\n  check_interval: 0\n",
-			[]string{`clari.yml:6: warehouse.driver: must be "postgres" or "sqlite", got "mysql"`,
+			[]string{`clari.yml:6: warehouse.driver: must be one of postgres, sqlite, redshift, got "mysql"`,
 				"clari.yml:5: warehouse: set exactly one of dsn_file (recommended), dsn_env or dsn; none is set",
 				`clari.yml:7: warehouse.table: must be a SQL identifier`,
 				`clari.yml:9: warehouse.columns.value: must be a SQL column name (letters, digits, '_'), got "1value"`,
@@ -293,7 +293,7 @@ func TestBadConfigs(t *testing.T) {
 		// The warehouse package takes this section as validated here and
 		// does not check it again.
 		{"warehouse no driver, three-part table", base + "warehouse:\n  dsn: x.db\n  table: a.b.c\n",
-			[]string{`clari.yml:5: warehouse.driver: must be "postgres" or "sqlite", got ""`,
+			[]string{`clari.yml:5: warehouse.driver: must be one of postgres, sqlite, redshift, got ""`,
 				`clari.yml:7: warehouse.table: must be a SQL identifier, optionally schema-qualified (schema.table), got "a.b.c"`}},
 		{"warehouse two dsn sources", base + "warehouse:\n  driver: postgres\n  dsn_env: CLARI_TEST_KEY\n  dsn: \"" + testDSN + "\"\n",
 			[]string{"clari.yml:8: warehouse.dsn: set exactly one of dsn_file, dsn_env or dsn; got dsn_env and dsn"}},

@@ -188,7 +188,7 @@ type Metrics struct {
 
 // Warehouse is the user's warehouse table holding exported forecast rows.
 type Warehouse struct {
-	Driver  string `yaml:"driver"`             // postgres or sqlite
+	Driver  string `yaml:"driver"`             // postgres, sqlite or redshift
 	DSNFile string `yaml:"dsn_file,omitempty"` // exactly one of DSNFile, DSNEnv, DSN
 	DSNEnv  string `yaml:"dsn_env,omitempty"`
 	DSN     Secret `yaml:"dsn,omitempty"`

@@ -23,7 +23,12 @@ const (
 const (
 	DriverPostgres = "postgres"
 	DriverSQLite   = "sqlite"
+	DriverRedshift = "redshift" // through pgx, with only the SQL Redshift accepts
 )
+
+// WarehouseDrivers lists the warehouse.driver values, in the order errors
+// and docs name them.
+var WarehouseDrivers = []string{DriverPostgres, DriverSQLite, DriverRedshift}
 
 // Bounds checked by Validate.
 const (
@@ -275,8 +280,8 @@ func validateSecretSource(errs *fieldErrors, section, name, file, env string, in
 }
 
 func (w *Warehouse) validate(errs *fieldErrors, resolvedDSN Secret) {
-	if w.Driver != DriverPostgres && w.Driver != DriverSQLite {
-		errs.add("warehouse.driver", "must be %q or %q, got %q", DriverPostgres, DriverSQLite, w.Driver)
+	if !slices.Contains(WarehouseDrivers, w.Driver) {
+		errs.add("warehouse.driver", "must be one of %s, got %q", strings.Join(WarehouseDrivers, ", "), w.Driver)
 	}
 	validateSecretSource(errs, "warehouse", "dsn", w.DSNFile, w.DSNEnv, w.DSN, resolvedDSN)
 	if !tablePattern.MatchString(w.Table) {

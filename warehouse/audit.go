@@ -7,6 +7,11 @@ import (
 	"strings"
 )
 
+// EnforcesUniqueKeys says whether the backend enforces unique constraints
+// at all: Redshift does not (its keys are informational), so there only
+// the sink and the duplicate-key check keep one row per key.
+func (w *Warehouse) EnforcesUniqueKeys() bool { return w.d.enforcesUnique() }
+
 // UniqueKeyIndex returns the name of a unique index or constraint (a
 // primary key counts) whose columns are exactly the natural key columns
 // (forecast, period, time frame, user, field, data type) in any order, or
@@ -20,12 +25,7 @@ func (w *Warehouse) UniqueKeyIndex(ctx context.Context) (name string, others []s
 	var idx map[string][]string
 	err = w.readTx(ctx, "cannot read the table's indexes", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		switch w.r.driver {
-		case DriverPostgres:
-			idx, err = w.pgUniqueIndexes(ctx, tx)
-		case DriverSQLite:
-			idx, err = w.sqliteUniqueIndexes(ctx, tx)
-		}
+		idx, err = w.d.uniqueIndexes(ctx, tx, w.r)
 		return err
 	})
 	if err != nil {
@@ -48,45 +48,6 @@ func (w *Warehouse) UniqueKeyIndex(ctx context.Context) (name string, others []s
 		others = append(others, n+"("+strings.Join(idx[n], ", ")+")")
 	}
 	return "", others, nil
-}
-
-// pgUniqueIndexes maps each valid, non-partial, column-only unique index of
-// the table (primary key and UNIQUE constraints are backed by one) to its
-// key columns; INCLUDE columns are not key columns and are left out.
-func (w *Warehouse) pgUniqueIndexes(ctx context.Context, tx *sql.Tx) (map[string][]string, error) {
-	rows, err := tx.QueryContext(ctx, `
-SELECT i.relname, a.attname
-FROM pg_catalog.pg_index x
-JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid
-  AND a.attnum = ANY ((x.indkey::int2[])[0:x.indnkeyatts - 1])
-WHERE x.indrelid = to_regclass($1)::oid
-  AND x.indisunique AND x.indisvalid
-  AND x.indpred IS NULL AND x.indexprs IS NULL
-ORDER BY i.relname, a.attnum`, w.r.qtable)
-	if err != nil {
-		return nil, err
-	}
-	return collectIndexes(rows)
-}
-
-// sqliteUniqueIndexes does the same from SQLite's pragmas (a PRIMARY KEY
-// or UNIQUE constraint appears as an sqlite_autoindex_* index, except an
-// INTEGER PRIMARY KEY, which is not a natural key here anyway).
-func (w *Warehouse) sqliteUniqueIndexes(ctx context.Context, tx *sql.Tx) (map[string][]string, error) {
-	schema := w.r.schema
-	if schema == "" {
-		schema = "main"
-	}
-	rows, err := tx.QueryContext(ctx, `
-SELECT il.name, ii.name
-FROM pragma_index_list(?, ?) AS il, pragma_index_info(il.name, ?) AS ii
-WHERE il."unique" = 1 AND il.partial = 0
-ORDER BY il.name, ii.seqno`, w.r.tableName, schema, schema)
-	if err != nil {
-		return nil, err
-	}
-	return collectIndexes(rows)
 }
 
 func collectIndexes(rows *sql.Rows) (map[string][]string, error) {

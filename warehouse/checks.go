@@ -42,8 +42,7 @@ func MismatchRatio(expected, actual int) float64 {
 // The result is in the order of expected.
 func (w *Warehouse) Reconcile(ctx context.Context, expected []Expected) ([]Reconciliation, error) {
 	out := make([]Reconciliation, 0, len(expected))
-	q := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s AND %s = %s",
-		w.r.qtable, w.r.q.forecast, w.ph(1), w.r.q.period, w.ph(2))
+	q := w.d.countSQL(w.r)
 	err := w.readTx(ctx, "reconciliation", func(ctx context.Context, tx *sql.Tx) error {
 		for _, e := range expected {
 			var n int64
@@ -67,8 +66,7 @@ func (w *Warehouse) Reconcile(ctx context.Context, expected []Expected) ([]Recon
 // DuplicateKeys counts natural keys held by more than one row (keys) and
 // the rows beyond one per such key (surplus).
 func (w *Warehouse) DuplicateKeys(ctx context.Context) (keys int, surplusRows int, err error) {
-	q := fmt.Sprintf("SELECT count(*), coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1) d",
-		w.r.qtable, w.r.q.keyList())
+	q := w.d.duplicateKeysSQL(w.r)
 	err = w.readTx(ctx, "duplicate-key check", func(ctx context.Context, tx *sql.Tx) error {
 		var k, s int64
 		if err := tx.QueryRowContext(ctx, q).Scan(&k, &s); err != nil {
@@ -80,14 +78,12 @@ func (w *Warehouse) DuplicateKeys(ctx context.Context) (keys int, surplusRows in
 	return keys, surplusRows, err
 }
 
-// distinctPeriods lists the table's distinct period labels. SQLite gets
-// them as one JSON array from a single aggregate row: modernc.org/sqlite
-// interrupts a statement on context end only until its first row, so every
-// SQLite check does all its work before returning one row.
+// distinctPeriods lists the table's distinct period labels (as rows, or
+// as one JSON array where the dialect says so).
 func (w *Warehouse) distinctPeriods(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	if w.r.driver == DriverSQLite {
+	q := w.d.distinctPeriodsSQL(w.r)
+	if w.d.periodsAsJSON() {
 		var arr sql.NullString
-		q := fmt.Sprintf("SELECT json_group_array(DISTINCT %s) FROM %s WHERE %s IS NOT NULL", w.r.q.period, w.r.qtable, w.r.q.period)
 		if err := tx.QueryRowContext(ctx, q).Scan(&arr); err != nil {
 			return nil, err
 		}
@@ -99,7 +95,7 @@ func (w *Warehouse) distinctPeriods(ctx context.Context, tx *sql.Tx) ([]string, 
 		}
 		return out, nil
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s", w.r.q.period, w.r.qtable))
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +146,7 @@ func (w *Warehouse) PeriodsBeyondRetention(ctx context.Context, currentPeriod st
 // "YYYY-MM-DD HH:MM:SS[.fff]" (UTC).
 func (w *Warehouse) LastLoad(ctx context.Context) (time.Time, error) {
 	var last time.Time
-	q := fmt.Sprintf("SELECT max(%s) FROM %s", w.r.q.loadedAt, w.r.qtable)
+	q := w.d.newestLoadSQL(w.r)
 	err := w.readTx(ctx, "freshness check", func(ctx context.Context, tx *sql.Tx) error {
 		var v any
 		if err := tx.QueryRowContext(ctx, q).Scan(&v); err != nil {

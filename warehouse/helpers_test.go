@@ -101,7 +101,20 @@ var postgresBackend = backend{
 	},
 }
 
-var backends = []backend{sqliteBackend, postgresBackend}
+// redshiftBackend is the Redshift dialect on PostgreSQL: the SQL it sends
+// is Redshift's (TestRedshiftSendsOnlyRedshiftSQL), the engine that runs
+// it here PostgreSQL.
+var redshiftBackend = backend{
+	name: DriverRedshift,
+	cfg: func(t testing.TB, table string) config.Warehouse {
+		cfg := postgresBackend.cfg(t, table)
+		cfg.Driver = DriverRedshift
+		return cfg
+	},
+	raw: postgresBackend.raw,
+}
+
+var backends = []backend{sqliteBackend, postgresBackend, redshiftBackend}
 
 // forEachBackend runs f as a subtest per database.
 func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {

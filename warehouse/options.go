@@ -1,7 +1,6 @@
 package warehouse
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 const (
 	DriverPostgres = config.DriverPostgres
 	DriverSQLite   = config.DriverSQLite
+	DriverRedshift = config.DriverRedshift
 )
 
 // column is one configured column: its name and the config key naming it,
@@ -73,7 +73,7 @@ func (r resolved) columnsWithKeys() []column {
 // resolve takes a config.Warehouse as config.Load returns it: defaulted and
 // validated (driver, identifiers, distinct columns, positive durations).
 // It neither re-defaults nor re-validates; it only quotes the names.
-func resolve(cfg config.Warehouse) (resolved, error) {
+func resolve(cfg config.Warehouse, d dialect) resolved {
 	r := resolved{
 		driver:           cfg.Driver,
 		table:            cfg.Table,
@@ -84,14 +84,10 @@ func resolve(cfg config.Warehouse) (resolved, error) {
 		retention:        cfg.Retention,
 		sink:             cfg.Sink,
 	}
-	if r.driver != DriverPostgres && r.driver != DriverSQLite {
-		// Only a config that skipped config.Load gets here.
-		return r, fmt.Errorf("warehouse: driver %q: pass a warehouse section validated by config.Load", r.driver)
-	}
 	parts := strings.Split(r.table, ".")
 	quoted := make([]string, len(parts))
 	for i, p := range parts {
-		quoted[i] = quoteIdent(p)
+		quoted[i] = d.quote(p)
 	}
 	r.qtable = strings.Join(quoted, ".")
 	r.tableName = parts[len(parts)-1]
@@ -100,11 +96,11 @@ func resolve(cfg config.Warehouse) (resolved, error) {
 	}
 	c := r.cols
 	r.q = quotedColumns{
-		forecast: quoteIdent(c.Forecast), period: quoteIdent(c.Period), timeFrame: quoteIdent(c.TimeFrame),
-		user: quoteIdent(c.User), field: quoteIdent(c.Field), dataType: quoteIdent(c.DataType),
-		value: quoteIdent(c.Value), updatedOn: quoteIdent(c.UpdatedOn), loadedAt: quoteIdent(c.LoadedAt),
+		forecast: d.quote(c.Forecast), period: d.quote(c.Period), timeFrame: d.quote(c.TimeFrame),
+		user: d.quote(c.User), field: d.quote(c.Field), dataType: d.quote(c.DataType),
+		value: d.quote(c.Value), updatedOn: d.quote(c.UpdatedOn), loadedAt: d.quote(c.LoadedAt),
 	}
-	return r, nil
+	return r
 }
 
 // quoteIdent quotes a name. config validated it as a plain identifier;

@@ -23,7 +23,7 @@ func (w *Warehouse) EnforceRetention(ctx context.Context, currentPeriod string, 
 		return 0, 0, nil
 	}
 	counts := make(map[string]int64, len(old))
-	count := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s", w.r.qtable, w.r.q.period, w.ph(1))
+	count := w.d.periodRowsSQL(w.r)
 	err = w.readTx(ctx, "retention dry run", func(ctx context.Context, tx *sql.Tx) error {
 		for _, p := range old {
 			var n int64
@@ -43,7 +43,7 @@ func (w *Warehouse) EnforceRetention(ctx context.Context, currentPeriod string, 
 	if !enforce {
 		return wouldDelete, 0, nil
 	}
-	del := fmt.Sprintf("DELETE FROM %s WHERE %s = %s", w.r.qtable, w.r.q.period, w.ph(1))
+	del := w.d.deletePeriodSQL(w.r)
 	for _, p := range old {
 		var n int64
 		err := w.tx(ctx, fmt.Sprintf("retention delete of period %q", p), false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {

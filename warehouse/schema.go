@@ -3,11 +3,8 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // SchemaError says the configured table or one of its columns is missing.
@@ -32,20 +29,13 @@ func (e *SchemaError) Error() string {
 }
 
 // ValidateSchema checks the configured table and every configured column
-// exist. PostgreSQL: the table is resolved with to_regclass, so an
-// unqualified name follows search_path like the checks' queries do, and its
-// columns come from pg_attribute. SQLite: pragma_table_info.
+// exist, through the dialect's catalog lookup.
 func (w *Warehouse) ValidateSchema(ctx context.Context) error {
 	var cols map[string]bool
 	var hint string
 	err := w.readTx(ctx, "cannot read the table's columns", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		switch w.r.driver {
-		case DriverPostgres:
-			cols, hint, err = w.pgColumns(ctx, tx)
-		case DriverSQLite:
-			cols, err = w.sqliteColumns(ctx, tx)
-		}
+		cols, hint, err = w.d.columns(ctx, tx, w.r)
 		return err
 	})
 	if err != nil {
@@ -69,47 +59,6 @@ func (w *Warehouse) ValidateSchema(ctx context.Context) error {
 	return nil
 }
 
-// pgColumns returns the table's columns, or nil when it does not exist.
-func (w *Warehouse) pgColumns(ctx context.Context, tx *sql.Tx) (map[string]bool, string, error) {
-	var oid sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT to_regclass($1)::oid", w.r.qtable).Scan(&oid); err != nil {
-		return nil, "", err
-	}
-	if !oid.Valid {
-		hint := ""
-		if lower := strings.ToLower(w.r.table); lower != w.r.table {
-			var alt sql.NullInt64
-			if err := tx.QueryRowContext(ctx, "SELECT to_regclass($1)::oid", lower).Scan(&alt); err == nil && alt.Valid {
-				hint = fmt.Sprintf("PostgreSQL folds unquoted names to lower case: did you mean %q?", lower)
-			}
-		}
-		return nil, hint, nil
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped", oid.Int64)
-	if err != nil {
-		return nil, "", err
-	}
-	cols, err := collectNames(rows)
-	return cols, "", err
-}
-
-// sqliteColumns returns the table's columns, or nil when it does not exist.
-func (w *Warehouse) sqliteColumns(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
-	schema := w.r.schema
-	if schema == "" {
-		schema = "main"
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT name FROM pragma_table_info(?, ?)", w.r.tableName, schema)
-	if err != nil {
-		return nil, err
-	}
-	cols, err := collectNames(rows)
-	if err != nil || len(cols) == 0 {
-		return nil, err
-	}
-	return cols, nil
-}
-
 func collectNames(rows *sql.Rows) (map[string]bool, error) {
 	defer rows.Close()
 	cols := map[string]bool{}
@@ -125,23 +74,7 @@ func collectNames(rows *sql.Rows) (map[string]bool, error) {
 
 // CreateTableSQL is the DDL EnsureTable runs for the configured table and
 // column names (see docs/warehouse.md).
-func (w *Warehouse) CreateTableSQL() string {
-	q := w.r.q
-	text, real, loaded := "text", "double precision", "timestamptz"
-	if w.r.driver == DriverSQLite {
-		text, real, loaded = "TEXT", "REAL", "INTEGER"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", w.r.qtable)
-	for _, c := range q.keys() {
-		fmt.Fprintf(&b, "  %s %s NOT NULL,\n", c, text)
-	}
-	fmt.Fprintf(&b, "  %s %s,\n", q.value, real)
-	fmt.Fprintf(&b, "  %s bigint NOT NULL DEFAULT 0,\n", q.updatedOn)
-	fmt.Fprintf(&b, "  %s %s NOT NULL,\n", q.loadedAt, loaded)
-	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n)", q.keyList())
-	return b.String()
-}
+func (w *Warehouse) CreateTableSQL() string { return w.d.createTableSQL(w.r) }
 
 // EnsureTable creates the sink's table if it does not exist, with the
 // natural key (forecast, period, time frame, user, field, data type) as
@@ -166,8 +99,7 @@ func (w *Warehouse) EnsureTable(ctx context.Context) error {
 	create := func() error {
 		return w.tx(ctx, fmt.Sprintf("cannot create table %q", w.r.table), false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, w.CreateTableSQL())
-			var pe *pgconn.PgError
-			raced = errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710") // unique_violation, duplicate_table, duplicate_object
+			raced = w.d.isCreateRace(err)
 			return err
 		})
 	}

@@ -101,7 +101,7 @@ type Load struct {
 	forecast string
 	loadedAt time.Time
 	started  bool
-	stage    *stage // nil before the first entry and on the VALUES path
+	stage    stager // nil before the first entry and on the VALUES path
 	ended    bool
 
 	// The VALUES path: the batch being filled.
@@ -149,7 +149,7 @@ func (l *Load) open(ctx context.Context) error {
 	if s.w.r.driver == DriverPostgres && s.valuesOnPostgres.Load() {
 		return nil
 	}
-	st, err := s.openStage(ctx, l.forecast, l.loadedAt)
+	st, err := s.w.d.openStage(ctx, s, l.forecast, l.loadedAt)
 	if errors.Is(err, errNoTempTable) {
 		level.Warn(s.w.logger).Log("msg", "warehouse sink: the role may not create temporary tables (GRANT TEMPORARY ON DATABASE … TO …); upserting each batch as it is decoded with the slower multi-row VALUES statement") //nolint:errcheck
 		s.valuesOnPostgres.Store(true)

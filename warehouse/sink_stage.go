@@ -333,51 +333,62 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 	if pg && st.firstLoad(ctx) {
 		plainSQL = st.plainSQL()
 	}
-	for lo := int64(0); lo < st.rows; lo += int64(batchSize) {
-		hi := lo + int64(batchSize)
-		n := batches + 1
-		what := fmt.Sprintf("sink batch %d of forecast %q", n, forecast)
-		var merged int
+	return mergeRanges(ctx, w, st.conn, forecast, st.rows, batchSize, func(ctx context.Context, tx *sql.Tx, lo, hi int64, n int) (merged int, err error) {
 		last := hi >= st.rows
-		err := w.tx(ctx, what, false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
-			if pg {
-				if !last {
-					// Every batch but the last commits without waiting for
-					// its WAL flush (half the merge time on a disk with slow
-					// fsync). A server crash can then lose only whole
-					// batches, the newest ones, which the next run loads
-					// again; the last batch's synchronous commit flushes
-					// the WAL of all before it, so a load that ended is
-					// durable.
-					if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-						return err
-					}
-				}
-				if plainSQL != "" {
-					ok, inserted, err := tryPlain(ctx, tx, plainSQL, lo, hi)
-					if err != nil {
-						return err
-					}
-					if ok {
-						merged = inserted
-						return runHook(hook, n)
-					}
-					plainSQL = ""
-				}
-				var changed int
-				if err := tx.QueryRowContext(ctx, mergeSQL, lo, hi).Scan(&merged, &changed); err != nil {
-					return keyHint(w, err)
-				}
-			} else {
-				if err := tx.QueryRowContext(ctx, countSQL, lo, hi).Scan(&merged); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, mergeSQL, lo, hi); err != nil {
-					return keyHint(w, err)
+		if pg {
+			if !last {
+				// Every batch but the last commits without waiting for
+				// its WAL flush (half the merge time on a disk with slow
+				// fsync). A server crash can then lose only whole
+				// batches, the newest ones, which the next run loads
+				// again; the last batch's synchronous commit flushes
+				// the WAL of all before it, so a load that ended is
+				// durable.
+				if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+					return 0, err
 				}
 			}
-			return runHook(hook, n)
-		}, st.conn)
+			if plainSQL != "" {
+				ok, inserted, err := tryPlain(ctx, tx, plainSQL, lo, hi)
+				if err != nil {
+					return 0, err
+				}
+				if ok {
+					return inserted, runHook(hook, n)
+				}
+				plainSQL = ""
+			}
+			var changed int
+			if err := tx.QueryRowContext(ctx, mergeSQL, lo, hi).Scan(&merged, &changed); err != nil {
+				return 0, keyHint(w, err)
+			}
+		} else {
+			if err := tx.QueryRowContext(ctx, countSQL, lo, hi).Scan(&merged); err != nil {
+				return 0, err
+			}
+			if _, err := tx.ExecContext(ctx, mergeSQL, lo, hi); err != nil {
+				return 0, keyHint(w, err)
+			}
+		}
+		return merged, runHook(hook, n)
+	})
+}
+
+// mergeRanges runs batch for each range of batchSize rows of a stage of
+// total rows in arrival order ($1 < seq <= $2), one transaction each on
+// conn, so a crash leaves whole batches. batch returns the rows it merged.
+// It returns the rows merged and the batches committed.
+func mergeRanges(ctx context.Context, w *Warehouse, conn *sql.Conn, forecast string, total int64, batchSize int,
+	batch func(ctx context.Context, tx *sql.Tx, lo, hi int64, n int) (int, error)) (rows, batches int, err error) {
+	for lo := int64(0); lo < total; lo += int64(batchSize) {
+		hi := lo + int64(batchSize)
+		n := batches + 1
+		var merged int
+		err := w.tx(ctx, fmt.Sprintf("sink batch %d of forecast %q", n, forecast), false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
+			var err error
+			merged, err = batch(ctx, tx, lo, hi, n)
+			return err
+		}, conn)
 		if err != nil {
 			return rows, batches, err
 		}

@@ -4,8 +4,8 @@
 // window, freshness of the newest load — and optionally writes that table
 // itself: a batched, idempotent upsert sink and retention enforcement.
 //
-// It speaks PostgreSQL (pgx through database/sql) and SQLite
-// (modernc.org/sqlite). Every name that ends up in SQL is a configured
+// It speaks PostgreSQL and Redshift (pgx through database/sql) and SQLite
+// (modernc.org/sqlite), each through a dialect (dialect.go). Every name that ends up in SQL is a configured
 // identifier (validated by config against ^[A-Za-z_][A-Za-z0-9_]*$) and
 // quoted; every value is a bound parameter. No error or log line carries the DSN or its
 // password.
@@ -22,12 +22,12 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/clari-exporter/clari_exporter/config"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers "pgx"
+	_ "modernc.org/sqlite"           // registers "sqlite"
 )
 
 // connectTimeout bounds the ping of Connect when the context has no
@@ -38,6 +38,7 @@ const connectTimeout = 10 * time.Second
 // concurrent use.
 type Warehouse struct {
 	db     *sql.DB
+	d      dialect
 	r      resolved
 	t      target
 	logger log.Logger
@@ -58,10 +59,11 @@ func New(cfg config.Warehouse, secretDSN config.Secret, logger log.Logger) (*War
 		logger = log.NewNopLogger()
 	}
 	dsn := string(secretDSN)
-	r, err := resolve(cfg)
+	d, err := dialectFor(cfg.Driver)
 	if err != nil {
 		return nil, err
 	}
+	r := resolve(cfg, d)
 	if strings.TrimSpace(dsn) == "" {
 		return nil, errors.New("warehouse: no DSN: set warehouse.dsn_file, warehouse.dsn_env or warehouse.dsn")
 	}
@@ -71,8 +73,8 @@ func New(cfg config.Warehouse, secretDSN config.Secret, logger log.Logger) (*War
 	}
 	var db *sql.DB
 	switch r.driver {
-	case DriverPostgres:
-		db, err = sql.Open("pgx", dsn)
+	case DriverPostgres, DriverRedshift:
+		db, err = openPgx(dsn)
 	case DriverSQLite:
 		db, err = sql.Open("sqlite", sqliteDSN(dsn))
 		if err == nil {
@@ -85,7 +87,7 @@ func New(cfg config.Warehouse, secretDSN config.Secret, logger log.Logger) (*War
 		return nil, t.wrap(fmt.Sprintf("cannot open (%s)", t.desc), err)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &Warehouse{db: db, r: r, t: t, logger: log.With(logger, "component", "warehouse", "table", r.table)}, nil
+	return &Warehouse{db: db, d: d, r: r, t: t, logger: log.With(logger, "component", "warehouse", "table", r.table)}, nil
 }
 
 // sqliteDSN adds a busy timeout unless the DSN sets one, so a check running
@@ -152,7 +154,7 @@ func (w *Warehouse) Close() error { return w.db.Close() }
 // Table is the configured table name (for the `table` label).
 func (w *Warehouse) Table() string { return w.r.table }
 
-// Driver is "postgres" or "sqlite".
+// Driver is warehouse.driver: postgres, sqlite or redshift.
 func (w *Warehouse) Driver() string { return w.r.driver }
 
 // Description names driver, host, database and user (or file) without
@@ -169,10 +171,10 @@ func (w *Warehouse) RetentionPolicy() config.Retention { return w.r.retention }
 func (w *Warehouse) SinkEnabled() bool { return w.r.sink }
 
 // readTx runs fn in a read-only transaction bounded by the statement
-// timeout: PostgreSQL gets SET LOCAL statement_timeout (through set_config,
-// so the value is a parameter) plus a slightly longer context deadline as a
-// backstop; SQLite, which has no statement timeout, gets the context
-// deadline, which interrupts the running statement.
+// timeout: the dialect sets the server's statement timeout where there is
+// one (PostgreSQL, Redshift) and the context deadline, a little later, is
+// the backstop; SQLite, which has no statement timeout, gets the context
+// deadline alone, which interrupts the running statement.
 func (w *Warehouse) readTx(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return w.tx(ctx, what, true, w.r.statementTimeout, fn)
 }
@@ -188,10 +190,7 @@ func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout 
 	if len(on) > 0 {
 		db = on[0]
 	}
-	backstop := timeout
-	if w.r.driver == DriverPostgres {
-		backstop += 2 * time.Second
-	}
+	backstop := timeout + w.d.backstop()
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, backstop)
 	defer cancel()
@@ -201,11 +200,8 @@ func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout 
 			return err
 		}
 		defer tx.Rollback() //nolint:errcheck // no-op after Commit
-		if w.r.driver == DriverPostgres {
-			ms := fmt.Sprintf("%dms", timeout.Milliseconds())
-			if _, err := tx.ExecContext(ctx, "SELECT set_config('statement_timeout', $1, true)", ms); err != nil {
-				return err
-			}
+		if err := w.d.setTimeout(ctx, tx, timeout); err != nil {
+			return err
 		}
 		if err := fn(ctx, tx); err != nil {
 			return err
@@ -215,27 +211,34 @@ func (w *Warehouse) tx(ctx context.Context, what string, readOnly bool, timeout 
 	if err == nil {
 		return nil
 	}
-	if parent.Err() == nil && isTimeout(err) {
+	if parent.Err() == nil && w.d.isTimeout(err) {
 		what = fmt.Sprintf("%s: took longer than warehouse.statement_timeout (%s)", what, timeout)
 	}
 	return w.t.wrap(what, err)
 }
 
-// isTimeout reports a statement timeout: PostgreSQL's query_canceled
-// (57014) or a context deadline.
-func isTimeout(err error) bool {
-	var pe *pgconn.PgError
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &pe) && pe.Code == "57014")
-}
-
 // ph returns the i-th (1-based) bind placeholder of the dialect.
-func (w *Warehouse) ph(i int) string {
-	if w.r.driver == DriverPostgres {
-		return fmt.Sprintf("$%d", i)
-	}
-	return "?"
-}
+func (w *Warehouse) ph(i int) string { return w.d.placeholder(i) }
 
 func (w *Warehouse) logDebug(keyvals ...any) {
 	level.Debug(w.logger).Log(keyvals...) //nolint:errcheck
+}
+
+// tracerForTest, when set (tests), sees every statement pgx sends for a
+// pool opened afterwards: the Redshift tests hold the dialect to the SQL
+// Redshift accepts with it.
+var tracerForTest pgx.QueryTracer
+
+// openPgx opens a PostgreSQL-protocol pool through pgx's database/sql
+// driver.
+func openPgx(dsn string) (*sql.DB, error) {
+	if tracerForTest == nil {
+		return sql.Open("pgx", dsn)
+	}
+	cc, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cc.Tracer = tracerForTest
+	return stdlib.OpenDB(*cc), nil
 }
