@@ -29,6 +29,9 @@ var contract = map[string]bool{
 	"clari_reconciliation_mismatch_ratio": true, "clari_reconciliation_last_run_timestamp_seconds": true,
 	"clari_warehouse_duplicate_keys": true, "clari_warehouse_surplus_rows": true,
 	"clari_warehouse_periods_beyond_retention": true, "clari_warehouse_last_load_timestamp_seconds": true,
+	// Issue 21 (warehouse failures page) adds these to METRICS.md's list.
+	"clari_warehouse_check_success": true, "clari_warehouse_max_load_age_seconds": true,
+	"clari_warehouse_sink_load_failures_total": true, "clari_warehouse_sink_last_load_success": true,
 	// Readiness
 	"clari_readiness_check": true,
 	// Pipeline watch

@@ -189,6 +189,7 @@ func TestThresholdsFromMetrics(t *testing.T) {
 		"ClariExportStale":           "clari_export_max_age_seconds",
 		"ClariPipelineStale":         "clari_export_max_age_seconds",
 		"ClariAPIKeyRotationOverdue": "clari_api_key_rotation_due_timestamp_seconds",
+		"ClariWarehouseStale":        "clari_warehouse_max_load_age_seconds",
 	}
 	for _, r := range rf.AlertingRules() {
 		if m, ok := reads[r.Alert]; ok {
@@ -407,7 +408,8 @@ func TestPagingAlerts(t *testing.T) {
 	}
 	for _, name := range []string{"ClariExportFailed", "ClariExportEmpty", "ClariExportTruncated", "ClariAPIUnauthorized", "ClariAPIUnreachable", "ClariExporterDown",
 		"ClariExportQuotaExhausted", "ClariPipelineExportFailed", "ClariPipelineExportEmpty", "ClariPipelineExportTruncated",
-		"ClariPipelineExportPeriodMismatch", "ClariPipelineExportUndecodable", "ClariExporterNoLeader", "ClariExporterSplitBrain"} {
+		"ClariPipelineExportPeriodMismatch", "ClariPipelineExportUndecodable", "ClariExporterNoLeader", "ClariExporterSplitBrain",
+		"ClariWarehouseSinkLoadFailed"} {
 		if got[name] != "critical" {
 			t.Errorf("%s: severity %q, want critical", name, got[name])
 		}

@@ -127,6 +127,7 @@ type testWarehouse struct {
 	Reconciliations []testReconciliation
 	Tables          []testTable
 	Checks          []testCheck
+	SinkLoads       []testSinkLoad
 }
 
 type testReconciliation struct {
@@ -140,6 +141,13 @@ type testTable struct {
 	PeriodsBeyondRetention                    float64
 	LastLoad                                  time.Time
 	RetentionRowsBeyond, RetentionRowsDeleted float64
+	MaxLoadAge                                time.Duration
+}
+
+type testSinkLoad struct {
+	Forecast      string
+	Failures      float64
+	LastSucceeded bool
 }
 
 type testCheck struct {
@@ -172,6 +180,23 @@ func (w testWarehouse) Retention() (int64, int64, int64) {
 	return int64(t.PeriodsBeyondRetention), int64(t.RetentionRowsBeyond), int64(t.RetentionRowsDeleted)
 }
 func (w testWarehouse) LastLoadTime() time.Time { return w.Tables[0].LastLoad }
+func (w testWarehouse) TableName() string {
+	if len(w.Tables) == 0 {
+		return ""
+	}
+	return w.Tables[0].Table
+}
+func (w testWarehouse) MaxLoadAge() time.Duration {
+	if len(w.Tables) == 0 {
+		return 0
+	}
+	return w.Tables[0].MaxLoadAge
+}
+func (w testWarehouse) EachSinkLoad(fn func(string, uint64, bool)) {
+	for _, l := range w.SinkLoads {
+		fn(l.Forecast, uint64(l.Failures), l.LastSucceeded)
+	}
+}
 
 func testWarehouseSource(f func() testWarehouse) func() WarehouseState {
 	return func() WarehouseState { return f() }

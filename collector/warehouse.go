@@ -34,6 +34,13 @@ type WarehouseState interface {
 	// LastLoadTime is the table's newest load time; zero when unknown or
 	// the table is empty (the metric is then left out).
 	LastLoadTime() time.Time
+	// TableName is the configured table, known before any check ran.
+	TableName() string
+	// MaxLoadAge is how old the newest load may be (warehouse.max_load_age).
+	MaxLoadAge() time.Duration
+	// EachSinkLoad visits every forecast the sink loaded since start-up:
+	// its failed loads and whether its newest load succeeded.
+	EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool))
 }
 
 // WarehouseCollector exposes clari_reconciliation_* and clari_warehouse_*.
@@ -42,7 +49,8 @@ type WarehouseCollector struct {
 
 	expected, actual, ratio, lastRun,
 	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess,
-	retentionRows, retentionDeleted *prometheus.Desc
+	retentionRows, retentionDeleted,
+	maxLoadAge, sinkFailures, sinkLastSuccess *prometheus.Desc
 }
 
 // NewWarehouseCollector reads the state latest returns on every scrape (it
@@ -73,6 +81,12 @@ func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 			"Rows in periods beyond the retention window: what retention enforcement deletes, or would delete while warehouse.retention.enforce is off (dry run)"+cached, table, nil),
 		retentionDeleted: prometheus.NewDesc("clari_warehouse_retention_deleted_rows_total",
 			"Rows deleted by retention enforcement since the exporter started.", table, nil),
+		maxLoadAge: prometheus.NewDesc("clari_warehouse_max_load_age_seconds",
+			"How old the newest load may be before the table counts as stale (warehouse.max_load_age).", table, nil),
+		sinkFailures: prometheus.NewDesc("clari_warehouse_sink_load_failures_total",
+			"Warehouse sink loads of the forecast that failed (staging or a batch's merge) since the exporter started.", []string{"table", "forecast"}, nil),
+		sinkLastSuccess: prometheus.NewDesc("clari_warehouse_sink_last_load_success",
+			"1 if the newest warehouse sink load of the forecast was kept whole, 0 if it failed (the next export loads again).", []string{"table", "forecast"}, nil),
 		checkSuccess: prometheus.NewDesc("clari_warehouse_check_success",
 			"1 if the warehouse check last ran successfully, 0 if it failed (its other metrics may then be stale or absent).", []string{"check"}, nil),
 	}
@@ -82,7 +96,7 @@ func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 func (c *WarehouseCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.expected, c.actual, c.ratio, c.lastRun,
 		c.duplicateKeys, c.surplusRows, c.beyondRetention, c.lastLoad, c.checkSuccess,
-		c.retentionRows, c.retentionDeleted} {
+		c.retentionRows, c.retentionDeleted, c.maxLoadAge, c.sinkFailures, c.sinkLastSuccess} {
 		ch <- d
 	}
 }
@@ -93,7 +107,16 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	st := c.latest()
-	if st == nil || st.LastRunTime().IsZero() {
+	if st == nil {
+		return
+	}
+	// The sink's loads and the configured bound do not wait for a check.
+	table := st.TableName()
+	st.EachSinkLoad(func(forecast string, failures uint64, ok bool) {
+		sendConst(ch, c.sinkFailures, prometheus.CounterValue, float64(failures), table, forecast)
+		sendConst(ch, c.sinkLastSuccess, prometheus.GaugeValue, boolFloat(ok), table, forecast)
+	})
+	if st.LastRunTime().IsZero() {
 		return
 	}
 	sendConst(ch, c.lastRun, prometheus.GaugeValue, unixSeconds(st.LastRunTime()))
@@ -112,6 +135,9 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, float64(deleted), name)
 		if at := st.LastLoadTime(); !at.IsZero() {
 			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(at), name)
+		}
+		if d := st.MaxLoadAge(); d > 0 {
+			sendConst(ch, c.maxLoadAge, prometheus.GaugeValue, d.Seconds(), name)
 		}
 	}
 	st.EachCheck(func(check string, success bool) {

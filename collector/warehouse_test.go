@@ -17,7 +17,11 @@ func warehouseState() testWarehouse {
 		},
 		Tables: []testTable{
 			{Table: "clari_forecast_entries", DuplicateKeys: 2, SurplusRows: 5, PeriodsBeyondRetention: 1, LastLoad: t0.Add(-time.Hour),
-				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96},
+				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96, MaxLoadAge: 48 * time.Hour},
+		},
+		SinkLoads: []testSinkLoad{
+			{Forecast: "bookings", Failures: 2, LastSucceeded: false},
+			{Forecast: "net_arr", Failures: 0, LastSucceeded: true},
 		},
 		Checks: []testCheck{
 			{Check: "reconciliation", Success: true},
@@ -49,6 +53,19 @@ func TestWarehouseCollectorLeavesOutUnknownLoadTime(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(c, "clari_warehouse_duplicate_keys"); n != 1 {
 		t.Errorf("duplicate-key series = %d, want 1", n)
+	}
+}
+
+// TestWarehouseCollectorShowsSinkFailuresBeforeAnyCheck: a sink that
+// fails while the checks have not run yet (or cannot) still shows.
+func TestWarehouseCollectorShowsSinkFailuresBeforeAnyCheck(t *testing.T) {
+	st := testWarehouse{Tables: []testTable{{Table: "t"}}, SinkLoads: []testSinkLoad{{Forecast: "net_arr", Failures: 1}}}
+	c := NewWarehouseCollector(testWarehouseSource(func() testWarehouse { return st }))
+	if n := testutil.CollectAndCount(c, "clari_warehouse_sink_load_failures_total", "clari_warehouse_sink_last_load_success"); n != 2 {
+		t.Errorf("sink series before any check = %d, want 2", n)
+	}
+	if n := testutil.CollectAndCount(c, "clari_warehouse_check_success"); n != 0 {
+		t.Errorf("check series before any check = %d, want 0", n)
 	}
 }
 

@@ -119,6 +119,7 @@ func DefaultWarehouse() Warehouse {
 		},
 		CheckInterval:    dur(day),
 		StatementTimeout: dur(30 * time.Second),
+		MaxLoadAge:       dur(2 * day),
 		SinkBatchSize:    5000,
 		Retention:        Retention{Quarters: 8},
 	}

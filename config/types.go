@@ -197,9 +197,14 @@ type Warehouse struct {
 	Columns          WarehouseColumns `yaml:"columns"`
 	CheckInterval    model.Duration   `yaml:"check_interval"`    // default 24h
 	StatementTimeout model.Duration   `yaml:"statement_timeout"` // default 30s
-	Sink             bool             `yaml:"sink"`              // upsert each successful export
-	SinkBatchSize    int              `yaml:"sink_batch_size"`   // default 5000
-	Retention        Retention        `yaml:"retention"`
+	// MaxLoadAge is how old the table's newest load may be before it
+	// counts as stale (clari_warehouse_max_load_age_seconds, the
+	// ClariWarehouseStale alert). Default 48h: a daily load with a day of
+	// slack.
+	MaxLoadAge    model.Duration `yaml:"max_load_age"`
+	Sink          bool           `yaml:"sink"`            // upsert each successful export
+	SinkBatchSize int            `yaml:"sink_batch_size"` // default 5000
+	Retention     Retention      `yaml:"retention"`
 }
 
 // WarehouseColumns names the table's columns. Defaults are the names of the

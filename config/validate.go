@@ -307,6 +307,7 @@ func (w *Warehouse) validate(errs *fieldErrors, resolvedDSN Secret) {
 	}
 	positive(errs, "warehouse.check_interval", w.CheckInterval)
 	positive(errs, "warehouse.statement_timeout", w.StatementTimeout)
+	positive(errs, "warehouse.max_load_age", w.MaxLoadAge)
 	if w.SinkBatchSize < 1 {
 		errs.add("warehouse.sink_batch_size", "must be > 0, got %d", w.SinkBatchSize)
 	}

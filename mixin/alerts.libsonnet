@@ -420,6 +420,44 @@
               runbook_url: $._config.runbookURLPattern % "clariwarehouseretentionexceeded",
             },
           },
+          {
+            alert: "ClariWarehouseSinkLoadFailed",
+            expr: "clari_warehouse_sink_last_load_success{%(clariExporterSelector)s} == 0" % $._config,
+            labels: {
+              severity: "critical",
+            },
+            annotations: {
+              description: "The newest load of forecast {{ $labels.forecast }} into table {{ $labels.table }} failed; the rows of that export are not (all) in the warehouse.",
+              summary: "A warehouse sink load failed.",
+              runbook_url: $._config.runbookURLPattern % "clariwarehousesinkloadfailed",
+            },
+          },
+          {
+            alert: "ClariWarehouseCheckFailed",
+            expr: "clari_warehouse_check_success{%(clariExporterSelector)s} == 0" % $._config,
+            "for": "30m",
+            labels: {
+              severity: "warning",
+            },
+            annotations: {
+              description: "Warehouse check {{ $labels.check }} has failed for 30 minutes; its metrics are stale or absent.",
+              summary: "A warehouse check cannot run.",
+              runbook_url: $._config.runbookURLPattern % "clariwarehousecheckfailed",
+            },
+          },
+          {
+            alert: "ClariWarehouseStale",
+            expr: "time() - clari_warehouse_last_load_timestamp_seconds{%(clariExporterSelector)s} > clari_warehouse_max_load_age_seconds{%(clariExporterSelector)s}" % $._config,
+            "for": "10m",
+            labels: {
+              severity: "warning",
+            },
+            annotations: {
+              description: "The newest load of table {{ $labels.table }} is {{ $value | humanizeDuration }} old, more than warehouse.max_load_age.",
+              summary: "Nobody loads the warehouse table any more.",
+              runbook_url: $._config.runbookURLPattern % "clariwarehousestale",
+            },
+          },
         ],
       },
     ] + [

@@ -154,7 +154,7 @@ func (r *Runner) export(ctx context.Context, cfg *config.File, forecast, period 
 	var res clari.RunResult
 	// Whatever happens below, a started sink load ends; finish keeps it.
 	job.ctx = ctx
-	defer job.endSink(ctx, false, r)
+	defer job.endSink(ctx, false, r) //nolint:errcheck // logged; finish records a kept load's failure
 	switch {
 	case from.jobID != "":
 		res = r.opts.API.ResumeExport(ctx, from.jobID, req, job.opts)
@@ -233,11 +233,12 @@ func (j *job) startBuilder(period, resumeJobID string) {
 	j.fields = nil
 }
 
-// endSink ends the job's sink load, if one started and has not ended.
-func (j *job) endSink(ctx context.Context, keep bool, r *Runner) {
+// endSink ends the job's sink load, if one started and has not ended, and
+// returns why the load failed (nil: kept, discarded or none).
+func (j *job) endSink(ctx context.Context, keep bool, r *Runner) error {
 	l := j.sink
 	if l == nil || l.end == nil {
-		return
+		return nil
 	}
 	end := l.end
 	l.end = nil
@@ -248,6 +249,7 @@ func (j *job) endSink(ctx context.Context, keep bool, r *Runner) {
 	if err != nil {
 		level.Error(r.logger).Log("msg", "warehouse sink failed; the next export loads again", "forecast", j.forecast, "period", j.period, "rows", n, "err", err)
 	}
+	return err
 }
 
 func (r *Runner) newJob(cfg *config.File, forecast, period string, req clari.ExportRequest, resumeJobID string, priorRequeues int) *job {
@@ -437,7 +439,11 @@ func (r *Runner) finish(ctx context.Context, cfg *config.File, j *job, res clari
 		}
 		level.Error(r.logger).Log("msg", "export failed", "forecast", forecast, "period", period, "job", res.JobID, "reason", res.Outcome, "err", res.Err)
 	}
-	j.endSink(ctx, snap != nil, r)
+	if err := j.endSink(ctx, snap != nil, r); err != nil && snap != nil {
+		// The export succeeded; its record says the warehouse did not get
+		// it (the landing page's run page, and the next export loads again).
+		run.Error = "warehouse load failed: " + err.Error()
+	}
 	if err := r.opts.Store.FinishRun(ctx, run, snap); err != nil && !errors.Is(err, store.ErrAlreadyRecorded) {
 		level.Error(r.logger).Log("msg", "cannot record export run", "forecast", forecast, "period", period, "err", err)
 	}

@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -184,5 +185,30 @@ func TestTruncatedExportKeepsTheLastGoodOne(t *testing.T) {
 	}
 	if jobs := jobsOf(e.sim, "net_arr"); len(jobs) != 2 || !jobs[1].Job.Truncated() {
 		t.Fatalf("setup: the second job is not the truncated one: %+v", jobs)
+	}
+}
+
+// failingSink is a runner.Sink whose every load fails when it ends, as a
+// warehouse that refuses writes does.
+type failingSink struct{}
+
+func (failingSink) Begin(context.Context, string, time.Time) (func(*clari.Entry) error, func(context.Context, bool) (int, error)) {
+	return func(*clari.Entry) error { return nil },
+		func(context.Context, bool) (int, error) { return 0, errors.New("sql: database is closed") }
+}
+
+// TestFailedSinkLoadIsInTheRunsRecord: the export succeeds (the run is
+// done) and its record says the warehouse load failed.
+func TestFailedSinkLoadIsInTheRunsRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{forecasts: []string{"net_arr"}, scenario: scenarioInstant()})
+	es := runUntil(t, e.runner(func(o *runner.Options) { o.Sink = failingSink{} }), "ran", allRan(1))
+	ts := target(t, es, "net_arr")
+	runs, err := e.store.Runs(context.Background(), ts.Forecast, ts.Period, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v", runs, err)
+	}
+	if !runs[0].Success() || runs[0].Error != "warehouse load failed: sql: database is closed" {
+		t.Errorf("run %s, error %q; want done with the warehouse load failure", runs[0].Outcome, runs[0].Error)
 	}
 }

@@ -219,3 +219,41 @@ func TestRedshiftSendsOnlyRedshiftSQL(t *testing.T) {
 		t.Errorf("only %d statements recorded, none a ROW_NUMBER() merge: the trace missed the load", len(log.stmt))
 	}
 }
+
+// TestSinkFailureIsCounted: a load the database refuses (here the pool is
+// closed under it, the "sql: database is closed" of an HA replica's second
+// term) is counted for its forecast and marks its last load failed; the
+// next good load clears the mark, not the count.
+func TestSinkFailureIsCounted(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "clari_forecast_entries")
+		w := openWithTable(t, cfg)
+		if _, err := NewSink(w).WriteSlice(ctx, "net_arr", entries("2028_Q1", 3, 0, 1), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.SinkLoadsByForecast()["net_arr"]; got != (SinkLoads{Failures: 0, LastSucceeded: true}) {
+			t.Errorf("after a good load: %+v", got)
+		}
+		closed := openWithTable(t, cfg)
+		closed.Close()
+		if _, err := NewSink(closed).WriteSlice(ctx, "net_arr", entries("2028_Q1", 3, 0, 2), time.Now()); err == nil {
+			t.Fatal("a load on a closed pool succeeded")
+		}
+		if got := closed.SinkLoadsByForecast()["net_arr"]; got != (SinkLoads{Failures: 1, LastSucceeded: false}) {
+			t.Errorf("after a refused load: %+v, want 1 failure, last failed", got)
+		}
+		// A load that fails its guards is discarded, not failed.
+		add, end := NewSink(w).Begin(ctx, "bookings", time.Now())
+		e := entries("2028_Q1", 1, 0, 1)[0]
+		if err := add(&e); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := end(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, seen := w.SinkLoadsByForecast()["bookings"]; seen {
+			t.Error("a discarded load was counted")
+		}
+	})
+}

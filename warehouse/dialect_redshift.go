@@ -60,7 +60,11 @@ func (redshiftDialect) uniqueIndexes(context.Context, *sql.Tx, resolved) (map[st
 func (redshiftDialect) enforcesUnique() bool { return false }
 
 func (redshiftDialect) openStage(ctx context.Context, s *Sink, forecast string, loadedAt time.Time) (stager, error) {
-	return openInsertStage(ctx, s.w, forecast, loadedAt)
+	st, err := openInsertStage(ctx, s.w, forecast, loadedAt)
+	if err != nil {
+		return nil, err // not a nil *insertStage in a non-nil stager
+	}
+	return st, nil
 }
 
 // insertStageRows is the rows per staging INSERT: 10 parameters a row,

@@ -32,6 +32,7 @@ type resolved struct {
 	q                quotedColumns
 	checkInterval    time.Duration
 	statementTimeout time.Duration
+	maxLoadAge       time.Duration
 	batchSize        int
 	retention        config.Retention
 	sink             bool
@@ -80,6 +81,7 @@ func resolve(cfg config.Warehouse, d dialect) resolved {
 		cols:             cfg.Columns,
 		checkInterval:    time.Duration(cfg.CheckInterval),
 		statementTimeout: time.Duration(cfg.StatementTimeout),
+		maxLoadAge:       time.Duration(cfg.MaxLoadAge),
 		batchSize:        cfg.SinkBatchSize,
 		retention:        cfg.Retention,
 		sink:             cfg.Sink,

@@ -2,6 +2,8 @@ package warehouse
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +86,8 @@ func (s *Service) retain(ctx context.Context) {
 // retention counts.
 func (s *Service) State() *State {
 	return &State{Result: s.checker.Last(), table: s.w.Table(),
-		retentionBeyond: s.retentionBeyond.Load(), retentionDeleted: s.retentionDeleted.Load()}
+		retentionBeyond: s.retentionBeyond.Load(), retentionDeleted: s.retentionDeleted.Load(),
+		sinkLoads: s.w.SinkLoadsByForecast(), maxLoadAge: s.w.MaxLoadAge()}
 }
 
 // State is what the warehouse side publishes for /metrics: the latest
@@ -93,7 +96,24 @@ type State struct {
 	Result
 	table                             string
 	retentionBeyond, retentionDeleted int64
+	sinkLoads                         map[string]SinkLoads
+	maxLoadAge                        time.Duration
 }
+
+// TableName is the configured table, whether or not a check reached it.
+func (s *State) TableName() string { return s.table }
+
+// EachSinkLoad visits every forecast the sink loaded since start-up, in
+// name order: its failed loads and whether its newest load succeeded.
+func (s *State) EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool)) {
+	for _, f := range slices.Sorted(maps.Keys(s.sinkLoads)) {
+		l := s.sinkLoads[f]
+		fn(f, l.Failures, l.LastSucceeded)
+	}
+}
+
+// MaxLoadAge is warehouse.max_load_age.
+func (s *State) MaxLoadAge() time.Duration { return s.maxLoadAge }
 
 // The methods below are what the warehouse collector reads
 // (collector.WarehouseState).

@@ -210,11 +210,14 @@ func (l *Load) End(ctx context.Context, keep bool) (int, error) {
 		l.flush(ctx) //nolint:errcheck // kept in l.err
 	}
 	w := l.s.w
+	if l.err != nil || (keep && l.started) {
+		w.recordLoad(l.forecast, l.err != nil)
+	}
 	switch {
-	case !keep:
-		level.Info(w.logger).Log("msg", "warehouse sink load discarded", "forecast", l.forecast, "rows_committed", l.rows) //nolint:errcheck
 	case l.err != nil:
 		level.Error(w.logger).Log("msg", "warehouse sink load failed", "forecast", l.forecast, "rows_committed", l.rows, "batches_committed", l.batches, "err", l.err) //nolint:errcheck
+	case !keep:
+		level.Info(w.logger).Log("msg", "warehouse sink load discarded", "forecast", l.forecast, "rows_committed", l.rows) //nolint:errcheck
 	default:
 		level.Info(w.logger).Log("msg", "warehouse sink load done", "forecast", l.forecast, "rows", l.rows, "batches", l.batches, "duration", time.Since(l.start)) //nolint:errcheck
 	}

@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,35 @@ type Warehouse struct {
 	ensureMu    sync.Mutex // one EnsureTable at a time in this process
 	ensured     bool       // EnsureTable succeeded once
 	schemaKnown bool       // ValidateSchema succeeded once
+	sinkLoads   map[string]SinkLoads
+}
+
+// SinkLoads is how the sink's loads of one forecast went since start-up.
+type SinkLoads struct {
+	Failures      uint64 // loads that failed (staging or merge)
+	LastSucceeded bool   // the newest load that ended was kept whole
+}
+
+// recordLoad notes how a sink load of forecast ended: failed, or kept.
+func (w *Warehouse) recordLoad(forecast string, failed bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.sinkLoads == nil {
+		w.sinkLoads = map[string]SinkLoads{}
+	}
+	l := w.sinkLoads[forecast]
+	if failed {
+		l.Failures++
+	}
+	l.LastSucceeded = !failed
+	w.sinkLoads[forecast] = l
+}
+
+// SinkLoadsByForecast is a copy of the sink's load outcomes per forecast.
+func (w *Warehouse) SinkLoadsByForecast() map[string]SinkLoads {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.sinkLoads)
 }
 
 // New prepares a connection pool without connecting. cfg is the warehouse
@@ -160,6 +190,9 @@ func (w *Warehouse) Driver() string { return w.r.driver }
 // Description names driver, host, database and user (or file) without
 // secrets, for logs and the readiness audit.
 func (w *Warehouse) Description() string { return w.t.desc }
+
+// MaxLoadAge is warehouse.max_load_age: how old the newest load may be.
+func (w *Warehouse) MaxLoadAge() time.Duration { return w.r.maxLoadAge }
 
 // CheckInterval is warehouse.check_interval with its default applied.
 func (w *Warehouse) CheckInterval() time.Duration { return w.r.checkInterval }
