@@ -95,6 +95,9 @@ type Elector struct {
 	mu         sync.Mutex
 	term       int64     // term being led, 0 when following
 	trustUntil time.Time // local monotonic end of the trust window
+
+	clock   clock
+	signals *testSignals // nil outside tests
 }
 
 // New returns an Elector for o, whose timings config has validated.
@@ -108,7 +111,7 @@ func New(o Options) (*Elector, error) {
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
-	e := &Elector{o: o}
+	e := &Elector{o: o, clock: systemClock{}}
 	e.state.Store(&State{Holder: o.Holder})
 	return e, nil
 }
@@ -137,12 +140,12 @@ func (e *Elector) TrustWindow() time.Duration { return e.o.LeaseDuration - e.o.R
 func (e *Elector) Leading(term int64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return term != 0 && e.term == term && time.Now().Before(e.trustUntil)
+	return term != 0 && e.term == term && e.clock.Now().Before(e.trustUntil)
 }
 
 func (e *Elector) publish(leader bool, term int64) {
 	old := e.state.Load()
-	st := &State{Holder: e.o.Holder, Leader: leader, Term: term, Transitions: old.Transitions, Since: time.Now()}
+	st := &State{Holder: e.o.Holder, Leader: leader, Term: term, Transitions: old.Transitions, Since: e.clock.Now()}
 	if leader && !old.Leader {
 		st.Transitions++
 	}
@@ -159,7 +162,10 @@ func (e *Elector) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		term, until, ok := e.tryAcquire(ctx)
 		if !ok {
-			sleep(ctx, e.o.PollInterval)
+			if e.signals != nil {
+				signal(e.signals.denied, struct{}{})
+			}
+			e.sleep(ctx, e.o.PollInterval)
 			continue
 		}
 		e.lead(ctx, term, until)
@@ -182,7 +188,7 @@ func (e *Elector) tryAcquire(ctx context.Context) (term int64, until time.Time, 
 	if !free {
 		return 0, time.Time{}, false
 	}
-	sent := time.Now()
+	sent := e.clock.Now()
 	term, ok, err = e.o.Lease.AcquireLease(actx, e.o.Name, e.o.Holder, e.o.LeaseDuration)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -204,14 +210,17 @@ func (e *Elector) lead(ctx context.Context, term int64, until time.Time) {
 	e.mu.Unlock()
 	e.publish(true, term)
 	level.Info(e.o.Logger).Log("msg", "became leader", "term", term, "holder", e.o.Holder)
+	if e.signals != nil {
+		signal(e.signals.gained, term)
+	}
 
 	// The trust timer ends leadership on the local clock, whatever the
 	// renewal calls are doing: a hung connection cannot keep a stale leader.
 	lapsed := make(chan struct{})
 	var lapseOnce sync.Once
-	timer := time.AfterFunc(time.Until(until), func() {
+	timer := e.clock.AfterFunc(until.Sub(e.clock.Now()), func() {
 		e.mu.Lock()
-		if e.term != term || time.Now().Before(e.trustUntil) {
+		if e.term != term || e.clock.Now().Before(e.trustUntil) {
 			e.mu.Unlock()
 			return // renewed meanwhile; the timer was re-armed
 		}
@@ -243,6 +252,9 @@ func (e *Elector) lead(ctx context.Context, term int64, until time.Time) {
 	cancel()
 	<-done
 	level.Warn(e.o.Logger).Log("msg", "stopped leading", "term", term, "reason", reason)
+	if e.signals != nil {
+		signal(e.signals.stepped, reason)
+	}
 
 	if reason == reasonStopped {
 		// Graceful: hand over now instead of letting the lease run out.
@@ -258,10 +270,10 @@ const reasonStopped = "stopping"
 
 // renewLoop renews term every renew interval (sooner after a failure)
 // until leadership ends, and says why it ended.
-func (e *Elector) renewLoop(lctx context.Context, term int64, timer *time.Timer, done <-chan struct{}) string {
+func (e *Elector) renewLoop(lctx context.Context, term int64, timer timer, done <-chan struct{}) string {
 	next := e.o.RenewInterval
 	for {
-		wait := time.NewTimer(next)
+		wait := e.clock.NewTimer(next)
 		select {
 		case <-lctx.Done():
 			wait.Stop()
@@ -269,13 +281,15 @@ func (e *Elector) renewLoop(lctx context.Context, term int64, timer *time.Timer,
 		case <-done:
 			wait.Stop()
 			return reasonStopped
-		case <-wait.C:
+		case <-wait.C():
 		}
-		sent := time.Now()
+		sent := e.clock.Now()
 		e.mu.Lock()
 		deadline := e.trustUntil
 		e.mu.Unlock()
-		rctx, cancel := context.WithDeadline(lctx, deadline)
+		// A timeout rather than a deadline: the trust window is on e's
+		// clock, which a test may have stubbed.
+		rctx, cancel := context.WithTimeout(lctx, deadline.Sub(sent))
 		ok, err := e.o.Lease.RenewLease(rctx, e.o.Name, e.o.Holder, term, e.o.LeaseDuration)
 		cancel()
 		switch {
@@ -284,6 +298,9 @@ func (e *Elector) renewLoop(lctx context.Context, term int64, timer *time.Timer,
 				continue // the select above reports why
 			}
 			level.Warn(e.o.Logger).Log("msg", "cannot renew the leader lease; retrying until the trust window ends", "term", term, "err", err)
+			if e.signals != nil {
+				signal(e.signals.renewFailed, term)
+			}
 			next = max(e.o.RenewInterval/4, 10*time.Millisecond)
 			continue
 		case !ok:
@@ -295,18 +312,21 @@ func (e *Elector) renewLoop(lctx context.Context, term int64, timer *time.Timer,
 			continue // lapsed meanwhile: the select above reports it
 		}
 		e.trustUntil = sent.Add(e.TrustWindow())
-		timer.Reset(time.Until(e.trustUntil))
+		timer.Reset(e.trustUntil.Sub(e.clock.Now()))
 		e.mu.Unlock()
+		if e.signals != nil {
+			signal(e.signals.renewed, term)
+		}
 		next = e.o.RenewInterval
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
+func (e *Elector) sleep(ctx context.Context, d time.Duration) {
+	t := e.clock.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-	case <-t.C:
+	case <-t.C():
 	}
 }
 

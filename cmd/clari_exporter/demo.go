@@ -24,7 +24,11 @@ import (
 // demoTiming sets the pace of --demo. The real demo shows every failure mode
 // within a minute; tests run the same script faster.
 type demoTiming struct {
-	jobDuration        time.Duration
+	jobDuration time.Duration
+	// pipelineUnit paces the production pipeline beside the exporter and
+	// the watch (demoPipelinePlan): its story needs the watch's first poll
+	// before the swung job ends, 11 units after the start.
+	pipelineUnit       time.Duration
 	pollInterval       time.Duration
 	pollTimeout        time.Duration
 	currentInterval    time.Duration
@@ -37,6 +41,7 @@ type demoTiming struct {
 
 var defaultDemoTiming = demoTiming{
 	jobDuration:        2 * time.Second,
+	pipelineUnit:       2 * time.Second,
 	pollInterval:       500 * time.Millisecond,
 	pollTimeout:        6 * time.Second,
 	currentInterval:    20 * time.Second,

@@ -23,7 +23,7 @@ const demoOrgLoad = time.Second
 const demoPipelineForecast = "pipeline_arr"
 
 // demoPipelinePlan is the production pipeline beside the exporter, in units
-// of the demo's job duration (2 s by default): within the first minute one
+// of demoTiming.pipelineUnit (2 s by default): within the first minute one
 // pipeline job fails, one gets stuck, one comes back empty, one swings +30%
 // and one is never downloaded; then a DONE job every 15 units.
 func demoPipelinePlan(u time.Duration) []clarisim.PipelineJob {
@@ -49,12 +49,12 @@ func (d *demoEnv) startDemoPipeline(now time.Time) error {
 	if err := d.sim.SetOrgLoad(clarisim.OrgLoad{From: now.Add(-time.Hour), Every: demoOrgLoad}); err != nil {
 		return err
 	}
-	return d.sim.StartPipeline(now, demoPipelinePlan(d.timing.jobDuration))
+	return d.sim.StartPipeline(now, demoPipelinePlan(d.timing.pipelineUnit))
 }
 
 // demoWatch turns the pipeline watch on at the demo's pace.
 func demoWatch(cfg *config.Config, t demoTiming) {
-	u := t.jobDuration
+	u := t.pipelineUnit
 	cfg.Watch.Enabled = true
 	cfg.Watch.Interval = model.Duration(u / 2)
 	cfg.Watch.StuckAfter = model.Duration(10 * u)

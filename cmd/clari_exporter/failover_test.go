@@ -239,7 +239,10 @@ func failoverLoop(t *testing.T, ha string, kills int) {
 			}
 			resp.Body.Close()
 			v, ok := metric(restarted, runsSample)
-			return resp.StatusCode == http.StatusOK && ok && v == float64(i+1)
+			// At least the runs so far: the leader may have run the next
+			// slot meanwhile (20 s apart; takeover on the short lease is
+			// quicker than that).
+			return resp.StatusCode == http.StatusOK && ok && v >= float64(i+1)
 		})
 		if v, _ := metric(restarted, "clari_exporter_leader"); v != 0 {
 			t.Fatalf("iteration %d: the restarted replica leads while %s holds the lease", i, follower.name)

@@ -44,9 +44,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildExporter builds this package as a plain `go build` would (GOFLAGS
-// cleared, so VCS stamping is on in a checkout whose .git is a directory)
-// into a temporary directory.
+// buildExporter builds this package as a plain `go build` does by default
+// on a user's machine, VCS stamping on (this machine's go env sets
+// GOFLAGS=-buildvcs=false, which an empty GOFLAGS does not override, so the
+// flag is given), into a temporary directory.
 func buildExporter() (dir, bin string, err error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -57,8 +58,7 @@ func buildExporter() (dir, bin string, err error) {
 		return "", "", err
 	}
 	bin = filepath.Join(dir, "clari_exporter")
-	cmd := exec.Command(goBin, "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	cmd := exec.Command(goBin, "build", "-buildvcs=true", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return dir, "", fmt.Errorf("go build: %w\n%s", err, out)
 	}

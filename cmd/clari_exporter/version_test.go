@@ -9,8 +9,7 @@ import (
 )
 
 // TestVersionPrintsRevisionAndGoVersion: the binary a plain `go build`
-// makes (TestMain's; this machine's GOFLAGS say -buildvcs=false, the build
-// clears them) prints with --version the version, the commit it was built
+// makes (TestMain's, VCS stamping on) prints with --version the version, the commit it was built
 // from, whether the tree was modified, and the Go version and platform.
 func TestVersionPrintsRevisionAndGoVersion(t *testing.T) {
 	t.Parallel()
