@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/checklist"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // shippedConfig is a configuration the project ships for users to copy: a
@@ -325,4 +327,44 @@ func schemaPaths(t reflect.Type, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// TestReadmeScrapeConfigIsValid: the README's scrape_configs example is a
+// Prometheus configuration promtool accepts, and its job name is one the
+// shipped alerts select (job=~"clari.*").
+func TestReadmeScrapeConfigIsValid(t *testing.T) {
+	promtool := testtier.Tool(t, "promtool", "prometheus")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block []byte
+	for _, m := range regexp.MustCompile("(?ms)^```yaml\n(.*?)^```").FindAllSubmatch(readme, -1) {
+		if bytes.HasPrefix(m[1], []byte("scrape_configs:")) {
+			block = m[1]
+		}
+	}
+	if block == nil {
+		t.Fatal("README.md has no ```yaml block starting with scrape_configs:")
+	}
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName string `yaml:"job_name"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(block, &cfg); err != nil || len(cfg.ScrapeConfigs) == 0 {
+		t.Fatalf("the scrape_configs example does not parse: %v", err)
+	}
+	for _, sc := range cfg.ScrapeConfigs {
+		if !regexp.MustCompile(`^clari.*$`).MatchString(sc.JobName) {
+			t.Errorf("job_name %q is not selected by the alerts' job=~\"clari.*\"", sc.JobName)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(path, block, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "config", path).CombinedOutput(); err != nil {
+		t.Errorf("promtool check config of the README's scrape_configs: %v\n%s", err, out)
+	}
 }
