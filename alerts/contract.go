@@ -32,6 +32,8 @@ var contract = map[string]bool{
 	// Issue 21 (warehouse failures page) adds these to METRICS.md's list.
 	"clari_warehouse_check_success": true, "clari_warehouse_max_load_age_seconds": true,
 	"clari_warehouse_sink_load_failures_total": true, "clari_warehouse_sink_last_load_success": true,
+	"clari_reconciliation_missing_rows": true, "clari_reconciliation_extra_rows": true,
+	"clari_warehouse_periods_missing": true,
 	// Readiness
 	"clari_readiness_check": true,
 	// Pipeline watch

@@ -6,11 +6,20 @@ package alerts
 func warehouseAlerts() groupSpec {
 	return groupSpec{name: "clari-warehouse", rules: []Rule{
 		{
-			Alert:       "ClariReconciliationMismatch",
-			Expr:        `clari_reconciliation_mismatch_ratio{` + sel + `} > %(reconciliationMismatchRatioThreshold)g`,
+			Alert: "ClariReconciliationMismatch",
+			// Only missing rows: a warehouse holding more keys than the
+			// newest export (users Clari no longer re-exports) is by design.
+			Expr:        `clari_reconciliation_mismatch_ratio{` + sel + `} > %(reconciliationMismatchRatioThreshold)g and clari_reconciliation_missing_rows{` + sel + `} > 0`,
 			For:         "30m",
 			Labels:      labels("warning"),
 			Annotations: annotations("Warehouse row counts differ from the Clari export.", "The warehouse rows of forecast {{ $labels.forecast }} for period {{ $labels.period }} differ from the last Clari export by {{ $value | humanizePercentage }}."),
+		},
+		{
+			Alert:       "ClariWarehousePeriodsMissing",
+			Expr:        `clari_warehouse_periods_missing{` + sel + `} > 0`,
+			For:         "5m",
+			Labels:      labels("warning"),
+			Annotations: annotations("The warehouse lost periods inside the retention window.", "Table {{ $labels.table }} holds no rows of {{ $value }} period(s) inside the retention window that Clari exported successfully."),
 		},
 		{
 			Alert:       "ClariWarehouseDuplicates",

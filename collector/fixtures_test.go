@@ -142,6 +142,7 @@ type testTable struct {
 	LastLoad                                  time.Time
 	RetentionRowsBeyond, RetentionRowsDeleted float64
 	MaxLoadAge                                time.Duration
+	PeriodsMissing                            float64
 }
 
 type testSinkLoad struct {
@@ -180,6 +181,12 @@ func (w testWarehouse) Retention() (int64, int64, int64) {
 	return int64(t.PeriodsBeyondRetention), int64(t.RetentionRowsBeyond), int64(t.RetentionRowsDeleted)
 }
 func (w testWarehouse) LastLoadTime() time.Time { return w.Tables[0].LastLoad }
+func (w testWarehouse) MissingPeriods() (int, bool) {
+	if len(w.Tables) == 0 {
+		return 0, false
+	}
+	return int(w.Tables[0].PeriodsMissing), true
+}
 func (w testWarehouse) TableName() string {
 	if len(w.Tables) == 0 {
 		return ""

@@ -34,6 +34,10 @@ type WarehouseState interface {
 	// LastLoadTime is the table's newest load time; zero when unknown or
 	// the table is empty (the metric is then left out).
 	LastLoadTime() time.Time
+	// MissingPeriods: periods inside the retention window with a
+	// successful export but no rows; ok is false when reconciliation did
+	// not run.
+	MissingPeriods() (n int, ok bool)
 	// TableName is the configured table, known before any check ran.
 	TableName() string
 	// MaxLoadAge is how old the newest load may be (warehouse.max_load_age).
@@ -47,7 +51,7 @@ type WarehouseState interface {
 type WarehouseCollector struct {
 	latest func() WarehouseState
 
-	expected, actual, ratio, lastRun,
+	expected, actual, ratio, lastRun, missingRows, extraRows, periodsMissing,
 	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess,
 	retentionRows, retentionDeleted,
 	maxLoadAge, sinkFailures, sinkLastSuccess *prometheus.Desc
@@ -69,6 +73,12 @@ func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 			"abs(actual - expected) / max(expected, 1) of warehouse rows against the last Clari export"+cached, target, nil),
 		lastRun: prometheus.NewDesc("clari_reconciliation_last_run_timestamp_seconds",
 			"When the warehouse reconciliation last ran, in unix seconds.", nil, nil),
+		missingRows: prometheus.NewDesc("clari_reconciliation_missing_rows",
+			"Rows the last Clari export has that the warehouse lacks: max(expected - actual, 0); alerts"+cached, target, nil),
+		extraRows: prometheus.NewDesc("clari_reconciliation_extra_rows",
+			"Rows the warehouse holds beyond the last Clari export: max(actual - expected, 0); keys kept by design (users a re-export omits), shown, no alert"+cached, target, nil),
+		periodsMissing: prometheus.NewDesc("clari_warehouse_periods_missing",
+			"Periods inside the retention window with a successful export but no rows of a forecast in the table"+cached, table, nil),
 		duplicateKeys: prometheus.NewDesc("clari_warehouse_duplicate_keys",
 			"Natural keys held by more than one row"+cached, table, nil),
 		surplusRows: prometheus.NewDesc("clari_warehouse_surplus_rows",
@@ -94,7 +104,7 @@ func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 
 // Describe implements prometheus.Collector.
 func (c *WarehouseCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.expected, c.actual, c.ratio, c.lastRun,
+	for _, d := range []*prometheus.Desc{c.expected, c.actual, c.ratio, c.lastRun, c.missingRows, c.extraRows, c.periodsMissing,
 		c.duplicateKeys, c.surplusRows, c.beyondRetention, c.lastLoad, c.checkSuccess,
 		c.retentionRows, c.retentionDeleted, c.maxLoadAge, c.sinkFailures, c.sinkLastSuccess} {
 		ch <- d
@@ -124,6 +134,8 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 		sendConst(ch, c.expected, prometheus.GaugeValue, float64(expected), forecast, period)
 		sendConst(ch, c.actual, prometheus.GaugeValue, float64(actual), forecast, period)
 		sendConst(ch, c.ratio, prometheus.GaugeValue, ratio, forecast, period)
+		sendConst(ch, c.missingRows, prometheus.GaugeValue, float64(max(expected-actual, 0)), forecast, period)
+		sendConst(ch, c.extraRows, prometheus.GaugeValue, float64(max(actual-expected, 0)), forecast, period)
 	})
 	if name, ok := st.Table(); ok {
 		keys, surplus := st.Duplicates()
@@ -135,6 +147,9 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, float64(deleted), name)
 		if at := st.LastLoadTime(); !at.IsZero() {
 			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(at), name)
+		}
+		if n, ok := st.MissingPeriods(); ok {
+			sendConst(ch, c.periodsMissing, prometheus.GaugeValue, float64(n), name)
 		}
 		if d := st.MaxLoadAge(); d > 0 {
 			sendConst(ch, c.maxLoadAge, prometheus.GaugeValue, d.Seconds(), name)

@@ -17,7 +17,7 @@ func warehouseState() testWarehouse {
 		},
 		Tables: []testTable{
 			{Table: "clari_forecast_entries", DuplicateKeys: 2, SurplusRows: 5, PeriodsBeyondRetention: 1, LastLoad: t0.Add(-time.Hour),
-				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96, MaxLoadAge: 48 * time.Hour},
+				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96, MaxLoadAge: 48 * time.Hour, PeriodsMissing: 1},
 		},
 		SinkLoads: []testSinkLoad{
 			{Forecast: "bookings", Failures: 2, LastSucceeded: false},

@@ -383,7 +383,7 @@
         rules: [
           {
             alert: "ClariReconciliationMismatch",
-            expr: "clari_reconciliation_mismatch_ratio{%(clariExporterSelector)s} > %(reconciliationMismatchRatioThreshold)g" % $._config,
+            expr: "clari_reconciliation_mismatch_ratio{%(clariExporterSelector)s} > %(reconciliationMismatchRatioThreshold)g and clari_reconciliation_missing_rows{%(clariExporterSelector)s} > 0" % $._config,
             "for": "30m",
             labels: {
               severity: "warning",
@@ -392,6 +392,19 @@
               description: "The warehouse rows of forecast {{ $labels.forecast }} for period {{ $labels.period }} differ from the last Clari export by {{ $value | humanizePercentage }}.",
               summary: "Warehouse row counts differ from the Clari export.",
               runbook_url: $._config.runbookURLPattern % "clarireconciliationmismatch",
+            },
+          },
+          {
+            alert: "ClariWarehousePeriodsMissing",
+            expr: "clari_warehouse_periods_missing{%(clariExporterSelector)s} > 0" % $._config,
+            "for": "5m",
+            labels: {
+              severity: "warning",
+            },
+            annotations: {
+              description: "Table {{ $labels.table }} holds no rows of {{ $value }} period(s) inside the retention window that Clari exported successfully.",
+              summary: "The warehouse lost periods inside the retention window.",
+              runbook_url: $._config.runbookURLPattern % "clariwarehouseperiodsmissing",
             },
           },
           {

@@ -63,6 +63,30 @@ func (w *Warehouse) Reconcile(ctx context.Context, expected []Expected) ([]Recon
 	return out, nil
 }
 
+// MissingPeriods lists (sorted, once each) the periods inside the
+// retention window of `quarters` quarters ending with currentPeriod that a
+// successful export says hold rows (Expected > 0) and of which the table
+// holds none for that forecast: history lost by a destination rebuilt after
+// a failed load or replaced after a transient error. The retention check
+// only finds periods beyond the window; this finds holes inside it. With
+// no usable current period every such period counts; labels that are not
+// YYYY_QN are never beyond the window.
+func MissingPeriods(recs []Reconciliation, currentPeriod string, quarters int) []string {
+	cur, err := parseRetention(currentPeriod, quarters)
+	var out []string
+	for _, r := range recs {
+		if r.Expected == 0 || r.Actual != 0 || slices.Contains(out, r.Period) {
+			continue
+		}
+		if err == nil && beyondRetention(r.Period, cur, quarters) {
+			continue
+		}
+		out = append(out, r.Period)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // DuplicateKeys counts natural keys held by more than one row (keys) and
 // the rows beyond one per such key (surplus).
 func (w *Warehouse) DuplicateKeys(ctx context.Context) (keys int, surplusRows int, err error) {

@@ -18,7 +18,8 @@ import (
 // duplicate keys, retention, freshness) and the sink (first load, an
 // identical re-export, changed values, a stale duplicate in one batch, a
 // crash between batches and the rerun). A new dialect joins by adding its
-// backend to backends.
+// backend to backends. It ends with a period lost inside the retention
+// window (missing periods).
 func TestConformance(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
@@ -158,6 +159,29 @@ func TestConformance(t *testing.T) {
 			}
 			if got, _ := w.Reconcile(ctx, []Expected{{"net_arr", "2026_Q1", 0}, {"net_arr", "2028_Q1", 10}}); got[0].Actual != 0 || got[1].Actual != 10 {
 				t.Errorf("after retention: %+v", got)
+			}
+		})
+
+		t.Run("missing_periods", func(t *testing.T) {
+			// A rebuilt destination: net_arr's newest quarter is gone.
+			del := fmt.Sprintf("DELETE FROM %s WHERE %s = 'net_arr' AND %s = '2028_Q1'", w.r.qtable, w.r.q.forecast, w.r.q.period)
+			if _, err := db.ExecContext(ctx, del); err != nil {
+				t.Fatal(err)
+			}
+			res := w.RunChecks(ctx, CheckInput{CurrentPeriod: "2028_Q1", Expected: []Expected{
+				{"net_arr", "2028_Q1", 10},  // lost: inside the window
+				{"bookings", "2027_Q4", 10}, // still there
+				{"net_arr", "2025_Q4", 5},   // beyond the window: retention's business
+				{"net_arr", "2027_Q3", 0},   // an empty export: nothing to miss
+			}})
+			if err := res.Errors[CheckReconciliation]; err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(res.MissingPeriods, ",") != "2028_Q1" {
+				t.Errorf("MissingPeriods = %v, want [2028_Q1]", res.MissingPeriods)
+			}
+			if n, ok := (&State{Result: res}).MissingPeriods(); n != 1 || !ok {
+				t.Errorf("State.MissingPeriods = %d, %v; want 1, true", n, ok)
 			}
 		})
 	})

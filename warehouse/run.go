@@ -35,10 +35,14 @@ type Result struct {
 	DuplicateKeys   int
 	SurplusRows     int
 	BeyondRetention []string
-	LastLoad        time.Time // zero when the table is empty
-	Errors          map[string]error
-	RanAt           time.Time
-	Duration        time.Duration
+	// MissingPeriods are the periods inside the retention window whose
+	// latest successful export had rows while the table holds none of a
+	// forecast (see MissingPeriods); part of the reconciliation check.
+	MissingPeriods []string
+	LastLoad       time.Time // zero when the table is empty
+	Errors         map[string]error
+	RanAt          time.Time
+	Duration       time.Duration
 }
 
 // OK reports whether every check ran without error.
@@ -87,6 +91,7 @@ func (w *Warehouse) RunChecks(ctx context.Context, in CheckInput) Result {
 		fail(CheckReconciliation, err)
 	} else {
 		res.Reconciliations = recs
+		res.MissingPeriods = MissingPeriods(recs, in.CurrentPeriod, w.r.retention.Quarters)
 	}
 	if k, s, err := w.DuplicateKeys(ctx); err != nil {
 		fail(CheckDuplicates, err)

@@ -146,5 +146,11 @@ func (s *State) Retention() (periodsBeyond, rowsBeyond, rowsDeleted int64) {
 	return int64(len(s.BeyondRetention)), s.retentionBeyond, s.retentionDeleted
 }
 
+// MissingPeriods is how many periods inside the retention window lost
+// their rows; ok is false when the reconciliation did not run.
+func (s *State) MissingPeriods() (n int, ok bool) {
+	return len(s.Result.MissingPeriods), s.Ran(CheckReconciliation)
+}
+
 // LastLoadTime is the freshness check's newest load time.
 func (s *State) LastLoadTime() time.Time { return s.LastLoad }
