@@ -28,13 +28,13 @@ type target struct {
 func describe(driver, dsn string) (target, error) {
 	t := target{driver: driver}
 	switch driver {
-	case DriverPostgres:
+	case DriverPostgres, DriverRedshift: // both pgx: a PostgreSQL DSN
 		t.addSecret(dsn)
 		pc, err := pgconn.ParseConfig(dsn)
 		if err != nil {
 			// Never show the parser's text: it quotes the DSN (redacted on a
 			// best-effort basis only).
-			return t, fmt.Errorf("warehouse: cannot parse the PostgreSQL DSN (warehouse.dsn / dsn_file / dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=... or key=value pairs", t.scrubText(parseReason(err)))
+			return t, fmt.Errorf("warehouse: cannot parse the %s DSN (warehouse.dsn / dsn_file / dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=... or key=value pairs", engineName[driver], t.scrubText(parseReason(err)))
 		}
 		t.addSecret(pc.Password)
 		hosts := []string{net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port)))}
@@ -43,7 +43,7 @@ func describe(driver, dsn string) (target, error) {
 				hosts = append(hosts, net.JoinHostPort(fb.Host, strconv.Itoa(int(fb.Port))))
 			}
 		}
-		t.desc = fmt.Sprintf("driver postgres, host %s, database %s, user %s", strings.Join(hosts, ","), pc.Database, pc.User)
+		t.desc = fmt.Sprintf("driver %s, host %s, database %s, user %s", driver, strings.Join(hosts, ","), pc.Database, pc.User)
 	case DriverSQLite:
 		// A SQLite DSN is a file name plus options, nothing secret: the
 		// file is named in errors so the user can fix the path.
@@ -51,6 +51,9 @@ func describe(driver, dsn string) (target, error) {
 	}
 	return t, nil
 }
+
+// engineName is how errors name a driver's database.
+var engineName = map[string]string{DriverPostgres: "PostgreSQL", DriverRedshift: "Redshift", DriverSQLite: "SQLite"}
 
 // parseReason extracts the parser's reason without the quoted DSN.
 func parseReason(err error) string {

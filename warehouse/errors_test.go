@@ -183,25 +183,33 @@ func TestUsesConfigValues(t *testing.T) {
 
 func TestPostgresDSNParseErrorHidesTheDSN(t *testing.T) {
 	const pw = "s3cr3t-Pw"
-	for _, dsn := range []string{
-		"postgres://clari:" + pw + "@127.0.0.1:notaport/clari",
-		"host=127.0.0.1 password=" + pw + " port=notaport",
-	} {
-		_, err := New(section(DriverPostgres, dsn), config.Secret(dsn), nil)
-		assertOneClearError(t, err, []string{pw, dsn}, "cannot parse the PostgreSQL DSN")
+	for driver, name := range map[string]string{DriverPostgres: "PostgreSQL", DriverRedshift: "Redshift"} {
+		for _, dsn := range []string{
+			"postgres://clari:" + pw + "@127.0.0.1:notaport/clari",
+			"host=127.0.0.1 password=" + pw + " port=notaport",
+		} {
+			_, err := New(section(driver, dsn), config.Secret(dsn), nil)
+			assertOneClearError(t, err, []string{pw, dsn}, "cannot parse the "+name+" DSN")
+		}
 	}
 }
 
 func TestDriverErrorTextIsScrubbed(t *testing.T) {
 	const pw = "p@ss/wörd"
 	dsn := "postgres://clari:" + url.QueryEscape(pw) + "@db.example:5432/clari"
-	tg, err := describe(DriverPostgres, dsn)
-	if err != nil {
-		t.Fatal(err)
+	for _, driver := range []string{DriverRedshift, DriverPostgres} {
+		tg, err := describe(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "driver " + driver + ", host db.example:5432, database clari, user clari"; tg.desc != want {
+			t.Errorf("description = %q, want %q", tg.desc, want)
+		}
+		if err := tg.wrap("cannot connect", errors.New("driver said: "+pw)); strings.Contains(err.Error(), pw) {
+			t.Errorf("%s: wrap did not scrub the password: %v", driver, err)
+		}
 	}
-	if tg.desc != "driver postgres, host db.example:5432, database clari, user clari" {
-		t.Errorf("description = %q", tg.desc)
-	}
+	tg, _ := describe(DriverPostgres, dsn)
 	for _, leak := range []string{pw, dsn, url.QueryEscape(pw), url.PathEscape(pw)} {
 		err := tg.wrap("cannot connect", fmt.Errorf("driver said: %s went wrong", leak))
 		if strings.Contains(err.Error(), leak) || !strings.Contains(err.Error(), redacted) {
@@ -218,8 +226,10 @@ func TestPostgresUnreachableIsOneClearError(t *testing.T) {
 	// Port 1 on loopback: nothing listens there, the dial is refused.
 	dsn := "postgres://clari:" + pw + "@127.0.0.1:1/clari?sslmode=disable&connect_timeout=2"
 	logger, logs := testLogger()
-	_, err := Open(context.Background(), section(DriverPostgres, dsn), config.Secret(dsn), logger)
-	assertOneClearError(t, err, []string{pw, dsn}, "warehouse: cannot connect (driver postgres, host 127.0.0.1:1, database clari, user clari): ", "refused")
+	for _, driver := range []string{DriverPostgres, DriverRedshift} {
+		_, err := Open(context.Background(), section(driver, dsn), config.Secret(dsn), logger)
+		assertOneClearError(t, err, []string{pw, dsn}, "warehouse: cannot connect (driver "+driver+", host 127.0.0.1:1, database clari, user clari): ", "refused")
+	}
 	if strings.Contains(logs.String(), pw) {
 		t.Error("a log line contains the password")
 	}
