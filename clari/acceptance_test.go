@@ -118,7 +118,7 @@ func (c *collect) visitor() clari.Visitor {
 		},
 		TimePeriod: func(p clari.TimePeriod) error { c.periods = append(c.periods, p); return nil },
 		User:       func(clari.User) error { c.users++; return nil },
-		PeriodOf:   clarisim.TenantSpec{}.PeriodOf, // the tests' tenants start their fiscal year in January
+		PeriodOf:   clarisim.TenantSpec{}.PeriodOf, // the tests' tenants have the default calendar (a February year)
 	}
 }
 

@@ -25,7 +25,7 @@ func TestDecodeSimulatorJSONAndCSVAgree(t *testing.T) {
 		currency := tc.currency
 		t.Run(currency, func(t *testing.T) {
 			spec := clarisim.TenantSpec{Users: 7, Fields: 5, Weeks: 13, Quarters: 2, Currency: currency}
-			params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true,
+			params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2027_Q3", Types: clari.AllDataTypes, IncludeHistorical: true,
 				CSVCRLF: tc.crlf, CSVBOM: tc.bom}
 			var jsonDoc, csvDoc bytes.Buffer
 			if err := clarisim.WriteResultJSON(&jsonDoc, spec, params, 42); err != nil {

@@ -66,7 +66,9 @@
 //
 // # Calendar
 //
-// A fiscal year starts in TenantSpec.FiscalStartMonth and is named by the
+// The default tenant has a February year with weeks from Friday
+// (TenantSpec.WithFebruaryYear), as real tenants are not on the calendar
+// year. A fiscal year starts in TenantSpec.FiscalStartMonth and is named by the
 // calendar year it ends in. The current quarter is the one containing the
 // simulator clock. Week N starts N-1 weeks after the quarter's first day;
 // with TenantSpec.AlignWeeks weeks start on TenantSpec.WeekStart and week 0

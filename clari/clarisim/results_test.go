@@ -153,7 +153,7 @@ func decodeAndDedup(t *testing.T, b []byte) decodedDoc {
 func near(a, b float64) bool { d := a - b; return d < 0.01 && d > -0.01 }
 
 func TestSummaryMatchesDecodedDocument(t *testing.T) {
-	p := ExportParams{ForecastID: "bookings", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true, DuplicateEvery: 5}
+	p := ExportParams{ForecastID: "bookings", Period: "2027_Q4", Types: clari.AllDataTypes, IncludeHistorical: true, DuplicateEvery: 5}
 	var b bytes.Buffer
 	if err := WriteResultJSON(&b, smallTenant, p, 9); err != nil {
 		t.Fatal(err)
@@ -163,8 +163,9 @@ func TestSummaryMatchesDecodedDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// DefaultNow (2026-11-16) is in week 7 of 2026_Q4.
-	if len(sum.TimeFrames) != 7 || sum.Keys != 25*5*7 || got.keys != sum.Keys {
+	// DefaultNow (2026-11-16) is in the third week of the default
+	// February year's 2027_Q4 (weeks from Friday 10-30, 11-06, 11-13).
+	if len(sum.TimeFrames) != 3 || sum.Keys != 25*5*3 || got.keys != sum.Keys {
 		t.Fatalf("summary %d frames %d keys, decoded %d keys", len(sum.TimeFrames), sum.Keys, got.keys)
 	}
 	if got.rows != sum.JSONEntries || got.rows <= got.keys {
@@ -204,7 +205,7 @@ func TestCSVResult(t *testing.T) {
 	for _, r := range rows[1:] {
 		// The documented shape: Timeframe is the month label of the week's
 		// start with the fiscal year, Week a 0-based index.
-		if r[5] != "November FY 2026" || r[7] != "6" || r[8] != "11/12/2026" || r[9] != "11/18/2026" {
+		if r[5] != "November FY 2027" || r[7] != "2" || r[8] != "11/13/2026" || r[9] != "11/19/2026" {
 			t.Fatalf("period/week columns: %q", r)
 		}
 		seen[r[10]] = true
@@ -286,13 +287,15 @@ func TestPeriodFallbackAndHistorical(t *testing.T) {
 		period string
 		frames int
 	}{
-		{`{"timePeriod":"2026_Q3","includeHistorical":true}`, "2026_Q3", 13},
-		{`{"timePeriod":"2026_Q3"}`, "2026_Q3", 1},
-		{`{"timePeriod":"2026_Q4","includeHistorical":true}`, "2026_Q4", 7},
-		{`{"timePeriod":"2031_Q1"}`, "2026_Q4", 1},                // future
-		{`{"timePeriod":"2020_Q1"}`, "2026_Q4", 1},                // too old
-		{`{"timePeriod":"FY26-Q3"}`, "2026_Q4", 1},                // malformed
-		{`{"timePeriod":"2026_Q3","colour":"red"}`, "2026_Q4", 1}, // unknown parameter
+		// 2027_Q3 (Aug-Oct 2026) has 14 Friday weeks, from 07-31 to 10-30.
+		{`{"timePeriod":"2027_Q3","includeHistorical":true}`, "2027_Q3", 14},
+		{`{"timePeriod":"2027_Q3"}`, "2027_Q3", 1},
+		{`{"timePeriod":"2027_Q4","includeHistorical":true}`, "2027_Q4", 3},
+		{`{"timePeriod":"2031_Q1"}`, "2027_Q4", 1},                // future
+		{`{"timePeriod":"2020_Q1"}`, "2027_Q4", 1},                // too old
+		{`{"timePeriod":"2026_Q4"}`, "2027_Q4", 1},                // a January year's label of now: a year old
+		{`{"timePeriod":"FY26-Q3"}`, "2027_Q4", 1},                // malformed
+		{`{"timePeriod":"2027_Q3","colour":"red"}`, "2027_Q4", 1}, // unknown parameter
 	} {
 		id := create(t, srv, "net_arr", c.body)
 		code, _, b := do(t, srv, http.MethodGet, "/export/jobs/"+id+"/results", "")
@@ -323,14 +326,14 @@ func TestFiscalCalendar(t *testing.T) {
 
 func TestEmptySwingAndDuplicatesViaSim(t *testing.T) {
 	sim, srv, _ := newTestSim(t, Options{Tenant: smallTenant, Scenario: Scenario{DuplicateEvery: 4}})
-	base := create(t, srv, "net_arr", `{"timePeriod":"2026_Q4"}`)
+	base := create(t, srv, "net_arr", `{"timePeriod":"2027_Q4"}`)
 	if err := sim.Swing("net_arr", 1.5); err != nil {
 		t.Fatal(err)
 	}
-	swung := create(t, srv, "net_arr", `{"timePeriod":"2026_Q4"}`)
-	sim.SetEmpty("net_arr", "2026_Q3", true)
-	empty := create(t, srv, "net_arr", `{"timePeriod":"2026_Q3"}`)
-	other := create(t, srv, "bookings", `{"timePeriod":"2026_Q3"}`)
+	swung := create(t, srv, "net_arr", `{"timePeriod":"2027_Q4"}`)
+	sim.SetEmpty("net_arr", "2027_Q3", true)
+	empty := create(t, srv, "net_arr", `{"timePeriod":"2027_Q3"}`)
+	other := create(t, srv, "bookings", `{"timePeriod":"2027_Q3"}`)
 
 	get := func(id string) decodedDoc {
 		code, _, b := do(t, srv, http.MethodGet, "/export/jobs/"+id+"/results", "")

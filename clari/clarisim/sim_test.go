@@ -53,7 +53,7 @@ func TestAuthAndRoutes(t *testing.T) {
 
 func TestCreatePollResultsJSON(t *testing.T) {
 	sim, srv, clk := newTestSim(t, Options{Seed: 7, Scenario: Scenario{JobDuration: 40 * time.Second}})
-	id := create(t, srv, "net_arr", `{"timePeriod":"2026_Q4","typesToExport":["forecast","quota","forecast_updated"]}`)
+	id := create(t, srv, "net_arr", `{"timePeriod":"2027_Q4","typesToExport":["forecast","quota","forecast_updated"]}`)
 	if got := jobStatus(t, srv, id); got != "SCHEDULED" {
 		t.Fatalf("fresh job: %s, want SCHEDULED", got)
 	}
@@ -90,7 +90,7 @@ func TestCreatePollResultsJSON(t *testing.T) {
 	if len(doc.Users) != 20 || len(doc.Fields) != 4 || len(doc.Entries) != 20*4 || len(doc.TimeFrames) != 1 {
 		t.Fatalf("got %d users %d fields %d entries %d frames", len(doc.Users), len(doc.Fields), len(doc.Entries), len(doc.TimeFrames))
 	}
-	if len(doc.TimePeriods) != 1 || doc.TimePeriods[0].TimePeriodID != "2026_Q4" {
+	if len(doc.TimePeriods) != 1 || doc.TimePeriods[0].TimePeriodID != "2027_Q4" {
 		t.Fatalf("timePeriods %+v", doc.TimePeriods)
 	}
 	nulls := 0

@@ -22,17 +22,19 @@ type TenantSpec struct {
 	// the Quarters-1 before it (default 4). Any other period silently falls
 	// back to the current quarter, as Clari does.
 	Quarters int `yaml:"quarters"`
-	// FiscalStartMonth is the first month of the fiscal year (default
-	// January). A fiscal year is named by the calendar year it ends in.
+	// FiscalStartMonth is the first month of the fiscal year. A fiscal
+	// year is named by the calendar year it ends in. Unset (0), the tenant
+	// is WithFebruaryYear's: a February year with weeks aligned on Friday.
+	// A tenant that sets it chooses its weeks with AlignWeeks and WeekStart.
 	FiscalStartMonth time.Month `yaml:"fiscal_start_month"`
 	// AlignWeeks makes weeks weekday-aligned, as Clari's are: every week
 	// starts on WeekStart, and week 0 of a quarter is the week containing
 	// its first day, so it may start up to 6 days before the quarter.
-	// Without it week 0 starts on the quarter's first day (the default, for
-	// now).
+	// Without it (and a FiscalStartMonth set) week 0 starts on the
+	// quarter's first day.
 	AlignWeeks bool `yaml:"align_weeks"`
-	// WeekStart is the weekday weeks start on with AlignWeeks (default
-	// Sunday, the zero value).
+	// WeekStart is the weekday weeks start on with AlignWeeks (the zero
+	// value is Sunday).
 	WeekStart time.Weekday `yaml:"week_start"`
 	// SharedEvery makes every SharedEvery-th user (from the second team on)
 	// another hierarchy node of a person who is already a user, as in real
@@ -64,7 +66,9 @@ func (t TenantSpec) WithDefaults() TenantSpec {
 		t.Quarters = 4
 	}
 	if t.FiscalStartMonth < time.January || t.FiscalStartMonth > time.December {
-		t.FiscalStartMonth = time.January
+		// Clari's tenants are not on the calendar year: the default is
+		// GitLab's, so no test shares the January assumption unawares.
+		t = t.WithFebruaryYear()
 	}
 	if t.Currency == "" {
 		t.Currency = "USD"

@@ -57,8 +57,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	app.Flag("fields", "Forecast fields in the simulated tenant.").Default("4").IntVar(&f.tenant.Fields)
 	app.Flag("weeks", "Weeks per quarter.").Default("13").IntVar(&f.tenant.Weeks)
 	app.Flag("quarters", "Exportable quarters (current and earlier); others fall back to the current one.").Default("4").IntVar(&f.tenant.Quarters)
-	app.Flag("fiscal-start-month", "First month (1-12) of the fiscal year.").Default("1").IntVar(&f.fiscalStart)
-	app.Flag("week-start", "Weekday every week starts on (e.g. friday): weeks are weekday-aligned and week 0 may start up to 6 days before the quarter, as Clari's. Empty: week 0 starts on the quarter's first day.").StringVar(&f.weekStart)
+	app.Flag("fiscal-start-month", "First month (1-12) of the fiscal year; the year is labelled by the year it ends.").Default("2").IntVar(&f.fiscalStart)
+	app.Flag("week-start", "Weekday every week starts on: weeks are weekday-aligned and week 0 may start up to 6 days before the quarter, as Clari's. 'quarter': week 0 starts on the quarter's first day.").Default("friday").StringVar(&f.weekStart)
 	app.Flag("currency", "Tenant currency (ISO code).").Default("USD").StringVar(&f.tenant.Currency)
 	app.Flag("forecast", "A forecast tab id that exists (repeatable).").Default(clarisim.DefaultForecasts...).StringsVar(&f.tenant.Forecasts)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").StringVar(&f.logLevel)
@@ -70,10 +70,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		return nil, fmt.Errorf("--fiscal-start-month %d: must be 1 to 12", f.fiscalStart)
 	}
 	f.tenant.FiscalStartMonth = time.Month(f.fiscalStart)
-	if f.weekStart != "" {
-		d, ok := weekdays[strings.ToLower(strings.TrimSpace(f.weekStart))]
+	if ws := strings.ToLower(strings.TrimSpace(f.weekStart)); ws != "quarter" {
+		d, ok := weekdays[ws]
 		if !ok {
-			return nil, fmt.Errorf("--week-start %q: use a weekday name such as friday", f.weekStart)
+			return nil, fmt.Errorf("--week-start %q: use a weekday name such as friday, or quarter", f.weekStart)
 		}
 		f.tenant.AlignWeeks, f.tenant.WeekStart = true, d
 	}

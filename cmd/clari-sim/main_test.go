@@ -110,6 +110,13 @@ func TestFlagsAndKey(t *testing.T) {
 		t.Fatalf("tenant %+v", f.tenant)
 	}
 	f, _ = parseFlags(nil, &stderr)
+	// The default tenant is Clari-like: a February year, weeks from Friday.
+	if f.tenant.FiscalStartMonth != time.February || !f.tenant.AlignWeeks || f.tenant.WeekStart != time.Friday {
+		t.Fatalf("default tenant %+v", f.tenant)
+	}
+	if g, err := parseFlags([]string{"--fiscal-start-month=1", "--week-start=quarter"}, &stderr); err != nil || g.tenant.AlignWeeks || g.tenant.FiscalStartMonth != time.January {
+		t.Fatalf("a January tenant with quarter weeks: %+v %v", g, err)
+	}
 	if sc, _ := f.scenario(); sc.JobDuration != 20*time.Second {
 		t.Fatalf("default job duration %v", sc.JobDuration)
 	}

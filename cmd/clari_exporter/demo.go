@@ -90,8 +90,8 @@ func startDemo(ctx context.Context, t demoTiming, logger log.Logger) (*demoEnv, 
 	d.sim = clarisim.New(clarisim.Options{
 		APIKey: demoKey,
 		Seed:   42,
-		Tenant: clarisim.TenantSpec{Users: t.users, Fields: 4, Quarters: 4, FiscalStartMonth: time.February,
-			Forecasts: []string{demoNetARR, demoBookings, demoRenewals, demoPipelineForecast}},
+		Tenant: clarisim.TenantSpec{Users: t.users, Fields: 4, Quarters: 4,
+			Forecasts: []string{demoNetARR, demoBookings, demoRenewals, demoPipelineForecast}}.WithFebruaryYear(),
 		Scenario: clarisim.Scenario{
 			JobDuration: t.jobDuration, MonthlyQuota: demoMonthlyQuota, QuotaWindow: time.Hour,
 			DuplicateEvery: 50, AuditEvents: 25,

@@ -170,7 +170,7 @@ func TestSoakFailoverLoop(t *testing.T) {
 func failoverLoop(t *testing.T, ha string, kills int) {
 	dsn, _ := pgtest.Fresh(t)
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 11,
-		Tenant:   clarisim.TenantSpec{Users: 10, Fields: 1},
+		Tenant:   januaryTenant(10, 1),
 		Scenario: clarisim.Scenario{JobDuration: 10 * time.Second, ConcurrentLimit: 10, MonthlyQuota: 10000}})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()

@@ -17,7 +17,7 @@ import (
 func TestOnlyTheLeaderRunsThePipelineWatch(t *testing.T) {
 	t.Parallel()
 	dsn, _ := pgtest.Fresh(t)
-	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 13, Tenant: clarisim.TenantSpec{Users: 5, Fields: 1}})
+	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 13, Tenant: januaryTenant(5, 1)})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	defer sim.Close()

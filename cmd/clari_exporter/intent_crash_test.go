@@ -17,7 +17,7 @@ import (
 func TestKill9AfterCreateBeforeJobIDPersisted(t *testing.T) {
 	t.Parallel()
 	sim := clarisim.New(clarisim.Options{APIKey: testAPIKey, Seed: 11,
-		Tenant:   clarisim.TenantSpec{Users: 30, Fields: 2},
+		Tenant:   januaryTenant(30, 2), // the crash rig counts runs of currentPeriodLabel
 		Scenario: clarisim.Scenario{JobDuration: 2 * time.Second}})
 	// The create makes its job and never answers: the client is still
 	// waiting for the job id when it is killed.

@@ -45,7 +45,9 @@ func quarterEnd() (now, end time.Time) {
 var memTypes = []string{"forecast"}
 
 func memTenant(users int) clarisim.TenantSpec {
-	return clarisim.TenantSpec{Users: users, Fields: memFields, Weeks: memWeeks, Quarters: 1}
+	// A January year with quarter-aligned weeks: quarterEnd's quarter, and
+	// exactly memWeeks weeks in it.
+	return clarisim.TenantSpec{Users: users, Fields: memFields, Weeks: memWeeks, Quarters: 1, FiscalStartMonth: time.January}
 }
 
 // countingWriter counts what is written to it.

@@ -17,8 +17,7 @@ import (
 func simServer(t *testing.T, key string) (*clarisim.Sim, *httptest.Server) {
 	t.Helper()
 	sim := clarisim.New(clarisim.Options{APIKey: key, Seed: 3,
-		// January, as exporterConfig's fiscal_calendar says.
-		Tenant:   clarisim.TenantSpec{Users: 10, Fields: 2, FiscalStartMonth: time.January},
+		Tenant:   januaryTenant(10, 2), // exporterConfig's fiscal_calendar
 		Scenario: clarisim.Scenario{JobDuration: 100 * time.Millisecond}})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(func() { sim.Close(); srv.Close() })
