@@ -76,7 +76,7 @@ func TestDecodeSimulatorJSONAndCSVAgree(t *testing.T) {
 // simulator (an independent generator, unlike the one of
 // BenchmarkDecodeJSON) from a temporary file.
 func BenchmarkDecodeSimulatorJSON(b *testing.B) {
-	params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2026_Q4", Types: clari.AllDataTypes, IncludeHistorical: true}
+	params := clarisim.ExportParams{ForecastID: "net_arr", Period: "2027_Q3", Types: clari.AllDataTypes, IncludeHistorical: true}
 	spec := clarisim.TenantSpec{Users: 10, Fields: 10, Weeks: 13, Quarters: 2}
 	// Scale the users from the size of a small document to reach 100 MiB.
 	var probe bytes.Buffer

@@ -35,7 +35,7 @@ func TestAppendMoney(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
-	p := ExportParams{ForecastID: "net_arr", Period: "2026_Q3", Types: clari.AllDataTypes, IncludeHistorical: true, DuplicateEvery: 7}
+	p := ExportParams{ForecastID: "net_arr", Period: "2027_Q3", Types: clari.AllDataTypes, IncludeHistorical: true, DuplicateEvery: 7}
 	gen := func(seed int64, p ExportParams) []byte {
 		var b bytes.Buffer
 		if err := WriteResult(&b, smallTenant, p, seed); err != nil {

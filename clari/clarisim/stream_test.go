@@ -4,6 +4,7 @@ import (
 	"io"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
 )
@@ -32,7 +33,8 @@ func TestStreamingBoundedHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates > 100 MB")
 	}
-	p := ExportParams{ForecastID: "net_arr", Period: "2026_Q3", Types: clari.AllDataTypes, IncludeHistorical: true}
+	// 2027_Q3 is the default (February) year's last full quarter at DefaultNow.
+	p := ExportParams{ForecastID: "net_arr", Period: "2027_Q3", Types: clari.AllDataTypes, IncludeHistorical: true}
 	runtime.GC()
 	w := &sampledWriter{}
 	if err := WriteResultJSON(w, largeTenant, p, 1); err != nil {
@@ -63,7 +65,8 @@ type countWriter struct{ n int64 }
 func (c *countWriter) Write(b []byte) (int, error) { c.n += int64(len(b)); return len(b), nil }
 
 func benchWrite(b *testing.B, f clari.ExportFormat) {
-	spec := TenantSpec{Users: 1000, Fields: 10}
+	// A January year's full 2026_Q3: exactly 13 weeks, the documented figures' shape.
+	spec := TenantSpec{Users: 1000, Fields: 10, FiscalStartMonth: time.January}
 	p := ExportParams{ForecastID: "net_arr", Period: "2026_Q3", Types: clari.AllDataTypes, IncludeHistorical: true, Format: f}
 	var c countWriter
 	if err := WriteResult(&c, spec, p, 1); err != nil {
