@@ -15,7 +15,8 @@ type Stats struct {
 	// CreateCalls counts authorised POST /export/forecast/{id} that got
 	// past fault injection (whatever their outcome).
 	CreateCalls int `json:"create_calls"`
-	// JobsCreated counts jobs created (they cost quota).
+	// JobsCreated counts jobs created (they cost quota), counted when the
+	// create is handled, also for a job a create fault's Delay makes later.
 	JobsCreated int `json:"jobs_created"`
 	// Cancels counts jobs cancelled by PATCH.
 	Cancels int `json:"cancels"`

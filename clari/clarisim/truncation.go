@@ -27,8 +27,9 @@ func (t JobTruncation) keptUsers(spec TenantSpec) int {
 	return max(1, spec.WithDefaults().Users/2)
 }
 
-// flags are the record's two truncation values for a document whose plan
-// is d: counts of the entries (rows) and of their values (cells) cut off.
+// flags are the record's two truncation values for the document spec, p
+// and seed describe: true, or (AsCount) the number of entries (rows) and of
+// their values (cells) cut off.
 func (t JobTruncation) flags(spec TenantSpec, p ExportParams, seed int64) (rows, cells clari.Truncation) {
 	if !t.set() {
 		return
