@@ -146,9 +146,10 @@ type testTable struct {
 }
 
 type testSinkLoad struct {
-	Forecast      string
-	Failures      float64
-	LastSucceeded bool
+	Forecast          string
+	Failures          float64
+	LastSucceeded     bool
+	CurrencyConflicts float64
 }
 
 type testCheck struct {
@@ -199,9 +200,9 @@ func (w testWarehouse) MaxLoadAge() time.Duration {
 	}
 	return w.Tables[0].MaxLoadAge
 }
-func (w testWarehouse) EachSinkLoad(fn func(string, uint64, bool)) {
+func (w testWarehouse) EachSinkLoad(fn func(string, uint64, bool, uint64)) {
 	for _, l := range w.SinkLoads {
-		fn(l.Forecast, uint64(l.Failures), l.LastSucceeded)
+		fn(l.Forecast, uint64(l.Failures), l.LastSucceeded, uint64(l.CurrencyConflicts))
 	}
 }
 

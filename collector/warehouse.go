@@ -43,8 +43,9 @@ type WarehouseState interface {
 	// MaxLoadAge is how old the newest load may be (warehouse.max_load_age).
 	MaxLoadAge() time.Duration
 	// EachSinkLoad visits every forecast the sink loaded since start-up:
-	// its failed loads and whether its newest load succeeded.
-	EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool))
+	// its failed loads, whether its newest load succeeded, and the rows not
+	// written because their key is stored in another currency.
+	EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool, currencyConflicts uint64))
 }
 
 // WarehouseCollector exposes clari_reconciliation_* and clari_warehouse_*.
@@ -54,7 +55,7 @@ type WarehouseCollector struct {
 	expected, actual, ratio, lastRun, missingRows, extraRows, periodsMissing,
 	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess,
 	retentionRows, retentionDeleted,
-	maxLoadAge, sinkFailures, sinkLastSuccess *prometheus.Desc
+	maxLoadAge, sinkFailures, sinkLastSuccess, sinkCurrencyConflicts *prometheus.Desc
 }
 
 // NewWarehouseCollector reads the state latest returns on every scrape (it
@@ -97,6 +98,8 @@ func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 			"Warehouse sink loads of the forecast that failed (staging or a batch's merge) since the exporter started.", []string{"table", "forecast"}, nil),
 		sinkLastSuccess: prometheus.NewDesc("clari_warehouse_sink_last_load_success",
 			"1 if the newest warehouse sink load of the forecast was kept whole, 0 if it failed (the next export loads again).", []string{"table", "forecast"}, nil),
+		sinkCurrencyConflicts: prometheus.NewDesc("clari_warehouse_sink_currency_conflicts_total",
+			"Rows of the forecast the warehouse sink did not write because the table holds their key in another currency, since the exporter started.", []string{"table", "forecast"}, nil),
 		checkSuccess: prometheus.NewDesc("clari_warehouse_check_success",
 			"1 if the warehouse check last ran successfully, 0 if it failed (its other metrics may then be stale or absent).", []string{"check"}, nil),
 	}
@@ -106,7 +109,7 @@ func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
 func (c *WarehouseCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.expected, c.actual, c.ratio, c.lastRun, c.missingRows, c.extraRows, c.periodsMissing,
 		c.duplicateKeys, c.surplusRows, c.beyondRetention, c.lastLoad, c.checkSuccess,
-		c.retentionRows, c.retentionDeleted, c.maxLoadAge, c.sinkFailures, c.sinkLastSuccess} {
+		c.retentionRows, c.retentionDeleted, c.maxLoadAge, c.sinkFailures, c.sinkLastSuccess, c.sinkCurrencyConflicts} {
 		ch <- d
 	}
 }
@@ -122,8 +125,9 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	// The sink's loads and the configured bound do not wait for a check.
 	table := st.TableName()
-	st.EachSinkLoad(func(forecast string, failures uint64, ok bool) {
+	st.EachSinkLoad(func(forecast string, failures uint64, ok bool, conflicts uint64) {
 		sendConst(ch, c.sinkFailures, prometheus.CounterValue, float64(failures), table, forecast)
+		sendConst(ch, c.sinkCurrencyConflicts, prometheus.CounterValue, float64(conflicts), table, forecast)
 		sendConst(ch, c.sinkLastSuccess, prometheus.GaugeValue, boolFloat(ok), table, forecast)
 	})
 	if st.LastRunTime().IsZero() {

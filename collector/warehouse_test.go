@@ -20,7 +20,7 @@ func warehouseState() testWarehouse {
 				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96, MaxLoadAge: 48 * time.Hour, PeriodsMissing: 1},
 		},
 		SinkLoads: []testSinkLoad{
-			{Forecast: "bookings", Failures: 2, LastSucceeded: false},
+			{Forecast: "bookings", Failures: 2, LastSucceeded: false, CurrencyConflicts: 7},
 			{Forecast: "net_arr", Failures: 0, LastSucceeded: true},
 		},
 		Checks: []testCheck{
@@ -61,8 +61,8 @@ func TestWarehouseCollectorLeavesOutUnknownLoadTime(t *testing.T) {
 func TestWarehouseCollectorShowsSinkFailuresBeforeAnyCheck(t *testing.T) {
 	st := testWarehouse{Tables: []testTable{{Table: "t"}}, SinkLoads: []testSinkLoad{{Forecast: "net_arr", Failures: 1}}}
 	c := NewWarehouseCollector(testWarehouseSource(func() testWarehouse { return st }))
-	if n := testutil.CollectAndCount(c, "clari_warehouse_sink_load_failures_total", "clari_warehouse_sink_last_load_success"); n != 2 {
-		t.Errorf("sink series before any check = %d, want 2", n)
+	if n := testutil.CollectAndCount(c, "clari_warehouse_sink_load_failures_total", "clari_warehouse_sink_last_load_success", "clari_warehouse_sink_currency_conflicts_total"); n != 3 {
+		t.Errorf("sink series before any check = %d, want 3", n)
 	}
 	if n := testutil.CollectAndCount(c, "clari_warehouse_check_success"); n != 0 {
 		t.Errorf("check series before any check = %d, want 0", n)

@@ -116,6 +116,7 @@ func DefaultWarehouse() Warehouse {
 			Value:     "value",
 			UpdatedOn: "updated_on",
 			LoadedAt:  "loaded_at",
+			Currency:  "currency",
 		},
 		CheckInterval:    dur(day),
 		StatementTimeout: dur(30 * time.Second),

@@ -219,6 +219,10 @@ type WarehouseColumns struct {
 	Value     string `yaml:"value"`      // default value
 	UpdatedOn string `yaml:"updated_on"` // default updated_on
 	LoadedAt  string `yaml:"loaded_at"`  // default loaded_at
+	// Currency is the ISO code of the export's values (default currency).
+	// The sink stores it and adds it to a table that lacks it; the checks
+	// do not read it.
+	Currency string `yaml:"currency"`
 }
 
 // Retention is the rolling window of fiscal quarters the table should hold.

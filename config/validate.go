@@ -291,6 +291,7 @@ func (w *Warehouse) validate(errs *fieldErrors, resolvedDSN Secret) {
 		{"forecast", w.Columns.Forecast}, {"period", w.Columns.Period}, {"time_frame", w.Columns.TimeFrame},
 		{"user", w.Columns.User}, {"field", w.Columns.Field}, {"data_type", w.Columns.DataType},
 		{"value", w.Columns.Value}, {"updated_on", w.Columns.UpdatedOn}, {"loaded_at", w.Columns.LoadedAt},
+		{"currency", w.Columns.Currency},
 	}
 	used := map[string]string{}
 	for _, col := range cols {

@@ -136,7 +136,7 @@ func TestConformance(t *testing.T) {
 			if _, err := ddb.ExecContext(ctx, ddl); err != nil {
 				t.Fatal(err)
 			}
-			ins := fmt.Sprintf("INSERT INTO %s (%s) VALUES ('net_arr', '2028_Q1', 'TF', %s, 'f', 'forecast', 1, 1, '2027-02-10 08:00:00+00')",
+			ins := fmt.Sprintf("INSERT INTO %s (%s) VALUES ('net_arr', '2028_Q1', 'TF', %s, 'f', 'forecast', 1, 1, '2027-02-10 08:00:00+00', 'USD')",
 				dw.r.qtable, strings.Join(dw.r.q.all(), ", "), dw.ph(1))
 			for _, u := range []string{"u0", "u0", "u1"} {
 				if _, err := ddb.ExecContext(ctx, ins, u); err != nil {
@@ -159,6 +159,45 @@ func TestConformance(t *testing.T) {
 			}
 			if got, _ := w.Reconcile(ctx, []Expected{{"net_arr", "2026_Q1", 0}, {"net_arr", "2028_Q1", 10}}); got[0].Actual != 0 || got[1].Actual != 10 {
 				t.Errorf("after retention: %+v", got)
+			}
+		})
+
+		t.Run("currency_change_is_reported", func(t *testing.T) {
+			usd := entries("2027_Q3", 3, 0, 1)
+			for i := range usd {
+				usd[i].Currency = "USD"
+			}
+			if _, err := NewSink(w).WriteSlice(ctx, "fx", usd, first); err != nil {
+				t.Fatal(err)
+			}
+			// The same keys, newer, in EUR (u0, u1) and without a currency (u2).
+			later := entries("2027_Q3", 3, 100, 2)
+			later[0].Currency, later[1].Currency = "EUR", "EUR"
+			if _, err := NewSink(w).WriteSlice(ctx, "fx", later, first.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = 'fx'", w.r.q.user, w.r.q.currency, w.r.q.value, w.r.qtable, w.r.q.forecast))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var u, c string
+				var v float64
+				if err := rows.Scan(&u, &c, &v); err != nil {
+					t.Fatal(err)
+				}
+				got[u] = fmt.Sprintf("%s %g", c, v)
+			}
+			rows.Close()
+			want := map[string]string{"u0": "USD 0", "u1": "USD 1", "u2": "USD 102"}
+			for u, s := range want {
+				if got[u] != s {
+					t.Errorf("%s = %q, want %q (a key in another currency is not overwritten; a row without one keeps the stored currency)", u, got[u], s)
+				}
+			}
+			if c := w.SinkLoadsByForecast()["fx"].CurrencyConflicts; c != 2 {
+				t.Errorf("currency conflicts = %d, want 2", c)
 			}
 		})
 
@@ -278,6 +317,34 @@ func TestSinkFailureIsCounted(t *testing.T) {
 		}
 		if _, seen := w.SinkLoadsByForecast()["bookings"]; seen {
 			t.Error("a discarded load was counted")
+		}
+	})
+}
+
+// TestSinkAddsTheCurrencyColumn: a sink table made before the sink stored
+// currency gets the column, and the sink then writes it.
+func TestSinkAddsTheCurrencyColumn(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		cfg := b.cfg(t, "old_sink_table")
+		w := openTest(t, cfg)
+		db := b.raw(t, cfg)
+		old := strings.Replace(w.CreateTableSQL(), fmt.Sprintf("  %s %s NOT NULL DEFAULT '',\n", w.r.q.currency, w.d.textType()), "", 1)
+		if old == w.CreateTableSQL() {
+			t.Fatal("setup: the DDL has no currency column to leave out")
+		}
+		if _, err := db.ExecContext(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		es := entries("2028_Q1", 2, 0, 1)
+		es[0].Currency = "JPY"
+		if _, err := NewSink(w).WriteSlice(ctx, "net_arr", es, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		var c string
+		q := fmt.Sprintf("SELECT %s FROM %s WHERE %s = 'u0'", w.r.q.currency, w.r.qtable, w.r.q.user)
+		if err := db.QueryRowContext(ctx, q).Scan(&c); err != nil || c != "JPY" {
+			t.Errorf("currency = %q, %v; want JPY", c, err)
 		}
 	})
 }

@@ -42,8 +42,10 @@ type dialect interface {
 	// deletes them (retention).
 	periodRowsSQL(r resolved) string
 	deletePeriodSQL(r resolved) string
-	// createTableSQL is the sink's DDL.
+	// createTableSQL is the sink's DDL; textType the type of its text
+	// columns (also of a currency column the sink adds).
 	createTableSQL(r resolved) string
+	textType() string
 
 	// setTimeout bounds the statements of tx (nothing when the backend
 	// has no statement timeout: the context deadline does it).
@@ -77,6 +79,9 @@ type stager interface {
 	add(ctx context.Context, e *clari.Entry) error
 	endStaging(ctx context.Context) error
 	merge(ctx context.Context, forecast string, batchSize int, hook func(batch int) error) (rows, batches int, err error)
+	// currencyConflicts is how many rows merge left alone because the
+	// table holds their key in another currency.
+	currencyConflicts() int
 	release()
 }
 
@@ -147,6 +152,7 @@ func createTable(r resolved, text, real, loaded string) string {
 	fmt.Fprintf(&b, "  %s %s,\n", q.value, real)
 	fmt.Fprintf(&b, "  %s bigint NOT NULL DEFAULT 0,\n", q.updatedOn)
 	fmt.Fprintf(&b, "  %s %s NOT NULL,\n", q.loadedAt, loaded)
+	fmt.Fprintf(&b, "  %s %s NOT NULL DEFAULT '',\n", q.currency, text)
 	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n)", q.keyList())
 	return b.String()
 }
@@ -175,4 +181,45 @@ func (pgFamily) isTimeout(err error) bool {
 func (pgFamily) isCreateRace(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710")
+}
+
+// conflictAction is the ON CONFLICT action of the PostgreSQL and SQLite
+// upserts (distinct is their spelling of IS DISTINCT FROM): the newest
+// updated_on wins (ties: the later load), a row whose value, updated_on
+// and currency would not change is left alone (an identical re-export
+// writes nothing), and a row in another currency is not overwritten
+// (currencyConflictsSQL counts it). An incoming row without a currency
+// keeps the stored one; a stored row without one takes the incoming one.
+func conflictAction(q quotedColumns, distinct string) string {
+	cur := fmt.Sprintf("coalesce(nullif(excluded.%s, ''), w.%s)", q.currency, q.currency)
+	return fmt.Sprintf("ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s, %s = %s "+
+		"WHERE excluded.%s >= w.%s AND %s AND (w.%s, w.%s, w.%s) %s (excluded.%s, excluded.%s, %s)",
+		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.currency, cur,
+		q.updatedOn, q.updatedOn, sameCurrency("w", "excluded", q.currency),
+		q.value, q.updatedOn, q.currency, distinct, q.value, q.updatedOn, cur)
+}
+
+// sameCurrency is the condition that rows a and b may replace each other:
+// the same currency, or one of them has none (”).
+func sameCurrency(a, b, col string) string {
+	return fmt.Sprintf("(%s.%s = %s.%s OR %s.%s = '' OR %s.%s = '')", a, col, b, col, a, col, b, col)
+}
+
+// currencyConflictsSQL counts the rows of src (a table or a parenthesised
+// query with the sink's columns) whose key the table holds in another
+// currency: what the merge leaves alone, and the sink reports.
+func currencyConflictsSQL(r resolved, src string) string {
+	q := r.q
+	on := make([]string, 0, 6)
+	for _, k := range q.keys() {
+		on = append(on, fmt.Sprintf("w.%s = s.%s", k, k))
+	}
+	return fmt.Sprintf("SELECT count(*) FROM %s s JOIN %s w ON %s WHERE NOT %s",
+		src, r.qtable, strings.Join(on, " AND "), sameCurrency("w", "s", q.currency))
+}
+
+// stagedRange is the distinct rows of one range ($1 < seq <= $2, in the
+// dialect's placeholders) of a stage, for currencyConflictsSQL.
+func stagedRange(r resolved, stage string, ph func(int) string) string {
+	return fmt.Sprintf("(SELECT DISTINCT %s, %s FROM %s WHERE seq > %s AND seq <= %s)", r.q.keyList(), r.q.currency, stage, ph(1), ph(2))
 }

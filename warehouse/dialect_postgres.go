@@ -15,8 +15,10 @@ type postgresDialect struct{ pgFamily }
 
 func (postgresDialect) name() string { return DriverPostgres }
 
+func (postgresDialect) textType() string { return "text" }
+
 func (postgresDialect) createTableSQL(r resolved) string {
-	return createTable(r, "text", "double precision", "timestamptz")
+	return createTable(r, postgresDialect{}.textType(), "double precision", "timestamptz")
 }
 
 // columns returns the table's columns, or nil and a case-folding hint

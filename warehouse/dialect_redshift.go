@@ -26,8 +26,10 @@ func (redshiftDialect) name() string { return DriverRedshift }
 // createTableSQL: Redshift's text is varchar(256), too short for a
 // forecast name; varchar(65535) is its longest. The primary key is
 // informational on Redshift.
+func (redshiftDialect) textType() string { return "varchar(65535)" }
+
 func (redshiftDialect) createTableSQL(r resolved) string {
-	return createTable(r, "varchar(65535)", "double precision", "timestamptz")
+	return createTable(r, redshiftDialect{}.textType(), "double precision", "timestamptz")
 }
 
 // columns reads information_schema (Redshift has no to_regclass): the
@@ -77,15 +79,16 @@ const insertStageRows = 500
 // merge moves it into the table one range of sink_batch_size rows per
 // transaction.
 type insertStage struct {
-	w        *Warehouse
-	conn     *sql.Conn
-	forecast string
-	loadedAt time.Time
-	stage    string // quoted temp table names, unique per load
-	pick     string
-	rows     int64
-	args     []any
-	n        int
+	w         *Warehouse
+	conn      *sql.Conn
+	forecast  string
+	loadedAt  time.Time
+	stage     string // quoted temp table names, unique per load
+	pick      string
+	rows      int64
+	conflicts int
+	args      []any
+	n         int
 }
 
 func openInsertStage(ctx context.Context, w *Warehouse, forecast string, loadedAt time.Time) (*insertStage, error) {
@@ -104,8 +107,8 @@ func openInsertStage(ctx context.Context, w *Warehouse, forecast string, loadedA
 	st := &insertStage{w: w, conn: conn, forecast: forecast, loadedAt: loadedAt.UTC(),
 		stage: quoteIdent(stageTable + "_" + suffix), pick: quoteIdent("clari_sink_pick_" + suffix)}
 	q := w.r.q
-	cols := fmt.Sprintf("%s varchar(65535), %s varchar(65535), %s varchar(65535), %s varchar(65535), %s varchar(65535), %s varchar(65535), %s double precision, %s bigint, %s timestamptz",
-		q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType, q.value, q.updatedOn, q.loadedAt)
+	cols := fmt.Sprintf("%s varchar(65535), %s varchar(65535), %s varchar(65535), %s varchar(65535), %s varchar(65535), %s varchar(65535), %s double precision, %s bigint, %s timestamptz, %s varchar(65535)",
+		q.forecast, q.period, q.timeFrame, q.user, q.field, q.dataType, q.value, q.updatedOn, q.loadedAt, q.currency)
 	for _, ddl := range []string{
 		fmt.Sprintf("CREATE TEMP TABLE %s (%s, seq bigint)", st.stage, cols),
 		fmt.Sprintf("CREATE TEMP TABLE %s (%s)", st.pick, cols),
@@ -125,7 +128,7 @@ func (st *insertStage) add(ctx context.Context, e *clari.Entry) error {
 	if e.HasValue {
 		v = e.Value
 	}
-	st.args = append(st.args, st.forecast, e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType, v, e.UpdatedOn, st.loadedAt, st.rows)
+	st.args = append(st.args, st.forecast, e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType, v, e.UpdatedOn, st.loadedAt, e.Currency, st.rows)
 	st.n++
 	if st.n == insertStageRows {
 		return st.insertPending(ctx)
@@ -166,11 +169,13 @@ func (st *insertStage) endStaging(ctx context.Context) error { return st.insertP
 
 // mergeSQL returns the statements of one batch ($1 < seq <= $2): fill
 // pick with the newest row per key (ROW_NUMBER, ties: the later entry),
-// delete the table's rows that pick replaces (an older or equal
-// updated_on, and a different value or updated_on: an identical row is
-// left alone, so an identical re-export writes nothing), insert pick's
-// rows whose key the table no longer holds.
-func (st *insertStage) mergeSQL() (fill, del, ins string) {
+// give pick's rows without a currency the stored one, delete the table's
+// rows that pick replaces (an older or equal updated_on, the same currency
+// or none, and a different value, updated_on or currency: an identical
+// row is left alone, so an identical re-export writes nothing, and a row
+// in another currency is not overwritten), insert pick's rows whose key
+// the table no longer holds.
+func (st *insertStage) mergeSQL() (fill, keepCurrency, del, ins string) {
 	q := st.w.r.q
 	cols := strings.Join(q.all(), ", ")
 	fill = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (SELECT %s, ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, seq DESC) AS rn FROM %s WHERE seq > $1 AND seq <= $2) r WHERE rn = 1",
@@ -180,9 +185,12 @@ func (st *insertStage) mergeSQL() (fill, del, ins string) {
 		on = append(on, fmt.Sprintf("%s.%s = p.%s", st.w.r.qtable, k, k))
 	}
 	t := st.w.r.qtable
-	del = fmt.Sprintf("DELETE FROM %s USING %s p WHERE %s AND p.%s >= %s.%s AND NOT (p.%s = %s.%s AND (p.%s = %s.%s OR (p.%s IS NULL AND %s.%s IS NULL)))",
-		t, st.pick, strings.Join(on, " AND "), q.updatedOn, t, q.updatedOn,
-		q.updatedOn, t, q.updatedOn, q.value, t, q.value, q.value, t, q.value)
+	// A pick row without a currency keeps the stored one.
+	keepCurrency = fmt.Sprintf("UPDATE %s SET %s = w.%s FROM %s w WHERE %s AND %s.%s = ''",
+		st.pick, q.currency, q.currency, t, strings.Join(pickOn(q, st.pick, "w"), " AND "), st.pick, q.currency)
+	del = fmt.Sprintf("DELETE FROM %s USING %s p WHERE %s AND p.%s >= %s.%s AND %s AND NOT (p.%s = %s.%s AND p.%s = %s.%s AND (p.%s = %s.%s OR (p.%s IS NULL AND %s.%s IS NULL)))",
+		t, st.pick, strings.Join(on, " AND "), q.updatedOn, t, q.updatedOn, sameCurrency("p", t, q.currency),
+		q.updatedOn, t, q.updatedOn, q.currency, t, q.currency, q.value, t, q.value, q.value, t, q.value)
 	var join []string
 	for _, k := range q.keys() {
 		join = append(join, fmt.Sprintf("w.%s = p.%s", k, k))
@@ -193,12 +201,22 @@ func (st *insertStage) mergeSQL() (fill, del, ins string) {
 	}
 	ins = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s p LEFT JOIN %s w ON %s WHERE w.%s IS NULL",
 		t, cols, strings.Join(pcols, ", "), st.pick, t, strings.Join(join, " AND "), q.forecast)
-	return fill, del, ins
+	return fill, keepCurrency, del, ins
+}
+
+// pickOn matches the natural key of tables a and b.
+func pickOn(q quotedColumns, a, b string) []string {
+	on := make([]string, 0, 6)
+	for _, k := range q.keys() {
+		on = append(on, fmt.Sprintf("%s.%s = %s.%s", a, k, b, k))
+	}
+	return on
 }
 
 func (st *insertStage) merge(ctx context.Context, forecast string, batchSize int, hook func(batch int) error) (rows, batches int, err error) {
 	w := st.w
-	fill, del, ins := st.mergeSQL()
+	fill, keepCurrency, del, ins := st.mergeSQL()
+	conflictSQL := currencyConflictsSQL(w.r, st.pick)
 	empty := "DELETE FROM " + st.pick
 	count := "SELECT count(*) FROM " + st.pick
 	return mergeRanges(ctx, w, st.conn, forecast, st.rows, batchSize, func(ctx context.Context, tx *sql.Tx, lo, hi int64, n int) (merged int, err error) {
@@ -211,7 +229,12 @@ func (st *insertStage) merge(ctx context.Context, forecast string, batchSize int
 		if err := tx.QueryRowContext(ctx, count).Scan(&merged); err != nil {
 			return 0, err
 		}
-		for _, stmt := range []string{del, ins} {
+		var conflicts int
+		if err := tx.QueryRowContext(ctx, conflictSQL).Scan(&conflicts); err != nil {
+			return 0, err
+		}
+		st.conflicts += conflicts
+		for _, stmt := range []string{keepCurrency, del, ins} {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return 0, err
 			}
@@ -219,6 +242,8 @@ func (st *insertStage) merge(ctx context.Context, forecast string, batchSize int
 		return merged, runHook(hook, n)
 	})
 }
+
+func (st *insertStage) currencyConflicts() int { return st.conflicts }
 
 // release drops the stage and gives the connection back, past a cancelled
 // context.

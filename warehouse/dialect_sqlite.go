@@ -16,8 +16,10 @@ type sqliteDialect struct{ ansi }
 
 func (sqliteDialect) name() string { return DriverSQLite }
 
+func (sqliteDialect) textType() string { return "TEXT" }
+
 func (sqliteDialect) createTableSQL(r resolved) string {
-	return createTable(r, "TEXT", "REAL", "INTEGER")
+	return createTable(r, sqliteDialect{}.textType(), "REAL", "INTEGER")
 }
 
 // distinctPeriodsSQL returns the periods as one JSON array from a single

@@ -40,7 +40,7 @@ type resolved struct {
 
 // quotedColumns holds the quoted column names used in SQL.
 type quotedColumns struct {
-	forecast, period, timeFrame, user, field, dataType, value, updatedOn, loadedAt string
+	forecast, period, timeFrame, user, field, dataType, value, updatedOn, loadedAt, currency string
 }
 
 // keys is the natural key in the order the sink's primary key uses.
@@ -51,9 +51,9 @@ func (q quotedColumns) keys() []string {
 // keyList is keys as a SQL column list.
 func (q quotedColumns) keyList() string { return strings.Join(q.keys(), ", ") }
 
-// all lists every column in insert order.
+// all lists every column the sink writes, in insert order.
 func (q quotedColumns) all() []string {
-	return append(q.keys(), q.value, q.updatedOn, q.loadedAt)
+	return append(q.keys(), q.value, q.updatedOn, q.loadedAt, q.currency)
 }
 
 func (r resolved) columnsWithKeys() []column {
@@ -101,6 +101,7 @@ func resolve(cfg config.Warehouse, d dialect) resolved {
 		forecast: d.quote(c.Forecast), period: d.quote(c.Period), timeFrame: d.quote(c.TimeFrame),
 		user: d.quote(c.User), field: d.quote(c.Field), dataType: d.quote(c.DataType),
 		value: d.quote(c.Value), updatedOn: d.quote(c.UpdatedOn), loadedAt: d.quote(c.LoadedAt),
+		currency: d.quote(c.Currency),
 	}
 	return r
 }

@@ -107,6 +107,9 @@ func (w *Warehouse) EnsureTable(ctx context.Context) error {
 	if raced {
 		err = create()
 	}
+	if err == nil {
+		err = w.ensureCurrencyColumn(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -114,4 +117,25 @@ func (w *Warehouse) EnsureTable(ctx context.Context) error {
 	w.ensured = true
 	w.mu.Unlock()
 	return nil
+}
+
+// ensureCurrencyColumn adds the currency column to a sink table made
+// before the sink stored currency (an existing table is otherwise used as
+// it is): text, NOT NULL, ” for the rows already there, which the next
+// load of each key fills in.
+func (w *Warehouse) ensureCurrencyColumn(ctx context.Context) error {
+	var cols map[string]bool
+	err := w.readTx(ctx, "cannot read the table's columns", func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		cols, _, err = w.d.columns(ctx, tx, w.r)
+		return err
+	})
+	if err != nil || cols == nil || cols[w.r.cols.Currency] {
+		return err
+	}
+	alter := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s NOT NULL DEFAULT ''", w.r.qtable, w.r.q.currency, w.d.textType())
+	return w.tx(ctx, fmt.Sprintf("cannot add column %q (warehouse.columns.currency) to table %q", w.r.cols.Currency, w.r.table), false, w.r.statementTimeout, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, alter)
+		return err
+	})
 }

@@ -104,11 +104,12 @@ type State struct {
 func (s *State) TableName() string { return s.table }
 
 // EachSinkLoad visits every forecast the sink loaded since start-up, in
-// name order: its failed loads and whether its newest load succeeded.
-func (s *State) EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool)) {
+// name order: its failed loads, whether its newest load succeeded, and the
+// rows not written because their key is stored in another currency.
+func (s *State) EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool, currencyConflicts uint64)) {
 	for _, f := range slices.Sorted(maps.Keys(s.sinkLoads)) {
 		l := s.sinkLoads[f]
-		fn(f, l.Failures, l.LastSucceeded)
+		fn(f, l.Failures, l.LastSucceeded, l.CurrencyConflicts)
 	}
 }
 

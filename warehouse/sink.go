@@ -22,7 +22,7 @@ import (
 const (
 	maxParamsPostgres = 65535
 	maxParamsSQLite   = 32766
-	paramsPerRow      = 9
+	paramsPerRow      = 10
 )
 
 // Sink upserts export entries into the warehouse table: one row per
@@ -108,10 +108,11 @@ type Load struct {
 	batch []clari.Entry
 	index map[entryKey]int // natural key → position in batch
 
-	batches int
-	rows    int
-	start   time.Time
-	err     error
+	batches   int
+	rows      int
+	conflicts int // rows left alone: their key is stored in another currency
+	start     time.Time
+	err       error
 }
 
 type entryKey struct{ period, timeFrame, user, field, dataType string }
@@ -204,6 +205,7 @@ func (l *Load) End(ctx context.Context, keep bool) (int, error) {
 				hook = l.s.beforeCommit
 			}
 			l.rows, l.batches, l.err = st.merge(ctx, l.forecast, l.s.batchSize, hook)
+			l.conflicts = st.currencyConflicts()
 		}
 		st.release()
 	} else if keep && l.err == nil && len(l.batch) > 0 {
@@ -211,7 +213,11 @@ func (l *Load) End(ctx context.Context, keep bool) (int, error) {
 	}
 	w := l.s.w
 	if l.err != nil || (keep && l.started) {
-		w.recordLoad(l.forecast, l.err != nil)
+		w.recordLoad(l.forecast, l.err != nil, l.conflicts)
+	}
+	if l.conflicts > 0 {
+		level.Warn(w.logger).Log("msg", "warehouse sink: rows whose key the table holds in another currency were not overwritten", //nolint:errcheck
+			"forecast", l.forecast, "rows", l.conflicts, "column", w.r.cols.Currency)
 	}
 	switch {
 	case l.err != nil:
@@ -276,7 +282,7 @@ func (s *Sink) writeBatch(ctx context.Context, tx *sql.Tx, forecast string, batc
 			if e.HasValue {
 				v = e.Value
 			}
-			args = append(args, forecast, e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType, v, e.UpdatedOn, loaded)
+			args = append(args, forecast, e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType, v, e.UpdatedOn, loaded, e.Currency)
 		}
 		if _, err := tx.ExecContext(ctx, s.upsertSQL(len(chunk)), args...); err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -290,11 +296,7 @@ func (s *Sink) writeBatch(ctx context.Context, tx *sql.Tx, forecast string, batc
 
 // upsertSQL is the multi-row upsert for n rows:
 //
-//	INSERT INTO t AS w (cols) VALUES (...), ...
-//	ON CONFLICT (key) DO UPDATE SET value = excluded.value,
-//	  updated_on = excluded.updated_on, loaded_at = excluded.loaded_at
-//	WHERE excluded.updated_on >= w.updated_on
-//	  AND (w.value, w.updated_on) IS DISTINCT FROM (excluded.value, excluded.updated_on)
+//	INSERT INTO t AS w (cols) VALUES (...), ... ON CONFLICT … (conflictAction)
 //
 // (PostgreSQL only: SQLite always stages.)
 func (s *Sink) upsertSQL(n int) string {
@@ -321,8 +323,8 @@ func (s *Sink) upsertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s WHERE excluded.%s >= w.%s AND (w.%s, w.%s) IS DISTINCT FROM (excluded.%s, excluded.%s)",
-		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.updatedOn, q.updatedOn, q.value, q.updatedOn, q.value, q.updatedOn)
+	b.WriteByte(' ')
+	b.WriteString(conflictAction(q, "IS DISTINCT FROM"))
 	sql := b.String()
 	if len(s.stmts) < 8 {
 		s.stmts[n] = sql

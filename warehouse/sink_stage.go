@@ -25,10 +25,11 @@ import (
 // of sink_batch_size rows per transaction, so a crash leaves whole batches
 // behind and the next run's load completes them.
 type stage struct {
-	w        *Warehouse
-	conn     *sql.Conn
-	forecast string
-	rows     int64 // staged so far (the last seq)
+	w         *Warehouse
+	conflicts int // rows left alone: their key is in another currency
+	conn      *sql.Conn
+	forecast  string
+	rows      int64 // staged so far (the last seq)
 
 	// PostgreSQL: the COPY running in its own goroutine, reading pipe.
 	pipe    *io.PipeWriter
@@ -144,7 +145,7 @@ func (st *stage) add(ctx context.Context, e *clari.Entry) error {
 
 // appendCopyEntry appends e as COPY text in the table's column order:
 // forecast (prefix, already encoded), the rest of the natural key, value,
-// updated_on and loaded_at. The caller ends the row.
+// updated_on, loaded_at and currency. The caller ends the row.
 func appendCopyEntry(b, prefix []byte, e *clari.Entry, loaded string) []byte {
 	b = append(b, prefix...)
 	for _, f := range [...]string{e.TimePeriodID, e.TimeFrameID, e.UserID, e.FieldID, e.DataType} {
@@ -156,7 +157,9 @@ func appendCopyEntry(b, prefix []byte, e *clari.Entry, loaded string) []byte {
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, e.UpdatedOn, 10)
 	b = append(b, '\t')
-	return append(b, loaded...)
+	b = append(b, loaded...)
+	b = append(b, '\t')
+	return appendCopyText(b, e.Currency)
 }
 
 func (st *stage) flushCopy() error {
@@ -200,6 +203,8 @@ func (st *stage) appendJSONRow(e *clari.Entry) {
 	}
 	b = append(b, ',')
 	b = strconv.AppendInt(b, e.UpdatedOn, 10)
+	b = append(b, ',')
+	b = appendJSONString(b, e.Currency)
 	b = append(b, ']')
 	st.pending = b
 	st.npending++
@@ -211,7 +216,7 @@ func (st *stage) insertPending(ctx context.Context) error {
 	}
 	if st.insert == "" {
 		cols := strings.Join(st.w.r.q.all(), ", ")
-		st.insert = fmt.Sprintf("INSERT INTO temp.%s (%s, seq) SELECT ?1, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, ?2, ?3 + key FROM json_each(CAST(?4 AS TEXT))",
+		st.insert = fmt.Sprintf("INSERT INTO temp.%s (%s, seq) SELECT ?1, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, ?2, value->>7, ?3 + key FROM json_each(CAST(?4 AS TEXT))",
 			quoteIdent(stageTable), cols)
 	}
 	st.pending = append(st.pending, ']')
@@ -321,6 +326,11 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 		}
 	}
 	mergeSQL, countSQL := st.mergeSQL()
+	stage, ph := "temp."+quoteIdent(stageTable), numbered
+	if pg {
+		stage, ph = "pg_temp."+quoteIdent(stageTable), dollar
+	}
+	conflictSQL := currencyConflictsSQL(w.r, stagedRange(w.r, stage, ph))
 	// plainSQL is the first-load fast path: while the target holds none
 	// of a range's keys and the range repeats none, a bare INSERT … SELECT
 	// does what the merge does without its sort and its conflict checks.
@@ -358,12 +368,18 @@ func (st *stage) merge(ctx context.Context, forecast string, batchSize int, hook
 				}
 				plainSQL = ""
 			}
+			if err := st.countConflicts(ctx, tx, conflictSQL, lo, hi); err != nil {
+				return 0, err
+			}
 			var changed int
 			if err := tx.QueryRowContext(ctx, mergeSQL, lo, hi).Scan(&merged, &changed); err != nil {
 				return 0, keyHint(w, err)
 			}
 		} else {
 			if err := tx.QueryRowContext(ctx, countSQL, lo, hi).Scan(&merged); err != nil {
+				return 0, err
+			}
+			if err := st.countConflicts(ctx, tx, conflictSQL, lo, hi); err != nil {
 				return 0, err
 			}
 			if _, err := tx.ExecContext(ctx, mergeSQL, lo, hi); err != nil {
@@ -397,6 +413,19 @@ func mergeRanges(ctx context.Context, w *Warehouse, conn *sql.Conn, forecast str
 	}
 	return rows, batches, nil
 }
+
+// countConflicts adds the range's rows whose key the table holds in
+// another currency.
+func (st *stage) countConflicts(ctx context.Context, tx *sql.Tx, conflictSQL string, lo, hi int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, conflictSQL, lo, hi).Scan(&n); err != nil {
+		return err
+	}
+	st.conflicts += n
+	return nil
+}
+
+func (st *stage) currencyConflicts() int { return st.conflicts }
 
 func runHook(hook func(batch int) error, n int) error {
 	if hook != nil {
@@ -479,21 +508,19 @@ func (st *stage) mergeSQL() (merge, count string) {
 	w := st.w
 	q := w.r.q
 	cols := strings.Join(q.all(), ", ")
-	set := fmt.Sprintf("ON CONFLICT (%s) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s WHERE excluded.%s >= w.%s",
-		q.keyList(), q.value, q.value, q.updatedOn, q.updatedOn, q.loadedAt, q.loadedAt, q.updatedOn, q.updatedOn)
 	if w.r.driver == DriverSQLite {
 		stage := "temp." + quoteIdent(stageTable)
-		merge = fmt.Sprintf("INSERT INTO %s AS w (%s) SELECT %s FROM %s WHERE seq > ? AND seq <= ? ORDER BY seq %s AND (w.%s, w.%s) IS NOT (excluded.%s, excluded.%s)",
-			w.r.qtable, cols, cols, stage, set, q.value, q.updatedOn, q.value, q.updatedOn)
+		merge = fmt.Sprintf("INSERT INTO %s AS w (%s) SELECT %s FROM %s WHERE seq > ? AND seq <= ? ORDER BY seq %s",
+			w.r.qtable, cols, cols, stage, conflictAction(q, "IS NOT"))
 		count = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE seq > ? AND seq <= ? GROUP BY %s)", stage, q.keyList())
 		return merge, count
 	}
 	stage := "pg_temp." + quoteIdent(stageTable)
 	merge = fmt.Sprintf("WITH src AS (SELECT DISTINCT ON (%s) %s FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY %s, %s DESC, seq DESC), "+
-		"up AS (INSERT INTO %s AS w (%s) SELECT %s FROM src %s AND (w.%s, w.%s) IS DISTINCT FROM (excluded.%s, excluded.%s) RETURNING 1) "+
+		"up AS (INSERT INTO %s AS w (%s) SELECT %s FROM src %s RETURNING 1) "+
 		"SELECT (SELECT count(*) FROM src), (SELECT count(*) FROM up)",
 		q.keyList(), cols, stage, q.keyList(), q.updatedOn,
-		w.r.qtable, cols, cols, set, q.value, q.updatedOn, q.value, q.updatedOn)
+		w.r.qtable, cols, cols, conflictAction(q, "IS DISTINCT FROM"))
 	return merge, ""
 }
 

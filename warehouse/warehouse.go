@@ -55,10 +55,13 @@ type Warehouse struct {
 type SinkLoads struct {
 	Failures      uint64 // loads that failed (staging or merge)
 	LastSucceeded bool   // the newest load that ended was kept whole
+	// CurrencyConflicts counts rows not written because the table holds
+	// their key in another currency.
+	CurrencyConflicts uint64
 }
 
 // recordLoad notes how a sink load of forecast ended: failed, or kept.
-func (w *Warehouse) recordLoad(forecast string, failed bool) {
+func (w *Warehouse) recordLoad(forecast string, failed bool, conflicts int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.sinkLoads == nil {
@@ -69,6 +72,7 @@ func (w *Warehouse) recordLoad(forecast string, failed bool) {
 		l.Failures++
 	}
 	l.LastSucceeded = !failed
+	l.CurrencyConflicts += uint64(conflicts)
 	w.sinkLoads[forecast] = l
 }
 

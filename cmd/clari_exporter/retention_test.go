@@ -75,7 +75,7 @@ func seedWarehouse(t *testing.T, path string, rowsPerPeriod map[string]int) {
 	}
 	for period, n := range rowsPerPeriod {
 		for i := range n {
-			if _, err := db.Exec(`INSERT INTO clari_forecast_entries VALUES ('net_arr', ?, 'TF:2019-01-07', ?, 'commit', 'forecast', 1, 0, ?)`,
+			if _, err := db.Exec(`INSERT INTO clari_forecast_entries VALUES ('net_arr', ?, 'TF:2019-01-07', ?, 'commit', 'forecast', 1, 0, ?, 'USD')`,
 				period, fmt.Sprint(i), time.Now().UnixMilli()); err != nil {
 				t.Fatal(err)
 			}
