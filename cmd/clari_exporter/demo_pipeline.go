@@ -25,7 +25,10 @@ const demoPipelineForecast = "pipeline_arr"
 // demoPipelinePlan is the production pipeline beside the exporter, in units
 // of demoTiming.pipelineUnit (2 s by default): within the first minute one
 // pipeline job fails, one gets stuck, one comes back empty, one swings +30%
-// and one is never downloaded; then a DONE job every 15 units.
+// and one is never downloaded; then a DONE job every 15 units, its totals
+// alternating between the two levels, so the swing comes back even to a
+// watch whose first poll came after the first one (it takes the newest
+// DONE job as its baseline).
 func demoPipelinePlan(u time.Duration) []clarisim.PipelineJob {
 	f := demoPipelineForecast
 	plan := []clarisim.PipelineJob{
@@ -36,8 +39,9 @@ func demoPipelinePlan(u time.Duration) []clarisim.PipelineJob {
 		{At: 10 * u, Forecast: f, Duration: u, Ratio: 1.3},
 		{At: 13 * u, Forecast: f, Duration: u, Ratio: 1.3, Undownloaded: true},
 	}
-	for at := 28 * u; at < 4*time.Hour; at += 15 * u {
-		plan = append(plan, clarisim.PipelineJob{At: at, Forecast: f, Duration: u, Ratio: 1.3})
+	levels := [2]float64{1.3, 1} // a swing of +30% or -23% at each job
+	for i, at := 0, 28*u; at < 4*time.Hour; i, at = i+1, at+15*u {
+		plan = append(plan, clarisim.PipelineJob{At: at, Forecast: f, Duration: u, Ratio: levels[i%2]})
 	}
 	return plan
 }
