@@ -65,8 +65,13 @@ func demoScenario(t *testing.T, base string, logs func() string) {
 
 	type seen struct{ failed, empty, requeue, skip, retry429, swing, drift bool }
 	var s seen
-	deadline := time.Now().Add(180 * time.Second)
-	for !(s.failed && s.empty && s.requeue && s.skip && s.retry429 && s.swing && s.drift) {
+	start := time.Now()
+	deadline := start.Add(180 * time.Second)
+	for shown := s; !(s.failed && s.empty && s.requeue && s.skip && s.retry429 && s.swing && s.drift); {
+		if s != shown { // a figure: when each event of the story showed
+			t.Logf("%s: %+v", time.Since(start).Round(100*time.Millisecond), s)
+			shown = s
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("demo did not show everything within 180s: %+v\nlogs:\n%s", s, tail(logs(), 40))
 		}
