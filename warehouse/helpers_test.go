@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 	"github.com/clari-exporter/clari_exporter/internal/testlog"
+	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
 
 // backend is one database the tests run against.
@@ -66,26 +68,33 @@ func schemaName(t testing.TB) string {
 	return "wh_" + strings.Trim(n, "_") + "_" + hex.EncodeToString(b[:])
 }
 
+// freshSchema creates a schema for t on the PostgreSQL-protocol server of
+// dsn, dropped at cleanup, and returns its name.
+func freshSchema(t testing.TB, dsn string) string {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := schemaName(t)
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+quoteIdent(schema)); err != nil {
+		admin.Close()
+		t.Fatalf("creating test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+quoteIdent(schema)+" CASCADE"); err != nil {
+			t.Errorf("dropping test schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	return schema
+}
+
 var postgresBackend = backend{
 	name: DriverPostgres,
 	cfg: func(t testing.TB, table string) config.Warehouse {
 		dsn := pgtest.DSN(t)
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		schema := schemaName(t)
-		ctx := context.Background()
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+quoteIdent(schema)); err != nil {
-			admin.Close()
-			t.Fatalf("creating test schema: %v", err)
-		}
-		t.Cleanup(func() {
-			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+quoteIdent(schema)+" CASCADE"); err != nil {
-				t.Errorf("dropping test schema %s: %v", schema, err)
-			}
-			admin.Close()
-		})
+		schema := freshSchema(t, dsn)
 		cfg := section(DriverPostgres, dsn)
 		cfg.Table = schema + "." + table
 		cfg.StatementTimeout = model.Duration(10 * time.Second)
@@ -103,16 +112,28 @@ var postgresBackend = backend{
 
 // redshiftBackend is the Redshift dialect on PostgreSQL: the SQL it sends
 // is Redshift's (TestRedshiftSendsOnlyRedshiftSQL), the engine that runs
-// it here PostgreSQL.
+// it here PostgreSQL. With CLARI_TEST_REDSHIFT_DSN set (opt-in, never in
+// CI) every test of it runs against that real Redshift cluster instead,
+// each in a schema of its own, dropped afterwards.
 var redshiftBackend = backend{
 	name: DriverRedshift,
 	cfg: func(t testing.TB, table string) config.Warehouse {
+		if dsn := os.Getenv(redshiftEnv); dsn != "" {
+			testtier.Outside(t, "needs Redshift")
+			cfg := section(DriverRedshift, dsn)
+			cfg.Table = freshSchema(t, dsn) + "." + table
+			cfg.StatementTimeout = model.Duration(60 * time.Second)
+			return cfg
+		}
 		cfg := postgresBackend.cfg(t, table)
 		cfg.Driver = DriverRedshift
 		return cfg
 	},
 	raw: postgresBackend.raw,
 }
+
+// redshiftEnv names the opt-in DSN of a real Redshift cluster.
+const redshiftEnv = "CLARI_TEST_REDSHIFT_DSN"
 
 var backends = []backend{sqliteBackend, postgresBackend, redshiftBackend}
 
