@@ -136,6 +136,29 @@ func TestWarehouseChecks(t *testing.T) {
 			})
 		})
 	}
+	// Redshift enforces no unique constraint: item 17 judges what the
+	// table holds (its SQL runs on PostgreSQL here).
+	t.Run("redshift", func(t *testing.T) {
+		for _, dup := range []bool{false, true} {
+			t.Run(fmt.Sprintf("duplicates=%v", dup), func(t *testing.T) {
+				w := postgresDB(t)
+				w.driver = "redshift"
+				w.createTable(t, true) // informational on Redshift; not what counts
+				w.insert(t, "2026_Q4", "u1")
+				if dup {
+					w.exec(t, "ALTER TABLE "+w.table+" DROP CONSTRAINT clari_forecast_entries_pkey")
+					w.insert(t, "2026_Q4", "u1")
+				}
+				rep := audit(t, Options{ConfigFile: w.config(t, s.URL, "")})
+				expect(t, rep, CheckWarehouseReachable, Pass, "driver redshift")
+				if dup {
+					expect(t, rep, CheckWarehouseUpsertKey, Fail, "redshift enforces no unique constraint", "1 keys duplicated (1 surplus rows)", "deduplicate it")
+				} else {
+					expect(t, rep, CheckWarehouseUpsertKey, Pass, "redshift enforces no unique constraint", "0 keys duplicated")
+				}
+			})
+		}
+	})
 	t.Run("postgres unreachable", func(t *testing.T) {
 		w := &warehouseDB{driver: "postgres", dsn: "postgres://clari:pg-unreachable-pw@" + closedAddr(t) + "/clari?sslmode=disable", table: "clari_forecast_entries"}
 		rep := audit(t, Options{ConfigFile: w.config(t, s.URL, ""), Timeout: 3 * time.Second})

@@ -290,6 +290,9 @@ func TestBadConfigs(t *testing.T) {
 				"clari.yml:11: warehouse.sink_batch_size: must be > 0, got 0",
 				"clari.yml:13: warehouse.retention.quarters: must be >= 1, got 0",
 				"clari.yml:14: warehouse.check_interval: must be > 0, got 0s"}},
+		{"warehouse redshift, max_load_age, currency column", base + "warehouse:\n  driver: redshift\n  dsn_env: CLARI_TEST_KEY\n  max_load_age: 0s\n  columns:\n    currency: value\n",
+			[]string{"clari.yml:8: warehouse.max_load_age: must be > 0, got 0s",
+				`clari.yml:10: warehouse.columns.currency: "value" is already the column of warehouse.columns.value`}},
 		// The warehouse package takes this section as validated here and
 		// does not check it again.
 		{"warehouse no driver, three-part table", base + "warehouse:\n  dsn: x.db\n  table: a.b.c\n",
