@@ -16,7 +16,7 @@ func demoShowsThePipelineWatch(t *testing.T, base string, logs func() string) {
 	// for one, returns to 0 with the next export).
 	seen := map[string]bool{}
 	var missing []string
-	deadline := time.Now().Add(120 * time.Second)
+	deadline := time.Now().Add(180 * time.Second)
 	for ok := false; !ok && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		ok = func() bool {
 			mfs, _ := scrape(t, base)
@@ -45,6 +45,6 @@ func demoShowsThePipelineWatch(t *testing.T, base string, logs func() string) {
 		}()
 	}
 	if len(missing) > 0 {
-		t.Fatalf("after 120 s the demo still lacks %v\nlogs:\n%s", missing, tail(logs(), 20))
+		t.Fatalf("after 180 s the demo still lacks %v\nlogs:\n%s", missing, tail(logs(), 20))
 	}
 }
