@@ -52,7 +52,7 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // Run audits the configuration in o.ConfigFile and returns one Result per
-// check in Definitions order. The error is a *UsageError when the config
+// check in Checks order. The error is a *UsageError when the config
 // file cannot be read; every other problem is a FAIL line of its check.
 // Run never spends export quota: the only Clari calls are GET /admin/limits
 // and GET /audit/events?limit=1.
@@ -83,7 +83,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	a := newAuditor(cfg, problems, o)
 	defer a.close()
-	results := a.run(ctx, Definitions)
+	results := a.run(ctx, Checks)
 
 	rep := &Report{Config: o.ConfigFile, StartedAt: start, Results: results}
 	if cfg != nil {
@@ -129,7 +129,7 @@ func newAuditor(cfg *config.Config, problems []*config.FieldError, o Options) *a
 
 // run runs defs concurrently (the network checks share one deadline) and
 // returns their results in defs order.
-func (a *auditor) run(ctx context.Context, defs []Definition) []Result {
+func (a *auditor) run(ctx context.Context, defs []Check) []Result {
 	if a.limits == nil {
 		var once sync.Once
 		var lp limitsProbe
@@ -153,67 +153,19 @@ func (a *auditor) run(ctx context.Context, defs []Definition) []Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = a.check(ctx, d.ID)
+			out[i] = a.check(ctx, d)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func (a *auditor) check(ctx context.Context, id string) Result {
-	if a.cfg == nil && id != CheckConfigValid {
-		return result(id, Skip, "the configuration file did not parse (see config_valid)")
+// check runs c; every check but config_valid needs a decoded config.
+func (a *auditor) check(ctx context.Context, c Check) Result {
+	if a.cfg == nil && c.ID != CheckConfigValid {
+		return result(c.ID, Skip, "the configuration file did not parse (see config_valid)")
 	}
-	switch id {
-	case CheckConfigValid:
-		return a.checkConfigValid()
-	case CheckAPIKeySecretStore:
-		return a.checkKeySource()
-	case CheckAPITokenValid:
-		return a.checkTokenValid()
-	case CheckAPIKeyRotation:
-		return checkRotation(a.cfg, a.now)
-	case CheckTokenPerEnvironment:
-		return a.checkTokenPerEnvironment()
-	case CheckLeastPrivilege:
-		return a.checkLeastPrivilege(ctx)
-	case CheckMetricsProtected:
-		return checkMetricsProtected(a.cfg, a.o.WebConfigFile)
-	case CheckProductionBaseURL:
-		return checkBaseURL(a.cfg)
-	case CheckExportTypes:
-		return checkExportTypes(a.cfg)
-	case CheckFiscalCalendar:
-		return a.checkFiscalCalendar(ctx)
-	case CheckPeriodCoverage:
-		return checkPeriodCoverage(a.cfg, a.now)
-	case CheckQuotaBudget:
-		lp, err := a.limits()
-		return checkQuotaBudget(a.cfg, lp, err)
-	case CheckRetryBreaker:
-		return checkRetryBreaker(a.cfg)
-	case CheckJobTimeoutRequeue:
-		return checkJobTimeout(a.cfg)
-	case CheckEmptyExportDetection:
-		return checkEmptyExport(a.cfg)
-	case CheckStorageMode:
-		return checkStorageMode(a.cfg)
-	case CheckPipelineWatch:
-		return checkPipelineWatch(a.cfg)
-	case CheckWarehouseReachable:
-		return a.checkWarehouseReachable()
-	case CheckWarehouseUpsertKey:
-		return a.checkWarehouseUpsertKey(ctx)
-	case CheckWarehouseRetention:
-		return a.checkWarehouseRetention(ctx)
-	case CheckPrometheusRules:
-		return a.checkPrometheusRules(ctx)
-	case CheckPrometheusTarget:
-		return a.checkPrometheusTarget(ctx)
-	case CheckAlertmanagerRoute:
-		return a.checkAlertmanagerRoute(ctx)
-	}
-	return result(id, Skip, "not implemented")
+	return c.run(ctx, a)
 }
 
 func (a *auditor) close() {

@@ -97,8 +97,8 @@ func audit(t *testing.T, o Options) *Report {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if len(rep.Results) != len(Definitions) {
-		t.Fatalf("got %d results, want one per check (%d)", len(rep.Results), len(Definitions))
+	if len(rep.Results) != len(Checks) {
+		t.Fatalf("got %d results, want one per check (%d)", len(rep.Results), len(Checks))
 	}
 	return rep
 }

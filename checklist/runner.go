@@ -41,7 +41,7 @@ type RunnerOptions struct {
 	Logger   log.Logger
 }
 
-// Runner runs the cheap checks (Definition.Cheap: config only, plus at most
+// Runner runs the cheap checks (Check.Cheap: config only, plus at most
 // the free /admin/limits call; never export quota, never the warehouse,
 // Prometheus or Alertmanager) periodically and keeps the last results for
 // clari_readiness_check (the collector reads it through EachReadinessCheck).
@@ -78,8 +78,8 @@ func (r *Runner) RunNow(ctx context.Context) []Result {
 	}
 	o := Options{ConfigFile: cfg.Source, WebConfigFile: r.o.WebConfigFile, Now: r.o.Now, Logger: r.o.Logger}
 	a := newAuditor(cfg, nil, o)
-	var defs []Definition
-	for _, d := range Definitions {
+	var defs []Check
+	for _, d := range Checks {
 		if !d.Cheap || d.ID == CheckConfigValid {
 			continue // the running config loaded: config_valid is always true here
 		}

@@ -44,7 +44,7 @@ func TestRunnerRunsOnlyCheapChecks(t *testing.T) {
 	for _, x := range res {
 		ids[x.ID] = x.Status
 	}
-	for _, d := range Definitions {
+	for _, d := range Checks {
 		_, ran := ids[d.ID]
 		if want := d.Cheap && d.ID != CheckConfigValid; ran != want {
 			t.Errorf("%s: ran=%v, want %v", d.ID, ran, want)

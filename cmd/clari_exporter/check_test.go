@@ -118,11 +118,11 @@ func TestCheckJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("JSON does not parse: %v\n%s", err, out)
 	}
-	if len(rep.Checks) != len(checklist.Definitions) || rep.ExitCode != code {
-		t.Fatalf("%d checks (want %d), exit_code %d (process %d)", len(rep.Checks), len(checklist.Definitions), rep.ExitCode, code)
+	if len(rep.Checks) != len(checklist.Checks) || rep.ExitCode != code {
+		t.Fatalf("%d checks (want %d), exit_code %d (process %d)", len(rep.Checks), len(checklist.Checks), rep.ExitCode, code)
 	}
 	for i, c := range rep.Checks {
-		if c.ID != checklist.Definitions[i].ID || c.Result == "" {
+		if c.ID != checklist.Checks[i].ID || c.Result == "" {
 			t.Errorf("check %d: %+v", i, c)
 		}
 	}
