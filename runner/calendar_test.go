@@ -82,6 +82,9 @@ func TestLearnsTheFiscalCalendarFromClari(t *testing.T) {
 
 	// A restart: a new runner and book on the same store.
 	r2 := e.runner(func(o *runner.Options) { o.Calendar = e.book() })
+	if err := r2.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	runFor(t, r2, 300*time.Millisecond)
 	if n := e.sim.Stats().JobsCreated; n != 3 {
 		t.Fatalf("JobsCreated %d after a restart, want still 3 (nothing re-learned, nothing due)", n)

@@ -191,6 +191,9 @@ func (r *Runner) Loaded() bool {
 func (r *Runner) Run(ctx context.Context) error {
 	if !r.Loaded() {
 		if err := r.Load(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // shut down while loading: nothing was started
+			}
 			return err
 		}
 	}
