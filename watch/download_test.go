@@ -70,6 +70,29 @@ func TestDownloadFailuresAreCheckFailures(t *testing.T) {
 	lastCheck("")
 }
 
+// TestExpiredHistorySetsNoBaseline: at the first poll, the newest DONE job
+// of a target whose results Clari has already expired cannot be a
+// baseline: it is not downloaded and the target shows no failed check
+// (a month-old history job is not a pipeline failure).
+func TestExpiredHistorySetsNoBaseline(t *testing.T) {
+	e := newEnv(t, clarisim.Scenario{ResultsTTL: time.Minute})
+	f0 := e.sim.Tenant().Forecasts[0]
+	period := clarisim.QuarterOf(e.start, e.sim.Tenant().FiscalStartMonth).ID()
+	if err := e.sim.StartPipeline(e.start, []clarisim.PipelineJob{{At: 10 * time.Second, Forecast: f0}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(5 * time.Minute) // the job ended at 40 s, its results expired at 100 s
+	w := e.watcher()
+	poll(t, w)
+	tg := target(t, w.State(), f0, period)
+	if tg.LastCheck.JobID != "" || tg.LastCheck.Failed() || tg.Inspected {
+		t.Fatalf("an expired history job was inspected: last check %+v, inspected %v", tg.LastCheck, tg.Inspected)
+	}
+	if n := e.sim.Stats().Requests[clari.EndpointResults]; n != 0 {
+		t.Fatalf("%d result requests for expired results, want none", n)
+	}
+}
+
 // TestTruncatedJobsFailTheirCheck: a DONE pipeline job whose record says
 // rowsTruncated or cellsTruncated (a boolean or a count) fails its check
 // as truncated, is not downloaded, and leaves the previous good export's

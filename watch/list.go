@@ -139,9 +139,12 @@ func (l *listing) firstTerminal(j *clari.Job, format clari.ExportFormat, forecas
 	if ended.After(t.LastSuccess) {
 		t.LastSuccess = ended
 	}
-	if forecast != Unknown {
+	seed := l.seeding && !wasOpen
+	// A baseline whose results Clari has expired (expiredTime, 30 days after
+	// the job ended) cannot be read: it is history, not a failed check.
+	if forecast != Unknown && !(seed && resultsExpired(j, l.now)) {
 		item := inspectItem{JobID: j.JobID, Forecast: forecast, Period: period, Format: string(format), Ended: ended, Truncated: j.Truncated()}
-		l.queueInspection(item, l.seeding && !wasOpen)
+		l.queueInspection(item, seed)
 	}
 	l.keepDone(j, forecast, created, ended)
 }
@@ -183,4 +186,10 @@ func (l *listing) finish() {
 			delete(d.Own, id)
 		}
 	}
+}
+
+// resultsExpired reports whether the job record says its results can no
+// longer be downloaded.
+func resultsExpired(j *clari.Job, now time.Time) bool {
+	return j.ExpiredTime > 0 && !now.Before(time.UnixMilli(j.ExpiredTime))
 }
