@@ -56,16 +56,9 @@ func Artifacts(root string) (map[string][]byte, error) {
 	if out[PrometheusRulePath], err = prometheusRule(rf); err != nil {
 		return nil, err
 	}
-	var recording, alerting []groupSpec
-	for _, g := range specs() {
-		if isRecordingGroup(g) {
-			if len(alerting) > 0 {
-				return nil, fmt.Errorf("group %s: recording groups must come before alert groups (the mixin lists prometheusRules first)", g.name)
-			}
-			recording = append(recording, g)
-		} else {
-			alerting = append(alerting, g)
-		}
+	recording, alerting, err := splitGroups(specs())
+	if err != nil {
+		return nil, err
 	}
 	out[mixinConfigPath] = jsonnetConfig(cfg)
 	out[mixinRulesPath] = jsonnetGroups("prometheusRules", recording)

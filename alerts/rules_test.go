@@ -267,29 +267,39 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
-func TestExpand(t *testing.T) {
-	values := map[string]any{"sel": `job="x"`, "n": 0.1, "big": 259200.0, "on": true}
+// TestTemplates: jsonnet's `%` fills a rule's templates from _config the
+// way the rule files need (strings, numbers at 6 digits, %% a percent
+// sign, a field without a parameter taken literally), and a template that
+// jsonnet cannot fill fails the generation.
+func TestTemplates(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Selector = `job="x"`
+	cfg.QuotaAvailableMin = 0.1
+	cfg.ProjectionWithin = 259200
 	cases := []struct{ in, want, err string }{
-		{`a{%(sel)s} > %(n)g`, `a{job="x"} > 0.1`, ""},
-		{`%(big)g`, `259200`, ""},
-		{`100%% of %(sel)s`, `100% of job="x"`, ""},
+		{`a{%(clariExporterSelector)s} > %(quotaAvailableRatioThreshold)g`, `a{job="x"} > 0.1`, ""},
+		{`%(quotaExhaustionProjectedSecondsThreshold)g`, `259200`, ""},
+		{`100%% of %(clariExporterSelector)s`, `100% of job="x"`, ""},
 		{`printf %s without a parameter`, `printf %s without a parameter`, ""},
-		{`%(nope)s`, "", "unknown parameter"},
-		{`%(sel)g`, "", "is a string"},
-		{`%(n)s`, "", "is a number"},
-		{`%(on)s`, "", "cannot be used"},
-		{`%(sel)s and %d`, "", "must start"},
+		{`%(nope)s`, "", "nope"},
+		{`%(clariExporterSelector)s and %d`, "", "evaluating the rules' jsonnet"},
 	}
 	for _, c := range cases {
-		got, err := expand(c.in, values)
+		g := groupSpec{name: "g", rules: []Rule{{Alert: "A", Expr: c.in, Labels: labels("warning")}}}
+		rf, err := evaluateRules(cfg, []groupSpec{g}, "")
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("expand(%q): err %v, want %q", c.in, err, c.err)
+				t.Errorf("%q: err %v, want %q", c.in, err, c.err)
 			}
 			continue
 		}
-		if err != nil || got != c.want {
-			t.Errorf("expand(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		if err != nil || len(rf.Groups) != 1 || len(rf.Groups[0].Rules) != 1 {
+			t.Errorf("%q: %+v, %v", c.in, rf, err)
+			continue
+		}
+		r := rf.Groups[0].Rules[0]
+		if r.Expr != c.want || r.Annotations["runbook_url"] != strings.Replace(DefaultRunbookURLPattern, "%s", "a", 1) {
+			t.Errorf("%q: expr %q, runbook_url %q; want %q", c.in, r.Expr, r.Annotations["runbook_url"], c.want)
 		}
 	}
 }
