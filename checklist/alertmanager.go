@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/clari-exporter/clari_exporter/alerts"
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 // probeAlert is the alert whose routing is checked: any export failure
@@ -45,7 +46,7 @@ func (a *auditor) checkAlertmanagerRoute(ctx context.Context) Result {
 	if a.o.AlertmanagerURL == "" {
 		return result(CheckAlertmanagerRoute, Skip, "no --alertmanager.url given")
 	}
-	where := "Alertmanager " + redactURL(a.o.AlertmanagerURL)
+	where := "Alertmanager " + secret.URL(a.o.AlertmanagerURL)
 	var st amStatus
 	if err := a.getJSON(ctx, a.o.AlertmanagerURL, "/api/v2/status", &st); err != nil {
 		return result(CheckAlertmanagerRoute, Fail, where+": "+err.Error())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/secret"
 	"github.com/clari-exporter/clari_exporter/warehouse"
 )
 
@@ -101,7 +102,7 @@ type auditor struct {
 	problems []*config.FieldError
 	o        Options
 	now      time.Time
-	secrets  []string
+	secrets  *secret.Scrubber
 
 	// calendar reads the exporter's fiscal calendar state; nil: from
 	// Prometheus (calendar.go).
@@ -122,8 +123,14 @@ type limitsProbe struct {
 
 func newAuditor(cfg *config.Config, problems []*config.FieldError, o Options) *auditor {
 	a := &auditor{cfg: cfg, problems: problems, o: o, now: o.Now()}
-	a.secrets = configSecrets(cfg)
-	a.secrets = append(a.secrets, urlPassword(o.PrometheusURL), urlPassword(o.AlertmanagerURL))
+	// What the report must never show: cfg's secrets and the passwords of
+	// the Prometheus and Alertmanager URLs.
+	a.secrets = &secret.Scrubber{}
+	if cfg != nil {
+		a.secrets = cfg.Scrubber()
+	}
+	a.secrets.AddURL(o.PrometheusURL)
+	a.secrets.AddURL(o.AlertmanagerURL)
 	return a
 }
 

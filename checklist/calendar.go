@@ -8,6 +8,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/fiscal"
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 // The fiscal_calendar check (checklist item 9: the periods exported must
@@ -58,7 +59,7 @@ func (a *auditor) calendarFromPrometheus(ctx context.Context) (fiscal.State, str
 	if a.o.PrometheusURL == "" {
 		return fiscal.State{}, "", false, nil
 	}
-	where := "Prometheus " + redactURL(a.o.PrometheusURL)
+	where := "Prometheus " + secret.URL(a.o.PrometheusURL)
 	var info, mismatch promVector
 	if err := a.getJSON(ctx, a.o.PrometheusURL, "/api/v1/query?query="+url.QueryEscape(`clari_fiscal_calendar_info{job=~"clari.*"}`), &info); err != nil {
 		return fiscal.State{}, where, true, err

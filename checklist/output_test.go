@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 func TestJSONListsEveryCheck(t *testing.T) {
@@ -119,7 +120,11 @@ func TestNoSecretsInOutput(t *testing.T) {
 // TestScrubBackstop: a secret that slips into a detail (a server quoting
 // it back) is replaced.
 func TestScrubBackstop(t *testing.T) {
-	a := &auditor{secrets: []string{testKey, "", "ab"}}
+	sc := &secret.Scrubber{}
+	for _, s := range []string{testKey, "", "ab"} {
+		sc.Add(s)
+	}
+	a := &auditor{secrets: sc}
 	rep := &Report{Results: []Result{result(CheckAPITokenValid, Fail, "server said: bad key "+testKey+" (ab)")}}
 	a.scrub(rep)
 	if d := rep.Results[0].Detail; d != "server said: bad key <secret> (ab)" {

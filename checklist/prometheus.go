@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/alerts"
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 // exporterJob is the job-name convention the shipped ClariExporterDown
@@ -24,40 +24,32 @@ var exporterJob = regexp.MustCompile(`^clari.*$`)
 const maxAPIBody = 32 << 20
 
 // getJSON GETs base+path and decodes the JSON body into v. Errors never
-// carry the URL's password (net/http redacts it; redactURL for ours).
+// carry the URL's password (net/http redacts it; secret.URL for ours).
 func (a *auditor) getJSON(ctx context.Context, base, path string, v any) error {
 	u := strings.TrimSuffix(base, "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("bad URL %s: %v", redactURL(base), errors.Unwrap(err))
+		return fmt.Errorf("bad URL %s: %v", secret.URL(base), errors.Unwrap(err))
 	}
 	resp, err := a.o.HTTPClient.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("GET %s: no answer before the audit's deadline (--timeout)", redactURL(u))
+			return fmt.Errorf("GET %s: no answer before the audit's deadline (--timeout)", secret.URL(u))
 		}
 		return err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
 	if err != nil {
-		return fmt.Errorf("GET %s: reading the answer: %v", redactURL(u), err)
+		return fmt.Errorf("GET %s: reading the answer: %v", secret.URL(u), err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", redactURL(u), resp.StatusCode)
+		return fmt.Errorf("GET %s: HTTP %d", secret.URL(u), resp.StatusCode)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: not the expected JSON: %v", redactURL(u), err)
+		return fmt.Errorf("GET %s: not the expected JSON: %v", secret.URL(u), err)
 	}
 	return nil
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }
 
 type promRules struct {
@@ -90,7 +82,7 @@ func (a *auditor) checkPrometheusRules(ctx context.Context) Result {
 	}
 	var pr promRules
 	if err := a.getJSON(ctx, a.o.PrometheusURL, "/api/v1/rules?type=alert", &pr); err != nil {
-		return result(CheckPrometheusRules, Fail, "Prometheus "+redactURL(a.o.PrometheusURL)+": "+err.Error())
+		return result(CheckPrometheusRules, Fail, "Prometheus "+secret.URL(a.o.PrometheusURL)+": "+err.Error())
 	}
 	loaded := map[string]bool{}
 	var broken []string
@@ -116,7 +108,7 @@ func (a *auditor) checkPrometheusRules(ctx context.Context) Result {
 	}
 	sort.Strings(missing)
 	sort.Strings(broken)
-	where := "Prometheus " + redactURL(a.o.PrometheusURL)
+	where := "Prometheus " + secret.URL(a.o.PrometheusURL)
 	switch {
 	case len(missing) > 0:
 		return result(CheckPrometheusRules, Fail, fmt.Sprintf("%s lacks %d of the %d shipped alert rules: %s (load alerts/clari.rules.yml via rule_files)", where, len(missing), len(want), strings.Join(missing, ", ")))
@@ -146,7 +138,7 @@ func (a *auditor) checkPrometheusTarget(ctx context.Context) Result {
 	}
 	var pt promTargets
 	if err := a.getJSON(ctx, a.o.PrometheusURL, "/api/v1/targets?state=active", &pt); err != nil {
-		return result(CheckPrometheusTarget, Fail, "Prometheus "+redactURL(a.o.PrometheusURL)+": "+err.Error())
+		return result(CheckPrometheusTarget, Fail, "Prometheus "+secret.URL(a.o.PrometheusURL)+": "+err.Error())
 	}
 	var up, down []string
 	for _, t := range pt.Data.ActiveTargets {
@@ -154,7 +146,7 @@ func (a *auditor) checkPrometheusTarget(ctx context.Context) Result {
 		if !exporterJob.MatchString(job) {
 			continue
 		}
-		desc := fmt.Sprintf("job %s target %s", job, redactURL(t.ScrapeURL))
+		desc := fmt.Sprintf("job %s target %s", job, secret.URL(t.ScrapeURL))
 		switch t.Health {
 		case "up":
 			ago := ""
@@ -168,7 +160,7 @@ func (a *auditor) checkPrometheusTarget(ctx context.Context) Result {
 			down = append(down, desc+" not scraped yet")
 		}
 	}
-	where := "Prometheus " + redactURL(a.o.PrometheusURL)
+	where := "Prometheus " + secret.URL(a.o.PrometheusURL)
 	switch {
 	case len(up) == 0 && len(down) == 0:
 		return result(CheckPrometheusTarget, Fail, where+" has no active target of a job matching clari.* (ClariExporterDown watches that job name); add a scrape config for the exporter")

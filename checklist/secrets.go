@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/clari-exporter/clari_exporter/config"
 )
@@ -133,7 +130,7 @@ func (a *auditor) checkTokenPerEnvironment() Result {
 		case cfg == nil:
 			envs = append(envs, envToken{file: f, problem: "does not parse: " + strings.TrimPrefix(problems[0].Error(), "config: ")})
 		default:
-			a.secrets = append(a.secrets, configSecrets(cfg)...)
+			a.secrets.Include(cfg.Scrubber())
 			envs = append(envs, tokenOf(cfg, f))
 		}
 	}
@@ -186,52 +183,11 @@ func tokenOf(cfg *config.Config, file string) envToken {
 	return e
 }
 
-// configSecrets lists the secret strings of cfg that must never appear in
-// the report: the key, the DSN and the password inside the DSN.
-func configSecrets(cfg *config.Config) []string {
-	if cfg == nil {
-		return nil
-	}
-	keys, dsns := cfg.SecretValues()
-	var s []string
-	for _, k := range keys {
-		s = append(s, string(k))
-	}
-	for _, dsn := range dsns {
-		if dsn == "" {
-			continue
-		}
-		s = append(s, string(dsn))
-		if pc, err := pgconn.ParseConfig(string(dsn)); err == nil && pc.Password != "" {
-			s = append(s, pc.Password, url.QueryEscape(pc.Password), url.PathEscape(pc.Password))
-		}
-	}
-	return s
-}
-
-// urlPassword is the password of a URL's userinfo ("" when none).
-func urlPassword(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return ""
-	}
-	p, _ := u.User.Password()
-	return p
-}
-
-// minSecretLen keeps scrubbing from replacing tiny strings all over a line.
-const minSecretLen = 4
-
 // scrub is the backstop: details are built not to carry secrets, but an
 // error text from a driver or server might quote one.
 func (a *auditor) scrub(rep *Report) {
 	for i := range rep.Results {
 		d := rep.Results[i].Detail
-		for _, s := range a.secrets {
-			if len(s) >= minSecretLen {
-				d = strings.ReplaceAll(d, s, "<secret>")
-			}
-		}
-		rep.Results[i].Detail = d
+		rep.Results[i].Detail = a.secrets.Scrub(d)
 	}
 }

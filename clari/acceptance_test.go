@@ -20,6 +20,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/internal/testlog"
+	"github.com/clari-exporter/clari_exporter/secret"
 	"github.com/go-kit/log"
 )
 
@@ -738,7 +739,7 @@ func TestSimSecretScan(t *testing.T) {
 			t.Errorf("the API key appears in %s", name)
 		}
 	}
-	if !strings.Contains(corpus["dumps"], "<redacted>") || !strings.Contains(corpus["logs"], "level=debug") {
+	if !strings.Contains(corpus["dumps"], secret.Redacted) || !strings.Contains(corpus["logs"], "level=debug") {
 		t.Error("dumps or debug logs missing from the scan")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/clari-exporter/clari_exporter/secret"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 )
@@ -55,7 +56,7 @@ type Options struct {
 func (o Options) String() string {
 	key := ""
 	if o.APIKey != "" {
-		key = "<secret>"
+		key = secret.Redacted
 	}
 	return fmt.Sprintf("clari.Options{BaseURL:%q APIKey:%s RequestTimeout:%s Retry:%+v Breaker:%+v Pacing:%+v}",
 		o.BaseURL, key, o.RequestTimeout, o.Retry, o.Breaker, o.Pacing)
@@ -94,7 +95,7 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("clari: base URL %q is not an absolute http(s) URL (expected e.g. %s)", raw, ProductionBaseURL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("clari: base URL %q must not carry a query, fragment or user info", u.Redacted())
+		return nil, fmt.Errorf("clari: base URL %q must not carry a query, fragment or user info", secret.URL(raw))
 	}
 	logger := o.Logger
 	if logger == nil {
@@ -476,13 +477,13 @@ func decodeCreated(status int, body io.Reader) (string, error) {
 }
 
 // RedactedDump is httputil.DumpRequestOut with the apikey header (and any
-// Authorization header) replaced by <redacted>. Use it for debug output:
+// Authorization header) replaced by secret.Redacted. Use it for debug output:
 // never dump a request any other way.
 func RedactedDump(req *http.Request, body bool) ([]byte, error) {
 	r := req.Clone(req.Context())
 	for _, h := range []string{"apikey", "Authorization", "Proxy-Authorization"} {
 		if r.Header.Get(h) != "" {
-			r.Header.Set(h, "<redacted>")
+			r.Header.Set(h, secret.Redacted)
 		}
 	}
 	if body && req.GetBody != nil {

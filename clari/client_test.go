@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 const testKey = "unit-test-secret-key-0123456789"
@@ -219,7 +221,7 @@ func TestAPIErrorScrubsEchoedKey(t *testing.T) {
 	if strings.Contains(e.Error(), testKey) || strings.Contains(e.Message, testKey) || strings.Contains(e.ErrorID, testKey) {
 		t.Fatalf("echoed key kept: %s", e)
 	}
-	if !strings.Contains(e.Message, "<redacted>") {
+	if !strings.Contains(e.Message, secret.Redacted) {
 		t.Errorf("message lost: %q", e.Message)
 	}
 }
@@ -628,7 +630,7 @@ func TestRedactedDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(b), testKey) || !strings.Contains(string(b), "Apikey: <redacted>") || !strings.Contains(string(b), `{"a":1}`) {
+	if strings.Contains(string(b), testKey) || !strings.Contains(string(b), "Apikey: "+secret.Redacted) || !strings.Contains(string(b), `{"a":1}`) {
 		t.Fatalf("dump:\n%s", b)
 	}
 	if req.Header.Get("apikey") != testKey {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/secret"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -135,8 +136,9 @@ type errorDocument struct {
 }
 
 // newAPIError reads at most maxErrorBody bytes of resp's body and builds the
-// APIError. secret is scrubbed from anything the server echoed.
-func newAPIError(endpoint string, resp *http.Response, secret string, now time.Time) *APIError {
+// APIError. apiKey is scrubbed from anything the server echoed: a server
+// that echoes the request's headers must not leak the key into our logs.
+func newAPIError(endpoint string, resp *http.Response, apiKey string, now time.Time) *APIError {
 	e := &APIError{StatusCode: resp.StatusCode, Endpoint: endpoint}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var doc errorDocument
@@ -150,23 +152,16 @@ func newAPIError(endpoint string, resp *http.Response, secret string, now time.T
 		// excerpt so the operator sees something.
 		e.Message = excerpt(string(body), 200)
 	}
-	e.Code = scrub(e.Code, secret)
-	e.Namespace = scrub(e.Namespace, secret)
-	e.ErrorID = scrub(e.ErrorID, secret)
-	e.Message = scrub(e.Message, secret)
+	var sc secret.Scrubber
+	sc.Add(apiKey)
+	e.Code = sc.Scrub(e.Code)
+	e.Namespace = sc.Scrub(e.Namespace)
+	e.ErrorID = sc.Scrub(e.ErrorID)
+	e.Message = sc.Scrub(e.Message)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return e
-}
-
-// scrub removes secret from s: a server that echoes the request's headers
-// into its error message must not leak the key into our logs.
-func scrub(s, secret string) string {
-	if secret == "" || !strings.Contains(s, secret) {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "<redacted>")
 }
 
 func excerpt(s string, n int) string {

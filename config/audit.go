@@ -27,13 +27,13 @@ func LoadForAudit(path string) (cfg *Config, problems []*FieldError, err error) 
 	cfg, pos, inline, errs := decodeFile(data, path)
 	if len(errs) > 0 {
 		errs.locate(path, pos)
-		errs.scrub(inline)
+		errs.scrub(nil, inline)
 		return nil, errs, nil
 	}
 	errs = cfg.validate()
 	errs = append(errs, cfg.resolve()...)
 	errs.locate(path, pos)
-	errs.scrub(append(inline, cfg.secrets()...))
+	errs.scrub(cfg.Scrubber(), inline)
 	return cfg, errs, nil
 }
 

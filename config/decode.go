@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clari-exporter/clari_exporter/secret"
+
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -35,14 +37,14 @@ func Parse(data []byte, source string) (*Config, error) {
 	cfg, pos, inline, errs := decodeFile(data, source)
 	if len(errs) > 0 {
 		errs.locate(source, pos)
-		errs.scrub(inline)
+		errs.scrub(nil, inline)
 		return nil, errs.err()
 	}
 	errs = cfg.validate()
 	errs = append(errs, cfg.resolve()...)
 	if len(errs) > 0 {
 		errs.locate(source, pos)
-		errs.scrub(append(inline, cfg.secrets()...))
+		errs.scrub(cfg.Scrubber(), inline)
 		return nil, errs.err()
 	}
 	return cfg, nil
@@ -78,27 +80,20 @@ func decodeFile(data []byte, source string) (cfg *Config, pos positions, inline 
 	return cfg, pos, inline, nil
 }
 
-// SecretValues lists every secret this config holds, the file's and the
-// resolved ones, for scrubbing: API keys and DSNs apart, as a scrubber
-// also hides the password inside a DSN. The one list of them: a new
-// secret added here is scrubbed everywhere.
-func (c *Config) SecretValues() (keys, dsns []Secret) {
-	keys = []Secret{c.Clari.APIKey, c.Secrets.APIKey}
-	dsns = []Secret{c.Secrets.StorageDSN, c.Secrets.WarehouseDSN}
+// Scrubber hides every secret this config holds, the file's and the
+// resolved ones: API keys, and DSNs with the passwords inside them. The
+// one list of them: a secret added here is scrubbed everywhere (config
+// errors, the readiness audit).
+func (c *Config) Scrubber() *secret.Scrubber {
+	sc := &secret.Scrubber{}
+	sc.Add(string(c.Clari.APIKey))
+	sc.Add(string(c.Secrets.APIKey))
+	sc.AddDSN(string(c.Secrets.StorageDSN))
+	sc.AddDSN(string(c.Secrets.WarehouseDSN))
 	if c.Warehouse != nil {
-		dsns = append(dsns, c.Warehouse.DSN)
+		sc.AddDSN(string(c.Warehouse.DSN))
 	}
-	return keys, dsns
-}
-
-// secrets is SecretValues as strings.
-func (c *Config) secrets() []string {
-	keys, dsns := c.SecretValues()
-	var s []string
-	for _, v := range append(keys, dsns...) {
-		s = append(s, string(v))
-	}
-	return s
+	return sc
 }
 
 // inlineSecretPaths are the fields whose YAML value is itself a secret.

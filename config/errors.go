@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 // FieldError is one problem with the configuration. Path names the field
@@ -68,30 +70,19 @@ func (fe fieldErrors) locate(source string, pos positions) {
 }
 
 // scrub replaces every occurrence of a secret in the messages with
-// <secret>. Messages are built not to carry secrets; this is the backstop
-// for text quoted from the file by yaml.v3 (e.g. a key pasted into the
-// wrong field).
-func (fe fieldErrors) scrub(secrets []string) {
+// secret.Redacted: the config's (sc, nil before the file decoded) and the
+// file's inline values. Messages are built not to carry secrets; this is
+// the backstop for text quoted from the file by yaml.v3 (e.g. a key pasted
+// into the wrong field).
+func (fe fieldErrors) scrub(sc *secret.Scrubber, inline []string) {
+	if sc == nil {
+		sc = &secret.Scrubber{}
+	}
+	for _, v := range inline {
+		sc.Add(v)
+	}
 	for _, e := range fe {
-		e.Msg = scrubString(e.Msg, secrets)
-		e.Path = scrubString(e.Path, secrets)
+		e.Msg = sc.Scrub(e.Msg)
+		e.Path = sc.Scrub(e.Path)
 	}
 }
-
-func scrubString(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) < minScrubLen {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, redacted)
-		if len(sec) > 10 {
-			// yaml.v3 quotes long values as their first 7 characters + "...".
-			s = strings.ReplaceAll(s, sec[:7]+"...", redacted)
-		}
-	}
-	return s
-}
-
-// minScrubLen avoids replacing tiny "secrets" (like "x" in a test) all
-// over a message; real keys and DSNs are far longer.
-const minScrubLen = 4

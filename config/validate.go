@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/secret"
+
 	"github.com/prometheus/common/model"
 
 	"github.com/clari-exporter/clari_exporter/clari"
@@ -92,7 +94,7 @@ func (c *Config) validateClari(errs *fieldErrors) {
 	if u, err := url.Parse(cl.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs.add("clari.base_url", "must be an http(s) URL like %s, got %q", clari.ProductionBaseURL, cl.BaseURL)
 	} else if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		errs.add("clari.base_url", "must not carry credentials, a query or a fragment, got %q", u.Redacted())
+		errs.add("clari.base_url", "must not carry credentials, a query or a fragment, got %q", secret.URL(cl.BaseURL))
 	}
 
 	validateSecretSource(errs, "clari", "api_key", cl.APIKeyFile, cl.APIKeyEnv, cl.APIKey, c.Secrets.APIKey)

@@ -43,7 +43,7 @@ func (p *Postgres) AcquireLease(ctx context.Context, name, holder string, ttl ti
 	case errors.Is(err, sql.ErrNoRows):
 		return 0, false, nil
 	case err != nil:
-		return 0, false, fmt.Errorf("store: acquire lease %q: %w", name, p.scrubErr(err))
+		return 0, false, fmt.Errorf("store: acquire lease %q: %w", name, p.scrub.Err(err))
 	}
 	return term, true, nil
 }
@@ -69,11 +69,11 @@ func (p *Postgres) leaseUpdate(ctx context.Context, what, q string, args ...any)
 	}
 	res, err := p.db.ExecContext(ctx, q, args...)
 	if err != nil {
-		return false, fmt.Errorf("store: %s lease %q: %w", what, args[0], p.scrubErr(err))
+		return false, fmt.Errorf("store: %s lease %q: %w", what, args[0], p.scrub.Err(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("store: %s lease %q: %w", what, args[0], p.scrubErr(err))
+		return false, fmt.Errorf("store: %s lease %q: %w", what, args[0], p.scrub.Err(err))
 	}
 	return n == 1, nil
 }
@@ -89,7 +89,7 @@ func (p *Postgres) CurrentLease(ctx context.Context, name string) (l Lease, ok b
 	case errors.Is(err, sql.ErrNoRows):
 		return Lease{}, false, nil
 	case err != nil:
-		return Lease{}, false, fmt.Errorf("store: read lease %q: %w", name, p.scrubErr(err))
+		return Lease{}, false, fmt.Errorf("store: read lease %q: %w", name, p.scrub.Err(err))
 	}
 	return l, true, nil
 }
@@ -107,7 +107,7 @@ func (p *Postgres) LeaseFree(ctx context.Context, name string) (bool, error) {
 	case errors.Is(err, sql.ErrNoRows):
 		return true, nil
 	case err != nil:
-		return false, fmt.Errorf("store: read lease %q: %w", name, p.scrubErr(err))
+		return false, fmt.Errorf("store: read lease %q: %w", name, p.scrub.Err(err))
 	}
 	return !held, nil
 }

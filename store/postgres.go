@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/clari-exporter/clari_exporter/secret"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,8 +29,8 @@ const postgresConnectTimeout = 10 * time.Second
 // lose an update, and reads in one REPEATABLE READ snapshot.
 type Postgres struct {
 	*core
-	desc    string
-	secrets []string
+	desc  string
+	scrub secret.Scrubber // the DSN and its password
 }
 
 var _ Store = (*Postgres)(nil)
@@ -41,7 +41,7 @@ var _ Store = (*Postgres)(nil)
 // the password or the DSN.
 func OpenPostgres(ctx context.Context, dsn string, logger log.Logger, opts ...Option) (*Postgres, error) {
 	p := &Postgres{}
-	p.addSecret(dsn)
+	p.scrub.AddDSN(dsn)
 	if strings.TrimSpace(dsn) == "" {
 		return nil, errors.New("store: the PostgreSQL DSN is empty: set storage.dsn_file or storage.dsn_env")
 	}
@@ -54,9 +54,8 @@ func OpenPostgres(ctx context.Context, dsn string, logger log.Logger, opts ...Op
 		} else {
 			reason = "invalid syntax"
 		}
-		return nil, fmt.Errorf("store: cannot parse the PostgreSQL DSN (storage.dsn_file / storage.dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=verify-full", p.scrubText(reason))
+		return nil, fmt.Errorf("store: cannot parse the PostgreSQL DSN (storage.dsn_file / storage.dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=verify-full", p.scrub.Scrub(reason))
 	}
-	p.addSecret(pc.Password)
 	p.desc = fmt.Sprintf("host %s, database %s, user %s", net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))), pc.Database, pc.User)
 	if sp := pc.RuntimeParams["search_path"]; sp != "" {
 		p.desc += ", search_path " + sp
@@ -64,18 +63,18 @@ func OpenPostgres(ctx context.Context, dsn string, logger log.Logger, opts ...Op
 
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: PostgreSQL (%s): %w", p.desc, p.scrubErr(err))
+		return nil, fmt.Errorf("store: PostgreSQL (%s): %w", p.desc, p.scrub.Err(err))
 	}
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	p.core = newCore(db, &postgresDialect, logger, opts)
-	p.core.scrub = p.scrubErr
+	p.core.scrub = p.scrub.Err
 
 	cctx, cancel := context.WithTimeout(ctx, postgresConnectTimeout)
 	defer cancel()
 	if err := db.PingContext(cctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: cannot connect to PostgreSQL (%s; storage.dsn_file / storage.dsn_env): %w", p.desc, p.scrubErr(err))
+		return nil, fmt.Errorf("store: cannot connect to PostgreSQL (%s; storage.dsn_file / storage.dsn_env): %w", p.desc, p.scrub.Err(err))
 	}
 	applied, err := migrate(ctx, p.core, postgresMigrationLock, postgresMigrations)
 	if err != nil {
@@ -97,57 +96,3 @@ func (p *Postgres) DB() *sql.DB { return p.db }
 
 // Close implements Store.
 func (p *Postgres) Close() error { return p.closeDB() }
-
-func (p *Postgres) addSecret(s string) {
-	if s == "" {
-		return
-	}
-	p.secrets = append(p.secrets, s)
-	for _, e := range []string{url.QueryEscape(s), url.PathEscape(s), strings.TrimPrefix(url.UserPassword("x", s).String(), "x:")} {
-		if e != s {
-			p.secrets = append(p.secrets, e)
-		}
-	}
-}
-
-// scrubText replaces every secret in s, the whole DSN before its password.
-func (p *Postgres) scrubText(s string) string {
-	for _, sec := range p.secrets { // the DSN was added first and is the longest
-		s = strings.ReplaceAll(s, sec, "<secret>")
-	}
-	return s
-}
-
-// scrubErr returns err unchanged when its text carries no secret (so
-// errors.Is keeps working for ErrAlreadyRecorded, context errors, ...),
-// else an error with the secrets replaced.
-func (p *Postgres) scrubErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if clean := p.scrubText(msg); clean != msg {
-		return &scrubbedError{msg: clean, cause: contextCause(err)}
-	}
-	return err
-}
-
-// scrubbedError carries a driver error's text without secrets. It unwraps
-// only to the context error, never to the driver error holding the DSN.
-type scrubbedError struct {
-	msg   string
-	cause error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.cause }
-
-func contextCause(err error) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	}
-	return nil
-}

@@ -1,27 +1,24 @@
 package warehouse
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/clari-exporter/clari_exporter/secret"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-const redacted = "<secret>"
 
 // target describes where the warehouse is without its secrets, for errors
 // and logs: "driver postgres, host 127.0.0.1:5432, database clari, user clari".
 type target struct {
 	driver string
 	desc   string
-	// secrets are strings that must never leave this package: the raw DSN
-	// and the password in its plain and URL-escaped forms.
-	secrets []string
+	// scrub hides what must never leave this package: the raw DSN and its
+	// password in every escaped form.
+	scrub secret.Scrubber
 }
 
 // describe parses dsn just enough to name host, database and user.
@@ -29,14 +26,13 @@ func describe(driver, dsn string) (target, error) {
 	t := target{driver: driver}
 	switch driver {
 	case DriverPostgres, DriverRedshift: // both pgx: a PostgreSQL DSN
-		t.addSecret(dsn)
+		t.scrub.AddDSN(dsn)
 		pc, err := pgconn.ParseConfig(dsn)
 		if err != nil {
 			// Never show the parser's text: it quotes the DSN (redacted on a
 			// best-effort basis only).
-			return t, fmt.Errorf("warehouse: cannot parse the %s DSN (warehouse.dsn / dsn_file / dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=... or key=value pairs", engineName[driver], t.scrubText(parseReason(err)))
+			return t, fmt.Errorf("warehouse: cannot parse the %s DSN (warehouse.dsn / dsn_file / dsn_env): %s; expected postgres://user:password@host:port/database?sslmode=... or key=value pairs", engineName[driver], t.scrub.Scrub(parseReason(err)))
 		}
-		t.addSecret(pc.Password)
 		hosts := []string{net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port)))}
 		for _, fb := range pc.Fallbacks {
 			if fb.Host != pc.Host || fb.Port != pc.Port {
@@ -78,71 +74,18 @@ func sqliteFile(dsn string) string {
 	return f
 }
 
-func (t *target) addSecret(s string) {
-	if s == "" {
-		return
-	}
-	t.secrets = append(t.secrets, s)
-	if e := url.QueryEscape(s); e != s {
-		t.secrets = append(t.secrets, e)
-	}
-	if e := url.PathEscape(s); e != s {
-		t.secrets = append(t.secrets, e)
-	}
-	// userinfo escaping differs from both of the above
-	if e := strings.TrimPrefix(url.UserPassword("x", s).String(), "x:"); e != s {
-		t.secrets = append(t.secrets, e)
-	}
-}
-
-// scrubText replaces every secret in s. Longer secrets first, so the DSN is
-// replaced as a whole before its password would be.
-func (t *target) scrubText(s string) string {
-	for _, sec := range t.secretsLongestFirst() {
-		s = strings.ReplaceAll(s, sec, redacted)
-	}
-	return s
-}
-
-func (t *target) secretsLongestFirst() []string {
-	out := append([]string(nil), t.secrets...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
-// scrubbedError carries a driver error's text with secrets removed. It does
-// not unwrap to the driver error (whose fields hold the DSN); it unwraps to
-// the context error when there was one, so callers can still tell a
-// cancellation or timeout.
-type scrubbedError struct {
-	msg   string
-	cause error // context.Canceled, context.DeadlineExceeded or nil
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.cause }
-
 // wrap returns "warehouse: <what>: <scrubbed driver text>".
 func (t *target) wrap(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *scrubbedError
-	if errors.As(err, &se) {
-		return &scrubbedError{msg: "warehouse: " + what + ": " + strings.TrimPrefix(se.msg, "warehouse: "), cause: se.cause}
+	text := driverText(err)
+	var se *secret.Error
+	if errors.As(err, &se) { // already ours: reword, keeping its cause
+		text = strings.TrimPrefix(se.Error(), "warehouse: ")
 	}
-	var cause error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		cause = context.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		cause = context.Canceled
-	}
-	return &scrubbedError{msg: "warehouse: " + what + ": " + t.scrubText(driverText(err)), cause: cause}
+	// Always a *secret.Error, never the driver error: its fields hold the DSN.
+	return t.scrub.Error("warehouse: "+what+": "+text, err)
 }
 
 // driverText is the cause of a driver error: a server error's message and

@@ -14,6 +14,7 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/internal/pgtest"
+	"github.com/clari-exporter/clari_exporter/secret"
 )
 
 // assertOneClearError checks err exists, mentions every want and no secret.
@@ -212,7 +213,7 @@ func TestDriverErrorTextIsScrubbed(t *testing.T) {
 	tg, _ := describe(DriverPostgres, dsn)
 	for _, leak := range []string{pw, dsn, url.QueryEscape(pw), url.PathEscape(pw)} {
 		err := tg.wrap("cannot connect", fmt.Errorf("driver said: %s went wrong", leak))
-		if strings.Contains(err.Error(), leak) || !strings.Contains(err.Error(), redacted) {
+		if strings.Contains(err.Error(), leak) || !strings.Contains(err.Error(), secret.Redacted) {
 			t.Errorf("wrap did not scrub %q: %v", leak, err)
 		}
 	}
