@@ -116,6 +116,7 @@ type routeMatch struct {
 // routeAlert mirrors Alertmanager's routing: the first matching child
 // wins unless it has continue: true; a node no child matches takes the
 // alert itself; a route without a receiver inherits its parent's.
+// TestRouteAlertAgreesWithAmtool holds it to `amtool config routes test`.
 func routeAlert(r *amRoute, receiver string, labels map[string]string, path string) ([]routeMatch, error) {
 	if r.Receiver != "" {
 		receiver = r.Receiver
