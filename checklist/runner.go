@@ -23,8 +23,8 @@ const DefaultRunnerInterval = 10 * time.Minute
 
 // RunnerOptions configure the exporter's periodic readiness checks.
 type RunnerOptions struct {
-	// Config returns the current configuration (e.g. config.Holder's
-	// Current); required.
+	// Config returns the configuration in force (internal/app's);
+	// required.
 	Config func() *config.Config
 	// WebConfigFile is the --web.config.file /metrics is served with.
 	WebConfigFile string

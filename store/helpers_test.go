@@ -77,6 +77,9 @@ func openTemp(t testing.TB, opts ...Option) (*SQLite, string) {
 	return s.(*SQLite), loc
 }
 
+// base gives tests the shared implementation behind either backend.
+func (c *core) base() *core { return c }
+
 // raw is the SQL implementation behind s.
 func raw(s Store) *core { return s.(interface{ base() *core }).base() }
 

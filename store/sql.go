@@ -90,9 +90,6 @@ func newCore(db *sql.DB, d *dialect, logger log.Logger, opts []Option) *core {
 	return c
 }
 
-// base gives tests the shared implementation behind either backend.
-func (c *core) base() *core { return c }
-
 // txn is a transaction that binds placeholders for its dialect.
 type txn struct {
 	tx *sql.Tx

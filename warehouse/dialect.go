@@ -20,8 +20,6 @@ import (
 // statement (placeholders, the catalog, the statement timeout, error
 // classes, the loader). Identifiers reach it quoted (resolved.q, qtable).
 type dialect interface {
-	// name is the warehouse.driver value.
-	name() string
 	// quote quotes one identifier.
 	quote(ident string) string
 	// placeholder is the i-th (1-based) bind parameter.

@@ -13,8 +13,6 @@ import (
 // queries do), a load is staged with COPY and merged with ON CONFLICT.
 type postgresDialect struct{ pgFamily }
 
-func (postgresDialect) name() string { return DriverPostgres }
-
 func (postgresDialect) textType() string { return "text" }
 
 func (postgresDialect) createTableSQL(r resolved) string {

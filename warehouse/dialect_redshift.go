@@ -21,8 +21,6 @@ import (
 // the sink is what keeps one row per key.
 type redshiftDialect struct{ pgFamily }
 
-func (redshiftDialect) name() string { return DriverRedshift }
-
 // createTableSQL: Redshift's text is varchar(256), too short for a
 // forecast name; varchar(65535) is its longest. The primary key is
 // informational on Redshift.

@@ -14,8 +14,6 @@ import (
 // CONFLICT.
 type sqliteDialect struct{ ansi }
 
-func (sqliteDialect) name() string { return DriverSQLite }
-
 func (sqliteDialect) textType() string { return "TEXT" }
 
 func (sqliteDialect) createTableSQL(r resolved) string {
