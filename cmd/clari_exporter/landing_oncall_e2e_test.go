@@ -135,7 +135,9 @@ warehouse:
 
 	// 3. Rows of net_arr's historical quarter go missing from the
 	// warehouse; with no export running, the reconciliation keeps seeing it.
-	db, err := sql.Open("sqlite", whPath)
+	// The exporter reads and loads this file meanwhile: wait for its lock
+	// instead of failing with SQLITE_BUSY.
+	db, err := sql.Open("sqlite", whPath+"?_pragma=busy_timeout(30000)")
 	if err != nil {
 		t.Fatal(err)
 	}
