@@ -30,7 +30,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/alerts"
 	"github.com/clari-exporter/clari_exporter/clari"
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/dashboards"
+	"github.com/clari-exporter/clari_exporter/internal/dashquery"
 	"github.com/clari-exporter/clari_exporter/internal/testlog"
 	"github.com/clari-exporter/clari_exporter/internal/testtier"
 )
@@ -60,7 +60,7 @@ func demoScrapeHasEveryRuleAndDashboardMetric(t *testing.T, base string, logs fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	dashNames, err := dashboards.MetricNames()
+	dashNames, err := dashquery.MetricNames()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ storage:
 
 	// Dashboards: every query is valid PromQL against this Prometheus, and
 	// the core panels show data once the recording rules have run.
-	queries, err := dashboards.Queries()
+	queries, err := dashquery.Queries()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,14 +541,14 @@ func documentedMetrics(t *testing.T) map[string]bool {
 // panelExprs returns the expanded queries of one dashboard panel.
 func panelExprs(t *testing.T, dashboard, panel string) []string {
 	t.Helper()
-	qs, err := dashboards.PanelQueries()
+	qs, err := dashquery.PanelQueries()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, q := range qs {
 		if q.Dashboard == dashboard && q.Panel == panel {
-			out = append(out, dashboards.Expand(q.Expr))
+			out = append(out, dashquery.Expand(q.Expr))
 		}
 	}
 	return out

@@ -1,4 +1,8 @@
-package dashboards
+// Package dashquery lists the PromQL queries of the shipped dashboards, for
+// the tests that check them (dashboards' own, and cmd's end-to-end tests
+// against a real Prometheus). It lives apart from package dashboards so
+// that the shipped binary carries none of it.
+package dashquery
 
 import (
 	"fmt"
@@ -8,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/clari-exporter/clari_exporter/alerts"
+	"github.com/clari-exporter/clari_exporter/dashboards"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 )
 
@@ -20,7 +25,7 @@ type Query struct {
 
 // PanelQueries returns every panel query of every dashboard, in order.
 func PanelQueries() ([]Query, error) {
-	all, err := All()
+	all, err := dashboards.All()
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +54,7 @@ var labelValues = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-
 // VariableQueries returns the series selector of every label_values()
 // variable, so it can be checked as PromQL too.
 func VariableQueries() ([]Query, error) {
-	all, err := All()
+	all, err := dashboards.All()
 	if err != nil {
 		return nil, err
 	}
@@ -154,4 +159,11 @@ func RecordingRules() ([]string, error) {
 		}
 	}
 	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
