@@ -24,16 +24,11 @@ import (
 func (a *App) builtin() []Component {
 	return []Component{
 		restartOnly{name: "store", logger: a.logger, settings: []string{"storage", "ha"},
-			key: func(c *config.Config) any { return [3]any{c.Storage, c.HA, c.Secrets.StorageDSN} }, started: a.config.Get()},
+			same: sameStore, started: a.config.Get()},
 		a.client,
 		healthComponent{a},
 		restartOnly{name: "warehouse", logger: a.logger, settings: []string{"warehouse"},
-			key: func(c *config.Config) any {
-				if c.Warehouse == nil {
-					return nil
-				}
-				return [2]any{*c.Warehouse, c.Secrets.WarehouseDSN}
-			}, started: a.config.Get()},
+			same: sameWarehouse, started: a.config.Get()},
 		runnerComponent{},
 		readinessComponent{},
 		watchComponent{},
@@ -49,23 +44,34 @@ type restartOnly struct {
 	name     string
 	logger   log.Logger
 	settings []string
-	key      func(*config.Config) any
+	same     func(started, reloaded *config.Config) bool // whether the settings are unchanged
 	started  *config.Config
 }
 
 func (r restartOnly) Name() string     { return r.name }
 func (r restartOnly) Reloads() Reloads { return Reloads{Restart: r.settings} }
-func (r restartOnly) changed(c *config.Config) bool {
-	a, b := r.key(r.started), r.key(c)
-	defer func() { _ = recover() }() // uncomparable values count as changed
-	return a != b
-}
 
 func (r restartOnly) ApplyConfig(c *config.Config) error {
-	if r.changed(c) {
+	if !r.same(r.started, c) {
 		level.Warn(r.logger).Log("msg", "reloaded setting needs a restart to take effect; keeping the running one", "component", r.name, "settings", r.settings)
 	}
 	return nil
+}
+
+// sameStore reports whether two configs open the same state store with
+// the same lease. The sections are compared with ==, so a field of a type
+// == cannot compare is a compile error here, never a silent "changed".
+func sameStore(x, y *config.Config) bool {
+	return x.Storage == y.Storage && x.HA == y.HA && x.Secrets.StorageDSN == y.Secrets.StorageDSN
+}
+
+// sameWarehouse reports whether two configs have the same warehouse
+// section (or both none) and DSN.
+func sameWarehouse(x, y *config.Config) bool {
+	if x.Warehouse == nil || y.Warehouse == nil {
+		return x.Warehouse == nil && y.Warehouse == nil
+	}
+	return *x.Warehouse == *y.Warehouse && x.Secrets.WarehouseDSN == y.Secrets.WarehouseDSN
 }
 
 // clientBox holds the current Clari client. A reload that changes the
