@@ -117,12 +117,14 @@ func DefaultWarehouse() Warehouse {
 			UpdatedOn: "updated_on",
 			LoadedAt:  "loaded_at",
 			Currency:  "currency",
+			Document:  "document",
 		},
 		CheckInterval:    dur(day),
 		StatementTimeout: dur(30 * time.Second),
 		MaxLoadAge:       dur(2 * day),
 		SinkBatchSize:    5000,
 		Retention:        Retention{Quarters: 8},
+		Grain:            GrainRow,
 	}
 }
 

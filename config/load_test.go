@@ -293,6 +293,15 @@ func TestBadConfigs(t *testing.T) {
 		{"warehouse redshift, max_load_age, currency column", base + "warehouse:\n  driver: redshift\n  dsn_env: CLARI_TEST_KEY\n  max_load_age: 0s\n  columns:\n    currency: value\n",
 			[]string{"clari.yml:8: warehouse.max_load_age: must be > 0, got 0s",
 				`clari.yml:10: warehouse.columns.currency: "value" is already the column of warehouse.columns.value`}},
+		{"warehouse grain unknown", base + "warehouse:\n  driver: postgres\n  dsn_env: CLARI_TEST_KEY\n  grain: entry\n",
+			[]string{`clari.yml:8: warehouse.grain: must be row or raw, got "entry"`}},
+		{"warehouse raw grain with the sink", base + "warehouse:\n  driver: postgres\n  dsn_env: CLARI_TEST_KEY\n  grain: raw\n  sink: true\n  columns:\n    document: forecast_id\n",
+			[]string{"clari.yml:8: warehouse.grain: raw is for checking a table a pipeline lands", "the sink writes row grain only: set warehouse.sink: false",
+				`warehouse.columns.document: "forecast_id" is already the column of warehouse.columns.forecast`}},
+		{"warehouse raw grain on redshift", base + "warehouse:\n  driver: redshift\n  dsn_env: CLARI_TEST_KEY\n  grain: raw\n",
+			[]string{"clari.yml:8: warehouse.grain: raw is read on postgres and sqlite only, not on driver redshift"}},
+		{"warehouse raw grain with retention enforcement", base + "warehouse:\n  driver: sqlite\n  dsn: x.db\n  grain: raw\n  retention:\n    enforce: true\n",
+			[]string{"clari.yml:8: warehouse.grain: raw tables are checked, not pruned: set warehouse.retention.enforce: false"}},
 		// The warehouse package takes this section as validated here and
 		// does not check it again.
 		{"warehouse no driver, three-part table", base + "warehouse:\n  dsn: x.db\n  table: a.b.c\n",

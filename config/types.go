@@ -205,7 +205,20 @@ type Warehouse struct {
 	Sink          bool           `yaml:"sink"`            // upsert each successful export
 	SinkBatchSize int            `yaml:"sink_batch_size"` // default 5000
 	Retention     Retention      `yaml:"retention"`
+	// Grain is what one row of the table holds: GrainRow (default), one
+	// forecast entry per row as the sink writes it, or GrainRaw, one row
+	// per export with the whole document in Columns.Document (a JSON
+	// column), as pipelines that flatten later (dbt) land it. The checks
+	// count the entries inside the documents; the sink writes GrainRow
+	// only.
+	Grain string `yaml:"grain"`
 }
+
+// Warehouse grains (warehouse.grain).
+const (
+	GrainRow = "row"
+	GrainRaw = "raw"
+)
 
 // WarehouseColumns names the table's columns. Defaults are the names of the
 // table the sink creates.
@@ -223,6 +236,9 @@ type WarehouseColumns struct {
 	// The sink stores it and adds it to a table that lacks it; the checks
 	// do not read it.
 	Currency string `yaml:"currency"`
+	// Document is the JSON column of a raw-grain table holding one export
+	// document (default document); row grain does not read it.
+	Document string `yaml:"document"`
 }
 
 // Retention is the rolling window of fiscal quarters the table should hold.

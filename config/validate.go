@@ -32,6 +32,11 @@ const (
 // and docs name them.
 var WarehouseDrivers = []string{DriverPostgres, DriverSQLite, DriverRedshift}
 
+// RawGrainDrivers lists the drivers that read warehouse.grain: raw. A
+// Redshift table would hold the document as SUPER, read with PartiQL,
+// which no engine here can run: it is refused rather than sent untested.
+var RawGrainDrivers = []string{DriverPostgres, DriverSQLite}
+
 // Bounds checked by Validate.
 const (
 	MaxHistoricalQuarters = 12
@@ -293,7 +298,7 @@ func (w *Warehouse) validate(errs *fieldErrors, resolvedDSN Secret) {
 		{"forecast", w.Columns.Forecast}, {"period", w.Columns.Period}, {"time_frame", w.Columns.TimeFrame},
 		{"user", w.Columns.User}, {"field", w.Columns.Field}, {"data_type", w.Columns.DataType},
 		{"value", w.Columns.Value}, {"updated_on", w.Columns.UpdatedOn}, {"loaded_at", w.Columns.LoadedAt},
-		{"currency", w.Columns.Currency},
+		{"currency", w.Columns.Currency}, {"document", w.Columns.Document},
 	}
 	used := map[string]string{}
 	for _, col := range cols {
@@ -316,6 +321,28 @@ func (w *Warehouse) validate(errs *fieldErrors, resolvedDSN Secret) {
 	}
 	if w.Retention.Quarters < 1 {
 		errs.add("warehouse.retention.quarters", "must be >= 1, got %d", w.Retention.Quarters)
+	}
+	w.validateGrain(errs)
+}
+
+// validateGrain: a raw-grain table is one a pipeline lands and the
+// exporter only checks; the sink and retention enforcement write row
+// grain only.
+func (w *Warehouse) validateGrain(errs *fieldErrors) {
+	switch w.Grain {
+	case GrainRow:
+	case GrainRaw:
+		if slices.Contains(WarehouseDrivers, w.Driver) && !slices.Contains(RawGrainDrivers, w.Driver) {
+			errs.add("warehouse.grain", "raw is read on %s only, not on driver %s (its SUPER documents need PartiQL, not supported yet): land the entries one per row and use grain: row", strings.Join(RawGrainDrivers, " and "), w.Driver)
+		}
+		if w.Sink {
+			errs.add("warehouse.grain", "raw is for checking a table a pipeline lands (one JSON document per export); the sink writes row grain only: set warehouse.sink: false, or warehouse.grain: row for a table the sink writes")
+		}
+		if w.Retention.Enforce {
+			errs.add("warehouse.grain", "raw tables are checked, not pruned: set warehouse.retention.enforce: false (retention is still reported), or warehouse.grain: row")
+		}
+	default:
+		errs.add("warehouse.grain", "must be %s or %s, got %q", GrainRow, GrainRaw, w.Grain)
 	}
 }
 

@@ -25,6 +25,12 @@ type dialect interface {
 	// placeholder is the i-th (1-based) bind parameter.
 	placeholder(i int) string
 
+	// rawEntriesSQL is a raw-grain table (one export document per row) as
+	// a derived table with the row grain's columns, one row per entry and
+	// value key present in it (as the decoder makes one clari.Entry per
+	// value key): the checks read r.source, which is this or the table.
+	rawEntriesSQL(r resolved) string
+
 	// countSQL counts the rows of one forecast ($1) and period ($2).
 	countSQL(r resolved) string
 	// duplicateKeysSQL returns one row: keys held by more than one row,
@@ -34,7 +40,8 @@ type dialect interface {
 	// periodsAsJSON says the one row is a JSON array of them.
 	distinctPeriodsSQL(r resolved) string
 	periodsAsJSON() bool
-	// newestLoadSQL returns max(loaded_at).
+	// newestLoadSQL returns max(loaded_at) (of the table itself in either
+	// grain: a raw row's load time is the export's, entries or none).
 	newestLoadSQL(r resolved) string
 	// periodRowsSQL counts one period's rows ($1); deletePeriodSQL
 	// deletes them (retention).
@@ -111,16 +118,16 @@ func numbered(i int) string { return fmt.Sprintf("?%d", i) }
 func (ansi) quote(s string) string { return quoteIdent(s) }
 
 func (a ansi) countSQL(r resolved) string {
-	return fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s AND %s = %s", r.qtable, r.q.forecast, a.ph(1), r.q.period, a.ph(2))
+	return fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s AND %s = %s", r.source, r.q.forecast, a.ph(1), r.q.period, a.ph(2))
 }
 
 func (ansi) duplicateKeysSQL(r resolved) string {
 	return fmt.Sprintf("SELECT count(*), coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1) d",
-		r.qtable, r.q.keyList())
+		r.source, r.q.keyList())
 }
 
 func (ansi) distinctPeriodsSQL(r resolved) string {
-	return fmt.Sprintf("SELECT DISTINCT %s FROM %s", r.q.period, r.qtable)
+	return fmt.Sprintf("SELECT DISTINCT %s FROM %s", r.q.period, r.source)
 }
 
 func (ansi) periodsAsJSON() bool { return false }
@@ -132,7 +139,7 @@ func (ansi) newestLoadSQL(r resolved) string {
 }
 
 func (a ansi) periodRowsSQL(r resolved) string {
-	return fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s", r.qtable, r.q.period, a.ph(1))
+	return fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = %s", r.source, r.q.period, a.ph(1))
 }
 
 func (a ansi) deletePeriodSQL(r resolved) string {
@@ -153,6 +160,15 @@ func createTable(r resolved, text, real, loaded string) string {
 	fmt.Fprintf(&b, "  %s %s NOT NULL DEFAULT '',\n", q.currency, text)
 	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n)", q.keyList())
 	return b.String()
+}
+
+// rawEntriesSQL: the document is jsonb; -> keeps a JSON null as the
+// jsonb null, so a key sent as null is present.
+func (pgFamily) rawEntriesSQL(r resolved) string {
+	return rawEntries(r,
+		fmt.Sprintf("%s t CROSS JOIN LATERAL jsonb_array_elements(t.%s -> 'entries') e", r.qtable, r.q.document),
+		func(key string) string { return fmt.Sprintf("e ->> '%s'", key) },
+		"(e -> k.json_key) IS NOT NULL")
 }
 
 // pgFamily is what PostgreSQL and Redshift share: numbered placeholders,
@@ -220,4 +236,39 @@ func currencyConflictsSQL(r resolved, src string) string {
 // dialect's placeholders) of a stage, for currencyConflictsSQL.
 func stagedRange(r resolved, stage string, ph func(int) string) string {
 	return fmt.Sprintf("(SELECT DISTINCT %s, %s FROM %s WHERE seq > %s AND seq <= %s)", r.q.keyList(), r.q.currency, stage, ph(1), ph(2))
+}
+
+// rawValueKeys maps each value key of a JSON entry to the data type the
+// decoder gives it (clari/decode_json.go): a raw entry counts once per
+// key present, null included, as the sink would write one row per key.
+var rawValueKeys = [][2]string{
+	{"forecastValue", clari.DataForecast},
+	{"quotaValue", clari.DataQuota},
+	{"isUpdated", clari.DataForecastUpdated},
+	{"adjustmentValue", clari.DataAdjustment},
+	{"aggregationTotal", clari.DataCRMTotal},
+	{"crmTotalValue", clari.DataCRMTotal},
+	{"crmClosedValue", clari.DataCRMClosed},
+}
+
+// rawKeysTable is rawValueKeys as a derived table k(json_key, data_type),
+// spelled with UNION ALL, which every backend reads alike.
+func rawKeysTable() string {
+	parts := make([]string, len(rawValueKeys))
+	for i, kv := range rawValueKeys {
+		parts[i] = fmt.Sprintf("SELECT '%s' AS json_key, '%s' AS data_type", kv[0], kv[1])
+	}
+	return "(" + strings.Join(parts, " UNION ALL ") + ") k"
+}
+
+// rawEntries builds rawEntriesSQL from a dialect's JSON spelling: from
+// is the FROM list that pairs each row t with its entries e, get(key) reads
+// an entry's member as text, and has(key) says the member is there.
+func rawEntries(r resolved, from string, get func(key string) string, has string) string {
+	q := r.q
+	return fmt.Sprintf("(SELECT t.%s AS %s, t.%s AS %s, %s AS %s, %s AS %s, %s AS %s, %s AS %s, k.data_type AS %s "+
+		"FROM %s JOIN %s ON %s) w",
+		q.forecast, q.forecast, q.loadedAt, q.loadedAt,
+		get("timePeriodId"), q.period, get("timeFrameId"), q.timeFrame, get("userId"), q.user, get("fieldId"), q.field, q.dataType,
+		from, rawKeysTable(), has)
 }

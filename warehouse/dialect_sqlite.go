@@ -25,10 +25,19 @@ func (sqliteDialect) createTableSQL(r resolved) string {
 // only until its first row, so every SQLite check does all its work before
 // returning one row.
 func (sqliteDialect) distinctPeriodsSQL(r resolved) string {
-	return fmt.Sprintf("SELECT json_group_array(DISTINCT %s) FROM %s WHERE %s IS NOT NULL", r.q.period, r.qtable, r.q.period)
+	return fmt.Sprintf("SELECT json_group_array(DISTINCT %s) FROM %s WHERE %s IS NOT NULL", r.q.period, r.source, r.q.period)
 }
 
 func (sqliteDialect) periodsAsJSON() bool { return true }
+
+// rawEntriesSQL: the document is JSON text; json_type is NULL only for a
+// missing member ('null' for a JSON null, which counts as present).
+func (sqliteDialect) rawEntriesSQL(r resolved) string {
+	return rawEntries(r,
+		fmt.Sprintf("%s t, json_each(t.%s, '$.entries') e", r.qtable, r.q.document),
+		func(key string) string { return fmt.Sprintf("json_extract(e.value, '$.%s')", key) },
+		"json_type(e.value, '$.' || k.json_key) IS NOT NULL")
+}
 
 func (sqliteDialect) setTimeout(context.Context, *sql.Tx, time.Duration) error { return nil }
 

@@ -36,11 +36,17 @@ type resolved struct {
 	batchSize        int
 	retention        config.Retention
 	sink             bool
+	// raw: the table holds one export document per row (warehouse.grain:
+	// raw) and source flattens it to the row grain's columns.
+	raw bool
+	// source is what the checks read: qtable (row grain) or the
+	// dialect's flattening of the documents (raw grain, rawEntriesSQL).
+	source string
 }
 
 // quotedColumns holds the quoted column names used in SQL.
 type quotedColumns struct {
-	forecast, period, timeFrame, user, field, dataType, value, updatedOn, loadedAt, currency string
+	forecast, period, timeFrame, user, field, dataType, value, updatedOn, loadedAt, currency, document string
 }
 
 // keys is the natural key in the order the sink's primary key uses.
@@ -56,8 +62,18 @@ func (q quotedColumns) all() []string {
 	return append(q.keys(), q.value, q.updatedOn, q.loadedAt, q.currency)
 }
 
+// columnsWithKeys lists the columns the table must have: a raw-grain
+// table holds the forecast, the load time and the document; the rest is
+// inside the document.
 func (r resolved) columnsWithKeys() []column {
 	c := r.cols
+	if r.raw {
+		return []column{
+			{c.Forecast, "warehouse.columns.forecast"},
+			{c.LoadedAt, "warehouse.columns.loaded_at"},
+			{c.Document, "warehouse.columns.document"},
+		}
+	}
 	return []column{
 		{c.Forecast, "warehouse.columns.forecast"},
 		{c.Period, "warehouse.columns.period"},
@@ -85,6 +101,7 @@ func resolve(cfg config.Warehouse, d dialect) resolved {
 		batchSize:        cfg.SinkBatchSize,
 		retention:        cfg.Retention,
 		sink:             cfg.Sink,
+		raw:              cfg.Grain == config.GrainRaw,
 	}
 	parts := strings.Split(r.table, ".")
 	quoted := make([]string, len(parts))
@@ -101,7 +118,11 @@ func resolve(cfg config.Warehouse, d dialect) resolved {
 		forecast: d.quote(c.Forecast), period: d.quote(c.Period), timeFrame: d.quote(c.TimeFrame),
 		user: d.quote(c.User), field: d.quote(c.Field), dataType: d.quote(c.DataType),
 		value: d.quote(c.Value), updatedOn: d.quote(c.UpdatedOn), loadedAt: d.quote(c.LoadedAt),
-		currency: d.quote(c.Currency),
+		currency: d.quote(c.Currency), document: d.quote(c.Document),
+	}
+	r.source = r.qtable
+	if r.raw {
+		r.source = d.rawEntriesSQL(r)
 	}
 	return r
 }
