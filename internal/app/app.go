@@ -457,19 +457,7 @@ func (a *App) start(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	a.ready.Store(true)
-	var wg sync.WaitGroup
-	if a.whChecks != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); a.whChecks.Run(ctx) }()
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); a.readiness.Run(ctx) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); a.watch.Run(ctx) }()
-	if err := a.runner.Run(ctx); err != nil {
-		level.Error(a.logger).Log("msg", "export runner stopped", "err", err)
-	}
-	wg.Wait()
+	a.runProducers(ctx, append(a.everyReplica(), a.exporting(soleTerm)...))
 }
 
 func forecastIDs(c *config.Config) []string {

@@ -75,7 +75,7 @@ func (a *App) runShared(ctx context.Context) {
 	}
 	a.ready.Store(true)
 	wg.Add(1)
-	go func() { defer wg.Done(); a.readiness.Run(ctx) }()
+	go func() { defer wg.Done(); a.runProducers(ctx, a.everyReplica()) }()
 	if err := s.elector.Run(ctx); err != nil {
 		level.Error(a.logger).Log("msg", "leader election stopped", "err", err)
 	}
@@ -95,15 +95,5 @@ func (a *App) lead(ctx context.Context, term int64) {
 		level.Error(a.logger).Log("msg", "cannot load the shared state; stepping down", "err", err)
 		return
 	}
-	var wg sync.WaitGroup
-	if a.whChecks != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); a.whChecks.Run(ctx) }()
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); a.watch.Run(ctx) }()
-	if err := a.runner.Lead(ctx, term); err != nil && ctx.Err() == nil {
-		level.Error(a.logger).Log("msg", "export runner stopped", "err", err)
-	}
-	wg.Wait()
+	a.runProducers(ctx, a.exporting(term))
 }
