@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/warehouse"
 )
 
@@ -63,6 +64,9 @@ func (a *auditor) checkWarehouseUpsertKey(ctx context.Context) Result {
 	}
 	c := a.cfg.Warehouse.Columns
 	key := strings.Join([]string{c.Forecast, c.Period, c.TimeFrame, c.User, c.Field, c.DataType}, ", ")
+	if a.cfg.Warehouse.Grain == config.GrainRaw {
+		return rawUpsertKey(ctx, w, key)
+	}
 	if !w.EnforcesUniqueKeys() {
 		// Redshift: no constraint can stop a duplicate, so what counts is
 		// whether the table holds any.
@@ -92,6 +96,22 @@ func (a *auditor) checkWarehouseUpsertKey(ctx context.Context) Result {
 	}
 	detail += fmt.Sprintf("; add one: ALTER TABLE %s ADD CONSTRAINT %s_natural_key UNIQUE (%s)", w.Table(), lastPart(w.Table()), key)
 	return result(CheckWarehouseUpsertKey, Fail, detail)
+}
+
+// rawUpsertKey: a raw-grain table holds entries inside documents, where no
+// constraint reaches, so what counts is whether they repeat a key. A
+// pipeline that keeps every export repeats them by design and flattens
+// downstream: a warning, not a failure.
+func rawUpsertKey(ctx context.Context, w *warehouse.Warehouse, key string) Result {
+	keys, surplus, err := w.DuplicateKeys(ctx)
+	if err != nil {
+		return result(CheckWarehouseUpsertKey, Fail, deadlineDetail(ctx, err))
+	}
+	detail := fmt.Sprintf("table %s is raw grain (one export document per row): no constraint reaches the entries inside; %d natural keys (%s) duplicated (%d surplus entries)", w.Table(), keys, key, surplus)
+	if keys > 0 {
+		return result(CheckWarehouseUpsertKey, Warn, detail+"; keep the newest updatedOn per key where the documents are flattened (e.g. dbt), or land only the newest export per forecast and period")
+	}
+	return result(CheckWarehouseUpsertKey, Pass, detail)
 }
 
 func lastPart(table string) string {

@@ -121,6 +121,26 @@ func TestWarehouseChecks(t *testing.T) {
 				expect(t, rep, CheckWarehouseUpsertKey, Fail, "no unique index or constraint on the natural key", "wider_idx(", "1 natural keys duplicated (1 surplus rows)", "ADD CONSTRAINT")
 				expect(t, rep, CheckWarehouseRetention, Warn, "holds 1 period(s) beyond it (2024_Q2)", "retention.enforce is off")
 			})
+			t.Run("raw grain", func(t *testing.T) {
+				w := mk.db(t)
+				doc, raw := "jsonb", "raw_exports"
+				if w.driver == "sqlite" {
+					doc = "TEXT"
+				}
+				w.table = strings.Replace(w.table, "clari_forecast_entries", raw, 1)
+				w.exec(t, fmt.Sprintf("CREATE TABLE %s (forecast_id text NOT NULL, loaded_at %s NOT NULL, document %s NOT NULL)", w.table, w.ts, doc))
+				entry := `{"userId":"u1","fieldId":"f1","timePeriodId":"2026_Q4","timeFrameId":"TF:2026-11-09","forecastValue":1,"updatedOn":5}`
+				land := fmt.Sprintf(`INSERT INTO %s VALUES ('net_arr', %s, '{"entries":[%s],"users":[],"fields":[],"timePeriods":[],"timeFrames":[]}')`, w.table, w.loaded, entry)
+				w.exec(t, land)
+				cfg := w.config(t, s.URL, "  grain: raw\n")
+				rep := audit(t, Options{ConfigFile: cfg})
+				expect(t, rep, CheckWarehouseReachable, Pass, "has every configured column")
+				expect(t, rep, CheckWarehouseUpsertKey, Pass, "raw grain", "0 natural keys")
+				// The same export landed again: its entries repeat their keys.
+				w.exec(t, land)
+				rep = audit(t, Options{ConfigFile: cfg})
+				expect(t, rep, CheckWarehouseUpsertKey, Warn, "raw grain", "1 natural keys", "(1 surplus entries)", "newest updatedOn per key")
+			})
 			t.Run("retention shorter than coverage", func(t *testing.T) {
 				w := mk.db(t)
 				w.createTable(t, true)
