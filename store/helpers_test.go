@@ -77,6 +77,13 @@ func openTemp(t testing.TB, opts ...Option) (*SQLite, string) {
 	return s.(*SQLite), loc
 }
 
+// WithRetention keeps the newest n runs per target (and their snapshots);
+// older ones are deleted when a run is finished. The run holding a target's
+// latest snapshot is never deleted. n <= 0 keeps everything.
+func WithRetention(n int) Option {
+	return func(c *core) { c.runsPerTarget = n }
+}
+
 // base gives tests the shared implementation behind either backend.
 func (c *core) base() *core { return c }
 

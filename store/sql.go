@@ -72,13 +72,6 @@ type core struct {
 // Option tunes OpenSQLite and OpenPostgres.
 type Option func(*core)
 
-// WithRetention keeps the newest n runs per target (and their snapshots);
-// older ones are deleted when a run is finished. The run holding a target's
-// latest snapshot is never deleted. n <= 0 keeps everything.
-func WithRetention(n int) Option {
-	return func(c *core) { c.runsPerTarget = n }
-}
-
 func newCore(db *sql.DB, d *dialect, logger log.Logger, opts []Option) *core {
 	if logger == nil {
 		logger = log.NewNopLogger()

@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultRunsPerTarget is how many runs (and with them their snapshots) are
-// kept per target unless WithRetention says otherwise. Counters are not
+// kept per target (the tests set fewer). Counters are not
 // affected by pruning. 100 runs at 4 a day is almost a month of history.
 const DefaultRunsPerTarget = 100
 
