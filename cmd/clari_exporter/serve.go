@@ -7,8 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -36,9 +34,7 @@ func runServe(f serveFlags, stderr io.Writer) int {
 		return checkConfig(f.configFile, os.Stdout, stderr)
 	}
 	memlimit.ApplyAndLog(logger)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := serve(ctx, f, logger); err != nil {
+	if err := serve(context.Background(), f, logger); err != nil {
 		level.Error(logger).Log("msg", "clari_exporter stopped", "err", err)
 		return 1
 	}
@@ -61,8 +57,13 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// serve runs the exporter until ctx is cancelled (SIGTERM/SIGINT).
+// serve runs the exporter until ctx is cancelled or a SIGTERM or SIGINT
+// arrives; a SIGHUP reloads the config (app.Signals, subscribed before
+// anything is opened).
 func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
+	signals := app.NotifySignals(ctx)
+	defer signals.Stop()
+	ctx = signals.Context()
 	level.Info(logger).Log("msg", "starting clari_exporter", "version", version.Info(), "build_context", version.BuildContext())
 	listeners, err := app.Listen(f.web)
 	if err != nil {
@@ -82,6 +83,7 @@ func serve(ctx context.Context, f serveFlags, logger log.Logger) error {
 		Description: "Prometheus exporter and alerting sidecar for Clari forecast exports.",
 		DocsURL:     docsURL,
 		Logger:      logger,
+		Signals:     signals,
 	}
 	var demo *demoEnv
 	if f.demo {

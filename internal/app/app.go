@@ -18,11 +18,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-kit/log"
@@ -72,6 +69,10 @@ type Options struct {
 	Logger log.Logger
 	// Components join the reload fan-out after the built-in ones.
 	Components []Component
+	// Signals, when set, is the process's signal subscription
+	// (NotifySignals): Run reloads on each SIGHUP it receives. Stopping on
+	// SIGTERM or SIGINT is its Context, which the caller passes to Run.
+	Signals *Signals
 }
 
 // App is the built exporter. Create it with New, run it with Run.
@@ -385,8 +386,8 @@ func (a *App) abandon(err error) error {
 // answers; a hung Clari delays readiness by no more than this.
 const firstProbeWait = 50 * time.Millisecond
 
-// Run starts every component, serves HTTP, reloads on SIGHUP, and stops
-// gracefully when ctx ends (in-flight export jobs stay persisted and resume
+// Run starts every component, serves HTTP, reloads on each SIGHUP of
+// Options.Signals, and stops gracefully when ctx ends (in-flight export jobs stay persisted and resume
 // at the next start). It closes what New opened before returning, once
 // every component has stopped.
 func (a *App) Run(ctx context.Context) error {
@@ -411,9 +412,10 @@ func (a *App) Run(ctx context.Context) error {
 	goRun(a.health.Run)
 	goRun(a.start)
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	var reload <-chan struct{} // nil without Signals: no reload by signal
+	if a.opts.Signals != nil {
+		reload = a.opts.Signals.Reload()
+	}
 	stop := func() {
 		shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancelShutdown()
@@ -423,7 +425,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	for {
 		select {
-		case <-hup:
+		case <-reload:
 			if err := a.Reload(); err != nil {
 				level.Error(a.logger).Log("msg", "reload on SIGHUP failed; keeping the running config", "err", err)
 			}
