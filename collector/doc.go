@@ -3,9 +3,10 @@
 // Nothing here talks to Clari on a scrape except the live probe (probe.go),
 // which is rate-limited to one GET /admin/limits per probe interval and
 // bounded by the scrape deadline. Every other collector builds const metrics
-// in Collect() from a cheap in-memory state that the runner (or cmd) provides
-// through the small interfaces defined in this package, so collector depends
-// on no other project package except clari's shared types.
+// in Collect() from cheap in-memory state its producers publish: as plain
+// values of their I/O-free state packages (health/probe) where a producer has
+// one, otherwise through the small interfaces defined here. collector never
+// depends on clari, store or warehouse (internal/archtest).
 //
 // One file per collector:
 //

@@ -225,21 +225,6 @@ func (l testReadinessList) EachReadinessCheck(fn func(string, string, bool)) {
 
 func testReadiness(f func() []testReadinessCheck) ReadinessSource { return testReadinessList(f()) }
 
-// testProbe is a published probe reading.
-type testProbe struct {
-	done, ok bool
-	ended    time.Time
-	took     time.Duration
-	quota    [4]int
-}
-
-func (p testProbe) ProbeResult() (bool, bool, time.Time, time.Duration) {
-	return p.done, p.ok, p.ended, p.took
-}
-func (p testProbe) Quota() (int, int, int, int) {
-	return p.quota[0], p.quota[1], p.quota[2], p.quota[3]
-}
-
 // testVocabulary is the Clari client's label values as they were when the
 // golden files were written.
 var testVocabulary = APIVocabulary{

@@ -1,27 +1,18 @@
 package collector
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/health/probe"
 )
 
-// ProbeState is what the probe collector reads of the Clari health
-// monitor's latest GET /admin/limits reading (health.Reading). The reading
-// is refreshed in the background every clari.probe_interval: a scrape only
-// reads it and never waits for Clari.
-type ProbeState interface {
-	// ProbeResult: done is false until the first reading finished; ok
-	// whether it succeeded; when it ended and how long it took.
-	ProbeResult() (done, ok bool, ended time.Time, took time.Duration)
-	// Quota is Clari's export limits from a successful reading.
-	Quota() (monthlyAvailable, monthlyLimit, concurrentAvailable, concurrentLimit int)
-}
-
 // ProbeCollector exposes clari_up, the probe's latency and timestamp and
-// the export quota from the latest reading.
+// the export quota from the Clari health monitor's latest GET /admin/limits
+// reading. The monitor refreshes it in the background every
+// clari.probe_interval: a scrape only reads the published value and never
+// waits for Clari.
 type ProbeCollector struct {
-	latest func() ProbeState
+	latest func() probe.Reading
 
 	up, duration, timestamp, quotaAvailable, quotaLimit *prometheus.Desc
 }
@@ -29,7 +20,7 @@ type ProbeCollector struct {
 // NewProbeCollector reads the reading latest returns (called on every
 // scrape: it must return the published value). A nil latest exposes
 // clari_up 0.
-func NewProbeCollector(latest func() ProbeState) *ProbeCollector {
+func NewProbeCollector(latest func() probe.Reading) *ProbeCollector {
 	const cached = " (cached: refreshed in the background every clari.probe_interval, never on a scrape)."
 	return &ProbeCollector{
 		latest: latest,
@@ -62,27 +53,22 @@ func (p *ProbeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector. It only reads the latest result.
 func (p *ProbeCollector) Collect(ch chan<- prometheus.Metric) {
-	var st ProbeState
+	var r probe.Reading // no source: the zero reading, clari_up 0
 	if p.latest != nil {
-		st = p.latest()
+		r = p.latest()
 	}
-	if st == nil {
-		sendConst(ch, p.up, prometheus.GaugeValue, 0)
+	sendConst(ch, p.up, prometheus.GaugeValue, boolFloat(r.OK))
+	if !r.Done {
 		return
 	}
-	done, ok, ended, took := st.ProbeResult()
-	sendConst(ch, p.up, prometheus.GaugeValue, boolFloat(ok))
-	if !done {
+	sendConst(ch, p.duration, prometheus.GaugeValue, r.Took.Seconds())
+	sendConst(ch, p.timestamp, prometheus.GaugeValue, unixSeconds(r.Ended))
+	if !r.OK {
 		return
 	}
-	sendConst(ch, p.duration, prometheus.GaugeValue, took.Seconds())
-	sendConst(ch, p.timestamp, prometheus.GaugeValue, unixSeconds(ended))
-	if !ok {
-		return
-	}
-	monthlyAvail, monthlyLimit, concAvail, concLimit := st.Quota()
-	sendConst(ch, p.quotaAvailable, prometheus.GaugeValue, float64(monthlyAvail), "monthly")
-	sendConst(ch, p.quotaAvailable, prometheus.GaugeValue, float64(concAvail), "concurrent")
-	sendConst(ch, p.quotaLimit, prometheus.GaugeValue, float64(monthlyLimit), "monthly")
-	sendConst(ch, p.quotaLimit, prometheus.GaugeValue, float64(concLimit), "concurrent")
+	q := r.Quota
+	sendConst(ch, p.quotaAvailable, prometheus.GaugeValue, float64(q.MonthlyAvailable), "monthly")
+	sendConst(ch, p.quotaAvailable, prometheus.GaugeValue, float64(q.ConcurrentAvailable), "concurrent")
+	sendConst(ch, p.quotaLimit, prometheus.GaugeValue, float64(q.MonthlyLimit), "monthly")
+	sendConst(ch, p.quotaLimit, prometheus.GaugeValue, float64(q.ConcurrentLimit), "concurrent")
 }

@@ -5,18 +5,21 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/clari-exporter/clari_exporter/health/probe"
 )
 
-// sampleProbe is a successful reading: 250 ms, at t0 + 250 ms.
-var sampleProbe = testProbe{done: true, ok: true, ended: t0.Add(250 * time.Millisecond), took: 250 * time.Millisecond,
-	quota: [4]int{640, 1000, 2, 3}}
+// sampleProbe is a successful reading (the health monitor's published
+// value): 250 ms, at t0 + 250 ms.
+var sampleProbe = probe.Reading{Done: true, OK: true, Ended: t0.Add(250 * time.Millisecond), Took: 250 * time.Millisecond,
+	Quota: probe.Quota{MonthlyAvailable: 640, MonthlyLimit: 1000, ConcurrentAvailable: 2, ConcurrentLimit: 3}}
 
-func probeOf(p testProbe) func() ProbeState { return func() ProbeState { return p } }
+func probeOf(r probe.Reading) func() probe.Reading { return func() probe.Reading { return r } }
 
 func TestProbeGoldenNeverSucceededFailed(t *testing.T) {
-	compareGolden(t, NewProbeCollector(probeOf(testProbe{})), "probe_never") // no probe yet: clari_up 0 and nothing else
+	compareGolden(t, NewProbeCollector(probeOf(probe.Reading{})), "probe_never") // no probe yet: clari_up 0 and nothing else
 	compareGolden(t, NewProbeCollector(probeOf(sampleProbe)), "probe_ok")
-	failed := testProbe{done: true, ended: t0.Add(time.Minute + 500*time.Millisecond), took: 250 * time.Millisecond}
+	failed := probe.Reading{Done: true, Ended: t0.Add(time.Minute + 500*time.Millisecond), Took: 250 * time.Millisecond}
 	compareGolden(t, NewProbeCollector(probeOf(failed)), "probe_failed") // clari_up 0, no stale quota values
 }
 
@@ -24,13 +27,8 @@ func TestProbeLint(t *testing.T) {
 	lintClean(t, NewProbeCollector(probeOf(sampleProbe)))
 }
 
-func TestProbeWithoutReadingReportsDown(t *testing.T) {
-	for name, p := range map[string]*ProbeCollector{
-		"nil source":  NewProbeCollector(nil),
-		"nil reading": NewProbeCollector(func() ProbeState { return nil }),
-	} {
-		if got := testutil.ToFloat64(nameFilter{p, "clari_up"}); got != 0 {
-			t.Errorf("%s: clari_up = %v, want 0", name, got)
-		}
+func TestProbeWithoutSourceReportsDown(t *testing.T) {
+	if got := testutil.ToFloat64(nameFilter{NewProbeCollector(nil), "clari_up"}); got != 0 {
+		t.Errorf("nil source: clari_up = %v, want 0", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/clari-exporter/clari_exporter/health/probe"
 )
 
 // Options are the sources of every collector. Nil sources are allowed: the
@@ -21,7 +23,7 @@ type Options struct {
 	// builds one from API.
 	APIMetrics *APIMetrics
 	// Probe returns the Clari health monitor's latest reading.
-	Probe func() ProbeState
+	Probe func() probe.Reading
 
 	Exporter ExporterOptions
 

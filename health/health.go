@@ -19,6 +19,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/health/probe"
 )
 
 // LimitsAPI is the part of the Clari client the monitor calls.
@@ -40,30 +41,27 @@ type Options struct {
 // Reading is one finished GET /admin/limits. A published Reading never
 // changes: a new result is a new value.
 type Reading struct {
-	// Done is false until the first reading finished.
-	Done bool
+	// Probe is the reading as the metrics side reads it (clari_up, the
+	// quota gauges): a plain value of the I/O-free state package.
+	Probe probe.Reading
 	// Err is nil when Clari answered.
 	Err error
-	// Ended is when the reading finished; Took how long it took.
-	Ended time.Time
-	Took  time.Duration
-	// Limits is Clari's answer (zero when Err is set).
+	// Limits is Clari's answer (zero when Err is set), for the budget and
+	// readiness checks, which also want the running job ids.
 	Limits clari.Limits
 }
 
-// OK reports whether the reading succeeded.
-func (r *Reading) OK() bool { return r.Done && r.Err == nil }
-
-// ProbeResult and Quota are what the probe collector reads (the
-// collector.ProbeState interface).
-func (r *Reading) ProbeResult() (done, ok bool, ended time.Time, took time.Duration) {
-	return r.Done, r.OK(), r.Ended, r.Took
-}
-
-// Quota returns the export limits of a successful reading.
-func (r *Reading) Quota() (monthlyAvailable, monthlyLimit, concurrentAvailable, concurrentLimit int) {
-	l := r.Limits
-	return l.AvailableMonthlyQuota, l.MonthlyQuota, l.AvailableConcurrentLimit, l.ConcurrentLimit
+// newReading is the published value of one finished GET.
+func newReading(limits clari.Limits, err error, ended time.Time, took time.Duration) *Reading {
+	r := &Reading{Err: err, Limits: limits,
+		Probe: probe.Reading{Done: true, OK: err == nil, Ended: ended, Took: took}}
+	if err == nil {
+		r.Probe.Quota = probe.Quota{
+			MonthlyAvailable: limits.AvailableMonthlyQuota, MonthlyLimit: limits.MonthlyQuota,
+			ConcurrentAvailable: limits.AvailableConcurrentLimit, ConcurrentLimit: limits.ConcurrentLimit,
+		}
+	}
+	return r
 }
 
 // Monitor holds the latest Reading and refreshes it.
@@ -84,7 +82,7 @@ type Monitor struct {
 	firstOnce sync.Once
 }
 
-// New returns a monitor with no reading yet (Last().Done is false).
+// New returns a monitor with no reading yet (Last().Probe.Done is false).
 func New(o Options) *Monitor {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -174,7 +172,7 @@ func (m *Monitor) Fresh(ctx context.Context) (clari.Limits, error) {
 // Cached returns the latest reading's limits, taking a fresh one when none
 // has finished yet (the readiness checks).
 func (m *Monitor) Cached(ctx context.Context) (clari.Limits, error) {
-	if r := m.Last(); r.Done {
+	if r := m.Last(); r.Probe.Done {
 		return r.Limits, r.Err
 	}
 	return m.Fresh(ctx)
@@ -190,7 +188,7 @@ func (m *Monitor) read(ctx context.Context, done chan struct{}) {
 		level.Warn(m.logger).Log("msg", "Clari live probe (GET /admin/limits) failed; clari_up is 0", "err", err)
 		limits = clari.Limits{}
 	}
-	m.last.Store(&Reading{Done: true, Err: err, Ended: end, Took: end.Sub(start), Limits: limits})
+	m.last.Store(newReading(limits, err, end, end.Sub(start)))
 	m.mu.Lock()
 	m.inflight = nil
 	m.mu.Unlock()

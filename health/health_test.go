@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/health/probe"
 )
 
 var sampleLimits = clari.Limits{ConcurrentLimit: 3, MonthlyQuota: 1000, AvailableConcurrentLimit: 2, AvailableMonthlyQuota: 640}
@@ -44,15 +45,21 @@ func (f *fakeAPI) Limits(ctx context.Context) (clari.Limits, error) {
 func TestReadingBeforeAndAfterFresh(t *testing.T) {
 	api := &fakeAPI{}
 	m := New(Options{API: api, Interval: time.Hour, Timeout: time.Second})
-	if r := m.Last(); r.Done || r.OK() {
+	if r := m.Last(); r.Probe.Done || r.Probe.OK {
 		t.Fatalf("before any reading: %+v", r)
 	}
 	lim, err := m.Fresh(context.Background())
 	if err != nil || !reflect.DeepEqual(lim, sampleLimits) {
 		t.Fatalf("Fresh = %+v, %v", lim, err)
 	}
-	if r := m.Last(); !r.OK() || !reflect.DeepEqual(r.Limits, sampleLimits) {
+	if r := m.Last(); !r.Probe.OK || !reflect.DeepEqual(r.Limits, sampleLimits) {
 		t.Errorf("published reading %+v, want the fresh one", r)
+	}
+	// The metrics side reads the quota from the plain value: each of
+	// Clari's four numbers lands in its own field.
+	wantQuota := probe.Quota{MonthlyAvailable: 640, MonthlyLimit: 1000, ConcurrentAvailable: 2, ConcurrentLimit: 3}
+	if r := m.Last(); r.Probe.Quota != wantQuota || r.Probe.Took < 0 || r.Probe.Ended.IsZero() {
+		t.Errorf("published probe value %+v, want quota %+v and a finish time", r.Probe, wantQuota)
 	}
 	select {
 	case <-m.First():
@@ -64,8 +71,11 @@ func TestReadingBeforeAndAfterFresh(t *testing.T) {
 	if _, err := m.Fresh(context.Background()); !errors.Is(err, failure) {
 		t.Errorf("Fresh err = %v, want the API's", err)
 	}
-	if r := m.Last(); r.OK() || !r.Done || !reflect.DeepEqual(r.Limits, clari.Limits{}) {
+	if r := m.Last(); r.Probe.OK || !r.Probe.Done || !reflect.DeepEqual(r.Limits, clari.Limits{}) {
 		t.Errorf("after a failure: %+v, want done, not ok, no stale limits", r)
+	}
+	if r := m.Last(); r.Probe.Quota != (probe.Quota{}) {
+		t.Errorf("after a failure the published quota is %+v, want none (no stale quota gauges)", r.Probe.Quota)
 	}
 	if lim, err := m.Cached(context.Background()); err == nil || !reflect.DeepEqual(lim, clari.Limits{}) {
 		t.Errorf("Cached = %+v, %v: want the latest (failed) reading", lim, err)
@@ -109,7 +119,7 @@ func TestHungClariNeverBlocksReaders(t *testing.T) {
 	go func() { got <- m.Last() }()
 	select {
 	case r := <-got:
-		if r.Done {
+		if r.Probe.Done {
 			t.Errorf("reading %+v while the only call hangs", r)
 		}
 	case <-time.After(5 * time.Second):

@@ -35,6 +35,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/health"
+	"github.com/clari-exporter/clari_exporter/health/probe"
 	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/landing"
 	"github.com/clari-exporter/clari_exporter/leader"
@@ -222,7 +223,7 @@ func New(opts Options) (*App, error) {
 	a.metrics = collector.NewSet(collector.Options{
 		Logger:     logger,
 		APIMetrics: a.apiMetrics,
-		Probe:      func() collector.ProbeState { return a.health.Last() },
+		Probe:      func() probe.Reading { return a.health.Last().Probe },
 		Exporter: collector.ExporterOptions{
 			Reload:          a.config,
 			KeyRotationTime: func() float64 { return a.config.Get().Secrets.KeyRotatedAt },

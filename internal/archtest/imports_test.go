@@ -3,6 +3,7 @@ package archtest
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,18 +27,70 @@ func deps(t *testing.T, pkg string) map[string]bool {
 	return got
 }
 
-// TestDataFlowsOneWay: producers publish their state and collector reads
-// it through interfaces it declares, so collector depends on no producer
-// (and on nothing that calls Clari), and no producer depends on collector.
-func TestDataFlowsOneWay(t *testing.T) {
-	for dep := range deps(t, "collector") {
-		if dep != "collector" {
-			t.Errorf("collector depends on %s: it must read producers' state through its own interfaces (DESIGN.md, data flow)", dep)
+// statePackages are the producers' published state: plain values in
+// I/O-free packages that import nothing else of the project. collector
+// reads these values directly (as client_golang's DBStats collector reads a
+// sql.DBStats) instead of declaring interfaces that mirror a producer.
+var statePackages = []string{"health/probe"}
+
+// ioPackages call Clari or a database; collector must never depend on them.
+var ioPackages = []string{"clari", "store", "warehouse"}
+
+// producers publish state that collector reads; none may depend on
+// collector.
+var producers = []string{"runner", "watch", "health", "health/probe", "warehouse", "checklist", "store", "snapshot", "clari", "config", "fiscal", "leader"}
+
+// collectorDepProblems names what is wrong with collector's project
+// dependencies: anything but collector itself and the state packages, and
+// above all an I/O package.
+func collectorDepProblems(deps map[string]bool) []string {
+	var problems []string
+	for dep := range deps {
+		switch {
+		case dep == "collector" || slices.Contains(statePackages, dep):
+		case slices.Contains(ioPackages, dep):
+			problems = append(problems, "collector depends on "+dep+", which does I/O: read the producer's published state package instead")
+		default:
+			problems = append(problems, "collector depends on "+dep+": it may import only the producers' state packages "+strings.Join(statePackages, ", "))
 		}
 	}
-	for _, producer := range []string{"runner", "health", "warehouse", "checklist", "store", "snapshot", "clari", "config"} {
+	slices.Sort(problems)
+	return problems
+}
+
+// TestDataFlowsOneWay: producers publish their state as plain values and
+// collector reads those values, so collector depends on the state packages
+// only (never on anything that calls Clari or a database), the state
+// packages depend on nothing of the project, and no producer depends on
+// collector.
+func TestDataFlowsOneWay(t *testing.T) {
+	for _, p := range collectorDepProblems(deps(t, "collector")) {
+		t.Error(p)
+	}
+	for _, pkg := range statePackages {
+		for dep := range deps(t, pkg) {
+			if dep != pkg {
+				t.Errorf("state package %s depends on %s: published state is plain values with no I/O", pkg, dep)
+			}
+		}
+	}
+	for _, producer := range producers {
 		if deps(t, producer)["collector"] {
 			t.Errorf("%s depends on collector: producers publish their own state, collector reads it", producer)
+		}
+	}
+}
+
+// TestDataFlowsOneWayCatchesABrokenRule: the rule above flags collector
+// importing an I/O package or a producer, and passes the state packages.
+func TestDataFlowsOneWayCatchesABrokenRule(t *testing.T) {
+	if p := collectorDepProblems(map[string]bool{"collector": true, "health/probe": true}); len(p) != 0 {
+		t.Errorf("collector reading only state packages flagged: %q", p)
+	}
+	for _, bad := range []string{"clari", "store", "warehouse", "runner", "health"} {
+		p := collectorDepProblems(map[string]bool{"collector": true, "health/probe": true, bad: true})
+		if len(p) != 1 || !strings.Contains(p[0], "depends on "+bad) {
+			t.Errorf("collector depending on %s: problems %q, want one naming it", bad, p)
 		}
 	}
 }
