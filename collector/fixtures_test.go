@@ -2,7 +2,6 @@ package collector
 
 import (
 	"maps"
-	"math"
 	"slices"
 	"time"
 )
@@ -120,94 +119,6 @@ func testExportOptions(o ExportOptions) ExportOptions {
 		o.SkipReasons = []string{"quota_reserve", "concurrency", "circuit_open"}
 	}
 	return o
-}
-
-type testWarehouse struct {
-	LastRun         time.Time
-	Reconciliations []testReconciliation
-	Tables          []testTable
-	Checks          []testCheck
-	SinkLoads       []testSinkLoad
-}
-
-type testReconciliation struct {
-	Forecast, Period string
-	Expected, Actual float64
-}
-
-type testTable struct {
-	Table                                     string
-	DuplicateKeys, SurplusRows                float64
-	PeriodsBeyondRetention                    float64
-	LastLoad                                  time.Time
-	RetentionRowsBeyond, RetentionRowsDeleted float64
-	MaxLoadAge                                time.Duration
-	PeriodsMissing                            float64
-}
-
-type testSinkLoad struct {
-	Forecast          string
-	Failures          float64
-	LastSucceeded     bool
-	CurrencyConflicts float64
-}
-
-type testCheck struct {
-	Check   string
-	Success bool
-}
-
-func (w testWarehouse) LastRunTime() time.Time { return w.LastRun }
-func (w testWarehouse) EachReconciliation(fn func(string, string, int, int, float64)) {
-	for _, r := range w.Reconciliations {
-		fn(r.Forecast, r.Period, int(r.Expected), int(r.Actual), math.Abs(r.Actual-r.Expected)/math.Max(r.Expected, 1))
-	}
-}
-func (w testWarehouse) EachCheck(fn func(string, bool)) {
-	for _, c := range w.Checks {
-		fn(c.Check, c.Success)
-	}
-}
-func (w testWarehouse) Table() (string, bool) {
-	if len(w.Tables) == 0 {
-		return "", false
-	}
-	return w.Tables[0].Table, true
-}
-func (w testWarehouse) Duplicates() (int, int) {
-	return int(w.Tables[0].DuplicateKeys), int(w.Tables[0].SurplusRows)
-}
-func (w testWarehouse) Retention() (int64, int64, int64) {
-	t := w.Tables[0]
-	return int64(t.PeriodsBeyondRetention), int64(t.RetentionRowsBeyond), int64(t.RetentionRowsDeleted)
-}
-func (w testWarehouse) LastLoadTime() time.Time { return w.Tables[0].LastLoad }
-func (w testWarehouse) MissingPeriods() (int, bool) {
-	if len(w.Tables) == 0 {
-		return 0, false
-	}
-	return int(w.Tables[0].PeriodsMissing), true
-}
-func (w testWarehouse) TableName() string {
-	if len(w.Tables) == 0 {
-		return ""
-	}
-	return w.Tables[0].Table
-}
-func (w testWarehouse) MaxLoadAge() time.Duration {
-	if len(w.Tables) == 0 {
-		return 0
-	}
-	return w.Tables[0].MaxLoadAge
-}
-func (w testWarehouse) EachSinkLoad(fn func(string, uint64, bool, uint64)) {
-	for _, l := range w.SinkLoads {
-		fn(l.Forecast, uint64(l.Failures), l.LastSucceeded, uint64(l.CurrencyConflicts))
-	}
-}
-
-func testWarehouseSource(f func() testWarehouse) func() WarehouseState {
-	return func() WarehouseState { return f() }
 }
 
 type testReadinessCheck struct {

@@ -8,6 +8,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/clari-exporter/clari_exporter/health/probe"
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 )
 
 // Options are the sources of every collector. Nil sources are allowed: the
@@ -31,7 +32,7 @@ type Options struct {
 	ExportOptions ExportOptions
 
 	// Warehouse returns the warehouse side's latest published state.
-	Warehouse func() WarehouseState
+	Warehouse func() checkstate.State
 	Readiness ReadinessSource
 
 	// Calendar returns the fiscal calendar in use.

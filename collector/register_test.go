@@ -43,7 +43,7 @@ func fullSet() *Set {
 			KeyRotationDue: func() float64 { return 1797776000 }},
 		Export:          testSource(exportState),
 		ExportOptions:   ExportOptions{ExposeForecastValues: true, FailureReasons: runner.FailureReasons, SkipReasons: runner.SkipReasons},
-		Warehouse:       testWarehouseSource(warehouseState),
+		Warehouse:       warehouseOf(warehouseState()),
 		Readiness:       testReadiness(readinessChecks),
 		Pipeline:        testPipelineSource(true),
 		PipelineOptions: testPipelineOptions,

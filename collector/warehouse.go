@@ -1,56 +1,16 @@
 package collector
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 )
 
-// WarehouseState is what the warehouse collector reads of the warehouse
-// side's published state (warehouse.State): the outcome of the latest
+// WarehouseCollector exposes clari_reconciliation_* and clari_warehouse_*
+// from the warehouse side's published state: the outcome of the latest
 // scheduled checks, never a query made on a scrape.
-type WarehouseState interface {
-	// LastRunTime is when the checks last ran; zero if never (nothing is
-	// exposed then).
-	LastRunTime() time.Time
-	// EachReconciliation visits every (forecast, period) compared between
-	// the last Clari export and the warehouse.
-	EachReconciliation(fn func(forecast, period string, expected, actual int, mismatchRatio float64))
-	// EachCheck visits every warehouse check (connect, reconciliation, ...)
-	// with whether it last ran successfully, so a check that could not
-	// run shows as 0 instead of silently stale numbers.
-	EachCheck(fn func(check string, success bool))
-	// Table is the checked table's name; ok is false when nothing was
-	// measured (connect failed: its check_success 0 says why), which
-	// leaves the table's metrics out rather than showing zeros.
-	Table() (name string, ok bool)
-	// Duplicates: natural keys held by more than one row, and the rows
-	// beyond one per key.
-	Duplicates() (keys, surplusRows int)
-	// Retention: fiscal periods older than the retention window still
-	// present, the rows in them (what enforcement deletes, or would
-	// delete in a dry run), and rows enforcement deleted since start-up.
-	Retention() (periodsBeyond, rowsBeyond, rowsDeleted int64)
-	// LastLoadTime is the table's newest load time; zero when unknown or
-	// the table is empty (the metric is then left out).
-	LastLoadTime() time.Time
-	// MissingPeriods: periods inside the retention window with a
-	// successful export but no rows; ok is false when reconciliation did
-	// not run.
-	MissingPeriods() (n int, ok bool)
-	// TableName is the configured table, known before any check ran.
-	TableName() string
-	// MaxLoadAge is how old the newest load may be (warehouse.max_load_age).
-	MaxLoadAge() time.Duration
-	// EachSinkLoad visits every forecast the sink loaded since start-up:
-	// its failed loads, whether its newest load succeeded, and the rows not
-	// written because their key is stored in another currency.
-	EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool, currencyConflicts uint64))
-}
-
-// WarehouseCollector exposes clari_reconciliation_* and clari_warehouse_*.
 type WarehouseCollector struct {
-	latest func() WarehouseState
+	latest func() checkstate.State
 
 	expected, actual, ratio, lastRun, missingRows, extraRows, periodsMissing,
 	duplicateKeys, surplusRows, beyondRetention, lastLoad, checkSuccess,
@@ -60,7 +20,7 @@ type WarehouseCollector struct {
 
 // NewWarehouseCollector reads the state latest returns on every scrape (it
 // must return the published value); a nil latest exposes nothing.
-func NewWarehouseCollector(latest func() WarehouseState) *WarehouseCollector {
+func NewWarehouseCollector(latest func() checkstate.State) *WarehouseCollector {
 	target := []string{"forecast", "period"}
 	table := []string{"table"}
 	const cached = " (cached: result of the last scheduled warehouse check, never queried on scrape)."
@@ -120,46 +80,43 @@ func (c *WarehouseCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	st := c.latest()
-	if st == nil {
-		return
-	}
 	// The sink's loads and the configured bound do not wait for a check.
-	table := st.TableName()
-	st.EachSinkLoad(func(forecast string, failures uint64, ok bool, conflicts uint64) {
-		sendConst(ch, c.sinkFailures, prometheus.CounterValue, float64(failures), table, forecast)
-		sendConst(ch, c.sinkCurrencyConflicts, prometheus.CounterValue, float64(conflicts), table, forecast)
-		sendConst(ch, c.sinkLastSuccess, prometheus.GaugeValue, boolFloat(ok), table, forecast)
-	})
-	if st.LastRunTime().IsZero() {
+	for _, l := range st.SinkLoads {
+		sendConst(ch, c.sinkFailures, prometheus.CounterValue, float64(l.Failures), st.Table, l.Forecast)
+		sendConst(ch, c.sinkCurrencyConflicts, prometheus.CounterValue, float64(l.CurrencyConflicts), st.Table, l.Forecast)
+		sendConst(ch, c.sinkLastSuccess, prometheus.GaugeValue, boolFloat(l.LastSucceeded), st.Table, l.Forecast)
+	}
+	if st.RanAt.IsZero() {
 		return
 	}
-	sendConst(ch, c.lastRun, prometheus.GaugeValue, unixSeconds(st.LastRunTime()))
-	st.EachReconciliation(func(forecast, period string, expected, actual int, ratio float64) {
-		sendConst(ch, c.expected, prometheus.GaugeValue, float64(expected), forecast, period)
-		sendConst(ch, c.actual, prometheus.GaugeValue, float64(actual), forecast, period)
-		sendConst(ch, c.ratio, prometheus.GaugeValue, ratio, forecast, period)
-		sendConst(ch, c.missingRows, prometheus.GaugeValue, float64(max(expected-actual, 0)), forecast, period)
-		sendConst(ch, c.extraRows, prometheus.GaugeValue, float64(max(actual-expected, 0)), forecast, period)
-	})
-	if name, ok := st.Table(); ok {
-		keys, surplus := st.Duplicates()
-		periods, rowsBeyond, deleted := st.Retention()
-		sendConst(ch, c.duplicateKeys, prometheus.GaugeValue, float64(keys), name)
-		sendConst(ch, c.surplusRows, prometheus.GaugeValue, float64(surplus), name)
-		sendConst(ch, c.beyondRetention, prometheus.GaugeValue, float64(periods), name)
-		sendConst(ch, c.retentionRows, prometheus.GaugeValue, float64(rowsBeyond), name)
-		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, float64(deleted), name)
-		if at := st.LastLoadTime(); !at.IsZero() {
-			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(at), name)
+	sendConst(ch, c.lastRun, prometheus.GaugeValue, unixSeconds(st.RanAt))
+	for _, r := range st.Reconciliations {
+		sendConst(ch, c.expected, prometheus.GaugeValue, float64(r.Expected), r.Forecast, r.Period)
+		sendConst(ch, c.actual, prometheus.GaugeValue, float64(r.Actual), r.Forecast, r.Period)
+		sendConst(ch, c.ratio, prometheus.GaugeValue, r.MismatchRatio, r.Forecast, r.Period)
+		sendConst(ch, c.missingRows, prometheus.GaugeValue, float64(max(r.Expected-r.Actual, 0)), r.Forecast, r.Period)
+		sendConst(ch, c.extraRows, prometheus.GaugeValue, float64(max(r.Actual-r.Expected, 0)), r.Forecast, r.Period)
+	}
+	// Connect failed: its check_success 0 says why; the table's numbers
+	// are left out rather than shown as zeros.
+	if st.Measured {
+		name := st.Table
+		sendConst(ch, c.duplicateKeys, prometheus.GaugeValue, float64(st.DuplicateKeys), name)
+		sendConst(ch, c.surplusRows, prometheus.GaugeValue, float64(st.SurplusRows), name)
+		sendConst(ch, c.beyondRetention, prometheus.GaugeValue, float64(st.PeriodsBeyondRetention), name)
+		sendConst(ch, c.retentionRows, prometheus.GaugeValue, float64(st.RetentionRowsBeyond), name)
+		sendConst(ch, c.retentionDeleted, prometheus.CounterValue, float64(st.RetentionRowsDeleted), name)
+		if !st.LastLoad.IsZero() {
+			sendConst(ch, c.lastLoad, prometheus.GaugeValue, unixSeconds(st.LastLoad), name)
 		}
-		if n, ok := st.MissingPeriods(); ok {
-			sendConst(ch, c.periodsMissing, prometheus.GaugeValue, float64(n), name)
+		if st.Reconciled {
+			sendConst(ch, c.periodsMissing, prometheus.GaugeValue, float64(st.MissingPeriods), name)
 		}
-		if d := st.MaxLoadAge(); d > 0 {
-			sendConst(ch, c.maxLoadAge, prometheus.GaugeValue, d.Seconds(), name)
+		if st.MaxLoadAge > 0 {
+			sendConst(ch, c.maxLoadAge, prometheus.GaugeValue, st.MaxLoadAge.Seconds(), name)
 		}
 	}
-	st.EachCheck(func(check string, success bool) {
-		sendConst(ch, c.checkSuccess, prometheus.GaugeValue, boolFloat(success), check)
-	})
+	for _, chk := range st.Checks {
+		sendConst(ch, c.checkSuccess, prometheus.GaugeValue, boolFloat(chk.Success), chk.Name)
+	}
 }

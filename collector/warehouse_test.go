@@ -5,33 +5,40 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 )
 
-func warehouseState() testWarehouse {
-	return testWarehouse{
-		LastRun: t0,
-		Reconciliations: []testReconciliation{
-			{Forecast: "net_arr", Period: "2026_Q4", Expected: 1200, Actual: 1200},
-			{Forecast: "net_arr", Period: "2026_Q3", Expected: 1000, Actual: 900},
-			{Forecast: "net_arr", Period: "2026_Q2", Expected: 0, Actual: 3}, // nothing expected: divide by 1
+// warehouseState is a published warehouse state (the warehouse side's own
+// value): checks ran, retention failed.
+func warehouseState() checkstate.State {
+	return checkstate.State{
+		Table: "clari_forecast_entries", MaxLoadAge: 48 * time.Hour,
+		RanAt: t0,
+		Reconciliations: []checkstate.Reconciliation{
+			{Forecast: "net_arr", Period: "2026_Q4", Expected: 1200, Actual: 1200, MismatchRatio: 0},
+			{Forecast: "net_arr", Period: "2026_Q3", Expected: 1000, Actual: 900, MismatchRatio: 0.1},
+			{Forecast: "net_arr", Period: "2026_Q2", Expected: 0, Actual: 3, MismatchRatio: 3}, // nothing expected: divide by 1
 		},
-		Tables: []testTable{
-			{Table: "clari_forecast_entries", DuplicateKeys: 2, SurplusRows: 5, PeriodsBeyondRetention: 1, LastLoad: t0.Add(-time.Hour),
-				RetentionRowsBeyond: 480, RetentionRowsDeleted: 96, MaxLoadAge: 48 * time.Hour, PeriodsMissing: 1},
-		},
-		SinkLoads: []testSinkLoad{
+		Measured: true, DuplicateKeys: 2, SurplusRows: 5, PeriodsBeyondRetention: 1, LastLoad: t0.Add(-time.Hour),
+		RetentionRowsBeyond: 480, RetentionRowsDeleted: 96, Reconciled: true, MissingPeriods: 1,
+		SinkLoads: []checkstate.SinkLoad{
 			{Forecast: "bookings", Failures: 2, LastSucceeded: false, CurrencyConflicts: 7},
 			{Forecast: "net_arr", Failures: 0, LastSucceeded: true},
 		},
-		Checks: []testCheck{
-			{Check: "reconciliation", Success: true},
-			{Check: "retention", Success: false},
+		Checks: []checkstate.Check{
+			{Name: "reconciliation", Success: true},
+			{Name: "retention", Success: false},
 		},
 	}
 }
 
+func warehouseOf(st checkstate.State) func() checkstate.State {
+	return func() checkstate.State { return st }
+}
+
 func TestWarehouseCollectorGolden(t *testing.T) {
-	compareGolden(t, NewWarehouseCollector(testWarehouseSource(warehouseState)), "warehouse")
+	compareGolden(t, NewWarehouseCollector(warehouseOf(warehouseState())), "warehouse")
 }
 
 func TestWarehouseCollectorWithoutSourceIsEmpty(t *testing.T) {
@@ -39,15 +46,14 @@ func TestWarehouseCollectorWithoutSourceIsEmpty(t *testing.T) {
 		t.Errorf("nil source: %d series, want 0", n)
 	}
 	// Never ran: no last-run timestamp (rather than 1970).
-	c := NewWarehouseCollector(testWarehouseSource(func() testWarehouse { return testWarehouse{} }))
-	if n := testutil.CollectAndCount(c); n != 0 {
+	if n := testutil.CollectAndCount(NewWarehouseCollector(warehouseOf(checkstate.State{}))); n != 0 {
 		t.Errorf("zero state: %d series, want 0", n)
 	}
 }
 
 func TestWarehouseCollectorLeavesOutUnknownLoadTime(t *testing.T) {
-	st := testWarehouse{LastRun: t0, Tables: []testTable{{Table: "empty_table"}}} // no load time: freshness left out
-	c := NewWarehouseCollector(testWarehouseSource(func() testWarehouse { return st }))
+	st := checkstate.State{RanAt: t0, Table: "empty_table", Measured: true} // no load time: freshness left out
+	c := NewWarehouseCollector(warehouseOf(st))
 	if n := testutil.CollectAndCount(c, "clari_warehouse_last_load_timestamp_seconds"); n != 0 {
 		t.Errorf("freshness series = %d, want 0 for a table without a load time", n)
 	}
@@ -56,11 +62,24 @@ func TestWarehouseCollectorLeavesOutUnknownLoadTime(t *testing.T) {
 	}
 }
 
+// TestWarehouseCollectorLeavesOutUnmeasuredTable: connect failed, so the
+// table's numbers are absent rather than zeros, and check_success says why.
+func TestWarehouseCollectorLeavesOutUnmeasuredTable(t *testing.T) {
+	st := checkstate.State{RanAt: t0, Table: "t", Checks: []checkstate.Check{{Name: "connect"}}}
+	c := NewWarehouseCollector(warehouseOf(st))
+	if n := testutil.CollectAndCount(c, "clari_warehouse_duplicate_keys", "clari_warehouse_periods_missing"); n != 0 {
+		t.Errorf("table series = %d, want 0 when nothing was measured", n)
+	}
+	if n := testutil.CollectAndCount(c, "clari_warehouse_check_success"); n != 1 {
+		t.Errorf("check series = %d, want 1", n)
+	}
+}
+
 // TestWarehouseCollectorShowsSinkFailuresBeforeAnyCheck: a sink that
 // fails while the checks have not run yet (or cannot) still shows.
 func TestWarehouseCollectorShowsSinkFailuresBeforeAnyCheck(t *testing.T) {
-	st := testWarehouse{Tables: []testTable{{Table: "t"}}, SinkLoads: []testSinkLoad{{Forecast: "net_arr", Failures: 1}}}
-	c := NewWarehouseCollector(testWarehouseSource(func() testWarehouse { return st }))
+	st := checkstate.State{Table: "t", SinkLoads: []checkstate.SinkLoad{{Forecast: "net_arr", Failures: 1}}}
+	c := NewWarehouseCollector(warehouseOf(st))
 	if n := testutil.CollectAndCount(c, "clari_warehouse_sink_load_failures_total", "clari_warehouse_sink_last_load_success", "clari_warehouse_sink_currency_conflicts_total"); n != 3 {
 		t.Errorf("sink series before any check = %d, want 3", n)
 	}
@@ -70,5 +89,5 @@ func TestWarehouseCollectorShowsSinkFailuresBeforeAnyCheck(t *testing.T) {
 }
 
 func TestWarehouseCollectorLint(t *testing.T) {
-	lintClean(t, NewWarehouseCollector(testWarehouseSource(warehouseState)))
+	lintClean(t, NewWarehouseCollector(warehouseOf(warehouseState())))
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/runlog"
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
-	"github.com/clari-exporter/clari_exporter/warehouse"
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 	"github.com/clari-exporter/clari_exporter/watch"
 )
 
@@ -58,9 +58,9 @@ type Options struct {
 	// Export is the runner's published state: each target's re-queues,
 	// skips by reason and swings.
 	Export func() *runner.State
-	// Warehouse is the warehouse checks' state (reconciliation drift); it
-	// may return nil (no warehouse, or not run yet).
-	Warehouse func() *warehouse.State
+	// Warehouse is the warehouse checks' published state (reconciliation
+	// drift); nil, or the zero state, shows no drift.
+	Warehouse func() checkstate.State
 	// Audit is the readiness audit's latest results (nil before its first
 	// run).
 	Audit func() []checklist.Result

@@ -20,7 +20,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/snapshot"
 	"github.com/clari-exporter/clari_exporter/store"
-	"github.com/clari-exporter/clari_exporter/warehouse"
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 	"github.com/clari-exporter/clari_exporter/watch"
 )
 
@@ -69,17 +69,17 @@ func newOncallFixture(t *testing.T) oncallFixture {
 			Swings: []snapshot.Swing{{Field: "commit", Previous: 7654321.5, Latest: 9950617.95, Ratio: 0.3, Anomalous: true},
 				{Field: "best_case", Previous: 100, Latest: 101, Ratio: 0.01}}},
 	}}
-	wh := &warehouse.State{Result: warehouse.Result{Reconciliations: []warehouse.Reconciliation{
+	wh := checkstate.State{Reconciliations: []checkstate.Reconciliation{
 		{Forecast: cur.Forecast, Period: cur.Period, Expected: 100, Actual: 100},
 		{Forecast: hist.Forecast, Period: hist.Period, Expected: 100, Actual: 90, MismatchRatio: 0.1},
-	}}}
+	}}
 	audit := []checklist.Result{
 		{ID: "docs_present", Priority: "P3", Status: checklist.Warn, Title: "docs", Detail: "no runbook url"},
 		{ID: "metrics_protected", Priority: "P1", Status: checklist.Fail, Title: "metrics are protected", Detail: "forecast values exposed without auth"},
 		{ID: "api_token_valid", Priority: "P1", Status: checklist.Pass, Title: "token"},
 	}
 	h := New(Options{Name: "Clari Exporter", Config: func() *config.File { return &cfg.File }, Runs: runs,
-		Export: func() *runner.State { return export }, Warehouse: func() *warehouse.State { return wh },
+		Export: func() *runner.State { return export }, Warehouse: func() checkstate.State { return wh },
 		Audit: func() []checklist.Result { return audit }, Ready: func() bool { return true },
 		Logs: logs, Now: func() time.Time { return now }})
 	return oncallFixture{h: h, cur: cur, hist: hist, failedAt: failedAt, doneAt: doneAt}

@@ -229,11 +229,7 @@ func (h *Handler) drifts() map[key]*drift {
 	if h.o.Warehouse == nil {
 		return out
 	}
-	st := h.o.Warehouse()
-	if st == nil {
-		return out
-	}
-	for _, r := range st.Reconciliations {
+	for _, r := range h.o.Warehouse().Reconciliations {
 		if r.Actual != r.Expected {
 			out[key{r.Forecast, r.Period}] = &drift{Expected: r.Expected, Actual: r.Actual, Ratio: r.MismatchRatio}
 		}

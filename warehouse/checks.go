@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 )
 
 // Expected is what the latest Clari export of a (forecast, period) says the
@@ -23,14 +25,9 @@ type Expected struct {
 	Rows     int
 }
 
-// Reconciliation compares one (forecast, period).
-type Reconciliation struct {
-	Forecast      string
-	Period        string
-	Expected      int
-	Actual        int     // rows in the table for (forecast, period)
-	MismatchRatio float64 // abs(Actual − Expected) / max(Expected, 1)
-}
+// Reconciliation compares one (forecast, period). It is the published
+// state's type (an alias), so a check result is published without copying.
+type Reconciliation = checkstate.Reconciliation
 
 // MismatchRatio is abs(actual − expected) / max(expected, 1).
 func MismatchRatio(expected, actual int) float64 {

@@ -34,14 +34,17 @@ func TestReconcile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rec := func(forecast, period string, expected, actual int, ratio float64) Reconciliation {
+			return Reconciliation{Forecast: forecast, Period: period, Expected: expected, Actual: actual, MismatchRatio: ratio}
+		}
 		want := []Reconciliation{
-			{"net_arr", "2026_Q4", 10, 10, 0},
-			{"net_arr", "2026_Q3", 8, 5, 3.0 / 8},
-			{"bookings", "2026_Q4", 2, 3, 0.5},
-			{"bookings", "2026_Q3", 4, 0, 1},
-			{"pipeline", "2026_Q4", 0, 0, 0},
-			{"net_arr", "2026_Q2", 0, 0, 0},
-			{"bookings", "2026_Q4", 0, 3, 3},
+			rec("net_arr", "2026_Q4", 10, 10, 0),
+			rec("net_arr", "2026_Q3", 8, 5, 3.0/8),
+			rec("bookings", "2026_Q4", 2, 3, 0.5),
+			rec("bookings", "2026_Q3", 4, 0, 1),
+			rec("pipeline", "2026_Q4", 0, 0, 0),
+			rec("net_arr", "2026_Q2", 0, 0, 0),
+			rec("bookings", "2026_Q4", 0, 3, 3),
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("Reconcile:\n got %+v\nwant %+v", got, want)

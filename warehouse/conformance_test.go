@@ -219,8 +219,8 @@ func TestConformance(t *testing.T) {
 			if strings.Join(res.MissingPeriods, ",") != "2028_Q1" {
 				t.Errorf("MissingPeriods = %v, want [2028_Q1]", res.MissingPeriods)
 			}
-			if n, ok := (&State{Result: res}).MissingPeriods(); n != 1 || !ok {
-				t.Errorf("State.MissingPeriods = %d, %v; want 1, true", n, ok)
+			if st := publish(res, "t", 0, nil, 0, 0); st.MissingPeriods != 1 || !st.Reconciled {
+				t.Errorf("published MissingPeriods = %d, reconciled %v; want 1, true", st.MissingPeriods, st.Reconciled)
 			}
 		})
 	})

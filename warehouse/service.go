@@ -12,11 +12,12 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/clari-exporter/clari_exporter/internal/every"
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 )
 
 // Service is the warehouse side of the running exporter: it connects
 // (creating the sink's table), runs the checks on their schedule and
-// retention on the same one, and publishes the outcome as a State.
+// retention on the same one, and publishes the outcome as a checkstate.State.
 type Service struct {
 	w       *Warehouse
 	checker *Checker
@@ -82,76 +83,31 @@ func (s *Service) retain(ctx context.Context) {
 	}
 }
 
-// State returns the published state: the last check result and the
-// retention counts.
-func (s *Service) State() *State {
-	return &State{Result: s.checker.Last(), table: s.w.Table(),
-		retentionBeyond: s.retentionBeyond.Load(), retentionDeleted: s.retentionDeleted.Load(),
-		sinkLoads: s.w.SinkLoadsByForecast(), maxLoadAge: s.w.MaxLoadAge()}
+// State returns the published state: the last check result, the
+// retention counts and the sink's loads, as plain values.
+func (s *Service) State() checkstate.State {
+	return publish(s.checker.Last(), s.w.Table(), s.w.MaxLoadAge(), s.w.SinkLoadsByForecast(),
+		s.retentionBeyond.Load(), s.retentionDeleted.Load())
 }
 
-// State is what the warehouse side publishes for /metrics: the latest
-// check Result (shared, read-only) and the retention counts.
-type State struct {
-	Result
-	table                             string
-	retentionBeyond, retentionDeleted int64
-	sinkLoads                         map[string]SinkLoads
-	maxLoadAge                        time.Duration
-}
-
-// TableName is the configured table, whether or not a check reached it.
-func (s *State) TableName() string { return s.table }
-
-// EachSinkLoad visits every forecast the sink loaded since start-up, in
-// name order: its failed loads, whether its newest load succeeded, and the
-// rows not written because their key is stored in another currency.
-func (s *State) EachSinkLoad(fn func(forecast string, failures uint64, lastSucceeded bool, currencyConflicts uint64)) {
-	for _, f := range slices.Sorted(maps.Keys(s.sinkLoads)) {
-		l := s.sinkLoads[f]
-		fn(f, l.Failures, l.LastSucceeded, l.CurrencyConflicts)
+// publish builds the published state of one check result.
+func publish(r Result, table string, maxLoadAge time.Duration, sinkLoads map[string]SinkLoads, rowsBeyond, rowsDeleted int64) checkstate.State {
+	st := checkstate.State{
+		Table: table, MaxLoadAge: maxLoadAge, RanAt: r.RanAt,
+		Reconciliations: r.Reconciliations, Measured: r.Ran(CheckConnect),
+		DuplicateKeys: r.DuplicateKeys, SurplusRows: r.SurplusRows,
+		PeriodsBeyondRetention: len(r.BeyondRetention), RetentionRowsBeyond: rowsBeyond, RetentionRowsDeleted: rowsDeleted,
+		LastLoad: r.LastLoad, Reconciled: r.Ran(CheckReconciliation), MissingPeriods: len(r.MissingPeriods),
 	}
-}
-
-// MaxLoadAge is warehouse.max_load_age.
-func (s *State) MaxLoadAge() time.Duration { return s.maxLoadAge }
-
-// The methods below are what the warehouse collector reads
-// (collector.WarehouseState).
-
-// LastRunTime is when the checks last ran; zero if never.
-func (s *State) LastRunTime() time.Time { return s.RanAt }
-
-// EachReconciliation visits the reconciled (forecast, period) targets.
-func (s *State) EachReconciliation(fn func(forecast, period string, expected, actual int, mismatchRatio float64)) {
-	for _, r := range s.Reconciliations {
-		fn(r.Forecast, r.Period, r.Expected, r.Actual, r.MismatchRatio)
+	for _, f := range slices.Sorted(maps.Keys(sinkLoads)) {
+		l := sinkLoads[f]
+		st.SinkLoads = append(st.SinkLoads, checkstate.SinkLoad{Forecast: f,
+			Failures: l.Failures, LastSucceeded: l.LastSucceeded, CurrencyConflicts: l.CurrencyConflicts})
 	}
-}
-
-// EachCheck visits every check with whether it last produced a value.
-func (s *State) EachCheck(fn func(check string, success bool)) {
-	for _, name := range CheckNames {
-		fn(name, s.Ran(name) && s.Errors[name] == nil)
+	if !r.RanAt.IsZero() {
+		for _, name := range CheckNames {
+			st.Checks = append(st.Checks, checkstate.Check{Name: name, Success: r.Ran(name)})
+		}
 	}
+	return st
 }
-
-// Table is the checked table; ok is false when nothing was measured.
-func (s *State) Table() (string, bool) { return s.table, s.Ran(CheckConnect) }
-
-// Duplicates are the duplicate-key check's numbers.
-func (s *State) Duplicates() (keys, surplusRows int) { return s.DuplicateKeys, s.SurplusRows }
-
-// Retention are the retention check's and enforcement's numbers.
-func (s *State) Retention() (periodsBeyond, rowsBeyond, rowsDeleted int64) {
-	return int64(len(s.BeyondRetention)), s.retentionBeyond, s.retentionDeleted
-}
-
-// MissingPeriods is how many periods inside the retention window lost
-// their rows; ok is false when the reconciliation did not run.
-func (s *State) MissingPeriods() (n int, ok bool) {
-	return len(s.Result.MissingPeriods), s.Ran(CheckReconciliation)
-}
-
-// LastLoadTime is the freshness check's newest load time.
-func (s *State) LastLoadTime() time.Time { return s.LastLoad }

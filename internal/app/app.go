@@ -43,6 +43,7 @@ import (
 	"github.com/clari-exporter/clari_exporter/runner"
 	"github.com/clari-exporter/clari_exporter/store"
 	"github.com/clari-exporter/clari_exporter/warehouse"
+	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 	"github.com/clari-exporter/clari_exporter/watch"
 )
 
@@ -216,10 +217,6 @@ func New(opts Options) (*App, error) {
 		Logger:        log.With(logger, "component", "readiness"),
 	})
 
-	var whState func() collector.WarehouseState
-	if a.whChecks != nil {
-		whState = func() collector.WarehouseState { return a.whChecks.State() }
-	}
 	a.metrics = collector.NewSet(collector.Options{
 		Logger:     logger,
 		APIMetrics: a.apiMetrics,
@@ -236,7 +233,7 @@ func New(opts Options) (*App, error) {
 			FailureReasons:       runner.FailureReasons,
 			SkipReasons:          runner.SkipReasons,
 		},
-		Warehouse:       whState,
+		Warehouse:       a.warehouseState,
 		Readiness:       a.readiness,
 		Pipeline:        collector.PipelineSourceOf[*watch.Target](a.watch.State),
 		Calendar:        func() collector.CalendarState { return a.calendar.State() },
@@ -296,11 +293,11 @@ func New(opts Options) (*App, error) {
 	return a, nil
 }
 
-// warehouseState is the warehouse checks' latest state; nil without a
-// warehouse.
-func (a *App) warehouseState() *warehouse.State {
+// warehouseState is the warehouse checks' latest state; the zero state
+// (nothing to show) without a warehouse.
+func (a *App) warehouseState() checkstate.State {
 	if a.whChecks == nil {
-		return nil
+		return checkstate.State{}
 	}
 	return a.whChecks.State()
 }
