@@ -4,27 +4,20 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// CalendarState is what the calendar collector reads of the fiscal
-// calendar's published state (fiscal.State).
-type CalendarState interface {
-	// FiscalCalendar is the calendar in use: where it comes from (config,
-	// clari, unknown), its start month (0 when unknown) and year label,
-	// and whether a Clari document contradicted the configured one.
-	FiscalCalendar() (source string, startMonth int, yearLabel string, mismatch bool)
-}
+	"github.com/clari-exporter/clari_exporter/fiscal/calendar"
+)
 
 // CalendarCollector exposes clari_fiscal_calendar_info and
 // clari_fiscal_calendar_mismatch.
 type CalendarCollector struct {
-	latest         func() CalendarState
+	latest         func() calendar.State
 	info, mismatch *prometheus.Desc
 }
 
 // NewCalendarCollector reads the state latest returns on every scrape (it
 // must be cheap). A nil latest exposes nothing.
-func NewCalendarCollector(latest func() CalendarState) *CalendarCollector {
+func NewCalendarCollector(latest func() calendar.State) *CalendarCollector {
 	return &CalendarCollector{
 		latest: latest,
 		info: prometheus.NewDesc("clari_fiscal_calendar_info",
@@ -47,11 +40,11 @@ func (c *CalendarCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.latest == nil {
 		return
 	}
-	source, month, yearLabel, mismatch := c.latest().FiscalCalendar()
+	st := c.latest()
 	m := ""
-	if month > 0 {
-		m = strconv.Itoa(month)
+	if st.StartMonth > 0 {
+		m = strconv.Itoa(st.StartMonth)
 	}
-	ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, source, m, yearLabel)
-	ch <- prometheus.MustNewConstMetric(c.mismatch, prometheus.GaugeValue, boolFloat(mismatch))
+	ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, st.Source, m, st.YearLabel)
+	ch <- prometheus.MustNewConstMetric(c.mismatch, prometheus.GaugeValue, boolFloat(st.Mismatch))
 }

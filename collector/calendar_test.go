@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clari-exporter/clari_exporter/fiscal"
+	"github.com/clari-exporter/clari_exporter/fiscal/calendar"
 )
 
 func init() {
@@ -40,7 +41,7 @@ clari_fiscal_calendar_mismatch 0
 		t.Run(c.name, func(t *testing.T) {
 			st := c.state
 			reg := prometheus.NewPedanticRegistry()
-			reg.MustRegister(NewCalendarCollector(func() CalendarState { return st }))
+			reg.MustRegister(NewCalendarCollector(func() calendar.State { return st }))
 			mfs, err := reg.Gather()
 			if err != nil {
 				t.Fatal(err)

@@ -2,30 +2,19 @@ package collector
 
 import (
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clari-exporter/clari_exporter/leader/leadership"
 )
-
-// Leadership is what the leader elector publishes (leader.State).
-type Leadership interface {
-	// LeaderTransitions counts the times this replica became leader.
-	LeaderTransitions() uint64
-}
-
-// StoreSync is what a follower of the shared store publishes
-// (leader.FollowState).
-type StoreSync interface {
-	// LastSyncTime is when the shared state was last read; zero before.
-	LastSyncTime() time.Time
-}
 
 // HAOptions are the sources of the high-availability metrics; a nil func
 // leaves its metric out (a single replica on SQLite has neither Leadership
 // nor Sync).
 type HAOptions struct {
-	Leadership func() Leadership
-	Sync       func() StoreSync
+	// Leadership is the elector's published state; Sync the follower's.
+	Leadership func() leadership.State
+	Sync       func() leadership.Sync
 	// CreateRefused counts this replica's creates refused before the POST,
 	// by reason (runner.Runner.CreateRefused); every reason of
 	// CreateRefusedReasons (the producer's list) is served, from 0.
@@ -68,10 +57,10 @@ func (c *HACollector) Describe(ch chan<- *prometheus.Desc) {
 // start (at 0) wherever there is an elector.
 func (c *HACollector) Collect(ch chan<- prometheus.Metric) {
 	if c.opts.Leadership != nil {
-		sendConst(ch, c.transitions, prometheus.CounterValue, float64(c.opts.Leadership().LeaderTransitions()))
+		sendConst(ch, c.transitions, prometheus.CounterValue, float64(c.opts.Leadership().Transitions))
 	}
 	if c.opts.Sync != nil {
-		if t := c.opts.Sync().LastSyncTime(); !t.IsZero() {
+		if t := c.opts.Sync().LastSync; !t.IsZero() {
 			sendConst(ch, c.sync, prometheus.GaugeValue, unixSeconds(t))
 		}
 	}

@@ -6,22 +6,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/clari-exporter/clari_exporter/leader/leadership"
 )
 
-type fakeLeadership uint64
-
-func (f fakeLeadership) LeaderTransitions() uint64 { return uint64(f) }
-
-type fakeSync time.Time
-
-func (f fakeSync) LastSyncTime() time.Time { return time.Time(f) }
-
 func TestHACollector(t *testing.T) {
-	var transitions fakeLeadership
-	synced := fakeSync(time.Time{})
+	var elected leadership.State
+	var synced leadership.Sync
 	c := NewHACollector(HAOptions{
-		Leadership: func() Leadership { return transitions },
-		Sync:       func() StoreSync { return synced },
+		Leadership: func() leadership.State { return elected },
+		Sync:       func() leadership.Sync { return synced },
 	})
 	// Before the first sync: the counter at 0, no sync time.
 	want := `# HELP clari_exporter_leader_transitions_total Times this replica became leader (took the lease of the shared store).
@@ -31,7 +25,8 @@ clari_exporter_leader_transitions_total 0
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Fatal(err)
 	}
-	transitions, synced = 3, fakeSync(time.Unix(1764620000, 500e6))
+	elected = leadership.State{Leader: true, Term: 3, Transitions: 3}
+	synced = leadership.Sync{Synced: true, LastSync: time.Unix(1764620000, 500e6), Generation: 9}
 	want = `# HELP clari_exporter_leader_transitions_total Times this replica became leader (took the lease of the shared store).
 # TYPE clari_exporter_leader_transitions_total counter
 clari_exporter_leader_transitions_total 3

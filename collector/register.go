@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/clari-exporter/clari_exporter/fiscal/calendar"
 	"github.com/clari-exporter/clari_exporter/health/probe"
 	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
 )
@@ -36,7 +37,7 @@ type Options struct {
 	Readiness ReadinessSource
 
 	// Calendar returns the fiscal calendar in use.
-	Calendar func() CalendarState
+	Calendar func() calendar.State
 
 	// Pipeline is the pipeline watch's published state.
 	Pipeline        PipelineSource

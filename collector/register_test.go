@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/clari-exporter/clari_exporter/clari"
+	"github.com/clari-exporter/clari_exporter/fiscal/calendar"
 	"github.com/clari-exporter/clari_exporter/runner"
 )
 
@@ -47,7 +48,7 @@ func fullSet() *Set {
 		Readiness:       testReadiness(readinessChecks),
 		Pipeline:        testPipelineSource(true),
 		PipelineOptions: testPipelineOptions,
-		Calendar:        func() CalendarState { return learnedFebruary },
+		Calendar:        func() calendar.State { return learnedFebruary },
 	})
 	s.Export.SetForecasts([]string{"net_arr"})
 	return s

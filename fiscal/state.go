@@ -1,5 +1,7 @@
 package fiscal
 
+import "github.com/clari-exporter/clari_exporter/fiscal/calendar"
+
 // Where the calendar in use comes from: the `source` label of
 // clari_fiscal_calendar_info, defined once here.
 const (
@@ -17,26 +19,8 @@ const ReasonMismatch = "calendar_mismatch"
 // Sources lists every `source` value.
 var Sources = []string{SourceConfig, SourceClari, SourceUnknown}
 
-// State is the calendar in use as plain values: what /metrics, the landing
-// page and the readiness audit read.
-type State struct {
-	Source string // one of Sources
-	// StartMonth and YearLabel are the calendar in use; 0 and "" when
-	// Source is SourceUnknown.
-	StartMonth int
-	YearLabel  string
-	// Verified: the configured calendar agrees with the newest period a
-	// Clari document stated (always true of a learned one).
-	Verified bool
-	// Mismatch: a Clari document contradicts the configured calendar;
-	// exports are held. Problem says what disagrees and Fix what to set.
-	Mismatch bool
-	Problem  string
-	Fix      string
-}
-
-// FiscalCalendar is the state as the collector reads it
-// (collector.CalendarState).
-func (s State) FiscalCalendar() (source string, startMonth int, yearLabel string, mismatch bool) {
-	return s.Source, s.StartMonth, s.YearLabel, s.Mismatch
-}
+// State is the calendar in use as plain values (what /metrics, the landing
+// page and the readiness audit read). It is defined in the I/O-free
+// fiscal/calendar package so collector can read it without importing this
+// package, which reaches the store and Clari's types.
+type State = calendar.State

@@ -27,6 +27,8 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/leader/leadership"
 )
 
 // Lease is the lease row the elector competes for; *store.Postgres
@@ -74,18 +76,9 @@ type Options struct {
 	OnChange func(State)
 }
 
-// State is the elector's published, immutable state.
-type State struct {
-	Holder string
-	Leader bool
-	// Term is the term being led, or the last one led; 0 before the first.
-	Term int64
-	// Transitions counts the times this replica became leader
-	// (clari_exporter_leader_transitions_total).
-	Transitions uint64
-	// Since is when Leader last changed.
-	Since time.Time
-}
+// State is the elector's published, immutable state, defined in the
+// import-free leadership package so collector reads it without this one.
+type State = leadership.State
 
 // Elector competes for the lease and runs Options.Lead while it holds it.
 type Elector struct {
@@ -329,6 +322,3 @@ func (e *Elector) sleep(ctx context.Context, d time.Duration) {
 	case <-t.C():
 	}
 }
-
-// LeaderTransitions implements collector.Leadership.
-func (s State) LeaderTransitions() uint64 { return s.Transitions }

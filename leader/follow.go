@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+
+	"github.com/clari-exporter/clari_exporter/leader/leadership"
 )
 
 // Generations is the part of the store a follower polls; *store.SQLite and
@@ -29,17 +31,9 @@ type FollowOptions struct {
 	Now      func() time.Time
 }
 
-// FollowState is the follower's published state.
-type FollowState struct {
-	// Synced is false until the first successful Refresh: a follower is
-	// ready once it serves the shared state.
-	Synced bool
-	// LastSync is when the shared state was last read successfully
-	// (clari_exporter_store_last_sync_timestamp_seconds); zero before.
-	LastSync time.Time
-	// Generation is the store generation LastSync read.
-	Generation uint64
-}
+// FollowState is the follower's published state, defined in the
+// import-free leadership package so collector reads it without this one.
+type FollowState = leadership.Sync
 
 // Follower keeps a replica's published state in step with the shared
 // store: it polls the store's generation (a primary-key read) and calls
@@ -106,6 +100,3 @@ func (f *Follower) SyncNow(ctx context.Context) {
 	}
 	f.state.Store(&FollowState{Synced: true, LastSync: f.o.Now(), Generation: g})
 }
-
-// LastSyncTime implements collector.StoreSync.
-func (s FollowState) LastSyncTime() time.Time { return s.LastSync }

@@ -236,7 +236,7 @@ func New(opts Options) (*App, error) {
 		Warehouse:       a.warehouseState,
 		Readiness:       a.readiness,
 		Pipeline:        collector.PipelineSourceOf[*watch.Target](a.watch.State),
-		Calendar:        func() collector.CalendarState { return a.calendar.State() },
+		Calendar:        a.calendar.State,
 		PipelineOptions: collector.PipelineOptions{DurationBuckets: watch.DurationBuckets, CheckReasons: watch.CheckReasons},
 	})
 	// One store, one runner: this replica exports. On a shared store the
@@ -244,8 +244,8 @@ func New(opts Options) (*App, error) {
 	haOpts := collector.HAOptions{CreateRefused: a.runner.CreateRefused, CreateRefusedReasons: runner.CreateRefusedReasons}
 	if sharedStore {
 		a.shared = a.newShared(elector, pg, logger)
-		haOpts.Leadership = func() collector.Leadership { return a.shared.elector.State() }
-		haOpts.Sync = func() collector.StoreSync { return a.shared.follower.State() }
+		haOpts.Leadership = a.shared.elector.State
+		haOpts.Sync = a.shared.follower.State
 	} else {
 		a.metrics.Exporter.SetLeader(true)
 	}
