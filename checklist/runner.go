@@ -16,6 +16,8 @@ import (
 	"github.com/clari-exporter/clari_exporter/config"
 	"github.com/clari-exporter/clari_exporter/fiscal"
 	"github.com/clari-exporter/clari_exporter/warehouse"
+
+	"github.com/clari-exporter/clari_exporter/checklist/readiness"
 )
 
 // DefaultRunnerInterval is how often the exporter re-runs the cheap checks.
@@ -44,7 +46,7 @@ type RunnerOptions struct {
 // Runner runs the cheap checks (Check.Cheap: config only, plus at most
 // the free /admin/limits call; never export quota, never the warehouse,
 // Prometheus or Alertmanager) periodically and keeps the last results for
-// clari_readiness_check (the collector reads it through EachReadinessCheck).
+// clari_readiness_check (the collector reads ReadinessChecks' plain values).
 type Runner struct {
 	o    RunnerOptions
 	mu   sync.Mutex
@@ -132,37 +134,21 @@ func (r *Runner) Last() []Result {
 	return r.last
 }
 
-// ReadinessCheck is one automated checklist item's latest result, as
-// clari_readiness_check exposes it.
-type ReadinessCheck struct {
-	Check    string // the item's id, e.g. "api_key_secret_store"
-	Priority string // P1, P2 or P3
-	Pass     bool
-}
-
 // ReadinessChecks are the latest results for clari_readiness_check: PASS
 // and WARN are 1 (not a failure), FAIL is 0, SKIP is left out (nothing was
 // checked).
-func (r *Runner) ReadinessChecks() []ReadinessCheck {
+func (r *Runner) ReadinessChecks() []readiness.Check {
 	return Readiness(r.Last())
 }
 
-// EachReadinessCheck visits ReadinessChecks (what the readiness collector
-// reads).
-func (r *Runner) EachReadinessCheck(fn func(check, priority string, pass bool)) {
-	for _, c := range r.ReadinessChecks() {
-		fn(c.Check, c.Priority, c.Pass)
-	}
-}
-
 // Readiness converts results for clari_readiness_check.
-func Readiness(rs []Result) []ReadinessCheck {
-	out := make([]ReadinessCheck, 0, len(rs))
+func Readiness(rs []Result) []readiness.Check {
+	out := make([]readiness.Check, 0, len(rs))
 	for _, x := range rs {
 		if x.Status == Skip {
 			continue
 		}
-		out = append(out, ReadinessCheck{Check: x.ID, Priority: x.Priority, Pass: x.Status != Fail})
+		out = append(out, readiness.Check{ID: x.ID, Priority: x.Priority, Pass: x.Status != Fail})
 	}
 	return out
 }

@@ -59,9 +59,9 @@ func TestRunnerRunsOnlyCheapChecks(t *testing.T) {
 	rc := r.ReadinessChecks()
 	byID := map[string]bool{}
 	for _, c := range rc {
-		byID[c.Check] = c.Pass
-		if c.Priority != definition(c.Check).Priority {
-			t.Errorf("%s: priority %s", c.Check, c.Priority)
+		byID[c.ID] = c.Pass
+		if c.Priority != definition(c.ID).Priority {
+			t.Errorf("%s: priority %s", c.ID, c.Priority)
 		}
 	}
 	if !byID[CheckAPITokenValid] || byID[CheckPeriodCoverage] {
@@ -93,7 +93,7 @@ func TestRunnerWithoutLimits(t *testing.T) {
 		Now:    func() time.Time { return now },
 	})
 	for _, c := range Readiness(failing.RunNow(context.Background())) {
-		if c.Check == CheckAPITokenValid && c.Pass {
+		if c.ID == CheckAPITokenValid && c.Pass {
 			t.Errorf("a rejected token reads as passing")
 		}
 	}

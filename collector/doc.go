@@ -5,7 +5,7 @@
 // bounded by the scrape deadline. Every other collector builds const metrics
 // in Collect() from cheap in-memory state its producers publish: as plain
 // values of their I/O-free state packages (health/probe, warehouse/checkstate, fiscal/calendar,
-// leader/leadership) where a producer has
+// leader/leadership, checklist/readiness) where a producer has
 // one, otherwise through the small interfaces defined here. collector never
 // depends on clari, store or warehouse (internal/archtest).
 //

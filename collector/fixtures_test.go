@@ -121,21 +121,6 @@ func testExportOptions(o ExportOptions) ExportOptions {
 	return o
 }
 
-type testReadinessCheck struct {
-	Check, Priority string
-	Pass            bool
-}
-
-type testReadinessList []testReadinessCheck
-
-func (l testReadinessList) EachReadinessCheck(fn func(string, string, bool)) {
-	for _, c := range l {
-		fn(c.Check, c.Priority, c.Pass)
-	}
-}
-
-func testReadiness(f func() []testReadinessCheck) ReadinessSource { return testReadinessList(f()) }
-
 // testVocabulary is the Clari client's label values as they were when the
 // golden files were written.
 var testVocabulary = APIVocabulary{

@@ -1,27 +1,24 @@
 package collector
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
 
-// ReadinessSource gives the readiness collector the latest audit results
-// (the checklist's automated items). Called on every scrape: it must visit
-// the cached results of the last run, never run the audit.
-type ReadinessSource interface {
-	// EachReadinessCheck visits every check that produced a result:
-	// its id (e.g. "api_key_secret_store"), priority (P1, P2 or P3) and
-	// whether it passes.
-	EachReadinessCheck(fn func(check, priority string, pass bool))
-}
+	"github.com/clari-exporter/clari_exporter/checklist/readiness"
+)
 
-// ReadinessCollector exposes clari_readiness_check.
+// ReadinessCollector exposes clari_readiness_check from the readiness
+// audit's latest results.
 type ReadinessCollector struct {
-	source ReadinessSource
+	latest func() []readiness.Check
 	check  *prometheus.Desc
 }
 
-// NewReadinessCollector returns the collector; a nil source exposes nothing.
-func NewReadinessCollector(source ReadinessSource) *ReadinessCollector {
+// NewReadinessCollector returns the collector; latest is called on every
+// scrape and must return the cached results of the last run, never run the
+// audit. A nil latest exposes nothing.
+func NewReadinessCollector(latest func() []readiness.Check) *ReadinessCollector {
 	return &ReadinessCollector{
-		source: source,
+		latest: latest,
 		check: prometheus.NewDesc("clari_readiness_check",
 			"1 if the automated production-readiness check passes, 0 if it fails, by check and priority (cached: result of the last audit run).",
 			[]string{"check", "priority"}, nil),
@@ -33,10 +30,10 @@ func (c *ReadinessCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.chec
 
 // Collect implements prometheus.Collector.
 func (c *ReadinessCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.source == nil {
+	if c.latest == nil {
 		return
 	}
-	c.source.EachReadinessCheck(func(check, priority string, pass bool) {
-		sendConst(ch, c.check, prometheus.GaugeValue, boolFloat(pass), check, priority)
-	})
+	for _, r := range c.latest() {
+		sendConst(ch, c.check, prometheus.GaugeValue, boolFloat(r.Pass), r.ID, r.Priority)
+	}
 }

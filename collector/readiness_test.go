@@ -5,18 +5,21 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/clari-exporter/clari_exporter/checklist/readiness"
 )
 
-func readinessChecks() []testReadinessCheck {
-	return []testReadinessCheck{
-		{Check: "api_key_secret_store", Priority: "P1", Pass: false},
-		{Check: "production_base_url", Priority: "P2", Pass: true},
-		{Check: "anomaly_detection", Priority: "P3", Pass: true},
+// readinessChecks are the readiness audit's published results.
+func readinessChecks() []readiness.Check {
+	return []readiness.Check{
+		{ID: "api_key_secret_store", Priority: "P1", Pass: false},
+		{ID: "production_base_url", Priority: "P2", Pass: true},
+		{ID: "anomaly_detection", Priority: "P3", Pass: true},
 	}
 }
 
 func TestReadinessCollectorGolden(t *testing.T) {
-	c := NewReadinessCollector(testReadiness(readinessChecks))
+	c := NewReadinessCollector(readinessChecks)
 	want := `
 # HELP clari_readiness_check 1 if the automated production-readiness check passes, 0 if it fails, by check and priority (cached: result of the last audit run).
 # TYPE clari_readiness_check gauge
@@ -33,5 +36,5 @@ clari_readiness_check{check="production_base_url",priority="P2"} 1
 }
 
 func TestReadinessCollectorLint(t *testing.T) {
-	lintClean(t, NewReadinessCollector(testReadiness(readinessChecks)))
+	lintClean(t, NewReadinessCollector(readinessChecks))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/clari-exporter/clari_exporter/checklist/readiness"
 	"github.com/clari-exporter/clari_exporter/fiscal/calendar"
 	"github.com/clari-exporter/clari_exporter/health/probe"
 	"github.com/clari-exporter/clari_exporter/warehouse/checkstate"
@@ -34,7 +35,8 @@ type Options struct {
 
 	// Warehouse returns the warehouse side's latest published state.
 	Warehouse func() checkstate.State
-	Readiness ReadinessSource
+	// Readiness returns the readiness audit's latest results.
+	Readiness func() []readiness.Check
 
 	// Calendar returns the fiscal calendar in use.
 	Calendar func() calendar.State

@@ -45,7 +45,7 @@ func fullSet() *Set {
 		Export:          testSource(exportState),
 		ExportOptions:   ExportOptions{ExposeForecastValues: true, FailureReasons: runner.FailureReasons, SkipReasons: runner.SkipReasons},
 		Warehouse:       warehouseOf(warehouseState()),
-		Readiness:       testReadiness(readinessChecks),
+		Readiness:       readinessChecks,
 		Pipeline:        testPipelineSource(true),
 		PipelineOptions: testPipelineOptions,
 		Calendar:        func() calendar.State { return learnedFebruary },
@@ -150,7 +150,7 @@ func TestSetGatherReportsInvalidLabelValues(t *testing.T) {
 
 func TestMergeGatherersRejectsDuplicateFamilies(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewReadinessCollector(testReadiness(readinessChecks)))
+	reg.MustRegister(NewReadinessCollector(readinessChecks))
 	mfs, err := mergeGatherers{reg, reg}.Gather()
 	if err == nil || !strings.Contains(err.Error(), "clari_readiness_check is gathered twice") {
 		t.Errorf("err = %v, want one naming the duplicate family", err)

@@ -234,7 +234,7 @@ func New(opts Options) (*App, error) {
 			SkipReasons:          runner.SkipReasons,
 		},
 		Warehouse:       a.warehouseState,
-		Readiness:       a.readiness,
+		Readiness:       a.readiness.ReadinessChecks,
 		Pipeline:        collector.PipelineSourceOf[*watch.Target](a.watch.State),
 		Calendar:        a.calendar.State,
 		PipelineOptions: collector.PipelineOptions{DurationBuckets: watch.DurationBuckets, CheckReasons: watch.CheckReasons},

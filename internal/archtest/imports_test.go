@@ -31,14 +31,14 @@ func deps(t *testing.T, pkg string) map[string]bool {
 // I/O-free packages that import nothing else of the project. collector
 // reads these values directly (as client_golang's DBStats collector reads a
 // sql.DBStats) instead of declaring interfaces that mirror a producer.
-var statePackages = []string{"health/probe", "warehouse/checkstate", "fiscal/calendar", "leader/leadership"}
+var statePackages = []string{"health/probe", "warehouse/checkstate", "fiscal/calendar", "leader/leadership", "checklist/readiness"}
 
 // ioPackages call Clari or a database; collector must never depend on them.
 var ioPackages = []string{"clari", "store", "warehouse"}
 
 // producers publish state that collector reads; none may depend on
 // collector.
-var producers = []string{"runner", "watch", "health", "health/probe", "warehouse", "warehouse/checkstate", "checklist", "store", "snapshot", "clari", "config", "fiscal", "fiscal/calendar", "leader", "leader/leadership"}
+var producers = []string{"runner", "watch", "health", "health/probe", "warehouse", "warehouse/checkstate", "checklist", "checklist/readiness", "store", "snapshot", "clari", "config", "fiscal", "fiscal/calendar", "leader", "leader/leadership"}
 
 // collectorDepProblems names what is wrong with collector's project
 // dependencies: anything but collector itself and the state packages, and
