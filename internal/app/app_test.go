@@ -24,6 +24,8 @@ import (
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
 	"github.com/clari-exporter/clari_exporter/config"
+	"github.com/clari-exporter/clari_exporter/internal/logging"
+	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
 
 const testKey = "app-test-key"
@@ -381,4 +383,40 @@ func TestMetricsServePromhttpHandlerMetrics(t *testing.T) {
 	if _, ok := metric(t, a.Handler(), "promhttp_metric_handler_requests_in_flight"); !ok {
 		t.Error("no promhttp_metric_handler_requests_in_flight")
 	}
+}
+
+// serveSim serves sim on loopback until the test ends and returns its URL.
+func serveSim(t *testing.T, sim *clarisim.Sim) string {
+	t.Helper()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	return srv.URL
+}
+
+// writeFile writes content and a newline to dir/name, readable by its
+// owner only (the mode the audit asks of a secret file), and returns the
+// path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startWithLog builds the app from the config file at path, logging at
+// info into logs, and runs it until the test ends.
+func startWithLog(t *testing.T, path string, logs *testlog.Buffer) *App {
+	t.Helper()
+	logger, err := logging.New(logs, "info", "logfmt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{ConfigFile: path, Web: webFlags(freeAddr(t)), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, a)
+	return a
 }

@@ -2,14 +2,11 @@ package app
 
 import (
 	"fmt"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 	"github.com/clari-exporter/clari_exporter/internal/testlog"
 )
@@ -24,17 +21,9 @@ func TestRedshiftDialectAgainstTheSimulator(t *testing.T) {
 	sim := clarisim.New(clarisim.Options{APIKey: testKey, Seed: 3,
 		Tenant:   clarisim.TenantSpec{Users: 5, Fields: 2}.WithFebruaryYear(),
 		Scenario: clarisim.Scenario{JobDuration: 50 * time.Millisecond, DuplicateEvery: 5}})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(func() { srv.Close(); sim.Close() })
-
+	simURL := serveSim(t, sim)
 	dir := t.TempDir()
-	secret := func(name, value string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(value+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	secret := func(name, value string) string { return writeFile(t, dir, name, value) }
 	cfg := fmt.Sprintf(`
 clari:
   base_url: %s
@@ -58,21 +47,9 @@ warehouse:
   table: %s.clari_forecast_entries
   sink: true
   check_interval: 1s
-`, srv.URL, secret("clari.key", testKey), filepath.Join(dir, "state.db"), secret("warehouse.dsn", dsn), schema)
-	path := filepath.Join(dir, "clari.yml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, simURL, secret("clari.key", testKey), filepath.Join(dir, "state.db"), secret("warehouse.dsn", dsn), schema)
 	var logs testlog.Buffer
-	logger, err := logging.New(&logs, "info", "logfmt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(Options{ConfigFile: path, Web: webFlags(freeAddr(t)), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, a)
+	a := startWithLog(t, writeFile(t, dir, "clari.yml", cfg), &logs)
 
 	// Two targets (the current quarter and one back), each reconciled
 	// with rows, equal, mismatch 0.

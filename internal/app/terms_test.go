@@ -2,8 +2,6 @@ package app
 
 import (
 	"fmt"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +10,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/clari-exporter/clari_exporter/clari/clarisim"
-	"github.com/clari-exporter/clari_exporter/internal/logging"
 	"github.com/clari-exporter/clari_exporter/internal/pgtest"
 	"github.com/clari-exporter/clari_exporter/internal/testlog"
 	"github.com/clari-exporter/clari_exporter/warehouse"
@@ -29,17 +26,9 @@ func TestTwoTermsShareTheWarehouseHandle(t *testing.T) {
 	sim := clarisim.New(clarisim.Options{APIKey: testKey, Seed: 2,
 		Tenant:   clarisim.TenantSpec{Users: 4, Fields: 1}.WithFebruaryYear(),
 		Scenario: clarisim.Scenario{JobDuration: 100 * time.Millisecond}})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(func() { srv.Close(); sim.Close() })
-
+	simURL := serveSim(t, sim)
 	dir := t.TempDir()
-	secret := func(name, value string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(value+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	secret := func(name, value string) string { return writeFile(t, dir, name, value) }
 	cfg := fmt.Sprintf(`
 clari:
   base_url: %s
@@ -67,21 +56,9 @@ warehouse:
   dsn_file: %s
   sink: true
   check_interval: 1s
-`, srv.URL, secret("clari.key", testKey), secret("store.dsn", dsn), secret("warehouse.dsn", filepath.Join(dir, "warehouse.db")))
-	path := filepath.Join(dir, "clari.yml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, simURL, secret("clari.key", testKey), secret("store.dsn", dsn), secret("warehouse.dsn", filepath.Join(dir, "warehouse.db")))
 	var logs testlog.Buffer
-	logger, err := logging.New(&logs, "info", "logfmt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(Options{ConfigFile: path, Web: webFlags(freeAddr(t)), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, a)
+	a := startWithLog(t, writeFile(t, dir, "clari.yml", cfg), &logs)
 
 	// A term serves the warehouse when, since it began, a check connected
 	// and ran and saw a sink load made in it.
